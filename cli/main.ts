@@ -1,0 +1,104 @@
+// The `fedtune` command-line program: finds the command, parses its options, runs it.
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { ParsedArgs, UsageError, type CliContext, type Command } from "./command.ts";
+import { COMMANDS, type CommandEntry } from "./registry.ts";
+
+function usageLine(command: Command): string {
+  const positionals = command.positionals ? ` ${command.positionals}` : "";
+  return `usage: fedtune ${command.path.join(" ")}${positionals} [options]`;
+}
+
+export function helpText(command: Command): string {
+  const lines = [usageLine(command), "", command.summary];
+  if (command.details) lines.push("", command.details);
+  const flags = Object.entries(command.options).map(
+    ([name, spec]) => [`--${name}${spec.type === "string" ? " <v>" : ""}`, spec] as const,
+  );
+  const pad = Math.max(8, ...flags.map(([flag]) => flag.length)) + 2;
+  lines.push("", "options:");
+  for (const [flag, spec] of flags) {
+    const fallback = spec.defaultText === undefined ? "" : ` (default: ${spec.defaultText})`;
+    lines.push(`  ${flag.padEnd(pad)}${spec.description}${fallback}`);
+  }
+  lines.push(`  ${"--help".padEnd(pad)}Show this help`);
+  return lines.join("\n");
+}
+
+function topLevelHelp(prefix: readonly string[]): string {
+  const matching = COMMANDS.filter((entry) => prefix.every((word, i) => entry.path[i] === word));
+  const lines = [
+    `usage: fedtune ${prefix.length > 0 ? prefix.join(" ") + " " : ""}<command> [options]`,
+    "",
+    "Privacy-preserving federated LoRA fine-tuning across hospitals.",
+    "",
+    "commands:",
+  ];
+  const pad = Math.max(...matching.map((entry) => entry.path.join(" ").length)) + 2;
+  for (const entry of matching) lines.push(`  ${entry.path.join(" ").padEnd(pad)}${entry.summary}`);
+  lines.push("", "Run `fedtune <command> --help` for the options of a command.");
+  return lines.join("\n");
+}
+
+/** The longest registered command path that prefixes argv. */
+function findCommand(argv: readonly string[]): CommandEntry | undefined {
+  let best: CommandEntry | undefined;
+  for (const entry of COMMANDS) {
+    const matches = entry.path.every((word, i) => argv[i] === word);
+    if (matches && (!best || entry.path.length > best.path.length)) best = entry;
+  }
+  return best;
+}
+
+export function createContext(): CliContext {
+  const logger = pino(
+    { level: process.env.FEDTUNE_LOG_LEVEL ?? "info", base: undefined },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  return { logger, print: (line) => process.stdout.write(line + "\n") };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const entry = findCommand(argv);
+  if (!entry) {
+    const prefix = argv.filter((word) => !word.startsWith("-"));
+    const known = COMMANDS.some((c) => prefix.length > 0 && prefix.every((word, i) => c.path[i] === word));
+    const wantsHelp = argv.length === 0 || argv.includes("--help") || argv.includes("-h") || known;
+    if (wantsHelp) {
+      process.stdout.write(topLevelHelp(known ? prefix : []) + "\n");
+      return 0;
+    }
+    process.stderr.write(`fedtune: unknown command "${argv.join(" ")}"\n\n${topLevelHelp([])}\n`);
+    return 2;
+  }
+  const command = await entry.load();
+  const rest = argv.slice(entry.path.length);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(helpText(command) + "\n");
+    return 0;
+  }
+  const ctx = createContext();
+  try {
+    const parsed = parseArgs({
+      args: [...rest],
+      options: Object.fromEntries(
+        Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type }]),
+      ),
+      allowPositionals: command.positionals !== undefined,
+      strict: true,
+    });
+    return await command.run(new ParsedArgs(parsed.values, parsed.positionals), ctx);
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof Error && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
+      process.stderr.write(`fedtune: ${error.message}\n${usageLine(command)}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.logger.error({ err: error }, message);
+    process.stderr.write(`fedtune: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,96 @@
+// Every `fedtune` command, loaded lazily so that `fedtune privacy …` never pays for TensorFlow.js.
+import type { Command } from "./command.ts";
+
+export interface CommandEntry {
+  readonly path: readonly string[];
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    path: ["train"],
+    summary: "Fine-tune a LoRA adapter on a local JSONL file",
+    load: async () => (await import("./commands/train.ts")).trainCommand,
+  },
+  {
+    path: ["eval"],
+    summary: "Evaluate a model (and adapter): perplexity or multiple-choice accuracy",
+    load: async () => (await import("./commands/eval.ts")).evalCommand,
+  },
+  {
+    path: ["generate"],
+    summary: "Greedy generation from a prompt",
+    load: async () => (await import("./commands/generate.ts")).generateCommand,
+  },
+  {
+    path: ["privacy", "epsilon"],
+    summary: "ε spent by DP-SGD for given sampling rate, noise and steps",
+    load: async () => (await import("./commands/privacy.ts")).privacyEpsilonCommand,
+  },
+  {
+    path: ["privacy", "noise"],
+    summary: "Smallest noise multiplier that meets a target ε",
+    load: async () => (await import("./commands/privacy.ts")).privacyNoiseCommand,
+  },
+  {
+    path: ["pki", "init"],
+    summary: "Create the consortium certificate authority",
+    load: async () => (await import("./commands/pki.ts")).pkiInitCommand,
+  },
+  {
+    path: ["pki", "issue"],
+    summary: "Issue a key and certificate to a coordinator, site or admin",
+    load: async () => (await import("./commands/pki.ts")).pkiIssueCommand,
+  },
+  {
+    path: ["pki", "revoke"],
+    summary: "Revoke an identity's certificate",
+    load: async () => (await import("./commands/pki.ts")).pkiRevokeCommand,
+  },
+  {
+    path: ["coordinator", "start"],
+    summary: "Run the coordinator server",
+    load: async () => (await import("./commands/coordinator.ts")).coordinatorStartCommand,
+  },
+  {
+    path: ["client", "start"],
+    summary: "Run a site client next to the hospital's records",
+    load: async () => (await import("./commands/client.ts")).clientStartCommand,
+  },
+  {
+    path: ["admin", "status"],
+    summary: "Federation status (admin certificate)",
+    load: async () => (await import("./commands/admin.ts")).adminStatusCommand,
+  },
+  {
+    path: ["admin", "rounds"],
+    summary: "Rounds and their outcomes (admin certificate)",
+    load: async () => (await import("./commands/admin.ts")).adminRoundsCommand,
+  },
+  {
+    path: ["admin", "sites"],
+    summary: "Enrolled sites and their participation (admin certificate)",
+    load: async () => (await import("./commands/admin.ts")).adminSitesCommand,
+  },
+  {
+    path: ["admin", "audit"],
+    summary: "Show or --verify the hash-chained audit log (admin certificate)",
+    load: async () => (await import("./commands/admin.ts")).adminAuditCommand,
+  },
+  {
+    path: ["export"],
+    summary: "Write a round's global adapter as a PEFT folder",
+    load: async () => (await import("./commands/export.ts")).exportCommand,
+  },
+  {
+    path: ["sim"],
+    summary: "Simulate a federation of synthetic hospitals (the default job)",
+    load: async () => (await import("./commands/sim.ts")).simCommand,
+  },
+  {
+    path: ["sim", "compare"],
+    summary: "Local vs centralized vs federated (each privacy mode): the privacy–utility table",
+    load: async () => (await import("./commands/sim.ts")).simCompareCommand,
+  },
+];
