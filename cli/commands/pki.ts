@@ -1,0 +1,119 @@
+// `fedtune pki init|issue|revoke`: the consortium operator's certificate authority commands.
+import type { Command } from "../command.ts";
+import { UsageError } from "../command.ts";
+import { initPki, issueIdentity, PkiError, pkiPaths, revoke, ROLES } from "../../coordinator/pki/index.ts";
+
+const DEFAULT_PKI_DIR = "pki";
+
+/** PKI refusals (name taken, nothing to revoke, no CA) are the operator's input errors: exit 1, nothing written. */
+async function reportPkiErrors(
+  action: () => Promise<void>,
+  ctx: Parameters<Command["run"]>[1],
+): Promise<number> {
+  try {
+    await action();
+    return 0;
+  } catch (error) {
+    if (error instanceof PkiError) {
+      ctx.logger.error({ code: error.code }, error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+export const pkiInitCommand: Command = {
+  path: ["pki", "init"],
+  summary: "Create the consortium certificate authority",
+  details:
+    "Writes ca.key.pem (mode 600; keep it offline) and ca.cert.pem. Refuses to overwrite an existing CA.",
+  options: {
+    out: { type: "string", description: "PKI folder to create", defaultText: DEFAULT_PKI_DIR },
+    name: { type: "string", description: "Common name of the CA", defaultText: "fedtune consortium CA" },
+    "validity-days": { type: "string", description: "CA lifetime in days", defaultText: "3650" },
+  },
+  async run(args, ctx) {
+    const dir = args.string("out") ?? DEFAULT_PKI_DIR;
+    const validityDays = args.integer("validity-days", 3650);
+    if (validityDays < 1) throw new UsageError("--validity-days must be at least 1");
+    const commonName = args.string("name");
+    return reportPkiErrors(async () => {
+      await initPki(dir, { validityDays, ...(commonName === undefined ? {} : { commonName }) });
+      const paths = pkiPaths(dir);
+      ctx.print(JSON.stringify({ caCert: paths.caCert, caKey: paths.caKey }));
+    }, ctx);
+  },
+};
+
+export const pkiIssueCommand: Command = {
+  path: ["pki", "issue"],
+  summary: "Issue a key and certificate to a coordinator, site or admin",
+  details:
+    "Writes <name>.key.pem and <name>.cert.pem into the PKI folder. The role is bound into the " +
+    "certificate (OU and the URI SAN fedtune://<role>/<name>); coordinator certificates carry " +
+    "--hosts as DNS/IP SANs for TLS hostname checks.",
+  options: {
+    role: { type: "string", description: `One of ${ROLES.join(", ")}` },
+    name: { type: "string", description: "Identity name (site id, coordinator or admin name)" },
+    dir: { type: "string", description: "PKI folder holding the CA", defaultText: DEFAULT_PKI_DIR },
+    hosts: {
+      type: "string",
+      description: "Comma-separated DNS names / IPs (coordinator only)",
+      defaultText: "localhost,127.0.0.1",
+    },
+    "validity-days": { type: "string", description: "Certificate lifetime in days", defaultText: "365" },
+  },
+  async run(args, ctx) {
+    const dir = args.string("dir") ?? DEFAULT_PKI_DIR;
+    const roleText = args.requireString("role");
+    const role = ROLES.find((candidate) => candidate === roleText);
+    if (role === undefined)
+      throw new UsageError(`--role must be one of ${ROLES.join(", ")}, got "${roleText}"`);
+    const name = args.requireString("name");
+    const hosts = args.list("hosts");
+    if (hosts !== undefined && role !== "coordinator") {
+      throw new UsageError("--hosts applies to coordinator certificates only");
+    }
+    const validityDays = args.integer("validity-days", 365);
+    if (validityDays < 1) throw new UsageError("--validity-days must be at least 1");
+    return reportPkiErrors(async () => {
+      const issued = await issueIdentity(dir, {
+        role,
+        name,
+        validityDays,
+        ...(hosts === undefined ? {} : { hosts }),
+      });
+      ctx.print(
+        JSON.stringify({
+          name: issued.name,
+          role: issued.role,
+          cert: issued.certPath,
+          key: issued.keyPath,
+          serialNumber: issued.serialNumber,
+          fingerprint: issued.fingerprint,
+          notAfter: issued.notAfter.toISOString(),
+        }),
+      );
+    }, ctx);
+  },
+};
+
+export const pkiRevokeCommand: Command = {
+  path: ["pki", "revoke"],
+  summary: "Revoke an identity's certificate",
+  details:
+    "Adds every unrevoked certificate of --name to revocations.json (the coordinator reloads it " +
+    "on its next connection check) and rewrites the CA-signed crl.pem.",
+  options: {
+    name: { type: "string", description: "Identity to revoke" },
+    dir: { type: "string", description: "PKI folder holding the CA", defaultText: DEFAULT_PKI_DIR },
+  },
+  async run(args, ctx) {
+    const dir = args.string("dir") ?? DEFAULT_PKI_DIR;
+    const name = args.requireString("name");
+    return reportPkiErrors(async () => {
+      const added = await revoke(dir, name);
+      for (const entry of added) ctx.print(JSON.stringify(entry));
+    }, ctx);
+  },
+};

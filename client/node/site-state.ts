@@ -1,0 +1,93 @@
+// A site's durable state folder: its SecAgg identity and envelope keys, and its privacy ledger.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { generateSigningKeyPair, generateX25519KeyPair, signingPublicKey, x25519PublicKey } from "../../crypto/keys.ts";
+import { createPrivacyLedger, parseLedger, serializeLedger, type PrivacyLedger } from "../../crypto/dp/ledger.ts";
+import type { Rng } from "../../crypto/rng.ts";
+
+export interface SiteKeys {
+  /** Ed25519 seed of the SecAgg identity key (bound to the certificate at Join). */
+  readonly identitySeed: Uint8Array;
+  readonly identityKey: Uint8Array;
+  /** X25519 key pair that he mode key envelopes are sealed to. */
+  readonly envelopeSecretKey: Uint8Array;
+  readonly envelopePublicKey: Uint8Array;
+}
+
+const keysFileSchema = z.strictObject({
+  format: z.literal("fedtune-site-keys/v1"),
+  identitySeed: z.string().regex(/^[0-9a-f]{64}$/),
+  envelopeSecretKey: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** Writes via a temporary file, fsync and rename: a crash leaves the old or the new file, never half. */
+function writeDurably(path: string, text: string, mode: number): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode });
+  const fd = openSync(temporary, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+}
+
+/**
+ * The site's keys, created on first start and kept (mode 0600) so that a restarted site joins with the
+ * same identity key its certificate is bound to.
+ */
+export function loadOrCreateSiteKeys(stateDir: string, rng: Rng): SiteKeys {
+  mkdirSync(stateDir, { recursive: true });
+  const path = join(stateDir, "site-keys.json");
+  if (!existsSync(path)) {
+    const identity = generateSigningKeyPair(rng);
+    const envelope = generateX25519KeyPair(rng);
+    writeDurably(
+      path,
+      JSON.stringify({
+        format: "fedtune-site-keys/v1",
+        identitySeed: Buffer.from(identity.seed).toString("hex"),
+        envelopeSecretKey: Buffer.from(envelope.secretKey).toString("hex"),
+      }),
+      0o600,
+    );
+  }
+  const parsed = keysFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  if (!parsed.success) throw new Error(`${path} is not a fedtune site key file`);
+  const identitySeed = new Uint8Array(Buffer.from(parsed.data.identitySeed, "hex"));
+  const envelopeSecretKey = new Uint8Array(Buffer.from(parsed.data.envelopeSecretKey, "hex"));
+  return {
+    identitySeed,
+    identityKey: signingPublicKey(identitySeed),
+    envelopeSecretKey,
+    envelopePublicKey: x25519PublicKey(envelopeSecretKey),
+  };
+}
+
+/** The persistent privacy ledger (crypto/dp/ledger.ts), one JSON file, replaced atomically on each charge. */
+export class LedgerFile {
+  private constructor(
+    private readonly path: string,
+    private current: PrivacyLedger | undefined,
+  ) {}
+
+  static open(stateDir: string): LedgerFile {
+    mkdirSync(stateDir, { recursive: true });
+    const path = join(stateDir, "privacy-ledger.json");
+    return new LedgerFile(path, existsSync(path) ? parseLedger(readFileSync(path, "utf8")) : undefined);
+  }
+
+  /** The ledger, created with `budget` the first time it is needed. */
+  ledger(budget: { epsilon: number; delta: number }): PrivacyLedger {
+    this.current ??= createPrivacyLedger(budget);
+    return this.current;
+  }
+
+  /** Persists a charged ledger before anything that spends it leaves the site. */
+  save(ledger: PrivacyLedger): void {
+    writeDurably(this.path, serializeLedger(ledger), 0o600);
+    this.current = ledger;
+  }
+}

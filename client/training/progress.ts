@@ -1,0 +1,45 @@
+// A one-line progress bar on stderr (step, loss, learning rate, tokens/s), silent off a TTY or when asked.
+import type { TrainProgress } from "./train-model.ts";
+
+export interface ProgressBar {
+  readonly update: (progress: TrainProgress) => void;
+  /** Ends the line so later output starts cleanly. */
+  readonly finish: () => void;
+}
+
+export interface ProgressBarOptions {
+  readonly stream?: NodeJS.WriteStream;
+  readonly quiet?: boolean;
+  readonly label?: string;
+  readonly width?: number;
+}
+
+/** Formats one progress line, e.g. `train [#####     ] 50/100 loss 2.3456 lr 1.00e-4 1234 tok/s`. */
+export function formatProgress(p: TrainProgress, label: string, width: number): string {
+  const filled = Math.round((width * p.step) / Math.max(1, p.totalSteps));
+  const bar = "#".repeat(Math.min(width, filled)).padEnd(width, " ");
+  const eta = p.step > 0 ? ((p.totalSteps - p.step) * p.elapsedMs) / p.step / 1000 : 0;
+  return (
+    `${label} [${bar}] ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} ` +
+    `lr ${p.learningRate.toExponential(2)} ${Math.round(p.tokensPerSecond)} tok/s eta ${eta.toFixed(0)}s`
+  );
+}
+
+export function createProgressBar(options: ProgressBarOptions = {}): ProgressBar {
+  const stream = options.stream ?? process.stderr;
+  const enabled = options.quiet !== true && stream.isTTY;
+  const label = options.label ?? "train";
+  const width = options.width ?? 24;
+  let drawn = false;
+  return {
+    update: (progress) => {
+      if (!enabled) return;
+      stream.write(`\r${formatProgress(progress, label, width)}\x1b[K`);
+      drawn = true;
+    },
+    finish: () => {
+      if (drawn) stream.write("\n");
+      drawn = false;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// LoRA fine-tuning of a base model on validated rows: tokenize, then trainLanguageModel over the adapter's weights.
+import type { Logger } from "pino";
+import type { LlamaModel } from "../../model/llama.ts";
+import type { LoraAdapter } from "../../model/lora.ts";
+import type { InvalidRow } from "../data/load-jsonl.ts";
+import { tokenizeExamples, type PromptTokenizer } from "../data/prompt-format.ts";
+import type { Example } from "../data/rows.ts";
+import { GradientWorkerPool } from "./data-parallel.ts";
+import { DEFAULT_TRAIN_SETTINGS, type TrainModelResult, type TrainProgress } from "./train-model.ts";
+import { trainLanguageModel, type FitSettings } from "./train-lm.ts";
+
+export interface LoraTrainSettings extends FitSettings {
+  /** Tokens per sequence, prompt and response together; longer rows are right-truncated. */
+  readonly seqLen: number;
+}
+
+export const DEFAULT_LORA_TRAIN_SETTINGS: LoraTrainSettings = {
+  ...DEFAULT_TRAIN_SETTINGS,
+  learningRate: 1e-3,
+  batchSize: 8,
+  epochs: 1,
+  seed: 0,
+  proximalMu: 0,
+  seqLen: 256,
+};
+
+export interface TrainLoraOptions {
+  readonly model: LlamaModel;
+  readonly adapter: LoraAdapter;
+  readonly examples: readonly Example[];
+  readonly tokenizer: PromptTokenizer & { readonly padId: number };
+  /** Overrides of {@link DEFAULT_LORA_TRAIN_SETTINGS}. */
+  readonly settings?: Partial<LoraTrainSettings>;
+  readonly logger?: Logger;
+  readonly onProgress?: (progress: TrainProgress) => void;
+  /**
+   * Threads computing gradients (data-parallel, the main thread included; default 1), or a pool
+   * started earlier with GradientWorkerPool.start for this model and adapter, to reuse across rounds.
+   */
+  readonly workers?: number | GradientWorkerPool;
+}
+
+export interface TrainResult extends TrainModelResult {
+  /** Examples trained on (after tokenization). */
+  readonly examples: number;
+  /** Rows left out at tokenization, by file:line (no target within seq-len, out-of-vocabulary ids). */
+  readonly dropped: InvalidRow[];
+}
+
+/** Trains the adapter in place and reports the run; the base model stays frozen. */
+export async function trainLora(options: TrainLoraOptions): Promise<TrainResult> {
+  const settings: LoraTrainSettings = { ...DEFAULT_LORA_TRAIN_SETTINGS, ...options.settings };
+  const { model, adapter, tokenizer, logger } = options;
+  const { examples, dropped } = tokenizeExamples(options.examples, tokenizer, settings.seqLen);
+  for (const row of dropped.slice(0, 5)) logger?.warn({ file: row.file, line: row.line }, row.reason);
+  if (dropped.length > 5) logger?.warn(`${dropped.length - 5} more rows left out at tokenization`);
+  if (examples.length === 0) throw new RangeError("trainLora: no example has a target token to train on");
+  const ownPool =
+    typeof options.workers === "number" && options.workers > 1
+      ? await GradientWorkerPool.start({ model, adapter, threads: options.workers, seed: settings.seed })
+      : undefined;
+  const pool = options.workers instanceof GradientWorkerPool ? options.workers : ownPool;
+  logger?.info(
+    { examples: examples.length, trainable: adapter.flatLength, threads: pool?.threads ?? 1 },
+    "LoRA training started",
+  );
+  try {
+    const result = await trainLanguageModel({
+      model,
+      lora: adapter,
+      variables: adapter.trainableVariables(),
+      examples,
+      padId: tokenizer.padId,
+      settings,
+      ...(pool ? { gradientFn: pool.gradientFn } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    logger?.info(
+      {
+        steps: result.steps,
+        tokens: result.tokens,
+        meanLoss: result.meanLoss,
+        lastLoss: result.lossHistory.at(-1),
+      },
+      "LoRA training finished",
+    );
+    return { ...result, examples: examples.length, dropped };
+  } finally {
+    await ownPool?.close();
+  }
+}

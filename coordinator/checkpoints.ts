@@ -1,0 +1,138 @@
+// One checkpoint per completed training round: the global adapter as an HF PEFT folder (or, in he
+// mode, the aggregate ciphertext), written durably BEFORE the round's completion is committed.
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  fsyncSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { LlamaConfig } from "../model/config.ts";
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  flattenLoraTensors,
+  initialLoraTensors,
+  loraTensorsFromFlat,
+  readPeftAdapter,
+  writePeftAdapter,
+} from "../model/peft.ts";
+import type { LoraConfig } from "../model/peft.ts";
+import { fsyncDirectory, writeFileAtomic } from "./storage/atomic-file.ts";
+import type { CheckpointRef } from "./storage/store.ts";
+
+/** What turns a flat vector into a PEFT folder: the base model's shapes and the LoRA settings. */
+export interface AdapterSpec {
+  readonly model: LlamaConfig;
+  readonly lora: LoraConfig;
+  /** Written into adapter_config.json so that `peft` can find the base model. */
+  readonly baseModelNameOrPath: string | null;
+}
+
+export type CheckpointErrorCode = "missing" | "hash-mismatch";
+
+/** A checkpoint that is gone or whose bytes no longer match the hash recorded with its round. */
+export class CheckpointError extends Error {
+  override readonly name = "CheckpointError";
+  constructor(
+    readonly code: CheckpointErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function roundName(round: number): string {
+  return `round-${String(round).padStart(6, "0")}`;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The global adapter before round 1, as every site derives it: PEFT's initialisation (seeded A,
+ * zero B), flattened to the trainable parameters (B only in ffa mode).
+ */
+export function initialGlobalVector(spec: AdapterSpec): Float32Array {
+  return flattenLoraTensors(spec.model, spec.lora, initialLoraTensors(spec.model, spec.lora));
+}
+
+/**
+ * Writes `<dir>/round-NNNNNN/` (adapter_model.safetensors + adapter_config.json) from the flat global
+ * vector. The folder is built under a temporary name, its files and the folder fsynced, then renamed
+ * into place, so the final name only ever holds a complete adapter. A folder left by a try that
+ * crashed before its round was committed is replaced. The returned sha256 is that of
+ * adapter_model.safetensors, checkable with `sha256sum`.
+ */
+export async function writeAdapterCheckpoint(
+  dir: string,
+  round: number,
+  globalVector: Float32Array,
+  spec: AdapterSpec,
+): Promise<CheckpointRef> {
+  mkdirSync(dir, { recursive: true });
+  const finalPath = join(dir, roundName(round));
+  const partialPath = join(dir, `.${roundName(round)}.partial-${process.pid}`);
+  rmSync(partialPath, { recursive: true, force: true });
+  await writePeftAdapter(partialPath, loraTensorsFromFlat(spec.model, spec.lora, globalVector), spec.lora, {
+    baseModelNameOrPath: spec.baseModelNameOrPath,
+  });
+  fsyncFile(join(partialPath, ADAPTER_WEIGHTS_FILE));
+  fsyncFile(join(partialPath, ADAPTER_CONFIG_FILE));
+  fsyncDirectory(partialPath);
+  rmSync(finalPath, { recursive: true, force: true });
+  renameSync(partialPath, finalPath);
+  fsyncDirectory(dir);
+  return { path: finalPath, sha256: sha256(readFileSync(join(finalPath, ADAPTER_WEIGHTS_FILE))) };
+}
+
+/**
+ * he mode: the coordinator holds only the aggregate ciphertext (the plaintext adapter exists only
+ * at the sites), so that is what a round's checkpoint is: `<dir>/round-NNNNNN.ckks`.
+ */
+export function writeCiphertextCheckpoint(dir: string, round: number, ciphertext: Uint8Array): CheckpointRef {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${roundName(round)}.ckks`);
+  writeFileAtomic(path, ciphertext);
+  return { path, sha256: sha256(ciphertext) };
+}
+
+function verifiedBytes(file: string, ref: CheckpointRef): Buffer {
+  if (!existsSync(file)) throw new CheckpointError("missing", `checkpoint ${file} is missing`);
+  const bytes = readFileSync(file);
+  const actual = sha256(bytes);
+  if (actual !== ref.sha256) {
+    throw new CheckpointError(
+      "hash-mismatch",
+      `checkpoint ${file} has SHA-256 ${actual}, recorded ${ref.sha256}`,
+    );
+  }
+  return bytes;
+}
+
+/** Reads a PEFT checkpoint back into the flat global vector, after checking its recorded hash. */
+export async function readAdapterCheckpoint(ref: CheckpointRef, spec: AdapterSpec): Promise<Float32Array> {
+  verifiedBytes(join(ref.path, ADAPTER_WEIGHTS_FILE), ref);
+  const adapter = await readPeftAdapter(ref.path);
+  return flattenLoraTensors(spec.model, spec.lora, adapter.tensors);
+}
+
+/** Reads an he-mode checkpoint's ciphertext bytes, after checking its recorded hash. */
+export function readCiphertextCheckpoint(ref: CheckpointRef): Uint8Array {
+  return new Uint8Array(verifiedBytes(ref.path, ref));
+}

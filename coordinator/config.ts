@@ -1,0 +1,314 @@
+// The federation config (YAML or JSON): parsed and checked once at start, every problem listed.
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { isLoraTargetModule, LORA_TARGET_MODULES } from "../model/architecture.ts";
+import { IDENTITY_NAME_PATTERN } from "./pki/identity.ts";
+import { PRIVACY_MODES, strategyConfigSchema, strategyModeConflict } from "./strategies/config.ts";
+
+/** A config that cannot be used; `problems` holds every one as "path: message". */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid federation config ${source}:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().min(0);
+const deadlineMs = positiveInt.max(86_400_000);
+const filePath = z.string().min(1);
+
+const baseModelSchema = z.strictObject({
+  /** "builtin" or the path of an HF model folder. */
+  source: z.string().min(1),
+  /** SHA-256 of the weights (model/load.ts); sites refuse to join when theirs differs. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits")
+    .optional(),
+});
+
+/** Mirrors model/lora.ts's LoraConfig; FFA-LoRA by default (exact under sum-only aggregation). */
+const loraSchema = z.strictObject({
+  r: positiveInt.max(1024).default(8),
+  alpha: z.number().positive().default(16),
+  dropout: z.number().min(0).lt(1).default(0),
+  targetModules: z
+    .array(z.string().refine(isLoraTargetModule, `must be one of ${LORA_TARGET_MODULES.join(", ")}`))
+    .min(1)
+    .default(["q_proj", "v_proj"]),
+  mode: z.enum(["ffa", "standard"]).default("ffa"),
+  seed: nonNegativeInt.max(0xffffffff).default(0),
+});
+
+const sitesPerRoundSchema = z.strictObject({
+  /** Share of joined sites picked each round. */
+  fraction: z.number().gt(0).max(1).default(1),
+  /** Fewer survivors than this and the round is abandoned and retried. */
+  minimum: positiveInt.default(2),
+});
+
+/** Per-stage deadlines; a site that misses one counts as a dropout for that round try. */
+const deadlinesSchema = z.strictObject({
+  /** Waiting for enough sites to join before round 1. */
+  joinMs: deadlineMs.default(300_000),
+  /** SecAgg+ key advertisement (Bell et al. 2020, round 0). */
+  advertiseKeysMs: deadlineMs.default(30_000),
+  /** SecAgg+ encrypted share exchange (round 1). */
+  shareKeysMs: deadlineMs.default(30_000),
+  /** Local training plus upload of the (protected) update. */
+  trainMs: deadlineMs.default(600_000),
+  /** SecAgg+ unmasking (round 3). */
+  unmaskMs: deadlineMs.default(30_000),
+  /** Evaluation round: metrics submission. */
+  evalMs: deadlineMs.default(300_000),
+  /** HE key ceremony before the first round. */
+  keyCeremonyMs: deadlineMs.default(120_000),
+});
+
+const secaggSchema = z.strictObject({
+  /** Neighbours per site in the SecAgg+ graph; omitted = n − 1 (classic SecAgg, Bonawitz et al. 2017). */
+  neighbourDegree: positiveInt.optional(),
+  /** Shamir threshold t; omitted = a majority of the round's participants. */
+  threshold: z.number().int().min(2).optional(),
+});
+
+const privacySchema = z.strictObject({
+  mode: z.enum(PRIVACY_MODES).default("secagg"),
+  /** L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range. */
+  updateClipNorm: z.number().min(0).default(0),
+  secagg: secaggSchema.default({}),
+});
+
+const dpSchema = z.strictObject({
+  /** record: DP-SGD at each site (per-example clipping); site: client-level DP on the update. */
+  level: z.enum(["record", "site"]),
+  /** record: per-example gradient bound; site: bound on the site's update Δ. */
+  clipNorm: z.number().positive(),
+  noiseMultiplier: z.number().min(0),
+  delta: z.number().gt(0).lt(1).default(1e-5),
+  /** Each site refuses a round that would take it past this ε. */
+  epsilonBudget: z.number().positive(),
+});
+
+const trainingSchema = z.strictObject({
+  localSteps: positiveInt.default(20),
+  learningRate: z.number().positive().default(1e-3),
+  batchSize: positiveInt.default(8),
+  maxSeqLen: positiveInt.max(8192).default(256),
+});
+
+const evaluationSchema = z.strictObject({
+  /** Run an evaluation round after every N training rounds (0 = only after the last). */
+  everyRounds: nonNegativeInt.default(0),
+});
+
+const roundsSchema = positiveInt.max(100_000);
+
+const tlsSchema = z.strictObject({
+  caCert: filePath,
+  cert: filePath,
+  key: filePath,
+  /** Folder with revocations.json (`fedtune pki revoke`); defaults to the CA certificate's folder. */
+  pkiDir: filePath.optional(),
+});
+
+const listenSchema = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port"')
+  .refine((address) => Number(address.slice(address.lastIndexOf(":") + 1)) <= 65_535, "port must be ≤ 65535");
+
+// Sections with defaults, shared by the whole-file schema and the cross-section checks below.
+const strategySection = strategyConfigSchema.default({ name: "fedavg", serverLearningRate: 1 });
+const privacySection = privacySchema.default(privacySchema.parse({}));
+const sitesPerRoundSection = sitesPerRoundSchema.default(sitesPerRoundSchema.parse({}));
+const evaluationSection = evaluationSchema.default({ everyRounds: 0 });
+
+export const federationConfigSchema = z.strictObject({
+  name: z.string().regex(IDENTITY_NAME_PATTERN, "letters, digits, '.', '_' or '-'").default("fedtune"),
+  baseModel: baseModelSchema,
+  lora: loraSchema.default(loraSchema.parse({})),
+  /** Training rounds to run. */
+  rounds: roundsSchema,
+  /** Tries per round before the run stops (a try is abandoned when too few sites survive). */
+  maxAttemptsPerRound: positiveInt.default(3),
+  sitesPerRound: sitesPerRoundSection,
+  deadlines: deadlinesSchema.default(deadlinesSchema.parse({})),
+  strategy: strategySection,
+  privacy: privacySection,
+  dp: dpSchema.optional(),
+  evaluation: evaluationSection,
+  training: trainingSchema.default(trainingSchema.parse({})),
+  listen: listenSchema.default("127.0.0.1:50051"),
+  tls: tlsSchema,
+  storageDir: filePath.default("coordinator-state"),
+  /** Prometheus /metrics port (0 = any free port); omitted = no metrics server. */
+  metricsPort: nonNegativeInt.max(65_535).optional(),
+});
+
+interface Problem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Checks between sections. Each section is parsed on its own, so these problems are listed even
+ * when unrelated sections are invalid too (a single superRefine would stay silent until the whole
+ * object parsed).
+ */
+function crossSectionProblems(value: unknown): Problem[] {
+  const record = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  const section = <T>(schema: z.ZodType<T>, key: string): T | undefined => {
+    const parsed = schema.safeParse(record[key]);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const strategy = section(strategySection, "strategy");
+  const privacy = section(privacySection, "privacy");
+  const sitesPerRound = section(sitesPerRoundSection, "sitesPerRound");
+  const rounds = section(roundsSchema, "rounds");
+  const evaluation = section(evaluationSection, "evaluation");
+  const problems: Problem[] = [];
+  if (strategy !== undefined && privacy !== undefined) {
+    const conflict = strategyModeConflict(strategy, privacy.mode);
+    if (conflict !== undefined) problems.push({ path: ["strategy", "name"], message: conflict });
+  }
+  if (privacy?.mode === "secagg" && sitesPerRound !== undefined) {
+    const { minimum } = sitesPerRound;
+    const { neighbourDegree, threshold } = privacy.secagg;
+    if (minimum < 2) {
+      problems.push({
+        path: ["sitesPerRound", "minimum"],
+        message: "secagg needs at least 2 sites per round (one site's masked sum is its update)",
+      });
+    }
+    if (threshold !== undefined && threshold > minimum) {
+      problems.push({
+        path: ["privacy", "secagg", "threshold"],
+        message: `threshold ${threshold} exceeds sitesPerRound.minimum ${minimum}: a round with the minimum number of survivors could never unmask`,
+      });
+    }
+    if (threshold !== undefined && neighbourDegree !== undefined && threshold > neighbourDegree + 1) {
+      problems.push({
+        path: ["privacy", "secagg", "threshold"],
+        message: `threshold ${threshold} exceeds the ${neighbourDegree + 1} share holders of each secret (neighbourDegree + 1)`,
+      });
+    }
+  }
+  if (strategy?.name === "krum" && sitesPerRound !== undefined) {
+    const { minimum } = sitesPerRound;
+    const needed = 2 * strategy.byzantine + 3;
+    if (minimum < needed) {
+      problems.push({
+        path: ["sitesPerRound", "minimum"],
+        message: `krum with byzantine = ${strategy.byzantine} needs at least 2f + 3 = ${needed} sites per round (Blanchard et al. 2017)`,
+      });
+    }
+    if (strategy.multi > minimum - strategy.byzantine) {
+      problems.push({
+        path: ["strategy", "multi"],
+        message: `multi must be at most sitesPerRound.minimum − byzantine = ${minimum - strategy.byzantine}`,
+      });
+    }
+  }
+  if (rounds !== undefined && evaluation !== undefined && evaluation.everyRounds > rounds) {
+    problems.push({
+      path: ["evaluation", "everyRounds"],
+      message: `evaluation every ${evaluation.everyRounds} rounds never happens within ${rounds} rounds; use 0 to evaluate after the last`,
+    });
+  }
+  return problems;
+}
+
+export type FederationConfig = z.infer<typeof federationConfigSchema>;
+export type FederationConfigInput = z.input<typeof federationConfigSchema>;
+
+function formatProblem(problem: { readonly path: readonly PropertyKey[]; readonly message: string }): string {
+  return `${problem.path.length === 0 ? "(root)" : problem.path.map(String).join(".")}: ${problem.message}`;
+}
+
+function resolvePaths(config: FederationConfig, baseDir: string): FederationConfig {
+  const at = (path: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
+  const caCert = at(config.tls.caCert);
+  return {
+    ...config,
+    baseModel: {
+      ...config.baseModel,
+      source: config.baseModel.source === "builtin" ? "builtin" : at(config.baseModel.source),
+    },
+    tls: {
+      caCert,
+      cert: at(config.tls.cert),
+      key: at(config.tls.key),
+      pkiDir: config.tls.pkiDir === undefined ? dirname(caCert) : at(config.tls.pkiDir),
+    },
+    storageDir: at(config.storageDir),
+  };
+}
+
+/**
+ * Validates a config value (already parsed from YAML/JSON, or built in code by the simulation).
+ * Relative paths are resolved against `baseDir`. Throws ConfigError listing every problem.
+ */
+export function parseFederationConfig(value: unknown, source: string, baseDir: string): FederationConfig {
+  const parsed = federationConfigSchema.safeParse(value);
+  const problems = [...(parsed.success ? [] : parsed.error.issues), ...crossSectionProblems(value)];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems.map(formatProblem));
+  return resolvePaths(parsed.data, baseDir);
+}
+
+/**
+ * Parses config text: JSON when the file name ends in .json, else YAML (a superset of JSON).
+ * Syntax errors are reported with their line and column.
+ */
+export function parseFederationConfigText(text: string, source: string, baseDir: string): FederationConfig {
+  let value: unknown;
+  if (source.endsWith(".json")) {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(source, [`(syntax): ${(error as Error).message}`]);
+    }
+  } else {
+    const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (document.errors.length > 0) {
+      throw new ConfigError(
+        source,
+        document.errors.map((error) => {
+          const position = error.linePos?.[0];
+          return `${position === undefined ? "(syntax)" : `line ${position.line}:${position.col}`}: ${error.message.split("\n")[0] ?? ""}`;
+        }),
+      );
+    }
+    value = document.toJS();
+  }
+  return parseFederationConfig(value, source, baseDir);
+}
+
+/** Reads and validates a config file; relative paths inside it are relative to the file's folder. */
+export function loadFederationConfig(path: string): FederationConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, [`(file): ${(error as Error).message}`]);
+  }
+  return parseFederationConfigText(text, path, dirname(resolve(path)));
+}
+
+/**
+ * The SecAgg+ graph degree and Shamir threshold for a round try with `participants` sites. A
+ * configured threshold is returned as is (never lowered to fit a small round: that would weaken
+ * the guarantee silently); the default is a majority of each secret's neighbourDegree + 1 holders.
+ */
+export function resolveSecAggParameters(
+  participants: number,
+  settings: FederationConfig["privacy"]["secagg"],
+): { readonly neighbourDegree: number; readonly threshold: number } {
+  const neighbourDegree = Math.min(settings.neighbourDegree ?? participants - 1, participants - 1);
+  return { neighbourDegree, threshold: settings.threshold ?? Math.floor((neighbourDegree + 1) / 2) + 1 };
+}

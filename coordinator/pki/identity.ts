@@ -1,0 +1,154 @@
+// Who a peer is, read from its certificate, and whether the consortium CA vouches for it right now.
+import { createHash, X509Certificate as NodeX509Certificate } from "node:crypto";
+import * as x509 from "./x509.ts";
+
+export const ROLES = ["coordinator", "site", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The scheme of the URI SAN that names a peer: `fedtune://<role>/<name>`. */
+export const IDENTITY_URI_SCHEME = "fedtune:";
+
+/** Names become file names and URI path segments, so they are kept to a safe alphabet. */
+export const IDENTITY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface PeerIdentity {
+  readonly name: string;
+  readonly role: Role;
+  /** SHA-256 of the certificate's DER encoding, lowercase hex. */
+  readonly fingerprint: string;
+  /** Uppercase hex without leading zeros (see normaliseSerialNumber). */
+  readonly serialNumber: string;
+}
+
+export interface Revocations {
+  readonly fingerprints: ReadonlySet<string>;
+  readonly serialNumbers: ReadonlySet<string>;
+}
+
+export const NO_REVOCATIONS: Revocations = { fingerprints: new Set(), serialNumbers: new Set() };
+
+export type PkiErrorCode =
+  "malformed" | "unknown-ca" | "expired" | "revoked" | "wrong-role" | "invalid-name" | "exists" | "not-found";
+
+/** A refused certificate or PKI operation; `code` is what the gRPC edge translates. */
+export class PkiError extends Error {
+  override readonly name = "PkiError";
+  constructor(
+    readonly code: PkiErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type CertificateInput = string | Uint8Array;
+
+function toDer(cert: CertificateInput): Uint8Array {
+  if (typeof cert !== "string") return cert;
+  try {
+    return new Uint8Array(x509.PemConverter.decodeFirst(cert));
+  } catch {
+    throw new PkiError("malformed", "certificate is not valid PEM");
+  }
+}
+
+export function certificateFingerprint(cert: CertificateInput): string {
+  return createHash("sha256").update(toDer(cert)).digest("hex");
+}
+
+function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/**
+ * Reads a fedtune identity from a certificate: the name is the CN, the role the OU, and the URI
+ * SAN `fedtune://<role>/<name>` must agree with both (a certificate whose fields disagree was not
+ * issued by `fedtune pki issue` and is refused as malformed). Does not check the signature.
+ */
+export function parsePeerIdentity(cert: CertificateInput): PeerIdentity {
+  const der = toDer(cert);
+  let parsed: x509.X509Certificate;
+  try {
+    parsed = new x509.X509Certificate(der);
+  } catch {
+    throw new PkiError("malformed", "certificate cannot be parsed");
+  }
+  const [name, ...extraNames] = parsed.subjectName.getField("CN");
+  const [role, ...extraRoles] = parsed.subjectName.getField("OU");
+  if (name === undefined || extraNames.length > 0 || !IDENTITY_NAME_PATTERN.test(name)) {
+    throw new PkiError("malformed", "certificate has no single valid CN naming the peer");
+  }
+  if (role === undefined || extraRoles.length > 0 || !isRole(role)) {
+    throw new PkiError("malformed", `certificate of ${name} has no single OU naming a role`);
+  }
+  const uris =
+    parsed
+      .getExtension(x509.SubjectAlternativeNameExtension)
+      ?.names.items.filter((item) => item.type === "url")
+      .map((item) => item.value)
+      .filter((uri) => uri.startsWith(IDENTITY_URI_SCHEME)) ?? [];
+  if (uris.length !== 1 || uris[0] !== identityUri(role, name)) {
+    throw new PkiError("malformed", `certificate of ${name} lacks the URI SAN ${identityUri(role, name)}`);
+  }
+  return {
+    name,
+    role,
+    fingerprint: createHash("sha256").update(der).digest("hex"),
+    serialNumber: normaliseSerialNumber(parsed.serialNumber),
+  };
+}
+
+/** Uppercase hex without leading zeros, so serials from every parser compare equal. */
+export function normaliseSerialNumber(hex: string): string {
+  return hex.replace(/^0+(?=.)/, "").toUpperCase();
+}
+
+export function identityUri(role: Role, name: string): string {
+  return `${IDENTITY_URI_SCHEME}//${role}/${name}`;
+}
+
+export interface VerifyPeerOptions {
+  /** Roles allowed for this call; omitted means any role. */
+  readonly roles?: readonly Role[];
+  /** The instant at which validity is judged (tests); defaults to now. */
+  readonly now?: Date;
+}
+
+/**
+ * Checks a peer certificate against the consortium CA and the revocation list and returns its
+ * identity. Order: parse, issuer signature, validity window, revocation, role, so the error names
+ * the most basic failure. Synchronous (node:crypto) so a gRPC handler can call it before anything else.
+ */
+export function verifyPeer(
+  cert: CertificateInput,
+  caCert: CertificateInput,
+  revocations: Revocations,
+  options: VerifyPeerOptions = {},
+): PeerIdentity {
+  const identity = parsePeerIdentity(cert);
+  const peer = new NodeX509Certificate(toDer(cert));
+  const ca = new NodeX509Certificate(toDer(caCert));
+  if (!peer.checkIssued(ca) || !peer.verify(ca.publicKey)) {
+    throw new PkiError("unknown-ca", `certificate of ${identity.name} is not issued by the consortium CA`);
+  }
+  const now = options.now ?? new Date();
+  if (now < new Date(peer.validFrom) || now > new Date(peer.validTo)) {
+    throw new PkiError("expired", `certificate of ${identity.name} is outside its validity period`);
+  }
+  if (now < new Date(ca.validFrom) || now > new Date(ca.validTo)) {
+    throw new PkiError("expired", "the consortium CA certificate is outside its validity period");
+  }
+  if (
+    revocations.fingerprints.has(identity.fingerprint) ||
+    revocations.serialNumbers.has(identity.serialNumber)
+  ) {
+    throw new PkiError("revoked", `certificate of ${identity.name} has been revoked`);
+  }
+  if (options.roles !== undefined && !options.roles.includes(identity.role)) {
+    throw new PkiError(
+      "wrong-role",
+      `${identity.name} has role ${identity.role}; this call needs ${options.roles.join(" or ")}`,
+    );
+  }
+  return identity;
+}

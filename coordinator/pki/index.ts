@@ -1,0 +1,4 @@
+// The consortium PKI: CA, role certificates, revocation and peer verification.
+export * from "./authority.ts";
+export * from "./identity.ts";
+export * from "./store.ts";

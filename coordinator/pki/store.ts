@@ -1,0 +1,224 @@
+// The PKI folder: CA, issued identities, the revocation list and CRL, as written by `fedtune pki`.
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { writeFileAtomic } from "../storage/atomic-file.ts";
+import { createCa, createCrl, issueCertificate } from "./authority.ts";
+import type { CreateCaOptions, IssuedCertificate, IssueRequest, KeyAndCertificate } from "./authority.ts";
+import { IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";
+import type { Revocations } from "./identity.ts";
+
+const PRIVATE_FILE_MODE = 0o600;
+
+export interface PkiPaths {
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly issued: string;
+  readonly revocations: string;
+  readonly crl: string;
+  readonly identityCert: (name: string) => string;
+  readonly identityKey: (name: string) => string;
+}
+
+export function pkiPaths(dir: string): PkiPaths {
+  return {
+    caCert: join(dir, "ca.cert.pem"),
+    caKey: join(dir, "ca.key.pem"),
+    issued: join(dir, "issued.json"),
+    revocations: join(dir, "revocations.json"),
+    crl: join(dir, "crl.pem"),
+    identityCert: (name) => join(dir, `${name}.cert.pem`),
+    identityKey: (name) => join(dir, `${name}.key.pem`),
+  };
+}
+
+const issuedEntrySchema = z.object({
+  name: z.string().regex(IDENTITY_NAME_PATTERN),
+  role: z.enum(ROLES),
+  serialNumber: z.string().regex(/^[0-9A-F]+$/),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  issuedAt: z.iso.datetime(),
+  notAfter: z.iso.datetime(),
+});
+export type IssuedEntry = z.infer<typeof issuedEntrySchema>;
+const issuedFileSchema = z.object({ version: z.literal(1), certificates: z.array(issuedEntrySchema) });
+
+const revocationEntrySchema = z.object({
+  name: z.string(),
+  serialNumber: z.string().regex(/^[0-9A-F]+$/),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  revokedAt: z.iso.datetime(),
+});
+export type RevocationEntry = z.infer<typeof revocationEntrySchema>;
+const revocationFileSchema = z.object({
+  version: z.literal(1),
+  revoked: z.array(revocationEntrySchema),
+});
+
+function readJson<T>(path: string, schema: z.ZodType<T>, fallback: T): T {
+  if (!existsSync(path)) return fallback;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new PkiError("malformed", `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new PkiError("malformed", `${path}: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+function readText(path: string, what: string): string {
+  if (!existsSync(path)) throw new PkiError("not-found", `${what} not found at ${path}`);
+  return readFileSync(path, "utf8");
+}
+
+export function listIssued(dir: string): IssuedEntry[] {
+  return readJson(pkiPaths(dir).issued, issuedFileSchema, { version: 1, certificates: [] }).certificates;
+}
+
+export function listRevoked(dir: string): RevocationEntry[] {
+  return readJson(pkiPaths(dir).revocations, revocationFileSchema, { version: 1, revoked: [] }).revoked;
+}
+
+/** Creates the CA in `dir`; refuses to overwrite an existing one (that would orphan every certificate). */
+export async function initPki(dir: string, options: CreateCaOptions = {}): Promise<KeyAndCertificate> {
+  const paths = pkiPaths(dir);
+  if (existsSync(paths.caCert) || existsSync(paths.caKey)) {
+    throw new PkiError("exists", `a CA already exists in ${dir}`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const ca = await createCa(options);
+  writeFileAtomic(paths.caKey, ca.keyPem, { mode: PRIVATE_FILE_MODE });
+  writeFileAtomic(paths.caCert, ca.certPem);
+  return ca;
+}
+
+/** The CA certificate alone: what the coordinator and sites need to verify peers. */
+export function loadCaCertificate(dir: string): string {
+  return readText(pkiPaths(dir).caCert, "CA certificate");
+}
+
+/** The CA certificate and signing key: needed only to issue and revoke. */
+export function loadCa(dir: string): KeyAndCertificate {
+  const paths = pkiPaths(dir);
+  return { certPem: readText(paths.caCert, "CA certificate"), keyPem: readText(paths.caKey, "CA key") };
+}
+
+export interface IssuedFiles extends IssuedCertificate {
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+/**
+ * Issues an identity and writes `<name>.key.pem` / `<name>.cert.pem` into the PKI folder. A name
+ * that still holds an unrevoked certificate is refused, so an identity is never silently replaced.
+ */
+export async function issueIdentity(dir: string, request: IssueRequest): Promise<IssuedFiles> {
+  const ca = loadCa(dir);
+  const paths = pkiPaths(dir);
+  const issued = listIssued(dir);
+  const revokedSerials = new Set(listRevoked(dir).map((entry) => entry.serialNumber));
+  const active = issued.find(
+    (entry) => entry.name === request.name && !revokedSerials.has(entry.serialNumber),
+  );
+  if (active !== undefined) {
+    throw new PkiError(
+      "exists",
+      `${request.name} already holds an unrevoked ${active.role} certificate; revoke it first`,
+    );
+  }
+  const now = request.now ?? new Date();
+  const cert = await issueCertificate(ca, { ...request, now });
+  const certPath = paths.identityCert(request.name);
+  const keyPath = paths.identityKey(request.name);
+  writeFileAtomic(keyPath, cert.keyPem, { mode: PRIVATE_FILE_MODE });
+  writeFileAtomic(certPath, cert.certPem);
+  const entry: IssuedEntry = {
+    name: cert.name,
+    role: cert.role,
+    serialNumber: cert.serialNumber,
+    fingerprint: cert.fingerprint,
+    issuedAt: now.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+  };
+  writeFileAtomic(
+    paths.issued,
+    `${JSON.stringify({ version: 1, certificates: [...issued, entry] }, null, 2)}\n`,
+  );
+  return { ...cert, certPath, keyPath };
+}
+
+/**
+ * Revokes every unrevoked certificate issued to `name`: appends them to revocations.json (what the
+ * coordinator reloads) and rewrites crl.pem signed by the CA. Returns the entries it added.
+ */
+export async function revoke(dir: string, name: string, now: Date = new Date()): Promise<RevocationEntry[]> {
+  const ca = loadCa(dir);
+  const paths = pkiPaths(dir);
+  const revoked = listRevoked(dir);
+  const revokedSerials = new Set(revoked.map((entry) => entry.serialNumber));
+  const added: RevocationEntry[] = listIssued(dir)
+    .filter((entry) => entry.name === name && !revokedSerials.has(entry.serialNumber))
+    .map((entry) => ({
+      name,
+      serialNumber: entry.serialNumber,
+      fingerprint: entry.fingerprint,
+      revokedAt: now.toISOString(),
+    }));
+  if (added.length === 0) {
+    throw new PkiError("not-found", `no unrevoked certificate issued to ${name} in ${dir}`);
+  }
+  const all = [...revoked, ...added];
+  const crlPem = await createCrl(
+    ca,
+    all.map((entry) => ({ serialNumber: entry.serialNumber, revokedAt: new Date(entry.revokedAt) })),
+    now,
+  );
+  writeFileAtomic(paths.revocations, `${JSON.stringify({ version: 1, revoked: all }, null, 2)}\n`);
+  writeFileAtomic(paths.crl, crlPem);
+  return added;
+}
+
+/** The revocation list as verifyPeer wants it; an absent file means nothing is revoked. */
+export function loadRevocations(dir: string): Revocations {
+  const revoked = listRevoked(dir);
+  return {
+    fingerprints: new Set(revoked.map((entry) => entry.fingerprint)),
+    serialNumbers: new Set(revoked.map((entry) => entry.serialNumber)),
+  };
+}
+
+export interface RevocationSource {
+  /** The current list, re-read when revocations.json changed since the last call. */
+  current(): Revocations;
+}
+
+/**
+ * A revocation list that follows `fedtune pki revoke` without a restart: each call stats the file
+ * (cheap) and reloads it when its modification time or size changed. A list that fails to parse
+ * throws on every call until fixed, so callers fail closed rather than un-revoke anyone silently.
+ */
+export function openRevocationSource(dir: string): RevocationSource {
+  const path = pkiPaths(dir).revocations;
+  const statStamp = (): string => {
+    if (!existsSync(path)) return "absent";
+    const stats = statSync(path);
+    return `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+  };
+  let stamp = statStamp();
+  let revocations: Revocations = loadRevocations(dir);
+  return {
+    current(): Revocations {
+      const next = statStamp();
+      if (next !== stamp) {
+        revocations = loadRevocations(dir);
+        stamp = next;
+      }
+      return revocations;
+    },
+  };
+}

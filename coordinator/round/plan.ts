@@ -1,0 +1,56 @@
+// The run plan (which round is training, which evaluation) and participant selection, pure and seeded.
+import type { Rng } from "../../crypto/rng.ts";
+import type { RoundKind, SiteId } from "./stages.ts";
+
+export interface PlannedRound {
+  /** Round number, from 1, over training and evaluation rounds alike. */
+  readonly round: number;
+  readonly kind: RoundKind;
+  /** Training rounds completed before this one: the global adapter version it starts from. */
+  readonly baseVersion: number;
+}
+
+/**
+ * `trainingRounds` training rounds, with an evaluation round after every `evalEvery` of them and
+ * always after the last (evalEvery = 0: only after the last).
+ */
+export function planRounds(trainingRounds: number, evalEvery: number): PlannedRound[] {
+  const plan: PlannedRound[] = [];
+  let version = 0;
+  for (let t = 1; t <= trainingRounds; t++) {
+    plan.push({ round: plan.length + 1, kind: "train", baseVersion: version });
+    version = plan.length;
+    const evaluate = t === trainingRounds || (evalEvery > 0 && t % evalEvery === 0);
+    if (evaluate) plan.push({ round: plan.length + 1, kind: "eval", baseVersion: version });
+  }
+  return plan;
+}
+
+/** Uniform integer in [0, n) without modulo bias (rejection sampling). */
+function uniformBelow(rng: Rng, n: number): number {
+  const limit = 2 ** 32 - (2 ** 32 % n);
+  for (;;) {
+    const value = rng.nextUint32();
+    if (value < limit) return value % n;
+  }
+}
+
+/**
+ * max(minimum, ⌈fraction·n⌉) of the `available` sites, drawn uniformly without replacement
+ * (partial Fisher–Yates), returned sorted; undefined when fewer than `minimum` are available.
+ */
+export function pickParticipants(
+  available: readonly SiteId[],
+  fraction: number,
+  minimum: number,
+  rng: Rng,
+): SiteId[] | undefined {
+  if (available.length < minimum) return undefined;
+  const pool = [...available].sort();
+  const count = Math.min(pool.length, Math.max(minimum, Math.ceil(fraction * pool.length)));
+  for (let i = 0; i < count; i++) {
+    const j = i + uniformBelow(rng, pool.length - i);
+    [pool[i], pool[j]] = [pool[j] as SiteId, pool[i] as SiteId];
+  }
+  return pool.slice(0, count).sort();
+}

@@ -1,0 +1,188 @@
+// The round state machine: which sites must do what by when. Pure transitions, no I/O (STYLE.md items 1, 4).
+import { FederationError, ProtocolError } from "../../proto/errors.ts";
+import type { PrivacyMode, RoundRef } from "../../proto/messages.ts";
+
+export type SiteId = string;
+export type RoundKind = "train" | "eval";
+
+/**
+ * The stages a round try goes through, in order, per kind and privacy mode. SecAgg+ follows
+ * Bonawitz et al. 2017, Fig. 4 (rounds 0–4); local training happens before a site advertises keys,
+ * so the advertise stage's deadline covers training.
+ */
+export const STAGE_SEQUENCES = {
+  plain: ["collect_updates"],
+  secagg: ["advertise_keys", "share_keys", "masked_input", "consistency", "unmask"],
+  eval: ["collect_metrics"],
+} as const;
+
+export type StageName =
+  | (typeof STAGE_SEQUENCES.plain)[number]
+  | (typeof STAGE_SEQUENCES.secagg)[number]
+  | (typeof STAGE_SEQUENCES.eval)[number];
+
+export function stageSequence(kind: RoundKind, mode: PrivacyMode): readonly StageName[] {
+  if (kind === "eval") return STAGE_SEQUENCES.eval;
+  return mode === "secagg" ? STAGE_SEQUENCES.secagg : STAGE_SEQUENCES.plain;
+}
+
+/** One stage of one round try: who is expected, who was told, who answered, and the deadline. */
+export interface Stage {
+  readonly name: StageName;
+  /** Sites that must answer in this stage (the survivors of the previous one). */
+  readonly expected: ReadonlySet<SiteId>;
+  /** Sites that were handed this stage's step by Poll. */
+  readonly delivered: ReadonlySet<SiteId>;
+  /** Sites that answered. */
+  readonly answered: ReadonlySet<SiteId>;
+  /** Sites that declined or were declared dropped during the stage. */
+  readonly dropped: ReadonlySet<SiteId>;
+  readonly deadlineAt: number;
+}
+
+export type RoundState =
+  | { readonly phase: "idle"; readonly completedRounds: number }
+  | {
+      readonly phase: "running";
+      readonly kind: RoundKind;
+      readonly ref: RoundRef;
+      readonly mode: PrivacyMode;
+      readonly participants: readonly SiteId[];
+      /** Index into stageSequence(kind, mode). */
+      readonly stageIndex: number;
+      readonly stage: Stage;
+      /** Sites lost in earlier stages of this try (dropouts and declines). */
+      readonly lost: ReadonlySet<SiteId>;
+      readonly startedAt: number;
+    }
+  | { readonly phase: "finished"; readonly completedRounds: number };
+
+export type Running = RoundState & { readonly phase: "running" };
+
+function newStage(name: StageName, expected: ReadonlySet<SiteId>, deadlineAt: number): Stage {
+  return { name, expected, delivered: new Set(), answered: new Set(), dropped: new Set(), deadlineAt };
+}
+
+export interface StartRound {
+  readonly kind: RoundKind;
+  readonly ref: RoundRef;
+  readonly mode: PrivacyMode;
+  readonly participants: readonly SiteId[];
+  readonly now: number;
+  readonly deadlineMs: number;
+}
+
+export function startRound(input: StartRound): Running {
+  const [first] = stageSequence(input.kind, input.mode);
+  if (first === undefined) throw new Error("empty stage sequence");
+  return {
+    phase: "running",
+    kind: input.kind,
+    ref: input.ref,
+    mode: input.mode,
+    participants: input.participants,
+    stageIndex: 0,
+    stage: newStage(first, new Set(input.participants), input.now + input.deadlineMs),
+    lost: new Set(),
+    startedAt: input.now,
+  };
+}
+
+function sameRef(a: RoundRef, b: RoundRef): boolean {
+  return a.round === b.round && a.attempt === b.attempt;
+}
+
+/**
+ * Checks that `site` may act in `stage` of round try `ref` now; throws ProtocolError
+ * (FAILED_PRECONDITION) naming the expected and received stage otherwise. Changes nothing.
+ */
+export function checkTurn(state: RoundState, site: SiteId, ref: RoundRef, stage: StageName): Running {
+  if (state.phase !== "running") throw new ProtocolError(state.phase, stage);
+  if (!sameRef(state.ref, ref)) {
+    throw new ProtocolError(
+      `round ${state.ref.round} try ${state.ref.attempt}`,
+      `round ${ref.round} try ${ref.attempt}`,
+    );
+  }
+  if (!state.participants.includes(site)) {
+    throw new FederationError("failed_precondition", "this site is not a participant of the current round");
+  }
+  if (state.stage.name !== stage) throw new ProtocolError(state.stage.name, stage);
+  if (!state.stage.expected.has(site) || state.stage.dropped.has(site)) {
+    throw new FederationError("failed_precondition", `this site is no longer part of stage ${stage}`);
+  }
+  if (state.stage.answered.has(site)) {
+    throw new FederationError("failed_precondition", `this site already answered stage ${stage}`);
+  }
+  return state;
+}
+
+function withStage(state: Running, stage: Stage): Running {
+  return { ...state, stage };
+}
+
+export function markDelivered(state: Running, site: SiteId): Running {
+  return withStage(state, { ...state.stage, delivered: new Set(state.stage.delivered).add(site) });
+}
+
+/** Records a site's answer; call only after checkTurn and after the answer was accepted. */
+export function markAnswered(state: Running, site: SiteId): Running {
+  return withStage(state, { ...state.stage, answered: new Set(state.stage.answered).add(site) });
+}
+
+/** A site that declined, or that the protocol refused mid-stage, is out of this try. */
+export function markDropped(state: Running, site: SiteId): Running {
+  if (!state.stage.expected.has(site)) return state;
+  return withStage(state, { ...state.stage, dropped: new Set(state.stage.dropped).add(site) });
+}
+
+/** Sites that still owe an answer in the current stage. */
+export function pendingSites(state: Running): SiteId[] {
+  const { expected, answered, dropped } = state.stage;
+  return [...expected].filter((site) => !answered.has(site) && !dropped.has(site)).sort();
+}
+
+/** A stage closes when everyone answered or dropped, or when its deadline passes (stragglers drop). */
+export function stageClosable(state: Running, now: number): boolean {
+  return pendingSites(state).length === 0 || now >= state.stage.deadlineAt;
+}
+
+export type Advance =
+  | { readonly outcome: "next"; readonly state: Running; readonly dropouts: readonly SiteId[] }
+  | {
+      readonly outcome: "complete";
+      readonly survivors: readonly SiteId[];
+      readonly dropouts: readonly SiteId[];
+    }
+  | { readonly outcome: "abandon"; readonly reason: string; readonly dropouts: readonly SiteId[] };
+
+/**
+ * Closes the current stage: pending sites become dropouts; the answered ones go on to the next
+ * stage, or the round completes after the last. Fewer survivors than `minimum` abandons the try.
+ */
+export function closeStage(state: Running, now: number, minimum: number, nextDeadlineMs: number): Advance {
+  const survivors = [...state.stage.answered].sort();
+  const lostNow = [...state.stage.expected].filter((site) => !state.stage.answered.has(site));
+  const lost = new Set([...state.lost, ...lostNow]);
+  const dropouts = [...lost].sort();
+  if (survivors.length < minimum) {
+    return {
+      outcome: "abandon",
+      reason: `${survivors.length} of ${state.participants.length} sites answered ${state.stage.name}; at least ${minimum} needed`,
+      dropouts,
+    };
+  }
+  const sequence = stageSequence(state.kind, state.mode);
+  const nextName = sequence[state.stageIndex + 1];
+  if (nextName === undefined) return { outcome: "complete", survivors, dropouts };
+  return {
+    outcome: "next",
+    state: {
+      ...state,
+      stageIndex: state.stageIndex + 1,
+      stage: newStage(nextName, new Set(survivors), now + nextDeadlineMs),
+      lost,
+    },
+    dropouts,
+  };
+}

@@ -1,0 +1,199 @@
+// The coordinator's composition root: store, strategy, round service, transport, metrics — and its handle.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { createCkksContext, loadSeal, type CkksContext } from "../crypto/ckks/context.ts";
+import { cryptoRng, type Rng } from "../crypto/rng.ts";
+import { readLlamaConfig, type LlamaConfig } from "../model/config.ts";
+import { loadBaseModel, resolveModelDir } from "../model/load.ts";
+import { loraFlatLength, type LoraConfig } from "../model/peft.ts";
+import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
+import { initialGlobalVector, type AdapterSpec } from "./checkpoints.ts";
+import type { FederationConfig } from "./config.ts";
+import {
+  createCoordinatorMetrics,
+  startMetricsServer,
+  type CoordinatorMetrics,
+  type MetricsServer,
+} from "./metrics.ts";
+import { openRevocationSource, type Revocations } from "./pki/index.ts";
+import { createStrategy } from "./strategies/index.ts";
+import { pkiAuthenticator } from "./transport/authenticator.ts";
+import { serveGrpc } from "./transport/grpc-server.ts";
+import { adminHandlers } from "./service/admin.ts";
+import { Coordinator } from "./service/coordinator.ts";
+import { DurableState } from "./service/durable-state.ts";
+import type { CoordinatorEvent, RunSummary } from "./service/ports.ts";
+
+/** The adapter the federation trains: its shapes (for PEFT checkpoints), length, start and base model. */
+export interface AdapterDescription {
+  readonly spec: AdapterSpec;
+  readonly vectorLength: number;
+  readonly initialGlobal: Float32Array;
+  readonly baseModelHash: string;
+}
+
+export function loraConfigOf(config: FederationConfig): LoraConfig {
+  return { ...config.lora };
+}
+
+/** An adapter over a model config, without loading weights (tests, benchmarks, the simulation). */
+export function describeAdapter(
+  model: LlamaConfig,
+  lora: LoraConfig,
+  baseModelHash: string,
+  baseModelNameOrPath: string | null,
+): AdapterDescription {
+  const spec: AdapterSpec = { model, lora, baseModelNameOrPath };
+  return {
+    spec,
+    vectorLength: loraFlatLength(model, lora),
+    initialGlobal: initialGlobalVector(spec),
+    baseModelHash,
+  };
+}
+
+/** Reads the base model's config.json; hashes its weights only when the config gives no sha256. */
+export async function describeConfiguredAdapter(
+  config: FederationConfig,
+  logger: Logger,
+): Promise<AdapterDescription> {
+  const dir = resolveModelDir(config.baseModel.source);
+  const model = await readLlamaConfig(join(dir, "config.json"));
+  const hash = config.baseModel.sha256 ?? (await loadBaseModel(config.baseModel.source, logger)).hash;
+  return describeAdapter(model, loraConfigOf(config), hash, config.baseModel.source);
+}
+
+export interface CoordinatorRuntime {
+  readonly logger: Logger;
+  /** Participant selection and SecAgg session ids; a CSPRNG unless a test seeds one. */
+  readonly rng?: Rng;
+  /** TLS identity; read from config.tls when omitted. */
+  readonly tls?: TlsIdentity;
+  /** The transport's server half; gRPC unless the simulation passes the in-memory one. */
+  readonly serve?: ServeFunction;
+  /** Current revocations; config.tls.pkiDir's revocations.json (re-read on change) when omitted. */
+  readonly revocations?: () => Revocations;
+  /** The adapter; derived from config.baseModel when omitted. */
+  readonly adapter?: AdapterDescription;
+  /** he mode: the CKKS context (no keys); built with the default parameters when omitted. */
+  readonly ckks?: CkksContext;
+  readonly onEvent?: (event: CoordinatorEvent) => void;
+  /** Uploads staged at once (default 4): bounds memory whatever the number of sites. */
+  readonly uploadConcurrency?: number;
+}
+
+export interface CoordinatorHandle {
+  /** What sites dial. */
+  readonly address: string;
+  /** Resolves when the run completes, fails or is stopped. */
+  readonly done: Promise<RunSummary>;
+  /** The Prometheus registry's port, when config.metricsPort is set. */
+  readonly metricsPort: number | undefined;
+  /** Stops the run and the server, and closes the store (a later start resumes from it). */
+  stop(): Promise<void>;
+}
+
+function readTls(config: FederationConfig): TlsIdentity {
+  return {
+    caPem: readFileSync(config.tls.caCert, "utf8"),
+    certPem: readFileSync(config.tls.cert, "utf8"),
+    keyPem: readFileSync(config.tls.key, "utf8"),
+  };
+}
+
+function wireMetrics(metrics: CoordinatorMetrics, event: CoordinatorEvent): void {
+  switch (event.type) {
+    case "round_started":
+      metrics.participants.inc({ kind: event.kind }, event.participants.length);
+      return;
+    case "round_completed":
+      metrics.rounds.inc({ kind: event.kind, outcome: "completed" });
+      if (event.kind === "train") metrics.currentRound.set(event.ref.round);
+      return;
+    case "round_abandoned":
+      metrics.rounds.inc({ kind: "any", outcome: "abandoned" });
+      return;
+    case "stage_closed":
+      metrics.stageSeconds.observe({ stage: event.stage }, event.durationMs / 1000);
+      if (event.dropouts.length > 0) metrics.dropouts.inc({ stage: event.stage }, event.dropouts.length);
+      return;
+    case "bytes":
+      metrics.bytes.inc({ direction: event.direction, rpc: "SubmitUpdate" }, event.bytes);
+      return;
+    case "site_joined":
+      metrics.sitesJoined.inc();
+      return;
+    case "site_declined":
+    case "stage_started":
+    case "key_ceremony":
+    case "finished":
+      return;
+  }
+}
+
+/**
+ * Starts a coordinator: opens (or resumes) its store, listens, and runs the configured rounds.
+ * The same code path serves `fedtune coordinator start`, the simulation and the tests.
+ */
+export async function startCoordinator(
+  config: FederationConfig,
+  runtime: CoordinatorRuntime,
+): Promise<CoordinatorHandle> {
+  const { logger } = runtime;
+  const adapter = runtime.adapter ?? (await describeConfiguredAdapter(config, logger));
+  const mode = config.privacy.mode;
+  const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
+  const ownsCkks = mode === "he" && runtime.ckks === undefined;
+  const store = DurableState.open(config.storageDir, mode === "he" ? undefined : adapter.spec);
+  const tls = runtime.tls ?? readTls(config);
+  const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
+  const source =
+    runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
+  const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== undefined)
+    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
+  const coordinator = new Coordinator({
+    config,
+    store,
+    strategy: createStrategy(config.strategy),
+    rng: runtime.rng ?? cryptoRng(),
+    logger,
+    baseModelHash: adapter.baseModelHash,
+    vectorLength: adapter.vectorLength,
+    initialGlobal: adapter.initialGlobal,
+    ...(ckks === undefined ? {} : { ckks }),
+    onEvent: (event) => {
+      wireMetrics(metrics, event);
+      runtime.onEvent?.(event);
+    },
+    ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
+  });
+  const server = await (runtime.serve ?? serveGrpc)({
+    listen: config.listen,
+    tls,
+    authenticator: pkiAuthenticator(tls.caPem, source === undefined ? revocations : () => source.current()),
+    federation: coordinator.handlers,
+    admin: adminHandlers(config, coordinator, store),
+    onCallError: (method, peer, error) => logger.debug({ method, peer, err: error }, "call refused"),
+  });
+  logger.info(
+    { address: server.address, mode, strategy: config.strategy.name, rounds: config.rounds },
+    "coordinator listening",
+  );
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      coordinator.stop();
+      await done.catch(() => undefined);
+      await server.close();
+      await metricsServer?.stop();
+      store.close();
+      if (ownsCkks) ckks?.dispose();
+    })();
+    return stopped;
+  };
+  const done = coordinator.run();
+  return { address: server.address, done, metricsPort: metricsServer?.port, stop };
+}

@@ -1,0 +1,273 @@
+// The round service's view of durable state: the SQLite store plus per-round checkpoints, one commit per round.
+import { join } from "node:path";
+import {
+  readAdapterCheckpoint,
+  readCiphertextCheckpoint,
+  writeAdapterCheckpoint,
+  writeCiphertextCheckpoint,
+  type AdapterSpec,
+} from "../checkpoints.ts";
+import type { JsonValue } from "../storage/canonical-json.ts";
+import { CoordinatorStore, STORE_FILE, type MetricInput } from "../storage/store.ts";
+import { decodeStrategyState, encodeStrategyState } from "../strategies/index.ts";
+import type { RoundKind, SiteId } from "../round/stages.ts";
+import type {
+  AuditRecord,
+  AuditVerification,
+  Checkpoint,
+  GlobalModel,
+  RoundView,
+  SiteRecord,
+  SiteView,
+} from "./ports.ts";
+
+const ENVELOPE_KEY_META = "site-envelope-key:";
+const ENVELOPE_META = "he-envelope:";
+
+export interface OpenRound {
+  readonly round: number;
+  readonly attempt: number;
+  readonly kind: RoundKind;
+  readonly settings: JsonValue;
+  readonly participants: readonly SiteId[];
+}
+
+/**
+ * Writes go checkpoint first (fsynced, under its final name), then one SQLite transaction with the
+ * round's completion, strategy state, metrics and audit entry (coordinator/storage/store.ts), so a
+ * crash at any instant restarts at the last completed round.
+ */
+export class DurableState {
+  private constructor(
+    private readonly store: CoordinatorStore,
+    private readonly checkpointDir: string,
+    /** Shapes of the adapter (plain modes); undefined in he mode, whose checkpoints are ciphertexts. */
+    private readonly spec: AdapterSpec | undefined,
+  ) {}
+
+  static open(storageDir: string, spec: AdapterSpec | undefined): DurableState {
+    return new DurableState(
+      CoordinatorStore.open(join(storageDir, STORE_FILE)),
+      join(storageDir, "checkpoints"),
+      spec,
+    );
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  // --- sites ---
+
+  saveSite(site: SiteRecord): void {
+    this.store.transaction(() => {
+      this.store.recordSiteJoin(
+        { siteId: site.siteId, certFingerprint: site.fingerprint, signingPublicKey: site.identityKey },
+        new Date(site.joinedAt),
+      );
+      this.store.setMeta(`${ENVELOPE_KEY_META}${site.siteId}`, Buffer.from(site.envelopeKey).toString("hex"));
+    });
+  }
+
+  sites(): SiteRecord[] {
+    return this.store.listSites().flatMap((site) => {
+      const envelopeKey = this.store.getMeta(`${ENVELOPE_KEY_META}${site.siteId}`);
+      if (site.signingPublicKey === null || envelopeKey === undefined) return [];
+      return [
+        {
+          siteId: site.siteId,
+          fingerprint: site.certFingerprint,
+          identityKey: site.signingPublicKey,
+          envelopeKey: new Uint8Array(Buffer.from(envelopeKey, "hex")),
+          joinedAt: site.joinedAt,
+        },
+      ];
+    });
+  }
+
+  siteViews(): SiteView[] {
+    return this.store.listSites().map((site) => ({
+      siteId: site.siteId,
+      joinedAt: site.joinedAt,
+      lastSeen: site.lastSeen,
+      roundsContributed: site.roundsContributed,
+      roundsDropped: site.roundsDropped,
+    }));
+  }
+
+  touchSite(siteId: SiteId): void {
+    this.store.touchSite(siteId, new Date());
+  }
+
+  // --- rounds ---
+
+  /** The next try number of a round (tries of a round left open by a crash count too). */
+  nextAttempt(round: number, kind: RoundKind): number {
+    const tries = this.store.listRounds().filter((r) => r.round === round && r.kind === kind);
+    return 1 + Math.max(0, ...tries.map((r) => r.attempt));
+  }
+
+  openRound(input: OpenRound): number {
+    return this.store.openRound(input, new Date());
+  }
+
+  dropParticipant(roundId: number, siteId: SiteId, stage: string, reason: string): void {
+    this.store.recordParticipation(roundId, siteId, { stage, dropped: true, reason }, new Date());
+  }
+
+  abandonRound(roundId: number, reason: string): void {
+    this.store.abandonRound(roundId, reason, new Date());
+  }
+
+  async completeRound(
+    roundId: number,
+    input: {
+      readonly version: number;
+      readonly model: GlobalModel | undefined;
+      readonly metrics: Readonly<Record<string, number>>;
+      readonly details: { readonly [key: string]: JsonValue };
+    },
+  ): Promise<Checkpoint | undefined> {
+    let checkpoint: Checkpoint | undefined;
+    let strategyState: string | undefined;
+    if (input.model?.kind === "plain") {
+      if (this.spec === undefined) throw new Error("plain checkpoints need the adapter's shapes");
+      const ref = await writeAdapterCheckpoint(
+        this.checkpointDir,
+        input.version,
+        input.model.vector,
+        this.spec,
+      );
+      checkpoint = { version: input.version, model: input.model, sha256: ref.sha256, path: ref.path };
+      strategyState = encodeStrategyState(input.model.strategyState);
+    } else if (input.model?.kind === "encrypted") {
+      const ref = writeCiphertextCheckpoint(this.checkpointDir, input.version, input.model.aggregate);
+      checkpoint = { version: input.version, model: input.model, sha256: ref.sha256, path: ref.path };
+    }
+    const metrics: MetricInput[] = Object.entries(input.metrics).map(([name, value]) => ({ name, value }));
+    this.store.completeRound(
+      {
+        roundId,
+        ...(checkpoint === undefined
+          ? {}
+          : { checkpoint: { sha256: checkpoint.sha256, path: checkpoint.path } }),
+        ...(strategyState === undefined ? {} : { strategyState }),
+        metrics,
+        details: input.details,
+      },
+      new Date(),
+    );
+    return checkpoint;
+  }
+
+  /** Round numbers (train and eval share one numbering) completed so far. */
+  completedRounds(): Set<number> {
+    return new Set(
+      this.store
+        .listRounds()
+        .filter((r) => r.status === "completed")
+        .map((r) => r.round),
+    );
+  }
+
+  /** Abandons a try left open by a crash and returns the last completed training round's checkpoint. */
+  async resume(): Promise<Checkpoint | undefined> {
+    const point = this.store.resume(new Date());
+    if (point.checkpoint === undefined) return undefined;
+    return this.readCheckpoint(point.completedTrainRounds, point.checkpoint, point.strategyState);
+  }
+
+  /** The checkpoint of the training round `version`, checked against its recorded hash. */
+  async checkpoint(version: number): Promise<Checkpoint | undefined> {
+    const row = this.store
+      .listRounds()
+      .find((r) => r.kind === "train" && r.status === "completed" && r.round === version);
+    if (row?.checkpointPath == null || row.checkpointSha256 === null) return undefined;
+    return this.readCheckpoint(
+      version,
+      { path: row.checkpointPath, sha256: row.checkpointSha256 },
+      undefined,
+    );
+  }
+
+  private async readCheckpoint(
+    version: number,
+    ref: { path: string; sha256: string },
+    strategyState: string | undefined,
+  ): Promise<Checkpoint> {
+    if (this.spec === undefined) {
+      return { version, model: { kind: "encrypted", aggregate: readCiphertextCheckpoint(ref) }, ...ref };
+    }
+    const vector = await readAdapterCheckpoint(ref, this.spec);
+    const state = strategyState === undefined ? undefined : decodeStrategyState(strategyState);
+    return {
+      version,
+      model: { kind: "plain", vector, strategyState: state ?? { strategy: "fedavg", step: 0, buffers: {} } },
+      ...ref,
+    };
+  }
+
+  rounds(): RoundView[] {
+    const metrics = this.store.listMetrics();
+    return this.store.listRounds().map((r) => {
+      const participation = this.store.listParticipation(r.id);
+      return {
+        round: r.round,
+        attempt: r.attempt,
+        kind: r.kind,
+        outcome: r.status === "open" ? "running" : r.status,
+        participants: r.participants.length,
+        dropouts: participation.filter((p) => p.dropped).length,
+        checkpointSha256: r.checkpointSha256 ?? "",
+        metrics: Object.fromEntries(
+          metrics.filter((m) => m.roundId === r.id && m.siteId === null).map((m) => [m.name, m.value]),
+        ),
+        reason: r.reason ?? "",
+      };
+    });
+  }
+
+  // --- audit ---
+
+  audit(action: string, details: JsonValue): void {
+    this.store.audit("coordinator", action, details, new Date());
+  }
+
+  auditEntries(fromSeq: number): AuditRecord[] {
+    return this.store.listAudit(Math.max(1, fromSeq)).map((entry) => ({
+      seq: entry.seq,
+      time: entry.time,
+      kind: `${entry.action}`,
+      detailsJson: JSON.stringify({ actor: entry.actor, ...(entry.details as object) }),
+      hash: entry.hash,
+    }));
+  }
+
+  verifyAudit(): AuditVerification {
+    const result = this.store.verifyAuditChain();
+    return result.ok
+      ? { ok: true, entries: result.entries, firstBadSeq: 0, detail: `head ${result.headHash}` }
+      : { ok: false, entries: result.entries, firstBadSeq: result.firstBadSeq, detail: result.reason };
+  }
+
+  // --- he key ceremony ---
+
+  saveEnvelopes(keyId: string, envelopes: ReadonlyMap<SiteId, Uint8Array>): void {
+    this.store.transaction(() => {
+      for (const [siteId, envelope] of envelopes) {
+        this.store.setMeta(`${ENVELOPE_META}${keyId}:${siteId}`, Buffer.from(envelope).toString("base64"));
+      }
+      this.store.audit(
+        "coordinator",
+        "key_envelopes_stored",
+        { keyId, recipients: [...envelopes.keys()].sort() },
+        new Date(),
+      );
+    });
+  }
+
+  envelope(keyId: string, siteId: SiteId): Uint8Array | undefined {
+    const value = this.store.getMeta(`${ENVELOPE_META}${keyId}:${siteId}`);
+    return value === undefined ? undefined : new Uint8Array(Buffer.from(value, "base64"));
+  }
+}

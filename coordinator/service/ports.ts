@@ -1,0 +1,132 @@
+// The coordinator service's records and events: what it stores, shows to admins and tells observers.
+import type { StrategyState } from "../strategies/index.ts";
+import type { RoundRef } from "../../proto/messages.ts";
+import type { RoundKind, SiteId, StageName } from "../round/stages.ts";
+
+export interface SiteRecord {
+  readonly siteId: SiteId;
+  /** SHA-256 of the certificate the site joined with. */
+  readonly fingerprint: string;
+  /** Ed25519 SecAgg identity key, bound to the certificate at first join. */
+  readonly identityKey: Uint8Array;
+  /** X25519 key that he mode key envelopes are sealed to. */
+  readonly envelopeKey: Uint8Array;
+  readonly joinedAt: string;
+}
+
+/** A round try as the admin service shows it. */
+export interface RoundView {
+  readonly round: number;
+  readonly attempt: number;
+  readonly kind: RoundKind;
+  readonly outcome: "completed" | "abandoned" | "running";
+  readonly participants: number;
+  readonly dropouts: number;
+  readonly checkpointSha256: string;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly reason: string;
+}
+
+export interface SiteView {
+  readonly siteId: SiteId;
+  readonly joinedAt: string;
+  readonly lastSeen: string;
+  readonly roundsContributed: number;
+  readonly roundsDropped: number;
+}
+
+/** The global model after a completed training round: plaintext (none, secagg) or encrypted (he). */
+export type GlobalModel =
+  | { readonly kind: "plain"; readonly vector: Float32Array; readonly strategyState: StrategyState }
+  | { readonly kind: "encrypted"; readonly aggregate: Uint8Array };
+
+export interface Checkpoint {
+  /** The training round that produced it. */
+  readonly version: number;
+  readonly model: GlobalModel;
+  readonly sha256: string;
+  readonly path: string;
+}
+
+export interface AuditRecord {
+  readonly seq: number;
+  readonly time: string;
+  readonly kind: string;
+  readonly detailsJson: string;
+  readonly hash: string;
+}
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly firstBadSeq: number;
+  readonly detail: string;
+}
+
+/** Progress of a run, for logs, metrics and the simulation's display. */
+export type CoordinatorEvent =
+  | { readonly type: "site_joined"; readonly siteId: SiteId }
+  | {
+      readonly type: "key_ceremony";
+      readonly keyId: string;
+      readonly dealer: SiteId;
+      readonly outcome: "started" | "completed" | "failed";
+    }
+  | {
+      readonly type: "round_started";
+      readonly ref: RoundRef;
+      readonly kind: RoundKind;
+      readonly participants: readonly SiteId[];
+    }
+  | {
+      readonly type: "stage_started";
+      readonly ref: RoundRef;
+      readonly stage: StageName;
+      readonly expected: number;
+    }
+  | {
+      readonly type: "stage_closed";
+      readonly ref: RoundRef;
+      readonly stage: StageName;
+      readonly answered: number;
+      readonly dropouts: readonly SiteId[];
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: "site_declined";
+      readonly ref: RoundRef;
+      readonly siteId: SiteId;
+      readonly reason: string;
+    }
+  | {
+      readonly type: "round_completed";
+      readonly ref: RoundRef;
+      readonly kind: RoundKind;
+      readonly survivors: readonly SiteId[];
+      readonly dropouts: readonly SiteId[];
+      readonly metrics: Readonly<Record<string, number>>;
+      readonly checkpointSha256: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: "round_abandoned";
+      readonly ref: RoundRef;
+      readonly reason: string;
+      readonly dropouts: readonly SiteId[];
+    }
+  | { readonly type: "bytes"; readonly direction: "in" | "out"; readonly bytes: number }
+  | {
+      readonly type: "finished";
+      readonly completedRounds: number;
+      readonly outcome: "completed" | "failed";
+      readonly reason: string;
+    };
+
+export interface RunSummary {
+  readonly outcome: "completed" | "failed" | "stopped";
+  readonly completedRounds: number;
+  readonly rounds: readonly RoundView[];
+  /** Version of the final global adapter (its training round). */
+  readonly finalVersion: number;
+  readonly reason: string;
+}

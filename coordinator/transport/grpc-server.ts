@@ -1,0 +1,148 @@
+// The gRPC transport's server half: mutual TLS under the consortium CA, every call through ServerEdge.
+import * as grpc from "@grpc/grpc-js";
+import { once } from "node:events";
+import { FederationError, GRPC_STATUS, asFederationError } from "../../proto/errors.ts";
+import { MAX_MESSAGE_BYTES } from "../../proto/limits.ts";
+import { loadFedtunePackage } from "../../proto/load.ts";
+import type { ServeOptions, ServerHandle } from "../../proto/transport.ts";
+import { ServerEdge, bindMethods, type BoundMethod } from "./edge.ts";
+
+const passThrough = (value: Buffer): Buffer => value;
+
+/** The peer's certificate as TLS presented it; undefined when the channel is not TLS (refused). */
+function peerCertificate(call: {
+  getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null;
+}): Uint8Array | undefined {
+  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+  return raw === undefined || raw.length === 0 ? undefined : new Uint8Array(raw);
+}
+
+function toStatus(error: FederationError): Partial<grpc.StatusObject> {
+  return { code: GRPC_STATUS[error.code], details: error.publicMessage };
+}
+
+interface SurfaceCall {
+  on(event: "cancelled", listener: () => void): unknown;
+  off(event: "cancelled", listener: () => void): unknown;
+  getDeadline(): grpc.Deadline;
+}
+
+/** An AbortSignal that fires when the call is cancelled or its deadline passes. */
+function callSignal(call: SurfaceCall): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort(new FederationError("cancelled", "call cancelled"));
+  call.on("cancelled", abort);
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  const timer = Number.isFinite(at) && at > 0 ? setTimeout(abort, Math.max(0, at - Date.now())) : undefined;
+  return {
+    signal: controller.signal,
+    done: () => {
+      if (timer !== undefined) clearTimeout(timer);
+      call.off("cancelled", abort);
+    },
+  };
+}
+
+function implement(edge: ServerEdge, method: BoundMethod): grpc.UntypedHandleCall {
+  switch (method.kind) {
+    case "unary":
+      return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        const { signal, done } = callSignal(call);
+        edge.unary(method, peerCertificate(call), call.request, signal).then(
+          (response) => {
+            done();
+            callback(null, response);
+          },
+          (error: unknown) => {
+            done();
+            callback(toStatus(asFederationError(error)));
+          },
+        );
+      };
+    case "serverStream":
+      return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+        const { signal, done } = callSignal(call);
+        const run = async (): Promise<void> => {
+          for await (const chunk of edge.serverStream(method, peerCertificate(call), call.request, signal)) {
+            if (signal.aborted) return;
+            // Respect HTTP/2 flow control: wait for the peer to drain before the next chunk.
+            if (!call.write(chunk)) await once(call, "drain", { signal });
+          }
+          call.end();
+        };
+        run().then(done, (error: unknown) => {
+          done();
+          if (!signal.aborted) call.emit("error", toStatus(asFederationError(error)));
+        });
+      };
+    case "clientStream":
+      return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        const { signal, done } = callSignal(call);
+        edge.clientStream(method, peerCertificate(call), call as AsyncIterable<Buffer>, signal).then(
+          (response) => {
+            done();
+            callback(null, response);
+          },
+          (error: unknown) => {
+            done();
+            callback(toStatus(asFederationError(error)));
+          },
+        );
+      };
+  }
+}
+
+/** Starts the gRPC server; it accepts only TLS clients whose certificate chains to the consortium CA. */
+export async function serveGrpc(options: ServeOptions): Promise<ServerHandle> {
+  const pkg = loadFedtunePackage();
+  const methods = bindMethods(pkg, options);
+  const edge = new ServerEdge(options.authenticator, options.onCallError);
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+  });
+  const byService = new Map<string, BoundMethod[]>();
+  for (const method of methods.values()) {
+    byService.set(method.service, [...(byService.get(method.service) ?? []), method]);
+  }
+  for (const list of byService.values()) {
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const implementation: grpc.UntypedServiceImplementation = {};
+    for (const method of list) {
+      definition[method.rpc] = {
+        path: method.path,
+        requestStream: method.kind === "clientStream",
+        responseStream: method.kind === "serverStream",
+        // Bytes pass through untouched: ServerEdge decodes them itself so that malformed protobuf is
+        // INVALID_ARGUMENT rather than grpc-js's INTERNAL.
+        requestSerialize: passThrough,
+        requestDeserialize: passThrough,
+        responseSerialize: passThrough,
+        responseDeserialize: passThrough,
+      };
+      implementation[method.rpc] = implement(edge, method);
+    }
+    server.addService(definition, implementation);
+  }
+  // checkClientCertificate: the TLS handshake itself refuses clients without a CA-signed certificate.
+  const credentials = grpc.ServerCredentials.createSsl(
+    Buffer.from(options.tls.caPem),
+    [{ private_key: Buffer.from(options.tls.keyPem), cert_chain: Buffer.from(options.tls.certPem) }],
+    true,
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.listen, credentials, (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
+  });
+  const host = options.listen.slice(0, options.listen.lastIndexOf(":"));
+  return {
+    address: `${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.forceShutdown();
+        resolve();
+      }),
+  };
+}

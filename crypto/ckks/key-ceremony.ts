@@ -1,0 +1,176 @@
+// Key ceremony: the dealer site seals the consortium's CKKS secret key to each site's X25519 key (tweetnacl box); the coordinator only relays opaque envelopes.
+//
+// nacl.box is X25519 + XSalsa20-Poly1305 (Bernstein, "Cryptography in NaCl", 2009): authenticated
+// encryption under the Diffie–Hellman secret of the dealer's and the recipient's keys. The coordinator
+// relaying the envelope has neither secret key, so it can neither read nor alter one undetected. The
+// recipient checks the dealer's public key against the one it already trusts (bound to the dealer's
+// identity, e.g. by its certificate or its signed SecAgg advertisement), so a coordinator cannot slip in
+// a key of its own. The plaintext repeats the key id, both site ids and the parameters fingerprint, so an
+// envelope cannot be replayed to another site, another ceremony or other parameters.
+import nacl from "tweetnacl";
+import type { Rng } from "../rng.ts";
+import { FINGERPRINT_BYTES } from "./params.ts";
+import { CkksFormatError } from "./wire.ts";
+
+const MAGIC = [0x46, 0x54, 0x4b, 0x45]; // "FTKE"
+const VERSION = 1;
+const CONTEXT_LABEL = new TextEncoder().encode("fedtune/ckks-key-envelope/v1");
+const MAX_ID_BYTES = 1024;
+
+export interface SealKeyRequest {
+  /** The serialized consortium secret key (generateConsortiumSecretKey). */
+  readonly secretKey: Uint8Array;
+  /** Identifies this ceremony (e.g. federation id and key epoch); the recipient must expect it. */
+  readonly keyId: string;
+  readonly paramsFingerprint: Uint8Array;
+  readonly dealer: { readonly siteId: string; readonly boxSecretKey: Uint8Array };
+  readonly recipient: { readonly siteId: string; readonly boxPublicKey: Uint8Array };
+  /** Source of the 24-byte nonce: a CSPRNG in production. */
+  readonly rng: Rng;
+}
+
+export interface OpenKeyRequest {
+  readonly envelope: Uint8Array;
+  readonly keyId: string;
+  readonly paramsFingerprint: Uint8Array;
+  /** The dealer as the recipient already knows it: the box key is checked against this, not the envelope. */
+  readonly dealer: { readonly siteId: string; readonly boxPublicKey: Uint8Array };
+  readonly recipient: { readonly siteId: string; readonly boxSecretKey: Uint8Array };
+}
+
+class ByteWriter {
+  private readonly parts: Uint8Array[] = [];
+  bytes(b: Uint8Array): this {
+    this.parts.push(b);
+    return this;
+  }
+  lengthPrefixed(b: Uint8Array): this {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, b.length, true);
+    return this.bytes(len).bytes(b);
+  }
+  text(s: string): this {
+    return this.lengthPrefixed(new TextEncoder().encode(s));
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.parts.reduce((sum, p) => sum + p.length, 0));
+    let offset = 0;
+    for (const p of this.parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  }
+}
+
+class ByteReader {
+  private offset = 0;
+  constructor(private readonly input: Uint8Array) {}
+  bytes(n: number, what: string): Uint8Array {
+    if (this.offset + n > this.input.length) throw new CkksFormatError(`key envelope truncated in ${what}`);
+    const out = this.input.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+  lengthPrefixed(what: string, max: number): Uint8Array {
+    const n = new DataView(this.bytes(4, what).slice().buffer).getUint32(0, true);
+    if (n > max) throw new CkksFormatError(`key envelope ${what} is ${n} bytes (limit ${max})`);
+    return this.bytes(n, what);
+  }
+  text(what: string): string {
+    return new TextDecoder("utf-8", { fatal: true }).decode(this.lengthPrefixed(what, MAX_ID_BYTES));
+  }
+  end(): void {
+    if (this.offset !== this.input.length) throw new CkksFormatError("trailing bytes in key envelope");
+  }
+}
+
+function checkKey(name: string, key: Uint8Array, length: number): void {
+  if (key.length !== length) throw new CkksFormatError(`${name} must be ${length} bytes, got ${key.length}`);
+}
+
+/** The authenticated inner header that binds the key to this ceremony, these sites and these parameters. */
+function boundHeader(
+  keyId: string,
+  dealerId: string,
+  recipientId: string,
+  fingerprint: Uint8Array,
+): Uint8Array {
+  return new ByteWriter()
+    .lengthPrefixed(CONTEXT_LABEL)
+    .text(keyId)
+    .text(dealerId)
+    .text(recipientId)
+    .lengthPrefixed(fingerprint)
+    .finish();
+}
+
+/** Envelope for one recipient: magic, version, dealer id, recipient id, dealer public key, nonce, box. */
+export function sealConsortiumKey(request: SealKeyRequest): Uint8Array {
+  const { dealer, recipient } = request;
+  checkKey("dealer box secret key", dealer.boxSecretKey, nacl.box.secretKeyLength);
+  checkKey("recipient box public key", recipient.boxPublicKey, nacl.box.publicKeyLength);
+  checkKey("parameters fingerprint", request.paramsFingerprint, FINGERPRINT_BYTES);
+  const header = boundHeader(request.keyId, dealer.siteId, recipient.siteId, request.paramsFingerprint);
+  const plaintext = new ByteWriter().bytes(header).lengthPrefixed(request.secretKey).finish();
+  const nonce = new Uint8Array(nacl.box.nonceLength);
+  request.rng.fill(nonce);
+  const box = nacl.box(plaintext, nonce, recipient.boxPublicKey, dealer.boxSecretKey);
+  plaintext.fill(0);
+  const dealerPublicKey = nacl.box.keyPair.fromSecretKey(dealer.boxSecretKey).publicKey;
+  return new ByteWriter()
+    .bytes(Uint8Array.from([...MAGIC, VERSION]))
+    .text(dealer.siteId)
+    .text(recipient.siteId)
+    .bytes(dealerPublicKey)
+    .bytes(nonce)
+    .lengthPrefixed(box)
+    .finish();
+}
+
+/**
+ * Opens an envelope addressed to this site and returns the serialized secret key (the caller loads it
+ * with openSiteSession and then zeroes it). Throws {@link CkksFormatError} if the envelope is malformed,
+ * was not made by the expected dealer for this site, ceremony and parameters, or was altered.
+ */
+export function openConsortiumKey(request: OpenKeyRequest): Uint8Array {
+  const { dealer, recipient } = request;
+  checkKey("dealer box public key", dealer.boxPublicKey, nacl.box.publicKeyLength);
+  checkKey("recipient box secret key", recipient.boxSecretKey, nacl.box.secretKeyLength);
+  const reader = new ByteReader(request.envelope);
+  const prefix = reader.bytes(5, "magic");
+  if (!MAGIC.every((b, i) => prefix[i] === b) || prefix[4] !== VERSION)
+    throw new CkksFormatError("not a fedtune key envelope (bad magic or version)");
+  const dealerId = reader.text("dealer id");
+  const recipientId = reader.text("recipient id");
+  const dealerPublicKey = reader.bytes(nacl.box.publicKeyLength, "dealer public key");
+  const nonce = reader.bytes(nacl.box.nonceLength, "nonce");
+  const box = reader.lengthPrefixed("box", 64 * 1024 * 1024);
+  reader.end();
+  if (dealerId !== dealer.siteId || recipientId !== recipient.siteId)
+    throw new CkksFormatError(
+      `key envelope is from ${dealerId} to ${recipientId}, not from ${dealer.siteId} to ${recipient.siteId}`,
+    );
+  if (!nacl.verify(dealerPublicKey, dealer.boxPublicKey))
+    throw new CkksFormatError("key envelope names a dealer key other than the trusted one");
+  const plaintext = nacl.box.open(box, nonce, dealer.boxPublicKey, recipient.boxSecretKey);
+  if (plaintext === null)
+    throw new CkksFormatError("key envelope does not open: not for this site's key, or altered");
+  try {
+    const expectedHeader = boundHeader(
+      request.keyId,
+      dealer.siteId,
+      recipient.siteId,
+      request.paramsFingerprint,
+    );
+    const inner = new ByteReader(plaintext);
+    const header = inner.bytes(expectedHeader.length, "bound header");
+    if (!nacl.verify(header, expectedHeader))
+      throw new CkksFormatError("key envelope was made for another ceremony, site or parameter set");
+    const secretKey = inner.lengthPrefixed("secret key", 64 * 1024 * 1024).slice();
+    inner.end();
+    return secretKey;
+  } finally {
+    plaintext.fill(0);
+  }
+}

@@ -1,0 +1,112 @@
+// Byte framing of an encrypted vector: a fixed header (parameters fingerprint, length, summands) and one SEAL ciphertext per chunk of N/2 values.
+import { CryptoError } from "../errors.ts";
+import { FINGERPRINT_BYTES } from "./params.ts";
+
+/** An encrypted vector or key envelope that cannot be used: bad framing, other parameters, wrong length or scale. */
+export class CkksFormatError extends CryptoError {
+  constructor(message: string) {
+    super("malformed", message);
+  }
+}
+
+const MAGIC = [0x46, 0x54, 0x48, 0x45]; // "FTHE"
+const VERSION = 1;
+// magic 4 | version 1 | reserved 3 | fingerprint 16 | length 4 | summands 4 | chunk count 4
+export const HEADER_BYTES = 4 + 1 + 3 + FINGERPRINT_BYTES + 4 + 4 + 4;
+
+export interface EncryptedVectorHeader {
+  readonly fingerprint: Uint8Array;
+  /** Number of float values the vector holds. */
+  readonly length: number;
+  /** How many site vectors were added into it (1 for what a site sends). */
+  readonly summands: number;
+}
+
+export function chunkCount(length: number, slotCount: number): number {
+  return Math.ceil(length / slotCount);
+}
+
+/** Frames SEAL ciphertext bytes behind the header. */
+export function encodeEncryptedVector(
+  header: EncryptedVectorHeader,
+  chunks: readonly Uint8Array[],
+): Uint8Array {
+  const total = HEADER_BYTES + chunks.reduce((sum, c) => sum + 4 + c.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[4] = VERSION;
+  out.set(header.fingerprint, 8);
+  let offset = 8 + FINGERPRINT_BYTES;
+  view.setUint32(offset, header.length, true);
+  view.setUint32(offset + 4, header.summands, true);
+  view.setUint32(offset + 8, chunks.length, true);
+  offset += 12;
+  for (const chunk of chunks) {
+    view.setUint32(offset, chunk.length, true);
+    out.set(chunk, offset + 4);
+    offset += 4 + chunk.length;
+  }
+  return out;
+}
+
+export interface DecodedEncryptedVector {
+  readonly header: EncryptedVectorHeader;
+  /** Views into the input bytes, one per ciphertext. */
+  readonly chunks: readonly Uint8Array[];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * Parses and checks the framing against what the reader expects: its own parameters' fingerprint, the
+ * vector length, and the chunk count that length implies. Chunk bytes are checked later by SEAL itself.
+ */
+export function decodeEncryptedVector(
+  bytes: Uint8Array,
+  expected: {
+    readonly fingerprint: Uint8Array;
+    readonly slotCount: number;
+    readonly length?: number;
+    readonly maxChunkBytes: number;
+  },
+): DecodedEncryptedVector {
+  if (bytes.length < HEADER_BYTES)
+    throw new CkksFormatError(`encrypted vector too short: ${bytes.length} bytes`);
+  if (!MAGIC.every((b, i) => bytes[i] === b))
+    throw new CkksFormatError("not an encrypted vector (bad magic)");
+  if (bytes[4] !== VERSION) throw new CkksFormatError(`unsupported encrypted-vector version ${bytes[4]}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fingerprint = bytes.subarray(8, 8 + FINGERPRINT_BYTES);
+  if (!sameBytes(fingerprint, expected.fingerprint))
+    throw new CkksFormatError("encrypted vector was made under other CKKS parameters");
+  let offset = 8 + FINGERPRINT_BYTES;
+  const length = view.getUint32(offset, true);
+  const summands = view.getUint32(offset + 4, true);
+  const count = view.getUint32(offset + 8, true);
+  offset += 12;
+  if (length === 0) throw new CkksFormatError("encrypted vector is empty");
+  if (expected.length !== undefined && length !== expected.length)
+    throw new CkksFormatError(`encrypted vector has length ${length}, expected ${expected.length}`);
+  if (summands === 0) throw new CkksFormatError("encrypted vector claims 0 summands");
+  if (count !== chunkCount(length, expected.slotCount))
+    throw new CkksFormatError(
+      `encrypted vector has ${count} chunks, length ${length} needs ${chunkCount(length, expected.slotCount)}`,
+    );
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > bytes.length) throw new CkksFormatError(`encrypted vector truncated in chunk ${i}`);
+    const size = view.getUint32(offset, true);
+    if (size === 0 || size > expected.maxChunkBytes)
+      throw new CkksFormatError(`chunk ${i} has ${size} bytes (limit ${expected.maxChunkBytes})`);
+    if (offset + 4 + size > bytes.length)
+      throw new CkksFormatError(`encrypted vector truncated in chunk ${i}`);
+    chunks.push(bytes.subarray(offset + 4, offset + 4 + size));
+    offset += 4 + size;
+  }
+  if (offset !== bytes.length)
+    throw new CkksFormatError(`${bytes.length - offset} trailing bytes after the last chunk`);
+  return { header: { fingerprint: new Uint8Array(fingerprint), length, summands }, chunks };
+}

@@ -1,0 +1,99 @@
+// SecAgg+ neighbour graph: a Harary graph over a permutation of the roster drawn from the public round seed (Bell et al. 2020, §3.1).
+import { ParameterError } from "../errors.ts";
+import { seededRng } from "../rng.ts";
+import type { Rng } from "../rng.ts";
+import type { SiteId } from "./messages.ts";
+
+export interface NeighbourGraph {
+  /** The roster in canonical (code-unit sorted) order; a site's Shamir x-coordinate is its index here plus one. */
+  readonly sites: readonly SiteId[];
+  /** Degree every site has: the requested k, or k + 1 when k and n are both odd (no k-regular graph exists). */
+  readonly degree: number;
+  /** Canonical index of a roster site, undefined for others. */
+  indexOf(site: SiteId): number | undefined;
+  /** The site's neighbours in canonical order (never the site itself). */
+  neighbours(site: SiteId): readonly SiteId[];
+  areNeighbours(a: SiteId, b: SiteId): boolean;
+}
+
+/** Uniform integer in [0, n) without modulo bias (rejection sampling). */
+function uniformBelow(rng: Rng, n: number): number {
+  const limit = 2 ** 32 - (2 ** 32 % n);
+  for (;;) {
+    const v = rng.nextUint32();
+    if (v < limit) return v % n;
+  }
+}
+
+/**
+ * Builds the graph. Bell et al. (CCS 2020) take a random k-regular graph; as in the authors'
+ * production code (Google fcp, secagg/server/secret_sharing_harary_graph.h), a Harary graph
+ * H(k, n) on a uniformly permuted roster is used: position p is joined to p ± 1 … p ± ⌊k/2⌋ (mod n) and, for odd k,
+ * to p + n/2. Every party derives the same graph from the public `roundSeed`. k = n − 1 gives
+ * the complete graph, i.e. the SecAgg of Bonawitz et al. (CCS 2017).
+ */
+export function buildNeighbourGraph(
+  roster: readonly SiteId[],
+  degree: number,
+  roundSeed: Uint8Array,
+): NeighbourGraph {
+  const sites = [...roster].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const n = sites.length;
+  for (let i = 1; i < n; i++) {
+    if (sites[i - 1] === sites[i]) throw new ParameterError("graph: the roster names a site twice");
+  }
+  if (n < 2) throw new ParameterError(`graph: a round needs at least 2 sites, got ${n}`);
+  if (!Number.isSafeInteger(degree) || degree < 1 || degree > n - 1) {
+    throw new ParameterError(`graph: degree must be in [1, ${n - 1}], got ${degree}`);
+  }
+  const k = degree % 2 === 1 && n % 2 === 1 ? degree + 1 : degree;
+  const index = new Map(sites.map((s, i) => [s, i]));
+
+  // Fisher–Yates with the round's public DRBG: position → canonical index.
+  const rng = seededRng(
+    Uint8Array.from([...new TextEncoder().encode("fedtune/secagg/graph/v1\0"), ...roundSeed]),
+  );
+  const order = sites.map((_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = uniformBelow(rng, i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  const position = new Array<number>(n);
+  order.forEach((siteIndex, pos) => (position[siteIndex] = pos));
+
+  const adjacency = sites.map((_, i) => {
+    const p = position[i] as number;
+    const near = new Set<number>();
+    if (k === n - 1) {
+      for (let q = 0; q < n; q++) if (q !== p) near.add(q);
+    } else {
+      for (let s = 1; s <= Math.floor(k / 2); s++) {
+        near.add((p + s) % n);
+        near.add((p - s + n) % n);
+      }
+      if (k % 2 === 1) near.add((p + n / 2) % n);
+    }
+    return new Set([...near].map((q) => order[q] as number));
+  });
+  const neighbourLists = adjacency.map((set) =>
+    [...set].sort((a, b) => a - b).map((i) => sites[i] as SiteId),
+  );
+
+  return {
+    sites,
+    degree: k,
+    indexOf: (site) => index.get(site),
+    neighbours: (site) => {
+      const i = index.get(site);
+      if (i === undefined) throw new ParameterError("graph: site is not on the roster");
+      return neighbourLists[i] as SiteId[];
+    },
+    areNeighbours: (a, b) => {
+      const i = index.get(a);
+      const j = index.get(b);
+      return i !== undefined && j !== undefined && (adjacency[i] as Set<number>).has(j);
+    },
+  };
+}

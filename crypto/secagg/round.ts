@@ -1,0 +1,135 @@
+// SecAgg+ round parameters shared by sites and server, and the key derivations and signed payloads both sides compute.
+import { ParameterError } from "../errors.ts";
+import { encodeContext, hkdfSha256 } from "../hkdf.ts";
+import { x25519 } from "../keys.ts";
+import type { X25519KeyPair } from "../keys.ts";
+import { buildNeighbourGraph } from "./graph.ts";
+import type { NeighbourGraph } from "./graph.ts";
+import type { SiteId } from "./messages.ts";
+
+/** Public parameters of one SecAgg+ round; every site and the server hold the same values. */
+export interface SecAggConfig {
+  /** The federation round number; bound into every signature and derived key. */
+  readonly roundId: number;
+  /** 32 public random bytes chosen by the coordinator for this round: seeds the graph, salts every KDF. */
+  readonly sessionId: Uint8Array;
+  /** Sites selected for the round. */
+  readonly roster: readonly SiteId[];
+  /** Shamir threshold t: shares held by t of a site's k + 1 holders reconstruct its secrets. */
+  readonly threshold: number;
+  /** Neighbour degree k (n − 1 for classic SecAgg). */
+  readonly degree: number;
+  /** Number of Z_2^32 entries of the protected vector (update plus any extra entries, e.g. the sample count). */
+  readonly vectorLength: number;
+  /** Each roster site's long-term Ed25519 identity key (from enrolment), which signs its per-round keys. */
+  readonly identityKeys: ReadonlyMap<SiteId, Uint8Array>;
+}
+
+/** A validated config with its graph. */
+export interface SecAggRound {
+  readonly config: SecAggConfig;
+  readonly graph: NeighbourGraph;
+}
+
+export const SESSION_ID_BYTES = 32;
+const MAX_VECTOR_LENGTH = 2 ** 28;
+
+/**
+ * Validates a config. The threshold t bounds collusion: t of a site's k + 1 share holders
+ * (itself and its neighbours) reconstruct its secrets, so the server learns nothing about one
+ * site's input unless t − 1 others help it (Bonawitz et al. 2017, §6, honest-but-curious
+ * server). 2 ≤ t ≤ k + 1. A majority, t > (k + 1)/2, additionally keeps a server that lies
+ * about who dropped from collecting both secrets of a site from two disjoint holder sets;
+ * it costs robustness (a survivor needs t live holders), so it is the caller's choice.
+ */
+export function prepareRound(config: SecAggConfig): SecAggRound {
+  const { roundId, sessionId, threshold, vectorLength } = config;
+  if (!Number.isSafeInteger(roundId) || roundId < 0)
+    throw new ParameterError(`secagg: bad roundId ${roundId}`);
+  if (sessionId.length !== SESSION_ID_BYTES)
+    throw new ParameterError(`secagg: sessionId must be ${SESSION_ID_BYTES} bytes`);
+  if (!Number.isSafeInteger(vectorLength) || vectorLength < 1 || vectorLength > MAX_VECTOR_LENGTH) {
+    throw new ParameterError(`secagg: vectorLength must be in [1, 2^28], got ${vectorLength}`);
+  }
+  const graph = buildNeighbourGraph(config.roster, config.degree, sessionId);
+  const holders = graph.degree + 1;
+  if (!Number.isSafeInteger(threshold) || threshold < 2 || threshold > holders) {
+    throw new ParameterError(
+      `secagg: threshold must be in [2, ${holders}] (k + 1 share holders), got ${threshold}`,
+    );
+  }
+  for (const site of graph.sites) {
+    if (config.identityKeys.get(site)?.length !== 32)
+      throw new ParameterError(`secagg: no 32-byte identity key for a roster site`);
+  }
+  return { config, graph };
+}
+
+/** Shamir x-coordinate of a roster site. */
+export function shareIndex(round: SecAggRound, site: SiteId): number {
+  const i = round.graph.indexOf(site);
+  if (i === undefined) throw new ParameterError("secagg: site is not on the roster");
+  return i + 1;
+}
+
+/** The bytes a site signs to bind its per-round keys to its identity and this round. */
+export function advertisementPayload(
+  round: SecAggRound,
+  site: SiteId,
+  encryptionPublicKey: Uint8Array,
+  maskingPublicKey: Uint8Array,
+): Uint8Array {
+  const { sessionId, roundId } = round.config;
+  return encodeContext([
+    "fedtune/secagg/advertise/v1",
+    sessionId,
+    roundId,
+    site,
+    encryptionPublicKey,
+    maskingPublicKey,
+  ]);
+}
+
+/** The bytes each surviving site signs in the consistency check (Bonawitz et al. 2017, Fig. 4, round 3). */
+export function consistencyPayload(round: SecAggRound, survivors: readonly SiteId[]): Uint8Array {
+  const { sessionId, roundId } = round.config;
+  return encodeContext(["fedtune/secagg/consistency/v1", sessionId, roundId, survivors.length, ...survivors]);
+}
+
+/** Secretbox key for shares sent from `sender` to `recipient`: HKDF over the X25519 secret, both ids and the round bound in. */
+export function shareEncryptionKey(
+  round: SecAggRound,
+  own: X25519KeyPair,
+  peerPublicKey: Uint8Array,
+  sender: SiteId,
+  recipient: SiteId,
+): Uint8Array {
+  const { sessionId, roundId } = round.config;
+  const info = encodeContext(["fedtune/secagg/share-key/v1", roundId, sender, recipient]);
+  return hkdfSha256(x25519(own, peerPublicKey), sessionId, info, 32);
+}
+
+/** Seed of the pairwise mask of sites a and b; symmetric, since both derive it from the same X25519 secret. */
+export function pairwiseMaskSeed(
+  round: SecAggRound,
+  own: X25519KeyPair,
+  peerPublicKey: Uint8Array,
+  a: SiteId,
+  b: SiteId,
+): Uint8Array {
+  const { sessionId, roundId } = round.config;
+  const [first, second] = a < b ? [a, b] : [b, a];
+  const info = encodeContext(["fedtune/secagg/pairwise-mask/v1", roundId, first, second]);
+  return hkdfSha256(x25519(own, peerPublicKey), sessionId, info, 32);
+}
+
+/** PRG seed of a site's self mask, derived from its shared secret b_u. */
+export function selfMaskSeed(round: SecAggRound, secret: Uint8Array): Uint8Array {
+  const { sessionId, roundId } = round.config;
+  return hkdfSha256(secret, sessionId, encodeContext(["fedtune/secagg/self-mask/v1", roundId]), 32);
+}
+
+/** Sign with which `site` adds its pairwise mask with `peer`: + for the lower canonical index (Bonawitz et al. 2017, §3). */
+export function pairwiseSign(site: SiteId, peer: SiteId): 1 | -1 {
+  return site < peer ? 1 : -1;
+}

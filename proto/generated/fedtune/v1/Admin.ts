@@ -1,0 +1,130 @@
+// Original file: proto/fedtune.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AuditEntry as _fedtune_v1_AuditEntry, AuditEntry__Output as _fedtune_v1_AuditEntry__Output } from '../../fedtune/v1/AuditEntry.ts';
+import type { AuditRequest as _fedtune_v1_AuditRequest, AuditRequest__Output as _fedtune_v1_AuditRequest__Output } from '../../fedtune/v1/AuditRequest.ts';
+import type { RoundsRequest as _fedtune_v1_RoundsRequest, RoundsRequest__Output as _fedtune_v1_RoundsRequest__Output } from '../../fedtune/v1/RoundsRequest.ts';
+import type { RoundsResponse as _fedtune_v1_RoundsResponse, RoundsResponse__Output as _fedtune_v1_RoundsResponse__Output } from '../../fedtune/v1/RoundsResponse.ts';
+import type { SitesRequest as _fedtune_v1_SitesRequest, SitesRequest__Output as _fedtune_v1_SitesRequest__Output } from '../../fedtune/v1/SitesRequest.ts';
+import type { SitesResponse as _fedtune_v1_SitesResponse, SitesResponse__Output as _fedtune_v1_SitesResponse__Output } from '../../fedtune/v1/SitesResponse.ts';
+import type { StatusRequest as _fedtune_v1_StatusRequest, StatusRequest__Output as _fedtune_v1_StatusRequest__Output } from '../../fedtune/v1/StatusRequest.ts';
+import type { StatusResponse as _fedtune_v1_StatusResponse, StatusResponse__Output as _fedtune_v1_StatusResponse__Output } from '../../fedtune/v1/StatusResponse.ts';
+import type { VerifyAuditRequest as _fedtune_v1_VerifyAuditRequest, VerifyAuditRequest__Output as _fedtune_v1_VerifyAuditRequest__Output } from '../../fedtune/v1/VerifyAuditRequest.ts';
+import type { VerifyAuditResponse as _fedtune_v1_VerifyAuditResponse, VerifyAuditResponse__Output as _fedtune_v1_VerifyAuditResponse__Output } from '../../fedtune/v1/VerifyAuditResponse.ts';
+
+/**
+ * The service that consortium operators call with an admin certificate.
+ */
+export interface AdminClient extends grpc.Client {
+  /**
+   * The hash-chained audit log, entry by entry.
+   */
+  Audit(argument: _fedtune_v1_AuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_AuditEntry__Output>;
+  Audit(argument: _fedtune_v1_AuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_AuditEntry__Output>;
+  /**
+   * The hash-chained audit log, entry by entry.
+   */
+  audit(argument: _fedtune_v1_AuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_AuditEntry__Output>;
+  audit(argument: _fedtune_v1_AuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_AuditEntry__Output>;
+  
+  /**
+   * Every round try so far and its outcome.
+   */
+  Rounds(argument: _fedtune_v1_RoundsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  Rounds(argument: _fedtune_v1_RoundsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  Rounds(argument: _fedtune_v1_RoundsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  Rounds(argument: _fedtune_v1_RoundsRequest, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Every round try so far and its outcome.
+   */
+  rounds(argument: _fedtune_v1_RoundsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  rounds(argument: _fedtune_v1_RoundsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  rounds(argument: _fedtune_v1_RoundsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  rounds(argument: _fedtune_v1_RoundsRequest, callback: grpc.requestCallback<_fedtune_v1_RoundsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Enrolled sites and their participation.
+   */
+  Sites(argument: _fedtune_v1_SitesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  Sites(argument: _fedtune_v1_SitesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  Sites(argument: _fedtune_v1_SitesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  Sites(argument: _fedtune_v1_SitesRequest, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Enrolled sites and their participation.
+   */
+  sites(argument: _fedtune_v1_SitesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  sites(argument: _fedtune_v1_SitesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  sites(argument: _fedtune_v1_SitesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  sites(argument: _fedtune_v1_SitesRequest, callback: grpc.requestCallback<_fedtune_v1_SitesResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The federation's current state.
+   */
+  Status(argument: _fedtune_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _fedtune_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _fedtune_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _fedtune_v1_StatusRequest, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The federation's current state.
+   */
+  status(argument: _fedtune_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _fedtune_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _fedtune_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _fedtune_v1_StatusRequest, callback: grpc.requestCallback<_fedtune_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Recomputes the audit log's hash chain.
+   */
+  VerifyAudit(argument: _fedtune_v1_VerifyAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  VerifyAudit(argument: _fedtune_v1_VerifyAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  VerifyAudit(argument: _fedtune_v1_VerifyAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  VerifyAudit(argument: _fedtune_v1_VerifyAuditRequest, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Recomputes the audit log's hash chain.
+   */
+  verifyAudit(argument: _fedtune_v1_VerifyAuditRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fedtune_v1_VerifyAuditRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fedtune_v1_VerifyAuditRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  verifyAudit(argument: _fedtune_v1_VerifyAuditRequest, callback: grpc.requestCallback<_fedtune_v1_VerifyAuditResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+/**
+ * The service that consortium operators call with an admin certificate.
+ */
+export interface AdminHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * The hash-chained audit log, entry by entry.
+   */
+  Audit: grpc.handleServerStreamingCall<_fedtune_v1_AuditRequest__Output, _fedtune_v1_AuditEntry>;
+  
+  /**
+   * Every round try so far and its outcome.
+   */
+  Rounds: grpc.handleUnaryCall<_fedtune_v1_RoundsRequest__Output, _fedtune_v1_RoundsResponse>;
+  
+  /**
+   * Enrolled sites and their participation.
+   */
+  Sites: grpc.handleUnaryCall<_fedtune_v1_SitesRequest__Output, _fedtune_v1_SitesResponse>;
+  
+  /**
+   * The federation's current state.
+   */
+  Status: grpc.handleUnaryCall<_fedtune_v1_StatusRequest__Output, _fedtune_v1_StatusResponse>;
+  
+  /**
+   * Recomputes the audit log's hash chain.
+   */
+  VerifyAudit: grpc.handleUnaryCall<_fedtune_v1_VerifyAuditRequest__Output, _fedtune_v1_VerifyAuditResponse>;
+  
+}
+
+export interface AdminDefinition extends grpc.ServiceDefinition {
+  Audit: MethodDefinition<_fedtune_v1_AuditRequest, _fedtune_v1_AuditEntry, _fedtune_v1_AuditRequest__Output, _fedtune_v1_AuditEntry__Output>
+  Rounds: MethodDefinition<_fedtune_v1_RoundsRequest, _fedtune_v1_RoundsResponse, _fedtune_v1_RoundsRequest__Output, _fedtune_v1_RoundsResponse__Output>
+  Sites: MethodDefinition<_fedtune_v1_SitesRequest, _fedtune_v1_SitesResponse, _fedtune_v1_SitesRequest__Output, _fedtune_v1_SitesResponse__Output>
+  Status: MethodDefinition<_fedtune_v1_StatusRequest, _fedtune_v1_StatusResponse, _fedtune_v1_StatusRequest__Output, _fedtune_v1_StatusResponse__Output>
+  VerifyAudit: MethodDefinition<_fedtune_v1_VerifyAuditRequest, _fedtune_v1_VerifyAuditResponse, _fedtune_v1_VerifyAuditRequest__Output, _fedtune_v1_VerifyAuditResponse__Output>
+}

@@ -1,0 +1,46 @@
+// Original file: proto/fedtune.proto
+
+
+/**
+ * One participant's advertised keys, forwarded by the coordinator.
+ */
+export interface AdvertisedKeys {
+  /**
+   * The participant's site id.
+   */
+  'siteId'?: (string);
+  /**
+   * X25519 public key for encrypting shares to it (32 bytes).
+   */
+  'encryptionPublicKey'?: (Buffer | Uint8Array | string);
+  /**
+   * X25519 public key for pairwise mask agreement (32 bytes).
+   */
+  'maskingPublicKey'?: (Buffer | Uint8Array | string);
+  /**
+   * Ed25519 signature (64 bytes) over both keys by the participant's identity key.
+   */
+  'signature'?: (Buffer | Uint8Array | string);
+}
+
+/**
+ * One participant's advertised keys, forwarded by the coordinator.
+ */
+export interface AdvertisedKeys__Output {
+  /**
+   * The participant's site id.
+   */
+  'siteId': (string);
+  /**
+   * X25519 public key for encrypting shares to it (32 bytes).
+   */
+  'encryptionPublicKey': (Buffer);
+  /**
+   * X25519 public key for pairwise mask agreement (32 bytes).
+   */
+  'maskingPublicKey': (Buffer);
+  /**
+   * Ed25519 signature (64 bytes) over both keys by the participant's identity key.
+   */
+  'signature': (Buffer);
+}

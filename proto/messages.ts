@@ -1,0 +1,445 @@
+// zod schemas for every decoded fedtune.v1 message (STYLE.md item 7) and the trusted types they yield.
+import { z } from "zod";
+import type { JoinRequest as WireJoinRequest } from "./generated/fedtune/v1/JoinRequest.ts";
+import type { JoinResponse as WireJoinResponse } from "./generated/fedtune/v1/JoinResponse.ts";
+import type { PollRequest as WirePollRequest } from "./generated/fedtune/v1/PollRequest.ts";
+import type { PollResponse as WirePollResponse } from "./generated/fedtune/v1/PollResponse.ts";
+import type { FetchAdapterRequest as WireFetchAdapterRequest } from "./generated/fedtune/v1/FetchAdapterRequest.ts";
+import type { DataChunk as WireDataChunk } from "./generated/fedtune/v1/DataChunk.ts";
+import type { UpdatePart as WireUpdatePart } from "./generated/fedtune/v1/UpdatePart.ts";
+import type { Ack as WireAck } from "./generated/fedtune/v1/Ack.ts";
+import type { AdvertiseKeysRequest as WireAdvertiseKeysRequest } from "./generated/fedtune/v1/AdvertiseKeysRequest.ts";
+import type { ShareKeysRequest as WireShareKeysRequest } from "./generated/fedtune/v1/ShareKeysRequest.ts";
+import type { UnmaskRequest as WireUnmaskRequest } from "./generated/fedtune/v1/UnmaskRequest.ts";
+import type { SignSurvivorsRequest as WireSignSurvivorsRequest } from "./generated/fedtune/v1/SignSurvivorsRequest.ts";
+import type { SubmitMetricsRequest as WireSubmitMetricsRequest } from "./generated/fedtune/v1/SubmitMetricsRequest.ts";
+import type { DeclineRequest as WireDeclineRequest } from "./generated/fedtune/v1/DeclineRequest.ts";
+import type { KeyPart as WireKeyPart } from "./generated/fedtune/v1/KeyPart.ts";
+import type { FetchKeysRequest as WireFetchKeysRequest } from "./generated/fedtune/v1/FetchKeysRequest.ts";
+import type { StatusResponse as WireStatusResponse } from "./generated/fedtune/v1/StatusResponse.ts";
+import type { RoundsResponse as WireRoundsResponse } from "./generated/fedtune/v1/RoundsResponse.ts";
+import type { SitesResponse as WireSitesResponse } from "./generated/fedtune/v1/SitesResponse.ts";
+import type { AuditRequest as WireAuditRequest } from "./generated/fedtune/v1/AuditRequest.ts";
+import type { AuditEntry as WireAuditEntry } from "./generated/fedtune/v1/AuditEntry.ts";
+import type { VerifyAuditResponse as WireVerifyAuditResponse } from "./generated/fedtune/v1/VerifyAuditResponse.ts";
+import {
+  MAX_CHUNK_BYTES,
+  MAX_KEY_BLOB_BYTES,
+  MAX_METRICS,
+  MAX_PARTICIPANTS,
+  MAX_UPDATE_BYTES,
+  MAX_VECTOR_LENGTH,
+} from "./limits.ts";
+
+const U32_MAX = 0xffff_ffff;
+
+const u32 = z.number().int().min(0).max(U32_MAX);
+const positiveU32 = z.number().int().min(1).max(U32_MAX);
+/** uint64 arrives as a decimal string (longs: String); inside it is a safe integer. */
+const u64 = z.union([z.string().regex(/^\d{1,16}$/), z.number().int().min(0)]).transform((value, ctx) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) {
+    ctx.addIssue({ code: "custom", message: "integer out of range" });
+    return z.NEVER;
+  }
+  return n;
+});
+const finite = z.number().finite();
+const nonNegative = finite.min(0);
+const shortText = z.string().max(256);
+const longText = z.string().max(64 * 1024);
+
+const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, "must be bytes");
+/** Byte strings of one exact length (keys, signatures): a wrong length is INVALID_ARGUMENT. */
+const exactBytes = (length: number) =>
+  bytes.refine((value) => value.length === length, { message: `must be exactly ${length} bytes` });
+const boundedBytes = (max: number, min = 0) =>
+  bytes.refine((value) => value.length >= min && value.length <= max, {
+    message: `must be ${min}–${max} bytes`,
+  });
+
+export const ED25519_PUBLIC_KEY_BYTES = 32;
+export const ED25519_SIGNATURE_BYTES = 64;
+export const X25519_PUBLIC_KEY_BYTES = 32;
+
+export const PRIVACY_MODES = ["none", "secagg", "he"] as const;
+export type PrivacyMode = (typeof PRIVACY_MODES)[number];
+export const privacyModeSchema = z.enum(PRIVACY_MODES);
+
+export const joinRequestSchema = z.object({
+  baseModelHash: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256"),
+  identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
+  keyBindingSignature: exactBytes(ED25519_SIGNATURE_BYTES),
+  envelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  clientVersion: shortText,
+});
+export type JoinRequest = z.output<typeof joinRequestSchema>;
+
+export const loraSettingsSchema = z.object({
+  r: positiveU32.max(4096),
+  alpha: finite.positive(),
+  dropout: finite.min(0).lt(1),
+  targetModules: z.array(z.string().min(1).max(64)).min(1).max(64),
+  mode: z.enum(["ffa", "standard"]),
+  seed: u32,
+});
+export type LoraSettings = z.output<typeof loraSettingsSchema>;
+
+export const joinResponseSchema = z.object({
+  siteId: shortText,
+  privacyMode: privacyModeSchema,
+  vectorLength: u32.max(MAX_VECTOR_LENGTH),
+  totalRounds: u32,
+  federationName: shortText,
+  lora: loraSettingsSchema,
+});
+export type JoinResponse = z.output<typeof joinResponseSchema>;
+
+export const pollRequestSchema = z.object({ waitMs: u32.max(60_000) });
+export type PollRequest = z.output<typeof pollRequestSchema>;
+
+export const roundRefSchema = z.object({ round: positiveU32, attempt: positiveU32 });
+export type RoundRef = z.output<typeof roundRefSchema>;
+
+export const trainingSettingsSchema = z.object({
+  localSteps: u32,
+  batchSize: positiveU32,
+  learningRate: nonNegative,
+  maxSeqLen: positiveU32,
+  fedproxMu: nonNegative,
+  seed: u32,
+});
+export type TrainingSettings = z.output<typeof trainingSettingsSchema>;
+
+export const privacySettingsSchema = z.object({
+  mode: privacyModeSchema,
+  clipNorm: nonNegative,
+  noiseMultiplier: nonNegative,
+  samplingRate: finite.min(0).max(1),
+  delta: finite.min(0).max(1),
+  dpLevel: z.enum(["none", "record", "site"]),
+  minSurvivors: positiveU32,
+  epsilonBudget: nonNegative,
+});
+export type PrivacySettings = z.output<typeof privacySettingsSchema>;
+
+/** Site ids are certificate names (coordinator/pki IDENTITY_NAME_PATTERN). */
+export const siteIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a site id");
+
+export const rosterEntrySchema = z.object({
+  siteId: siteIdSchema,
+  identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
+});
+export type RosterEntry = z.output<typeof rosterEntrySchema>;
+
+export const SESSION_ID_BYTES = 32;
+export const ENCRYPTED_SHARE_BYTES = 104;
+export const SHAMIR_SHARE_BYTES = 32;
+
+export const secAggSettingsSchema = z.object({
+  roundId: u32,
+  sessionId: exactBytes(SESSION_ID_BYTES),
+  threshold: positiveU32,
+  degree: positiveU32,
+  vectorLength: positiveU32.max(MAX_VECTOR_LENGTH),
+  clipRange: finite.positive(),
+  maxSummands: positiveU32,
+  maxExamples: positiveU32,
+  roster: z.array(rosterEntrySchema).min(2).max(MAX_PARTICIPANTS),
+});
+export type SecAggSettings = z.output<typeof secAggSettingsSchema>;
+
+export const heSettingsSchema = z.object({
+  keyId: z.string().min(1).max(128),
+  versions: z.array(positiveU32).max(100_000),
+  serverLearningRate: finite.positive(),
+  maxExamples: positiveU32,
+});
+export type HeSettings = z.output<typeof heSettingsSchema>;
+
+export const trainTaskSchema = z.object({
+  ref: roundRefSchema,
+  globalVersion: u32,
+  training: trainingSettingsSchema,
+  privacy: privacySettingsSchema,
+  secagg: secAggSettingsSchema.nullable(),
+  participants: positiveU32.max(MAX_PARTICIPANTS),
+  deadlineMs: positiveU32,
+  he: heSettingsSchema.nullable(),
+});
+export type TrainTask = z.output<typeof trainTaskSchema>;
+
+export const evalTaskSchema = z.object({
+  ref: roundRefSchema,
+  globalVersion: u32,
+  deadlineMs: positiveU32,
+  he: heSettingsSchema.nullable(),
+});
+export type EvalTask = z.output<typeof evalTaskSchema>;
+
+export const advertisedKeysSchema = z.object({
+  siteId: siteIdSchema,
+  encryptionPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  maskingPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  signature: exactBytes(ED25519_SIGNATURE_BYTES),
+});
+export type AdvertisedKeys = z.output<typeof advertisedKeysSchema>;
+
+export const encryptedShareSchema = z.object({
+  recipient: siteIdSchema,
+  ciphertext: exactBytes(ENCRYPTED_SHARE_BYTES),
+});
+export const relayedShareSchema = z.object({
+  sender: siteIdSchema,
+  ciphertext: exactBytes(ENCRYPTED_SHARE_BYTES),
+});
+
+const siteList = z.array(siteIdSchema).max(MAX_PARTICIPANTS);
+
+export const shareKeysStepSchema = z.object({
+  ref: roundRefSchema,
+  advertisements: z.array(advertisedKeysSchema).max(MAX_PARTICIPANTS),
+  deadlineMs: positiveU32,
+});
+export const maskedInputStepSchema = z.object({
+  ref: roundRefSchema,
+  shares: z.array(relayedShareSchema).max(MAX_PARTICIPANTS),
+  deadlineMs: positiveU32,
+});
+export const consistencyStepSchema = z.object({
+  ref: roundRefSchema,
+  survivors: siteList,
+  deadlineMs: positiveU32,
+});
+export const siteSignatureSchema = z.object({
+  siteId: siteIdSchema,
+  signature: exactBytes(ED25519_SIGNATURE_BYTES),
+});
+export const unmaskStepSchema = z.object({
+  ref: roundRefSchema,
+  survivors: siteList,
+  signatures: z.array(siteSignatureSchema).max(MAX_PARTICIPANTS),
+  deadlineMs: positiveU32,
+});
+export const envelopeRecipientSchema = z.object({
+  siteId: siteIdSchema,
+  envelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+});
+export const keyIdSchema = z.string().min(1).max(128);
+
+export const keyCeremonyStepSchema = z.object({
+  dealer: z.boolean(),
+  keyId: keyIdSchema,
+  dealerSiteId: siteIdSchema,
+  dealerEnvelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  recipients: z.array(envelopeRecipientSchema).max(MAX_PARTICIPANTS),
+  deadlineMs: positiveU32,
+});
+export type ShareKeysStep = z.output<typeof shareKeysStepSchema>;
+export type MaskedInputStep = z.output<typeof maskedInputStepSchema>;
+export type ConsistencyStep = z.output<typeof consistencyStepSchema>;
+export type UnmaskStep = z.output<typeof unmaskStepSchema>;
+export type KeyCeremonyStep = z.output<typeof keyCeremonyStepSchema>;
+
+/** The oneof `step`: exactly one member, named by the virtual `step` field (oneofs: true). */
+export const pollResponseSchema = z.discriminatedUnion("step", [
+  z.object({ step: z.literal("wait"), wait: z.object({ retryAfterMs: u32.max(60_000) }) }),
+  z.object({ step: z.literal("train"), train: trainTaskSchema }),
+  z.object({ step: z.literal("eval"), eval: evalTaskSchema }),
+  z.object({ step: z.literal("shareKeys"), shareKeys: shareKeysStepSchema }),
+  z.object({ step: z.literal("maskedInput"), maskedInput: maskedInputStepSchema }),
+  z.object({ step: z.literal("consistency"), consistency: consistencyStepSchema }),
+  z.object({ step: z.literal("unmask"), unmask: unmaskStepSchema }),
+  z.object({ step: z.literal("keyCeremony"), keyCeremony: keyCeremonyStepSchema }),
+  z.object({ step: z.literal("finished"), finished: z.object({ completedRounds: u32 }) }),
+]);
+export type PollResponse = z.output<typeof pollResponseSchema>;
+
+export const fetchAdapterRequestSchema = z.object({ version: u32 });
+export type FetchAdapterRequest = z.output<typeof fetchAdapterRequestSchema>;
+
+export const dataChunkSchema = z.object({
+  offset: u64,
+  data: boundedBytes(MAX_CHUNK_BYTES, 1),
+});
+export type DataChunk = z.output<typeof dataChunkSchema>;
+
+export const UPDATE_ENCODINGS = ["plain", "masked", "ciphertext"] as const;
+export type UpdateEncoding = (typeof UPDATE_ENCODINGS)[number];
+
+export const updateHeaderSchema = z.object({
+  ref: roundRefSchema,
+  encoding: z.enum(UPDATE_ENCODINGS),
+  length: u64.pipe(z.number().min(1).max(MAX_UPDATE_BYTES)),
+  numExamples: u32,
+  trainLoss: finite,
+});
+export type UpdateHeader = z.output<typeof updateHeaderSchema>;
+
+export const updatePartSchema = z.discriminatedUnion("part", [
+  z.object({ part: z.literal("header"), header: updateHeaderSchema }),
+  z.object({ part: z.literal("chunk"), chunk: dataChunkSchema }),
+]);
+export type UpdatePart = z.output<typeof updatePartSchema>;
+
+export const ackSchema = z.object({ note: shortText });
+export type Ack = z.output<typeof ackSchema>;
+
+export const advertiseKeysRequestSchema = z.object({
+  ref: roundRefSchema,
+  encryptionPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  maskingPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  signature: exactBytes(ED25519_SIGNATURE_BYTES),
+});
+export type AdvertiseKeysRequest = z.output<typeof advertiseKeysRequestSchema>;
+
+export const shareKeysRequestSchema = z.object({
+  ref: roundRefSchema,
+  shares: z.array(encryptedShareSchema).max(MAX_PARTICIPANTS),
+});
+export type ShareKeysRequest = z.output<typeof shareKeysRequestSchema>;
+
+export const signSurvivorsRequestSchema = z.object({
+  ref: roundRefSchema,
+  signature: exactBytes(ED25519_SIGNATURE_BYTES),
+});
+export type SignSurvivorsRequest = z.output<typeof signSurvivorsRequestSchema>;
+
+export const revealedShareSchema = z.object({
+  owner: siteIdSchema,
+  share: exactBytes(SHAMIR_SHARE_BYTES),
+});
+export const unmaskRequestSchema = z.object({
+  ref: roundRefSchema,
+  selfMaskShares: z.array(revealedShareSchema).max(MAX_PARTICIPANTS),
+  maskingKeyShares: z.array(revealedShareSchema).max(MAX_PARTICIPANTS),
+});
+export type UnmaskRequest = z.output<typeof unmaskRequestSchema>;
+
+const metricsSchema = z
+  .record(z.string().min(1).max(64), finite)
+  .refine((value) => Object.keys(value).length <= MAX_METRICS, { message: `at most ${MAX_METRICS} metrics` });
+
+export const submitMetricsRequestSchema = z.object({
+  ref: roundRefSchema,
+  numExamples: u32,
+  metrics: metricsSchema,
+});
+export type SubmitMetricsRequest = z.output<typeof submitMetricsRequestSchema>;
+
+export const DECLINE_REASONS = ["privacy_budget", "model_mismatch", "internal"] as const;
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+export const declineRequestSchema = z.object({
+  ref: roundRefSchema,
+  reason: z.enum(DECLINE_REASONS),
+  detail: z.string().max(1024),
+});
+export type DeclineRequest = z.output<typeof declineRequestSchema>;
+
+export const keyPartSchema = z.discriminatedUnion("part", [
+  z.object({
+    part: z.literal("header"),
+    header: z.object({
+      keyId: keyIdSchema,
+      recipient: siteIdSchema,
+      length: u64.pipe(z.number().min(1).max(MAX_KEY_BLOB_BYTES)),
+    }),
+  }),
+  z.object({ part: z.literal("chunk"), chunk: dataChunkSchema }),
+]);
+export type KeyPart = z.output<typeof keyPartSchema>;
+
+export const fetchKeysRequestSchema = z.object({ keyId: keyIdSchema });
+export type FetchKeysRequest = z.output<typeof fetchKeysRequestSchema>;
+
+export const emptySchema = z.object({});
+export type Empty = z.output<typeof emptySchema>;
+
+export const statusResponseSchema = z.object({
+  federationName: shortText,
+  privacyMode: privacyModeSchema,
+  strategy: shortText,
+  round: u32,
+  attempt: u32,
+  stage: shortText,
+  completedRounds: u32,
+  totalRounds: u32,
+  sitesJoined: u32,
+  sitesOnline: u32,
+});
+export type StatusResponse = z.output<typeof statusResponseSchema>;
+
+export const roundSummarySchema = z.object({
+  round: u32,
+  attempt: u32,
+  kind: z.enum(["train", "eval"]),
+  outcome: z.enum(["completed", "abandoned", "running"]),
+  participants: u32,
+  dropouts: u32,
+  checkpointSha256: z.string().regex(/^([0-9a-f]{64})?$/),
+  metrics: metricsSchema,
+  reason: z.string().max(1024),
+});
+export type RoundSummary = z.output<typeof roundSummarySchema>;
+export const roundsResponseSchema = z.object({ rounds: z.array(roundSummarySchema) });
+export type RoundsResponse = z.output<typeof roundsResponseSchema>;
+
+export const siteSummarySchema = z.object({
+  siteId: shortText,
+  joinedAt: shortText,
+  lastSeen: shortText,
+  roundsContributed: u32,
+  roundsDropped: u32,
+});
+export type SiteSummary = z.output<typeof siteSummarySchema>;
+export const sitesResponseSchema = z.object({ sites: z.array(siteSummarySchema) });
+export type SitesResponse = z.output<typeof sitesResponseSchema>;
+
+export const auditRequestSchema = z.object({ fromSeq: u64 });
+export type AuditRequest = z.output<typeof auditRequestSchema>;
+export const auditEntrySchema = z.object({
+  seq: u64,
+  time: shortText,
+  kind: shortText,
+  detailsJson: longText,
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type AuditEntry = z.output<typeof auditEntrySchema>;
+export const verifyAuditResponseSchema = z.object({
+  ok: z.boolean(),
+  entries: u64,
+  firstBadSeq: u64,
+  detail: z.string().max(1024),
+});
+export type VerifyAuditResponse = z.output<typeof verifyAuditResponseSchema>;
+
+/**
+ * Compile-time proof that every trusted type can be handed to the generated encoder: if the .proto and
+ * these schemas drift apart, typechecking fails here.
+ */
+type Encodes<Trusted, Wire> = [Trusted] extends [Wire] ? true : false;
+type Assert<T extends true> = T;
+export type SchemasMatchWire = [
+  Assert<Encodes<JoinRequest, WireJoinRequest>>,
+  Assert<Encodes<JoinResponse, WireJoinResponse>>,
+  Assert<Encodes<PollRequest, WirePollRequest>>,
+  Assert<Encodes<PollResponse, WirePollResponse>>,
+  Assert<Encodes<FetchAdapterRequest, WireFetchAdapterRequest>>,
+  Assert<Encodes<DataChunk, WireDataChunk>>,
+  Assert<Encodes<UpdatePart, WireUpdatePart>>,
+  Assert<Encodes<Ack, WireAck>>,
+  Assert<Encodes<AdvertiseKeysRequest, WireAdvertiseKeysRequest>>,
+  Assert<Encodes<ShareKeysRequest, WireShareKeysRequest>>,
+  Assert<Encodes<UnmaskRequest, WireUnmaskRequest>>,
+  Assert<Encodes<SignSurvivorsRequest, WireSignSurvivorsRequest>>,
+  Assert<Encodes<SubmitMetricsRequest, WireSubmitMetricsRequest>>,
+  Assert<Encodes<DeclineRequest, WireDeclineRequest>>,
+  Assert<Encodes<KeyPart, WireKeyPart>>,
+  Assert<Encodes<FetchKeysRequest, WireFetchKeysRequest>>,
+  Assert<Encodes<StatusResponse, WireStatusResponse>>,
+  Assert<Encodes<RoundsResponse, WireRoundsResponse>>,
+  Assert<Encodes<SitesResponse, WireSitesResponse>>,
+  Assert<Encodes<AuditRequest, WireAuditRequest>>,
+  Assert<Encodes<AuditEntry, WireAuditEntry>>,
+  Assert<Encodes<VerifyAuditResponse, WireVerifyAuditResponse>>,
+];

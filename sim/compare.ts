@@ -1,0 +1,103 @@
+// `fedtune sim compare`: the same sites under local-only, centralized and federated training in each privacy mode, with and without DP.
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { strategyConfigSchema, strategyModeConflict } from "../coordinator/strategies/config.ts";
+import type { PrivacyMode } from "../coordinator/strategies/config.ts";
+import { runCentralized, runLocalOnly } from "./baselines.ts";
+import { runFederated } from "./federated.ts";
+import type { FederatedRun } from "./federated.ts";
+import type { DpLevel, SimOptions } from "./options.ts";
+import { privacyLabel } from "./options.ts";
+import { prepareRun } from "./prepare.ts";
+import type { ProgressListener } from "./progress.ts";
+import type { ComparisonRow } from "./report/metrics.ts";
+import { finishRun, runSettingsOf, scoreBaseModel } from "./runner.ts";
+import type { SimResult } from "./runner.ts";
+
+export interface ComparisonPlan {
+  readonly modes: readonly PrivacyMode[];
+  /** DP level of the DP variants; "none" runs only the variants without DP. */
+  readonly dpLevel: DpLevel;
+}
+
+function federatedRow(setting: string, run: FederatedRun): ComparisonRow {
+  return {
+    setting,
+    globalAccuracy: run.final.global.accuracy,
+    siteAccuracy: Object.fromEntries(Object.entries(run.final.perSite).map(([k, v]) => [k, v.accuracy])),
+    epsilon: run.epsilon,
+    bytesSent: run.bytesSent,
+    wallTimeMs: run.wallTimeMs,
+  };
+}
+
+export async function runComparison(
+  options: SimOptions,
+  plan: ComparisonPlan,
+  logger: Logger,
+  progress: ProgressListener,
+): Promise<SimResult> {
+  const started = performance.now();
+  const prepared = await prepareRun(options, logger, progress);
+  try {
+    const baseline = scoreBaseModel(prepared, progress);
+    const rows: ComparisonRow[] = [];
+    progress({ type: "step", text: "local-only: every site trains alone" });
+    rows.push(
+      await runLocalOnly(
+        prepared.base,
+        prepared.datasets.sites,
+        prepared.datasets.test,
+        prepared.plan,
+        logger,
+      ),
+    );
+    progress({ type: "step", text: "centralized: all records pooled (upper bound)" });
+    rows.push(
+      await runCentralized(
+        prepared.base,
+        prepared.datasets.sites,
+        prepared.datasets.test,
+        prepared.plan,
+        logger,
+      ),
+    );
+    const strategy = strategyConfigSchema.parse({ name: options.strategy });
+    let shown: FederatedRun | undefined;
+    for (const mode of plan.modes) {
+      const conflict = strategyModeConflict(strategy, mode);
+      if (conflict !== undefined) {
+        progress({ type: "step", text: `skipping federated ${mode}: ${conflict}` });
+        continue;
+      }
+      for (const dp of plan.dpLevel === "none" ? (["none"] as const) : (["none", plan.dpLevel] as const)) {
+        const label = `federated ${privacyLabel(mode, dp, options.noiseMultiplier)}`;
+        progress({ type: "step", text: label });
+        const runOptions: SimOptions = { ...options, privacy: mode, dp };
+        const run = await runFederated(
+          prepared,
+          runOptions,
+          join(prepared.outDir, `federated-${mode}-${dp}`),
+          logger,
+          progress,
+        );
+        rows.push(federatedRow(label, run));
+        // The round charts show the headline setting: secure aggregation without DP, else the first run.
+        if (shown === undefined || (mode === "secagg" && dp === "none")) shown = run;
+      }
+    }
+    return await finishRun(
+      prepared,
+      {
+        title: `Privacy–utility comparison over ${options.sites} synthetic hospitals`,
+        settings: runSettingsOf(options),
+        rounds: shown?.rounds ?? [],
+        baseline,
+        comparison: rows,
+      },
+      performance.now() - started,
+    );
+  } finally {
+    prepared.base.model.dispose();
+  }
+}

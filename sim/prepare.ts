@@ -1,0 +1,103 @@
+// Sets a run up: the output folder, the synthetic hospitals' files, the base model and the evaluation sets.
+import { mkdir, readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { initBackend } from "../model/backend.ts";
+import { loadBaseModel } from "../model/load.ts";
+import type { LoadedModel } from "../model/load.ts";
+import type { LoraConfig } from "../model/lora.ts";
+import type { TrainingPlan } from "./baselines.ts";
+import { loadRunDatasets } from "./datasets.ts";
+import type { RunDatasets } from "./datasets.ts";
+import { generateFederationData, writeFederationData } from "./hospitals.ts";
+import type { FederationData, FederationFiles } from "./hospitals.ts";
+import type { SimOptions } from "./options.ts";
+import type { ProgressListener } from "./progress.ts";
+import type { SiteSummary } from "./report/metrics.ts";
+
+/** The output folder already holds something: a run never writes over another. */
+export class OutputExistsError extends Error {
+  override readonly name = "OutputExistsError";
+}
+
+export interface PreparedRun {
+  readonly outDir: string;
+  readonly data: FederationData;
+  readonly files: FederationFiles;
+  readonly base: LoadedModel;
+  readonly datasets: RunDatasets;
+  readonly plan: TrainingPlan;
+  readonly sites: readonly SiteSummary[];
+}
+
+/** Creates `dir`, refusing one that exists and is not empty. */
+export async function createOutputDir(dir: string): Promise<string> {
+  const abs = resolve(dir);
+  const entries = await readdir(abs).catch(() => []);
+  if (entries.length > 0)
+    throw new OutputExistsError(`output folder ${abs} is not empty; choose another --out`);
+  await mkdir(abs, { recursive: true });
+  return abs;
+}
+
+/** The LoRA settings every setting of a run shares (FFA-LoRA: A frozen from the seed, exact under sums). */
+export function loraConfigOf(options: SimOptions): LoraConfig {
+  return {
+    r: options.loraRank,
+    alpha: options.loraAlpha,
+    dropout: 0,
+    targetModules: options.loraTargets,
+    mode: "ffa",
+    seed: options.seed,
+  };
+}
+
+export function trainingPlanOf(options: SimOptions): TrainingPlan {
+  return {
+    lora: loraConfigOf(options),
+    stepsPerSite: options.rounds * options.localSteps,
+    learningRate: options.learningRate,
+    batchSize: options.batchSize,
+    seqLen: options.seqLen,
+    seed: options.seed,
+    workers: Math.max(1, Math.min(2, options.workers)),
+  };
+}
+
+export async function prepareRun(
+  options: SimOptions,
+  logger: Logger,
+  progress: ProgressListener,
+): Promise<PreparedRun> {
+  const outDir = await createOutputDir(options.out);
+  progress({ type: "step", text: `writing ${options.sites} synthetic hospitals to ${join(outDir, "data")}` });
+  const data = generateFederationData({
+    seed: options.seed,
+    sites: options.sites,
+    concentration: options.concentration,
+    examplesPerSite: options.examplesPerSite,
+    validationFraction: options.validationFraction,
+    testPerCondition: options.testPerCondition,
+    labelNoiseScale: options.labelNoiseScale,
+  });
+  const files = await writeFederationData(join(outDir, "data"), data);
+  progress({ type: "step", text: `loading base model "${options.model}"` });
+  await initBackend(logger);
+  const base = await loadBaseModel(options.model, logger);
+  const datasets = await loadRunDatasets(files, options.trainFormat, base.tokenizer, options.seqLen);
+  return {
+    outDir,
+    data,
+    files,
+    base,
+    datasets,
+    plan: trainingPlanOf(options),
+    sites: data.sites.map((s) => ({
+      siteId: s.siteId,
+      kind: s.profile.kind,
+      displayName: s.profile.displayName,
+      trainRecords: s.train.length,
+      validationRecords: s.validation.length,
+    })),
+  };
+}

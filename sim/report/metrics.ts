@@ -1,0 +1,79 @@
+// The shape of a simulation's metrics.json: run settings, per-round figures, the comparison table.
+
+/** Accuracy and loss measured on one evaluation set. */
+export interface EvalFigures {
+  /** Multiple-choice accuracy in [0, 1]. */
+  readonly accuracy: number;
+  /** Mean token negative log-likelihood of the reference answers. */
+  readonly loss: number;
+}
+
+export interface RoundMetrics {
+  readonly round: number;
+  /** The global adapter after this round, on the global held-out test set. */
+  readonly global: EvalFigures | null;
+  /** The global adapter after this round, on each site's own validation set. */
+  readonly perSite: Readonly<Record<string, EvalFigures>>;
+  /** Largest ε any site has spent so far (null without DP). */
+  readonly epsilon: number | null;
+  /** Bytes the sites sent to the coordinator this round, summed. */
+  readonly bytesSent: number;
+  /** Bytes the coordinator sent to the sites this round, summed. */
+  readonly bytesReceived: number;
+  readonly participants: number;
+  readonly dropouts: number;
+  /** Wall time per protocol stage (e.g. "train", "share-keys", "unmask", "aggregate", "evaluate"). */
+  readonly stageDurationsMs: Readonly<Record<string, number>>;
+  readonly wallTimeMs: number;
+}
+
+export interface SiteSummary {
+  readonly siteId: string;
+  readonly kind: string;
+  readonly displayName: string;
+  readonly trainRecords: number;
+  readonly validationRecords: number;
+}
+
+/** One line of the privacy–utility table. */
+export interface ComparisonRow {
+  /** e.g. "local-only", "centralized", "federated secagg", "federated secagg + DP". */
+  readonly setting: string;
+  readonly globalAccuracy: number;
+  /** Accuracy on each site's own validation set (local-only: each site's own adapter). */
+  readonly siteAccuracy: Readonly<Record<string, number>>;
+  readonly epsilon: number | null;
+  readonly bytesSent: number;
+  readonly wallTimeMs: number;
+}
+
+export interface RunSettings {
+  readonly seed: number;
+  readonly sites: number;
+  readonly rounds: number;
+  readonly privacy: string;
+  readonly strategy: string;
+  readonly dp: string;
+  readonly dropout: number;
+  readonly model: string;
+  readonly [key: string]: string | number | boolean | null;
+}
+
+export interface SimMetrics {
+  readonly version: 1;
+  readonly title: string;
+  readonly settings: RunSettings;
+  readonly sites: readonly SiteSummary[];
+  readonly rounds: readonly RoundMetrics[];
+  /** Present after `fedtune sim compare`. */
+  readonly comparison: readonly ComparisonRow[] | null;
+  readonly wallTimeMs: number;
+  /** The base model's accuracy before any fine-tuning, as a reference line. */
+  readonly baseline: EvalFigures | null;
+}
+
+/** Mean of a site→value record, or NaN when it is empty. */
+export function meanOf(values: Readonly<Record<string, number>>): number {
+  const v = Object.values(values);
+  return v.length === 0 ? Number.NaN : v.reduce((s, x) => s + x, 0) / v.length;
+}

@@ -1,0 +1,54 @@
+// Prometheus metrics: a private registry per coordinator, served on /metrics over HTTP.
+import { request } from "node:http";
+import { describe, expect, it } from "vitest";
+import { createCoordinatorMetrics, startMetricsServer } from "../../coordinator/metrics.ts";
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("coordinator metrics", () => {
+  it("serves the counters, gauges and stage histogram of its own registry", async () => {
+    const metrics = createCoordinatorMetrics({ federation: "test", privacyMode: "secagg" });
+    const other = createCoordinatorMetrics({ federation: "other", privacyMode: "none" });
+    metrics.rounds.inc({ kind: "train", outcome: "completed" });
+    metrics.participants.inc({ kind: "train" }, 3);
+    metrics.dropouts.inc({ stage: "unmask" });
+    metrics.bytes.inc({ direction: "in", rpc: "SubmitUpdate" }, 4096);
+    metrics.stageSeconds.observe({ stage: "train" }, 1.5);
+    metrics.currentRound.set(1);
+    const server = await startMetricsServer(metrics.registry, 0);
+    try {
+      const { status, body } = await get(server.port, "/metrics");
+      expect(status).toBe(200);
+      expect(body).toContain(
+        'fedtune_rounds_total{kind="train",outcome="completed",federation="test",privacy_mode="secagg"} 1',
+      );
+      expect(body).toContain(
+        'fedtune_participants_total{kind="train",federation="test",privacy_mode="secagg"} 3',
+      );
+      expect(body).toContain('fedtune_dropouts_total{stage="unmask"');
+      expect(body).toContain(
+        'fedtune_bytes_total{direction="in",rpc="SubmitUpdate",federation="test",privacy_mode="secagg"} 4096',
+      );
+      expect(body).toContain(
+        'fedtune_stage_duration_seconds_bucket{le="2.5",federation="test",privacy_mode="secagg",stage="train"} 1',
+      );
+      expect(body).toContain("fedtune_round{");
+      expect(body).not.toContain('federation="other"');
+      expect((await get(server.port, "/other")).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+    expect(await other.registry.getSingleMetricAsString("fedtune_rounds_total")).not.toContain("} 1");
+  });
+});
