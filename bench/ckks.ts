@@ -12,6 +12,12 @@ const { values } = parseArgs({
 });
 const floats = Number(values.floats);
 const sites = Number(values.sites);
+if (!(Number.isSafeInteger(floats) && floats > 0 && Number.isSafeInteger(sites) && sites > 0)) {
+  process.stderr.write(
+    `--floats and --sites must be positive integers, got ${values.floats}, ${values.sites}\n`,
+  );
+  process.exit(2);
+}
 const perMillion = (ms: number): number => (ms * 1e6) / floats;
 const emit = (record: Record<string, unknown>): void => {
   process.stdout.write(JSON.stringify({ bench: "ckks", ...record }) + "\n");

@@ -6,6 +6,7 @@ import { seededRng } from "../crypto/rng.ts";
 import { clientMaskInput, clientReceive, createClient } from "../crypto/secagg/client.ts";
 import type { ClientState } from "../crypto/secagg/client.ts";
 import { simulatedIdentities } from "../crypto/secagg/in-process.ts";
+import { prepareRound } from "../crypto/secagg/round.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import { createServer, serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
 
@@ -38,10 +39,16 @@ const config: SecAggConfig = {
   vectorLength: d,
   identityKeys,
 };
-let server = createServer(config);
+const round = prepareRound(config);
+let server = createServer(round);
 const clients = new Map<string, ClientState>();
 for (const site of roster) {
-  const start = createClient({ config, siteId: site, identitySeed: identitySeeds.get(site) as Uint8Array, rng });
+  const start = createClient({
+    round,
+    siteId: site,
+    identitySeed: identitySeeds.get(site) as Uint8Array,
+    rng,
+  });
   clients.set(site, start.state);
   server = serverReceive(server, start.message);
 }

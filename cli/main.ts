@@ -50,9 +50,26 @@ function findCommand(argv: readonly string[]): CommandEntry | undefined {
   return best;
 }
 
+/** `--steps -3` → `--steps=-3`: node's parseArgs would take "-3" for an option and say so obscurely. */
+function joinNegativeNumbers(args: readonly string[], command: Command): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : "";
+    if (command.options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
 export function createContext(): CliContext {
   const logger = pino(
-    { level: process.env.FEDTUNE_LOG_LEVEL ?? "info", base: undefined },
+    { level: process.env.FEDTUNE_LOG_LEVEL ?? "info", base: null },
     pino.destination({ dest: 2, sync: true }),
   );
   return { logger, print: (line) => process.stdout.write(line + "\n") };
@@ -80,7 +97,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const ctx = createContext();
   try {
     const parsed = parseArgs({
-      args: [...rest],
+      args: joinNegativeNumbers(rest, command),
       options: Object.fromEntries(
         Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type }]),
       ),

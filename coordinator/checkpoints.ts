@@ -1,16 +1,7 @@
 // One checkpoint per completed training round: the global adapter as an HF PEFT folder (or, in he
 // mode, the aggregate ciphertext), written durably BEFORE the round's completion is committed.
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  openSync,
-  closeSync,
-  fsyncSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { LlamaConfig } from "../model/config.ts";
 import {
@@ -23,7 +14,7 @@ import {
   writePeftAdapter,
 } from "../model/peft.ts";
 import type { LoraConfig } from "../model/peft.ts";
-import { fsyncDirectory, writeFileAtomic } from "./storage/atomic-file.ts";
+import { fsyncPath, writeFileAtomic } from "./storage/atomic-file.ts";
 import type { CheckpointRef } from "./storage/store.ts";
 
 /** What turns a flat vector into a PEFT folder: the base model's shapes and the LoRA settings. */
@@ -55,15 +46,6 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-function fsyncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * The global adapter before round 1, as every site derives it: PEFT's initialisation (seeded A,
  * zero B), flattened to the trainable parameters (B only in ffa mode).
@@ -92,12 +74,12 @@ export async function writeAdapterCheckpoint(
   await writePeftAdapter(partialPath, loraTensorsFromFlat(spec.model, spec.lora, globalVector), spec.lora, {
     baseModelNameOrPath: spec.baseModelNameOrPath,
   });
-  fsyncFile(join(partialPath, ADAPTER_WEIGHTS_FILE));
-  fsyncFile(join(partialPath, ADAPTER_CONFIG_FILE));
-  fsyncDirectory(partialPath);
+  fsyncPath(join(partialPath, ADAPTER_WEIGHTS_FILE));
+  fsyncPath(join(partialPath, ADAPTER_CONFIG_FILE));
+  fsyncPath(partialPath);
   rmSync(finalPath, { recursive: true, force: true });
   renameSync(partialPath, finalPath);
-  fsyncDirectory(dir);
+  fsyncPath(dir);
   return { path: finalPath, sha256: sha256(readFileSync(join(finalPath, ADAPTER_WEIGHTS_FILE))) };
 }
 

@@ -129,7 +129,7 @@ const privacySection = privacySchema.default(privacySchema.parse({}));
 const sitesPerRoundSection = sitesPerRoundSchema.default(sitesPerRoundSchema.parse({}));
 const evaluationSection = evaluationSchema.default({ everyRounds: 0 });
 
-export const federationConfigSchema = z.strictObject({
+const federationConfigSchema = z.strictObject({
   name: z.string().regex(IDENTITY_NAME_PATTERN, "letters, digits, '.', '_' or '-'").default("fedtune"),
   baseModel: baseModelSchema,
   lora: loraSchema.default(loraSchema.parse({})),

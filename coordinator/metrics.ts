@@ -4,8 +4,6 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export type TransferDirection = "in" | "out";
-
 /**
  * The instruments the round code updates. A fresh Registry per coordinator (never prom-client's
  * global default) keeps processes and tests that run several coordinators from sharing counters.

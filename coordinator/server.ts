@@ -81,6 +81,8 @@ export interface CoordinatorRuntime {
   readonly onEvent?: (event: CoordinatorEvent) => void;
   /** Uploads staged at once (default 4): bounds memory whatever the number of sites. */
   readonly uploadConcurrency?: number;
+  /** Sites to wait for (up to deadlines.joinMs) before the first round; default sitesPerRound.minimum. */
+  readonly sitesToStart?: number;
 }
 
 export interface CoordinatorHandle {
@@ -169,6 +171,7 @@ export async function startCoordinator(
       runtime.onEvent?.(event);
     },
     ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
+    ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
   });
   const server = await (runtime.serve ?? serveGrpc)({
     listen: config.listen,

@@ -13,19 +13,10 @@ export const LORA_TARGET_MODULES = [
 ] as const;
 export type LoraTargetModule = (typeof LORA_TARGET_MODULES)[number];
 
-/**
- * Projections that fedtune computes as one matrix multiply: q/k/v share an input and are fused. gate and
- * up stay apart because splitting a fused output is a slow strided copy on tfjs-wasm.
- */
-export type ProjectionGroup = "qkv" | "o" | "gate" | "up" | "down";
-
 export interface ProjectionSlot {
   readonly module: LoraTargetModule;
-  readonly group: ProjectionGroup;
   readonly inFeatures: number;
   readonly outFeatures: number;
-  /** First column of this module's output inside its group's fused output. */
-  readonly offset: number;
 }
 
 export function isLoraTargetModule(name: string): name is LoraTargetModule {
@@ -39,13 +30,13 @@ export function projectionLayout(config: LlamaConfig): readonly ProjectionSlot[]
   const kvOut = config.numKvHeads * config.headDim;
   const inter = config.intermediateSize;
   return [
-    { module: "q_proj", group: "qkv", inFeatures: hidden, outFeatures: qOut, offset: 0 },
-    { module: "k_proj", group: "qkv", inFeatures: hidden, outFeatures: kvOut, offset: qOut },
-    { module: "v_proj", group: "qkv", inFeatures: hidden, outFeatures: kvOut, offset: qOut + kvOut },
-    { module: "o_proj", group: "o", inFeatures: qOut, outFeatures: hidden, offset: 0 },
-    { module: "gate_proj", group: "gate", inFeatures: hidden, outFeatures: inter, offset: 0 },
-    { module: "up_proj", group: "up", inFeatures: hidden, outFeatures: inter, offset: 0 },
-    { module: "down_proj", group: "down", inFeatures: inter, outFeatures: hidden, offset: 0 },
+    { module: "q_proj", inFeatures: hidden, outFeatures: qOut },
+    { module: "k_proj", inFeatures: hidden, outFeatures: kvOut },
+    { module: "v_proj", inFeatures: hidden, outFeatures: kvOut },
+    { module: "o_proj", inFeatures: qOut, outFeatures: hidden },
+    { module: "gate_proj", inFeatures: hidden, outFeatures: inter },
+    { module: "up_proj", inFeatures: hidden, outFeatures: inter },
+    { module: "down_proj", inFeatures: inter, outFeatures: hidden },
   ];
 }
 
@@ -56,7 +47,7 @@ export function hfModulePath(layer: number, module: LoraTargetModule): string {
   return `model.layers.${layer}.${block}.${module}`;
 }
 
-function hasBias(config: LlamaConfig, module: LoraTargetModule): boolean {
+export function hasBias(config: LlamaConfig, module: LoraTargetModule): boolean {
   switch (module) {
     case "q_proj":
     case "k_proj":

@@ -8,6 +8,17 @@ export class ModelConfigError extends Error {
 }
 
 const positiveInt = z.number().int().positive();
+const ropeSchema = z
+  .object({
+    rope_theta: z.number().positive().optional(),
+    rope_type: z
+      .literal("default", { message: "only default (unscaled) rotary embeddings are supported" })
+      .optional(),
+    type: z
+      .literal("default", { message: "only default (unscaled) rotary embeddings are supported" })
+      .optional(),
+  })
+  .loose();
 const tokenId = z.number().int().nonnegative();
 
 // Field names and defaults follow transformers' LlamaConfig / Qwen2Config / MistralConfig.
@@ -23,12 +34,10 @@ export const HfLlamaConfigSchema = z
     hidden_act: z.literal("silu").default("silu"),
     rms_norm_eps: z.number().positive().default(1e-6),
     rope_theta: z.number().positive().optional(),
-    rope_scaling: z.null().optional(),
-    // transformers ≥ 5 writes rope_theta inside rope_parameters; only the default RoPE is supported.
-    rope_parameters: z
-      .object({ rope_theta: z.number().positive(), rope_type: z.literal("default").default("default") })
-      .loose()
-      .nullish(),
+    // transformers 4.x writes rope_scaling, 5.x rope_parameters {rope_theta, rope_type}; only the
+    // default (unscaled) RoPE is supported.
+    rope_scaling: ropeSchema.nullish(),
+    rope_parameters: ropeSchema.nullish(),
     vocab_size: positiveInt,
     tie_word_embeddings: z.boolean().default(false),
     attention_bias: z.boolean().default(false),
@@ -99,7 +108,7 @@ export function parseLlamaConfig(raw: unknown, source = "config.json"): LlamaCon
     numKvHeads,
     headDim,
     rmsNormEps: c.rms_norm_eps,
-    ropeTheta: c.rope_parameters?.rope_theta ?? c.rope_theta ?? 10000,
+    ropeTheta: c.rope_parameters?.rope_theta ?? c.rope_theta ?? c.rope_scaling?.rope_theta ?? 10000,
     vocabSize: c.vocab_size,
     tieWordEmbeddings: c.tie_word_embeddings,
     // transformers' Qwen2Attention: q/k/v Linear(bias=True), o_proj Linear(bias=False).

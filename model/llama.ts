@@ -3,13 +3,15 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LlamaConfig } from "./config.ts";
 import {
+  LORA_TARGET_MODULES,
+  hasBias,
   hfModulePath,
   hfWeightShapes,
   parameterCount,
   projectionLayout,
-  type ProjectionGroup,
-  type ProjectionSlot,
+  type LoraTargetModule,
 } from "./architecture.ts";
+import { frozenLinear, slicedBatchMatMul, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
 import { SeededStream } from "./prng.ts";
 import { elementCount, type NamedTensor, type TensorMap } from "./safetensors.ts";
 
@@ -19,13 +21,13 @@ export class LlamaWeightsError extends Error {
 }
 
 /**
- * What the model asks of a LoRA adapter: the fused projection output of `group` in `layer`, with
- * the adapter's update added (or `base` unchanged when the group has no adapted module).
+ * What the model asks of a LoRA adapter: the output `base` of projection `module` in `layer` for
+ * `input`, with the adapter's update added (or `base` itself when the module is not adapted).
  */
 export interface LoraHook {
   applyLora(
     layer: number,
-    group: ProjectionGroup,
+    module: LoraTargetModule,
     input: tf.Tensor2D,
     base: tf.Tensor2D,
     training: boolean,
@@ -48,101 +50,25 @@ export interface LlamaModelOptions {
   readonly embeddingLookup?: EmbeddingLookup;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Matrix products with hand-written gradients. On tfjs-wasm a matMul with transposeA/transposeB is
-// 10–40× slower than a plain one (measured: 0.6–2 vs 20–27 GFLOP/s), and tfjs's own matMul gradient
-// uses exactly those flags. Transposing explicitly and multiplying plainly keeps every product fast.
-
-/**
- * x [N, in] · w [in, out], w frozen: only x gets a gradient, through wᵀ, which `transposeOfW` supplies
- * (typically cached) only when a backward pass runs. w must outlive the backward pass (a weight, not
- * an intermediate), since it is captured rather than saved.
- */
-export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, transposeOfW: () => tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad((input: tf.Tensor | tf.GradSaveFunc) => ({
-    value: tf.matMul(input as tf.Tensor2D, w),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy, transposeOfW()),
-  }));
-  return op(x) as tf.Tensor2D;
+interface Projection {
+  /** The HF weight transposed to [in, out], so the forward product is a plain x·W. */
+  readonly weight: tf.Variable<tf.Rank.R2>;
+  readonly bias: tf.Variable<tf.Rank.R1> | undefined;
 }
-
-/** x [N, in] · w [in, out] with gradients for both. */
-export const trainableLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.matMul(x, w),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
-    },
-  };
-}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
-
-/** x [N, in] · w [in, out] where x is a constant (the one-hot embedding input): only w gets a gradient. */
-function weightOnlyLinear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [weight, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-    // x is not an input, so it must be saved explicitly to outlive the forward pass's tidy.
-    save([x]);
-    return {
-      value: tf.matMul(x, weight),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
-    };
-  });
-  return op(w) as tf.Tensor2D;
-}
-
-function productsOfSlices(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const right = tf.unstack(b) as tf.Tensor2D[];
-  return tf.stack(
-    (tf.unstack(a) as tf.Tensor2D[]).map((left, i) => tf.matMul(left, right[i] as tf.Tensor2D)),
-  ) as tf.Tensor3D;
-}
-
-/**
- * a [n, M, K] · b [n, K, N] as n two-dimensional products, forward and backward. tfjs-wasm runs batched
- * products in a naive loop (measured 0.6–0.8 GFLOP/s for attention shapes) but 2-D ones in XNNPACK.
- */
-export const slicedBatchMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: productsOfSlices(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
-      const dy3 = dy as tf.Tensor3D;
-      return [
-        productsOfSlices(dy3, tf.transpose(bs, [0, 2, 1])),
-        productsOfSlices(tf.transpose(as, [0, 2, 1]), dy3),
-      ];
-    },
-  };
-}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
-
-// ---------------------------------------------------------------------------------------------
 
 interface LayerWeights {
   readonly inputNorm: tf.Variable<tf.Rank.R1>;
-  /** q_proj, k_proj, v_proj fused and transposed: [hidden, (heads + 2·kvHeads)·headDim]. */
-  readonly qkv: tf.Variable<tf.Rank.R2>;
-  readonly qkvBias: tf.Variable<tf.Rank.R1> | undefined;
-  readonly o: tf.Variable<tf.Rank.R2>;
-  readonly oBias: tf.Variable<tf.Rank.R1> | undefined;
   readonly postNorm: tf.Variable<tf.Rank.R1>;
-  readonly gate: tf.Variable<tf.Rank.R2>;
-  readonly gateBias: tf.Variable<tf.Rank.R1> | undefined;
-  readonly up: tf.Variable<tf.Rank.R2>;
-  readonly upBias: tf.Variable<tf.Rank.R1> | undefined;
-  readonly down: tf.Variable<tf.Rank.R2>;
-  readonly downBias: tf.Variable<tf.Rank.R1> | undefined;
+  readonly projections: Readonly<Record<LoraTargetModule, Projection>>;
 }
 
 interface PositionTables {
-  /** [T, F] multipliers of x and of rotate_half(x) for the fused q|k|v heads (v: 1 and 0). */
-  readonly cos: tf.Tensor2D;
-  readonly sin: tf.Tensor2D;
-  /** [groupSize·T, T] additive causal mask in the grouped-query layout. */
+  /** [T, heads·d] multipliers of x and of rotate_half(x); the query tables carry the 1/√d scale. */
+  readonly queryCos: tf.Tensor2D;
+  readonly querySin: tf.Tensor2D;
+  readonly keyCos: tf.Tensor2D;
+  readonly keySin: tf.Tensor2D;
+  /** [g·T, T] additive causal mask in the grouped-query layout (g query heads per kv head). */
   readonly mask: tf.Tensor2D;
 }
 
@@ -151,34 +77,11 @@ const MAX_CACHED_LENGTHS = 16;
 // exp(-1e9 + s) underflows to exactly 0 in float32, and unlike -Infinity it never yields NaN.
 const MASKED = -1e9;
 
-function transposeInto(out: Float32Array, outCols: number, colOffset: number, source: NamedTensor): void {
-  const [rows = 0, cols = 0] = source.shape;
+/** A row-major [rows, cols] matrix transposed. */
+function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * outCols + colOffset + r] = source.data[r * cols + c] ?? 0;
-  }
-}
-
-function concatVectors(parts: readonly NamedTensor[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, part) => n + part.data.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part.data, offset);
-    offset += part.data.length;
-  }
-  return out;
-}
-
-/** Reads `source` columns [offset, offset+width) of a row-major [rows, cols] matrix, transposed. */
-function sliceTransposed(
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  offset: number,
-  width: number,
-): Float32Array {
-  const out = new Float32Array(width * rows);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < width; c++) out[c * rows + r] = data[r * cols + offset + c] ?? 0;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] ?? 0;
   }
   return out;
 }
@@ -193,10 +96,10 @@ export class LlamaModel {
   private readonly rotation: tf.Tensor2D;
   private readonly rotationT: tf.Tensor2D;
   private readonly embeddingLookup: EmbeddingLookup;
-  /** Set on tfjs-wasm, whose batched matMul kernel is much slower than its 2-D one. */
+  /** Set on tfjs-wasm, whose batched matMul kernel is a naive loop (see fast-matmul.ts). */
   private readonly sliceBatchedProducts: boolean;
   private readonly positionCache = new Map<number, PositionTables>();
-  /** Transposes of frozen weights, made on first use for the backward pass (and the tied lm_head). */
+  /** Transposes of frozen weights, made on first use (backward passes and the tied lm_head). */
   private readonly transposeCache = new Map<tf.Tensor, tf.Tensor2D>();
   private baseTrainable = false;
   private disposed = false;
@@ -210,61 +113,41 @@ export class LlamaModel {
       if (tensor === undefined) throw new LlamaWeightsError(`missing weight ${key}`);
       return tensor;
     };
-    // tf.variable shares the initial tensor's data; the tidy frees that tensor, the variable keeps the data.
-    const variable1 = (data: Float32Array): tf.Variable<tf.Rank.R1> =>
-      tf.tidy(() => tf.variable(tf.tensor1d(data), false));
-    const variable2 = (data: Float32Array, shape: [number, number]): tf.Variable<tf.Rank.R2> =>
-      tf.tidy(() => tf.variable(tf.tensor2d(data, shape), false));
-    const slots = projectionLayout(config);
-    const fused = (layer: number, members: readonly ProjectionSlot[]): tf.Variable<tf.Rank.R2> => {
-      const inFeatures = members[0]?.inFeatures ?? 0;
-      const width = members.reduce((n, slot) => n + slot.outFeatures, 0);
-      const data = new Float32Array(inFeatures * width);
-      for (const slot of members)
-        transposeInto(data, width, slot.offset, get(`${hfModulePath(layer, slot.module)}.weight`));
-      return variable2(data, [inFeatures, width]);
-    };
-    const fusedBias = (
-      layer: number,
-      members: readonly ProjectionSlot[],
-      present: boolean,
-    ): tf.Variable<tf.Rank.R1> | undefined =>
-      present
-        ? variable1(concatVectors(members.map((slot) => get(`${hfModulePath(layer, slot.module)}.bias`))))
-        : undefined;
-    const group = (name: ProjectionGroup): ProjectionSlot[] => slots.filter((slot) => slot.group === name);
+    // tf.variable shares the initial tensor's data; the tidy frees that tensor, the variable keeps it.
+    const vector = (key: string): tf.Variable<tf.Rank.R1> =>
+      tf.tidy(() => tf.variable(tf.tensor1d(get(key).data), false));
+    const transposed = (key: string, rows: number, cols: number): tf.Variable<tf.Rank.R2> =>
+      tf.tidy(() => tf.variable(tf.tensor2d(transposeData(get(key).data, rows, cols), [cols, rows]), false));
 
-    this.embedTokens = variable2(get("model.embed_tokens.weight").data, [
-      config.vocabSize,
-      config.hiddenSize,
-    ]);
+    this.embedTokens = tf.tidy(() =>
+      tf.variable(
+        tf.tensor2d(get("model.embed_tokens.weight").data, [config.vocabSize, config.hiddenSize]),
+        false,
+      ),
+    );
+    const slots = projectionLayout(config);
     const layers: LayerWeights[] = [];
     for (let layer = 0; layer < config.numLayers; layer++) {
+      const projections = {} as Record<LoraTargetModule, Projection>;
+      for (const slot of slots) {
+        const path = hfModulePath(layer, slot.module);
+        projections[slot.module] = {
+          weight: transposed(`${path}.weight`, slot.outFeatures, slot.inFeatures),
+          bias: hasBias(config, slot.module) ? vector(`${path}.bias`) : undefined,
+        };
+      }
       layers.push({
-        inputNorm: variable1(get(`model.layers.${layer}.input_layernorm.weight`).data),
-        qkv: fused(layer, group("qkv")),
-        qkvBias: fusedBias(layer, group("qkv"), config.qkvBias),
-        o: fused(layer, group("o")),
-        oBias: fusedBias(layer, group("o"), config.oBias),
-        postNorm: variable1(get(`model.layers.${layer}.post_attention_layernorm.weight`).data),
-        gate: fused(layer, group("gate")),
-        gateBias: fusedBias(layer, group("gate"), config.mlpBias),
-        up: fused(layer, group("up")),
-        upBias: fusedBias(layer, group("up"), config.mlpBias),
-        down: fused(layer, group("down")),
-        downBias: fusedBias(layer, group("down"), config.mlpBias),
+        inputNorm: vector(`model.layers.${layer}.input_layernorm.weight`),
+        postNorm: vector(`model.layers.${layer}.post_attention_layernorm.weight`),
+        projections,
       });
     }
     this.layers = layers;
-    this.finalNorm = variable1(get("model.norm.weight").data);
+    this.finalNorm = vector("model.norm.weight");
     this.lmHead = config.tieWordEmbeddings
       ? undefined
-      : (() => {
-          const data = new Float32Array(config.vocabSize * config.hiddenSize);
-          transposeInto(data, config.vocabSize, 0, get("lm_head.weight"));
-          return variable2(data, [config.hiddenSize, config.vocabSize]);
-        })();
-    // rotate_half(x) = cat(-x[d/2:], x[:d/2]) (transformers' modeling_llama) as x·R.
+      : transposed("lm_head.weight", config.vocabSize, config.hiddenSize);
+    // rotate_half(x) = cat(−x[d/2:], x[:d/2]) (transformers' modeling_llama) written as x·R.
     const d = config.headDim;
     const half = d / 2;
     const rotation = new Float32Array(d * d);
@@ -286,21 +169,22 @@ export class LlamaModel {
       const tensor = weights.get(key);
       if (tensor === undefined) throw new LlamaWeightsError(`missing weight ${key} [${shape.join(", ")}]`);
       const same = tensor.shape.length === shape.length && tensor.shape.every((dim, i) => dim === shape[i]);
-      if (!same)
+      if (!same) {
         throw new LlamaWeightsError(
           `weight ${key} has shape [${tensor.shape.join(", ")}], expected [${shape.join(", ")}]`,
         );
-      if (tensor.data.length !== elementCount(shape))
+      }
+      if (tensor.data.length !== elementCount(shape)) {
         throw new LlamaWeightsError(`weight ${key} has ${tensor.data.length} values`);
+      }
     }
     // Old checkpoints store the rotary inverse frequencies; tied checkpoints may repeat lm_head.
     const ignorable = (key: string): boolean =>
       key.endsWith(".rotary_emb.inv_freq") || (config.tieWordEmbeddings && key === "lm_head.weight");
     const unknown = [...weights.keys()].filter((key) => !expected.has(key) && !ignorable(key));
     if (unknown.length > 0) {
-      throw new LlamaWeightsError(
-        `unexpected weights for a ${config.modelType} model: ${unknown.slice(0, 5).join(", ")}${unknown.length > 5 ? ", …" : ""}`,
-      );
+      const listed = unknown.slice(0, 5).join(", ") + (unknown.length > 5 ? ", …" : "");
+      throw new LlamaWeightsError(`unexpected weights for a ${config.modelType} model: ${listed}`);
     }
     return new LlamaModel(config, weights, options);
   }
@@ -309,25 +193,15 @@ export class LlamaModel {
     return parameterCount(this.config);
   }
 
-  /** Every base weight (norms, fused projections, embeddings, lm_head). */
+  /** Every base weight: embeddings, norms, projections (and biases), lm_head. */
   baseVariables(): tf.Variable[] {
     const list: tf.Variable[] = [this.embedTokens];
     for (const layer of this.layers) {
-      for (const v of [
-        layer.inputNorm,
-        layer.qkv,
-        layer.qkvBias,
-        layer.o,
-        layer.oBias,
-        layer.postNorm,
-        layer.gate,
-        layer.gateBias,
-        layer.up,
-        layer.upBias,
-        layer.down,
-        layer.downBias,
-      ]) {
-        if (v !== undefined) list.push(v);
+      list.push(layer.inputNorm, layer.postNorm);
+      for (const module of LORA_TARGET_MODULES) {
+        const { weight, bias } = layer.projections[module];
+        list.push(weight);
+        if (bias !== undefined) list.push(bias);
       }
     }
     list.push(this.finalNorm);
@@ -356,90 +230,85 @@ export class LlamaModel {
    * right). With `lora`, the adapter's updates are added to the projections it targets.
    */
   forward(inputIds: tf.Tensor2D, lora?: LoraHook, options: ForwardOptions = {}): tf.Tensor3D {
-    if (this.disposed) throw new Error("LlamaModel used after dispose()");
+    if (this.disposed) throw new LlamaWeightsError("LlamaModel used after dispose()");
     const [batch, length] = inputIds.shape;
     if (inputIds.dtype !== "int32")
       throw new LlamaWeightsError(`input ids must be int32, got ${inputIds.dtype}`);
-    if (length === 0 || batch === 0)
+    if (length === 0 || batch === 0) {
       throw new LlamaWeightsError(`input ids must be non-empty, got [${batch}, ${length}]`);
-    const ids = inputIds.dataSync();
-    for (const id of ids) {
-      if (id < 0 || id >= this.config.vocabSize)
+    }
+    for (const id of inputIds.dataSync()) {
+      if (id < 0 || id >= this.config.vocabSize) {
         throw new LlamaWeightsError(`token id ${id} is outside the vocabulary [0, ${this.config.vocabSize})`);
+      }
     }
     const tables = this.positionTables(length);
     const training = options.training ?? false;
-    const c = this.config;
     const tokens = batch * length;
     return tf.tidy(() => {
       let hidden = this.embed(tf.reshape<tf.Rank.R1>(inputIds, [tokens]));
       for (const [index, layer] of this.layers.entries()) {
+        const project = (module: LoraTargetModule, x: tf.Tensor2D): tf.Tensor2D => {
+          const { weight, bias } = layer.projections[module];
+          let out = this.linear(x, weight);
+          if (bias !== undefined) out = tf.add(out, bias);
+          return lora === undefined ? out : lora.applyLora(index, module, x, out, training);
+        };
         const normed = this.rmsNorm(hidden, layer.inputNorm);
-        const qkv = this.project(normed, layer.qkv, layer.qkvBias, index, "qkv", lora, training);
-        const attended = this.attention(qkv, batch, length, tables);
-        hidden = tf.add(hidden, this.project(attended, layer.o, layer.oBias, index, "o", lora, training));
-        const normed2 = this.rmsNorm(hidden, layer.postNorm);
-        const gate = this.project(normed2, layer.gate, layer.gateBias, index, "gate", lora, training);
-        const up = this.project(normed2, layer.up, layer.upBias, index, "up", lora, training);
-        // SwiGLU: down(silu(gate) ⊙ up), silu(g) = g·σ(g).
-        const activated = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), up);
-        hidden = tf.add(
-          hidden,
-          this.project(activated, layer.down, layer.downBias, index, "down", lora, training),
+        const attended = this.attention(
+          project("q_proj", normed),
+          project("k_proj", normed),
+          project("v_proj", normed),
+          batch,
+          length,
+          tables,
         );
+        hidden = tf.add(hidden, project("o_proj", attended));
+        const normed2 = this.rmsNorm(hidden, layer.postNorm);
+        const gate = project("gate_proj", normed2);
+        // SwiGLU: down(silu(gate) ⊙ up), silu(g) = g·σ(g).
+        const activated = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), project("up_proj", normed2));
+        hidden = tf.add(hidden, project("down_proj", activated));
       }
       const final = this.rmsNorm(hidden, this.finalNorm);
-      return tf.reshape(this.lmHeadLogits(final), [batch, length, c.vocabSize]);
+      return tf.reshape(this.lmHeadLogits(final), [batch, length, this.config.vocabSize]);
     });
   }
 
   /** The weights in HF layout and names (Linear [out, in]), e.g. to save a pretrained model. */
   exportWeights(): TensorMap {
-    const out: TensorMap = new Map();
     const c = this.config;
-    const read = (v: tf.Tensor): Float32Array => v.dataSync() as Float32Array;
+    const read = (v: tf.Tensor): Float32Array => (v.dataSync() as Float32Array).slice();
+    const out: TensorMap = new Map();
     out.set("model.embed_tokens.weight", {
       shape: [c.vocabSize, c.hiddenSize],
-      data: read(this.embedTokens).slice(),
+      data: read(this.embedTokens),
     });
     const slots = projectionLayout(c);
     for (const [index, layer] of this.layers.entries()) {
       out.set(`model.layers.${index}.input_layernorm.weight`, {
         shape: [c.hiddenSize],
-        data: read(layer.inputNorm).slice(),
+        data: read(layer.inputNorm),
       });
-      const groups: Record<ProjectionGroup, [tf.Variable, tf.Variable | undefined]> = {
-        qkv: [layer.qkv, layer.qkvBias],
-        o: [layer.o, layer.oBias],
-        gate: [layer.gate, layer.gateBias],
-        up: [layer.up, layer.upBias],
-        down: [layer.down, layer.downBias],
-      };
       for (const slot of slots) {
-        const [weight, bias] = groups[slot.group];
-        const [rows = 0, cols = 0] = weight.shape;
+        const { weight, bias } = layer.projections[slot.module];
         const path = hfModulePath(index, slot.module);
         out.set(`${path}.weight`, {
           shape: [slot.outFeatures, slot.inFeatures],
-          data: sliceTransposed(read(weight), rows, cols, slot.offset, slot.outFeatures),
+          data: transposeData(read(weight), slot.inFeatures, slot.outFeatures),
         });
-        if (bias !== undefined) {
-          out.set(`${path}.bias`, {
-            shape: [slot.outFeatures],
-            data: read(bias).slice(slot.offset, slot.offset + slot.outFeatures),
-          });
-        }
+        if (bias !== undefined) out.set(`${path}.bias`, { shape: [slot.outFeatures], data: read(bias) });
       }
       out.set(`model.layers.${index}.post_attention_layernorm.weight`, {
         shape: [c.hiddenSize],
-        data: read(layer.postNorm).slice(),
+        data: read(layer.postNorm),
       });
     }
-    out.set("model.norm.weight", { shape: [c.hiddenSize], data: read(this.finalNorm).slice() });
+    out.set("model.norm.weight", { shape: [c.hiddenSize], data: read(this.finalNorm) });
     if (this.lmHead !== undefined) {
       out.set("lm_head.weight", {
         shape: [c.vocabSize, c.hiddenSize],
-        data: sliceTransposed(read(this.lmHead), c.hiddenSize, c.vocabSize, 0, c.vocabSize),
+        data: transposeData(read(this.lmHead), c.hiddenSize, c.vocabSize),
       });
     }
     return out;
@@ -449,9 +318,8 @@ export class LlamaModel {
     if (this.disposed) return;
     this.disposed = true;
     for (const variable of this.baseVariables()) variable.dispose();
-    this.rotation.dispose();
-    this.rotationT.dispose();
-    for (const tables of this.positionCache.values()) tf.dispose([tables.cos, tables.sin, tables.mask]);
+    tf.dispose([this.rotation, this.rotationT]);
+    for (const tables of this.positionCache.values()) tf.dispose(Object.values(tables));
     this.positionCache.clear();
     this.clearTransposeCache();
   }
@@ -472,38 +340,19 @@ export class LlamaModel {
     return cached;
   }
 
-  /** x · w for a base weight: frozen weights use a cached transpose in the backward pass. */
+  /** x · w for a base weight; a frozen weight's transpose for the backward pass is cached. */
   private linear(x: tf.Tensor2D, weight: tf.Variable<tf.Rank.R2>): tf.Tensor2D {
     if (this.baseTrainable) return trainableLinear(x, weight);
     return frozenLinear(x, weight, () => this.transposed(weight));
   }
 
-  private project(
-    x: tf.Tensor2D,
-    weight: tf.Variable<tf.Rank.R2>,
-    bias: tf.Variable<tf.Rank.R1> | undefined,
-    layer: number,
-    group: ProjectionGroup,
-    lora: LoraHook | undefined,
-    training: boolean,
-  ): tf.Tensor2D {
-    let out = this.linear(x, weight);
-    if (bias !== undefined) out = tf.add(out, bias);
-    return lora === undefined ? out : lora.applyLora(layer, group, x, out, training);
-  }
-
   private embed(ids: tf.Tensor1D): tf.Tensor2D {
-    const lookup =
-      this.embeddingLookup === "auto"
-        ? this.baseTrainable && tf.getBackend() === "wasm"
-          ? "onehot"
-          : "gather"
-        : this.embeddingLookup;
-    if (lookup === "gather") return tf.gather(this.embedTokens, ids);
-    const oneHot = tf.cast(tf.oneHot(ids, this.config.vocabSize), "float32") as tf.Tensor2D;
-    return this.baseTrainable
-      ? weightOnlyLinear(oneHot, this.embedTokens)
-      : tf.matMul(oneHot, this.embedTokens);
+    const oneHot =
+      this.embeddingLookup === "onehot" ||
+      (this.embeddingLookup === "auto" && this.baseTrainable && tf.getBackend() === "wasm");
+    if (!oneHot) return tf.gather(this.embedTokens, ids);
+    const rows = tf.cast(tf.oneHot(ids, this.config.vocabSize), "float32") as tf.Tensor2D;
+    return this.baseTrainable ? weightOnlyLinear(rows, this.embedTokens) : tf.matMul(rows, this.embedTokens);
   }
 
   private lmHeadLogits(final: tf.Tensor2D): tf.Tensor2D {
@@ -519,41 +368,72 @@ export class LlamaModel {
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, this.config.rmsNormEps))), weight);
   }
 
+  /** apply_rotary_pos_emb on [N, heads·d]: x·cos + rotate_half(x)·sin, tables broadcast over the batch. */
+  private rope(
+    x: tf.Tensor2D,
+    heads: number,
+    batch: number,
+    length: number,
+    cos: tf.Tensor2D,
+    sin: tf.Tensor2D,
+  ): tf.Tensor3D {
+    const d = this.config.headDim;
+    const rotated = frozenLinear(
+      tf.reshape(x, [batch * length * heads, d]),
+      this.rotation,
+      () => this.rotationT,
+    );
+    return tf.add(
+      tf.mul(tf.reshape(x, [batch, length, heads * d]), cos),
+      tf.mul(tf.reshape(rotated, [batch, length, heads * d]), sin),
+    );
+  }
+
   /**
-   * Rotary embeddings and grouped-query causal attention over the fused q|k|v projection [N, F].
-   * Heads go outermost ([heads, B, T, d]) so that q, k and v are contiguous slices. Query heads that
-   * share a key/value head are stacked along time ([kvHeads·B, g·T, d]): exactly transformers'
-   * repeat_kv (head h reads kv head ⌊h/g⌋) without copying k and v.
+   * Rotary embeddings and grouped-query causal attention. Query heads that share a key/value head are
+   * stacked along time into [kvHeads·B, g·T, d], which is transformers' repeat_kv (head h reads kv head
+   * ⌊h/g⌋) without copying k and v. Every transpose stays 4-D: tfjs-wasm's 5-D transpose is slow.
    */
-  private attention(qkv: tf.Tensor2D, batch: number, length: number, tables: PositionTables): tf.Tensor2D {
+  private attention(
+    query: tf.Tensor2D,
+    key: tf.Tensor2D,
+    value: tf.Tensor2D,
+    batch: number,
+    length: number,
+    tables: PositionTables,
+  ): tf.Tensor2D {
     const c = this.config;
     const d = c.headDim;
-    const heads = c.numHeads + 2 * c.numKvHeads;
-    const width = heads * d;
-    const tokens = batch * length;
-    const group = c.numHeads / c.numKvHeads;
-    const rotated = frozenLinear(tf.reshape(qkv, [tokens * heads, d]), this.rotation, () => this.rotationT);
-    const roped = tf.add(
-      tf.mul(tf.reshape(qkv, [batch, length, width]), tables.cos),
-      tf.mul(tf.reshape(rotated, [batch, length, width]), tables.sin),
+    const kvHeads = c.numKvHeads;
+    const group = c.numHeads / kvHeads;
+    const slices = kvHeads * batch;
+    const q = this.rope(query, c.numHeads, batch, length, tables.queryCos, tables.querySin);
+    const k = this.rope(key, kvHeads, batch, length, tables.keyCos, tables.keySin);
+    // [B, T, heads, d] → [heads = kv·g, B, T, d] → [kv, B, g, T·d]: two 4-D transposes.
+    const qHeads = tf.transpose(tf.reshape(q, [batch, length, c.numHeads, d]), [2, 0, 1, 3]);
+    const queries: tf.Tensor3D =
+      group === 1
+        ? tf.reshape(qHeads, [slices, length, d])
+        : tf.reshape(tf.transpose(tf.reshape(qHeads, [kvHeads, group, batch, length * d]), [0, 2, 1, 3]), [
+            slices,
+            group * length,
+            d,
+          ]);
+    const keysT: tf.Tensor3D = tf.reshape(
+      tf.transpose(tf.reshape(k, [batch, length, kvHeads, d]), [2, 0, 3, 1]),
+      [slices, d, length],
     );
-    const byHead = tf.transpose(tf.reshape(roped, [batch, length, heads, d]), [2, 0, 1, 3]);
-    const [q, k, v] = tf.split(byHead, [c.numHeads, c.numKvHeads, c.numKvHeads], 0);
-    const slices = c.numKvHeads * batch;
-    const queries = tf.reshape(
-      tf.transpose(tf.reshape(q as tf.Tensor, [c.numKvHeads, group, batch, length, d]), [0, 2, 1, 3, 4]),
-      [slices, group * length, d],
+    const values: tf.Tensor3D = tf.reshape(
+      tf.transpose(tf.reshape(value, [batch, length, kvHeads, d]), [2, 0, 1, 3]),
+      [slices, length, d],
     );
-    const keysT = tf.transpose(tf.reshape(k as tf.Tensor, [slices, length, d]), [0, 2, 1]);
-    const values = tf.reshape(v as tf.Tensor, [slices, length, d]);
-    // The 1/√d scale is folded into the query rows of the rotary tables.
-    const scores = tf.add(this.batchMatMul(queries, keysT), tables.mask);
+    // The 1/√d scale is folded into the query tables.
+    const scores = tf.add<tf.Tensor3D>(this.batchMatMul(queries, keysT), tables.mask);
     const context = this.batchMatMul(tf.softmax(scores), values);
-    const merged = tf.transpose(
-      tf.reshape(context, [c.numKvHeads, batch, group, length, d]),
-      [1, 3, 0, 2, 4],
-    );
-    return tf.reshape(merged, [tokens, c.numHeads * d]);
+    // [kv, B, g, T·d] → [B, kv·g = heads, T, d] → [B, T, heads, d].
+    const byBatch = tf.transpose(tf.reshape(context, [kvHeads, batch, group, length * d]), [1, 0, 2, 3]);
+    const merged = tf.transpose(tf.reshape(byBatch, [batch, c.numHeads, length, d]), [0, 2, 1, 3]);
+    return tf.reshape(merged, [batch * length, c.numHeads * d]);
   }
 
   private batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
@@ -566,48 +446,43 @@ export class LlamaModel {
     const c = this.config;
     const d = c.headDim;
     const half = d / 2;
-    const heads = c.numHeads + 2 * c.numKvHeads;
-    const width = heads * d;
-    const scale = 1 / Math.sqrt(d);
-    // transformers' LlamaRotaryEmbedding: inv_freq = 1 / θ^(2i/d) and angles in float32, emb = cat(freqs, freqs).
+    // transformers' LlamaRotaryEmbedding: inv_freq = 1/θ^(2i/d) and angles in float32, emb = cat(freqs, freqs).
     const inverseFrequency = Array.from({ length: half }, (_, i) =>
       Math.fround(1 / Math.fround(c.ropeTheta ** Math.fround((2 * i) / d))),
     );
-    const cos = new Float32Array(length * width);
-    const sin = new Float32Array(length * width);
-    for (let t = 0; t < length; t++) {
-      for (let j = 0; j < d; j++) {
-        const angle = Math.fround(t * (inverseFrequency[j % half] ?? 0));
-        const cosValue = Math.fround(Math.cos(angle));
-        const sinValue = Math.fround(Math.sin(angle));
-        for (let h = 0; h < heads; h++) {
-          const at = t * width + h * d + j;
-          if (h < c.numHeads) {
-            cos[at] = cosValue * scale;
-            sin[at] = sinValue * scale;
-          } else if (h < c.numHeads + c.numKvHeads) {
-            cos[at] = cosValue;
-            sin[at] = sinValue;
-          } else {
-            cos[at] = 1;
+    const table = (heads: number, scale: number): [tf.Tensor2D, tf.Tensor2D] => {
+      const cos = new Float32Array(length * heads * d);
+      const sin = new Float32Array(length * heads * d);
+      for (let t = 0; t < length; t++) {
+        for (let j = 0; j < d; j++) {
+          const angle = Math.fround(t * (inverseFrequency[j % half] ?? 0));
+          const cosValue = Math.fround(Math.cos(angle)) * scale;
+          const sinValue = Math.fround(Math.sin(angle)) * scale;
+          for (let h = 0; h < heads; h++) {
+            cos[(t * heads + h) * d + j] = cosValue;
+            sin[(t * heads + h) * d + j] = sinValue;
           }
         }
       }
-    }
+      return [tf.keep(tf.tensor2d(cos, [length, heads * d])), tf.keep(tf.tensor2d(sin, [length, heads * d]))];
+    };
     const group = c.numHeads / c.numKvHeads;
     const mask = new Float32Array(group * length * length);
     for (let row = 0; row < group * length; row++) {
-      const t = row % length;
-      for (let s = t + 1; s < length; s++) mask[row * length + s] = MASKED;
+      for (let s = (row % length) + 1; s < length; s++) mask[row * length + s] = MASKED;
     }
     if (this.positionCache.size >= MAX_CACHED_LENGTHS) {
       const [oldest, tables] = this.positionCache.entries().next().value as [number, PositionTables];
-      tf.dispose([tables.cos, tables.sin, tables.mask]);
+      tf.dispose(Object.values(tables));
       this.positionCache.delete(oldest);
     }
+    const [queryCos, querySin] = table(c.numHeads, 1 / Math.sqrt(d));
+    const [keyCos, keySin] = table(c.numKvHeads, 1);
     const tables: PositionTables = {
-      cos: tf.keep(tf.tensor2d(cos, [length, width])),
-      sin: tf.keep(tf.tensor2d(sin, [length, width])),
+      queryCos,
+      querySin,
+      keyCos,
+      keySin,
       mask: tf.keep(tf.tensor2d(mask, [group * length, length])),
     };
     this.positionCache.set(length, tables);

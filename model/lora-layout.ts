@@ -8,7 +8,6 @@ import {
   isLoraTargetModule,
   projectionLayout,
   type LoraTargetModule,
-  type ProjectionGroup,
 } from "./architecture.ts";
 import { SeededStream } from "./prng.ts";
 import type { TensorMap } from "./safetensors.ts";
@@ -79,10 +78,7 @@ export interface LoraParameter {
   readonly shape: readonly [number, number];
   readonly layer: number;
   readonly module: LoraTargetModule;
-  readonly group: ProjectionGroup;
   readonly matrix: "A" | "B";
-  /** Column offset of the module's output within its fused projection group. */
-  readonly offset: number;
   /** Trains (and is part of the flat vector): B always, A only in standard mode. */
   readonly trainable: boolean;
 }
@@ -104,7 +100,7 @@ export function loraParameterLayout(model: LlamaConfig, lora: LoraConfig): reado
     for (const module of targets) {
       const slot = slots.find((s) => s.module === module);
       if (slot === undefined) throw new LoraError(`unknown target module ${module}`);
-      const common = { layer, module, group: slot.group, offset: slot.offset };
+      const common = { layer, module };
       layout.push({
         ...common,
         key: peftKey(layer, module, "A"),

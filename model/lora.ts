@@ -1,8 +1,9 @@
 // LoRA adapters (Hu et al., 2021) for LlamaModel with PEFT's semantics, and FFA-LoRA (Sun et al., ICLR 2024).
 import * as tf from "@tensorflow/tfjs";
 import type { LlamaConfig } from "./config.ts";
-import type { LoraTargetModule, ProjectionGroup } from "./architecture.ts";
-import { frozenLinear, trainableLinear, type LoraHook } from "./llama.ts";
+import type { LoraTargetModule } from "./architecture.ts";
+import { frozenLinear, trainableLinear } from "./fast-matmul.ts";
+import type { LoraHook } from "./llama.ts";
 import {
   LoraError,
   checkLoraTensors,
@@ -41,9 +42,6 @@ export interface LoraAdapter extends LoraHook {
 }
 
 interface ModuleWeights {
-  readonly module: LoraTargetModule;
-  readonly offset: number;
-  readonly outFeatures: number;
   /** Aᵀ [in, r], so that the forward product is a plain x·Aᵀ. */
   readonly aT: tf.Variable<tf.Rank.R2>;
   /** Bᵀ [r, out]. */
@@ -51,25 +49,6 @@ interface ModuleWeights {
   readonly aParameter: LoraParameter;
   readonly bParameter: LoraParameter;
 }
-
-interface GroupWeights {
-  readonly modules: readonly ModuleWeights[];
-  /** Width of the group's fused projection output. */
-  readonly width: number;
-}
-
-const GROUP_WIDTH = (config: LlamaConfig, group: ProjectionGroup): number => {
-  switch (group) {
-    case "qkv":
-      return (config.numHeads + 2 * config.numKvHeads) * config.headDim;
-    case "o":
-    case "down":
-      return config.hiddenSize;
-    case "gate":
-    case "up":
-      return config.intermediateSize;
-  }
-};
 
 /** A row-major [rows, cols] matrix transposed. */
 function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
@@ -80,103 +59,70 @@ function transposeData(data: Float32Array, rows: number, cols: number): Float32A
 
 class TfLoraAdapter implements LoraAdapter {
   readonly flatLength: number;
-  private readonly layout: readonly LoraParameter[];
-  private readonly groups: ReadonlyMap<string, GroupWeights>;
+  /** Keyed by `${layer}/${module}`, in layout order. */
+  private readonly modules: ReadonlyMap<string, ModuleWeights>;
   private readonly scaling: number;
   private readonly dropoutSeeds: SeededStream;
-  /** ffa mode: per group, the frozen concatenated Aᵀ and its transpose, made once. */
-  private readonly frozenA = new Map<string, { aT: tf.Tensor2D; a: tf.Tensor2D }>();
+  /** ffa mode: the transposes of the frozen Aᵀs for the backward pass, made on first use. */
+  private readonly frozenA = new Map<tf.Tensor, tf.Tensor2D>();
   private disposed = false;
 
   constructor(
     readonly modelConfig: LlamaConfig,
     readonly config: LoraConfig,
   ) {
-    this.layout = loraParameterLayout(modelConfig, config);
+    const layout = loraParameterLayout(modelConfig, config);
     this.flatLength = loraFlatLength(modelConfig, config);
     this.scaling = loraScaling(config);
     this.dropoutSeeds = new SeededStream(config.seed, "lora-dropout");
     const initial = initialLoraTensors(modelConfig, config);
-    const groups = new Map<string, { modules: ModuleWeights[]; width: number }>();
-    for (let i = 0; i < this.layout.length; i += 2) {
-      const aParameter = this.layout[i];
-      const bParameter = this.layout[i + 1];
+    const modules = new Map<string, ModuleWeights>();
+    for (let i = 0; i < layout.length; i += 2) {
+      const aParameter = layout[i];
+      const bParameter = layout[i + 1];
       if (aParameter === undefined || bParameter === undefined)
         throw new LoraError("internal: unpaired LoRA layout");
-      const trainableA = config.mode === "standard";
       const [r, inFeatures] = aParameter.shape;
       const [outFeatures] = bParameter.shape;
       const aData = initial.get(aParameter.key)?.data ?? new Float32Array(r * inFeatures);
+      // tf.variable shares the initial tensor's data; the tidy frees that tensor, the variable keeps it.
       const aT = tf.tidy(() =>
-        tf.variable(tf.tensor2d(transposeData(aData, r, inFeatures), [inFeatures, r]), trainableA),
+        tf.variable(tf.tensor2d(transposeData(aData, r, inFeatures), [inFeatures, r]), aParameter.trainable),
       );
       const bT = tf.tidy(() => tf.variable(tf.zeros<tf.Rank.R2>([r, outFeatures]), true));
-      const groupKey = `${aParameter.layer}/${aParameter.group}`;
-      const group = groups.get(groupKey) ?? {
-        modules: [],
-        width: GROUP_WIDTH(modelConfig, aParameter.group),
-      };
-      group.modules.push({
-        module: aParameter.module,
-        offset: aParameter.offset,
-        outFeatures,
-        aT,
-        bT,
-        aParameter,
-        bParameter,
-      });
-      groups.set(groupKey, group);
+      modules.set(`${aParameter.layer}/${aParameter.module}`, { aT, bT, aParameter, bParameter });
     }
-    this.groups = groups;
+    this.modules = modules;
   }
 
   trainableVariables(): tf.Variable[] {
     const list: tf.Variable[] = [];
-    for (const group of this.groups.values()) {
-      for (const m of group.modules) {
-        if (this.config.mode === "standard") list.push(m.aT);
-        list.push(m.bT);
-      }
+    for (const { aT, bT, aParameter } of this.modules.values()) {
+      if (aParameter.trainable) list.push(aT);
+      list.push(bT);
     }
     return list;
   }
 
   applyLora(
     layer: number,
-    group: ProjectionGroup,
+    module: LoraTargetModule,
     input: tf.Tensor2D,
     base: tf.Tensor2D,
     training: boolean,
   ): tf.Tensor2D {
     this.checkAlive();
-    const weights = this.groups.get(`${layer}/${group}`);
+    const weights = this.modules.get(`${layer}/${module}`);
     if (weights === undefined) return base;
-    const dropout = training && this.config.dropout > 0;
-    let projected: tf.Tensor2D;
-    if (dropout) {
-      // PEFT gives each adapted module its own nn.Dropout, so each draws its own mask.
-      const parts = weights.modules.map((m) =>
-        this.downProjection(
-          tf.dropout(input, this.config.dropout, undefined, this.dropoutSeeds.nextUint32()) as tf.Tensor2D,
-          m.aT,
-        ),
-      );
-      projected = parts.length === 1 ? (parts[0] as tf.Tensor2D) : tf.concat(parts, 1);
-    } else {
-      projected = this.sharedDownProjection(`${layer}/${group}`, input, weights);
-    }
-    const scaled = tf.mul<tf.Tensor2D>(projected, this.scaling);
-    // One product for the whole fused group: the Bᵀs, each padded to its columns, stacked by rank.
-    const blocks = weights.modules.map((m) =>
-      m.offset === 0 && m.outFeatures === weights.width
-        ? m.bT
-        : tf.pad(m.bT, [
-            [0, 0],
-            [m.offset, weights.width - m.offset - m.outFeatures],
-          ]),
-    );
-    const stacked = blocks.length === 1 ? (blocks[0] as tf.Tensor2D) : tf.concat(blocks, 0);
-    return tf.add(base, trainableLinear(scaled, stacked));
+    // PEFT: lora_B(lora_A(dropout(x))) · scaling, each module with its own nn.Dropout.
+    const x =
+      training && this.config.dropout > 0
+        ? (tf.dropout(input, this.config.dropout, undefined, this.dropoutSeeds.nextUint32()) as tf.Tensor2D)
+        : input;
+    const down = weights.aParameter.trainable
+      ? trainableLinear(x, weights.aT)
+      : frozenLinear(x, weights.aT, () => this.frozenTranspose(weights.aT));
+    return tf.add(base, trainableLinear(tf.mul(down, this.scaling), weights.bT));
   }
 
   flatten(): Float32Array {
@@ -239,11 +185,9 @@ class TfLoraAdapter implements LoraAdapter {
 
   /** Every A and B in layout order with its variable. */
   private *parameters(): Generator<{ parameter: LoraParameter; variable: tf.Variable<tf.Rank.R2> }> {
-    for (const group of this.groups.values()) {
-      for (const m of group.modules) {
-        yield { parameter: m.aParameter, variable: m.aT };
-        yield { parameter: m.bParameter, variable: m.bT };
-      }
+    for (const m of this.modules.values()) {
+      yield { parameter: m.aParameter, variable: m.aT };
+      yield { parameter: m.bParameter, variable: m.bT };
     }
   }
 
@@ -258,30 +202,17 @@ class TfLoraAdapter implements LoraAdapter {
     tf.tidy(() => variable.assign(tf.tensor2d(transposeData(data, rows, cols), [cols, rows])));
   }
 
-  private downProjection(x: tf.Tensor2D, aT: tf.Variable<tf.Rank.R2>): tf.Tensor2D {
-    return this.config.mode === "standard"
-      ? trainableLinear(x, aT)
-      : frozenLinear(x, aT, () => tf.transpose(aT));
-  }
-
-  /** x·[A₁ᵀ | A₂ᵀ | …] for the group's modules in one product. */
-  private sharedDownProjection(key: string, input: tf.Tensor2D, weights: GroupWeights): tf.Tensor2D {
-    const aTs = weights.modules.map((m) => m.aT);
-    if (this.config.mode === "standard") {
-      return trainableLinear(input, aTs.length === 1 ? (aTs[0] as tf.Tensor2D) : tf.concat(aTs, 1));
+  private frozenTranspose(aT: tf.Variable<tf.Rank.R2>): tf.Tensor2D {
+    let cached = this.frozenA.get(aT);
+    if (cached === undefined) {
+      cached = tf.keep(tf.transpose(aT));
+      this.frozenA.set(aT, cached);
     }
-    let frozen = this.frozenA.get(key);
-    if (frozen === undefined) {
-      const aT = tf.keep(tf.concat(aTs, 1));
-      frozen = { aT, a: tf.keep(tf.transpose(aT)) };
-      this.frozenA.set(key, frozen);
-    }
-    const { aT, a } = frozen;
-    return frozenLinear(input, aT, () => a);
+    return cached;
   }
 
   private clearFrozenA(): void {
-    for (const { aT, a } of this.frozenA.values()) tf.dispose([aT, a]);
+    for (const tensor of this.frozenA.values()) tensor.dispose();
     this.frozenA.clear();
   }
 }

@@ -154,6 +154,8 @@ export const heSettingsSchema = z.object({
   versions: z.array(positiveU32).max(100_000),
   serverLearningRate: finite.positive(),
   maxExamples: positiveU32,
+  dealerSiteId: siteIdSchema,
+  dealerEnvelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
 });
 export type HeSettings = z.output<typeof heSettingsSchema>;
 

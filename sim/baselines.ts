@@ -6,7 +6,7 @@ import type { LoadedModel } from "../model/load.ts";
 import type { LoraAdapter, LoraConfig } from "../model/lora.ts";
 import { createLoraAdapter } from "../model/lora.ts";
 import { evaluateSet } from "./evaluate.ts";
-import type { EvalSet, EvalSettings } from "./evaluate.ts";
+import type { EvalSet } from "./evaluate.ts";
 import type { ComparisonRow, EvalFigures } from "./report/metrics.ts";
 
 /** One site's training rows and its own validation set. */
@@ -34,23 +34,17 @@ export interface AdapterScores {
   readonly perSite: Readonly<Record<string, EvalFigures>>;
 }
 
-function evalSettings(plan: Pick<TrainingPlan, "batchSize" | "seqLen">): EvalSettings {
-  return { batchSize: Math.max(8, plan.batchSize * 2), seqLen: plan.seqLen };
-}
-
 /** Scores the base model with `adapter` (or alone) on the global test set and on each site's validation set. */
 export function scoreAdapter(
   base: LoadedModel,
   adapter: LoraAdapter | undefined,
   test: EvalSet,
   sites: readonly Pick<SiteTrainingData, "siteId" | "validation">[],
-  plan: Pick<TrainingPlan, "batchSize" | "seqLen">,
 ): AdapterScores {
   const lm = adapter === undefined ? { model: base.model } : { model: base.model, adapter };
-  const settings = evalSettings(plan);
   const perSite: Record<string, EvalFigures> = {};
-  for (const site of sites) perSite[site.siteId] = evaluateSet(lm, base.tokenizer, site.validation, settings);
-  return { global: evaluateSet(lm, base.tokenizer, test, settings), perSite };
+  for (const site of sites) perSite[site.siteId] = evaluateSet(lm, base.tokenizer, site.validation);
+  return { global: evaluateSet(lm, base.tokenizer, test), perSite };
 }
 
 async function trainAdapter(
@@ -104,7 +98,7 @@ export async function runLocalOnly(
   for (const site of sites) {
     const adapter = await trainAdapter(base, site.train, plan, plan.stepsPerSite, 1, logger);
     try {
-      const scores = scoreAdapter(base, adapter, test, [site], plan);
+      const scores = scoreAdapter(base, adapter, test, [site]);
       globalSum += scores.global.accuracy;
       siteAccuracy[site.siteId] = scores.perSite[site.siteId]?.accuracy ?? Number.NaN;
       logger.info(
@@ -140,7 +134,7 @@ export async function runCentralized(
   const pooled = sites.flatMap((s) => s.train);
   const adapter = await trainAdapter(base, pooled, plan, plan.stepsPerSite, sites.length, logger);
   try {
-    const scores = scoreAdapter(base, adapter, test, sites, plan);
+    const scores = scoreAdapter(base, adapter, test, sites);
     return {
       setting: "centralized",
       globalAccuracy: scores.global.accuracy,

@@ -3,12 +3,14 @@ import type { CoordinatorEvent } from "../coordinator/service/ports.ts";
 
 /** What the coordinator's events tell about one completed training round. */
 export interface ProtocolRound {
+  /** The protocol round number, which is also the version of the global adapter it produced. */
   readonly round: number;
   readonly participants: number;
   readonly dropouts: number;
   readonly bytesSent: number;
   readonly bytesReceived: number;
-  readonly stageDurationsMs: Readonly<Record<string, number>>;
+  /** Stage times of the round, and of the evaluation round that scored its result (collect_metrics). */
+  readonly stageDurationsMs: Record<string, number>;
   readonly wallTimeMs: number;
   readonly checkpointSha256: string;
   /** Mean training loss the sites reported, where the mode reveals it. */

@@ -64,6 +64,10 @@ export async function runComparison(
     );
     const strategy = strategyConfigSchema.parse({ name: options.strategy });
     let shown: FederatedRun | undefined;
+    // The round charts show the headline setting: secure aggregation without DP, else the first run.
+    const headline: PrivacyMode | undefined = plan.modes.includes("secagg")
+      ? "secagg"
+      : plan.modes.find((m) => strategyModeConflict(strategy, m) === undefined);
     for (const mode of plan.modes) {
       const conflict = strategyModeConflict(strategy, mode);
       if (conflict !== undefined) {

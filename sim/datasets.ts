@@ -21,7 +21,8 @@ function mcqRows(examples: readonly Example[], file: string): MultipleChoiceRow[
   });
 }
 
-async function loadEvalSet(file: string, tokenizer: EvalTokenizer, seqLen: number): Promise<EvalSet> {
+/** Loads a multiple-choice file (strict) as an evaluation set. */
+export async function loadEvalSet(file: string, tokenizer: EvalTokenizer, seqLen: number): Promise<EvalSet> {
   const ds = await loadJsonlDataset(file, { strict: true });
   return prepareEvalSet(mcqRows(ds.examples, file), tokenizer, seqLen);
 }

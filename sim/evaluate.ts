@@ -13,6 +13,8 @@ export type EvalTokenizer = PromptTokenizer & { readonly padId: number };
 export interface EvalSet {
   readonly rows: readonly MultipleChoiceRow[];
   readonly answers: readonly TokenizedExample[];
+  /** Tokens per scored sequence (prompts are left-truncated to fit). */
+  readonly seqLen: number;
 }
 
 export function prepareEvalSet(
@@ -20,21 +22,17 @@ export function prepareEvalSet(
   tokenizer: EvalTokenizer,
   seqLen: number,
 ): EvalSet {
-  return { rows, answers: rows.map((row) => tokenizeRow(row, tokenizer, seqLen)) };
+  return { rows, answers: rows.map((row) => tokenizeRow(row, tokenizer, seqLen)), seqLen };
 }
 
-export interface EvalSettings {
-  readonly batchSize: number;
-  readonly seqLen: number;
-}
+/** Sequences scored per forward pass. */
+export const EVAL_BATCH_SIZE = 16;
 
-export function evaluateSet(
-  lm: CausalLm,
-  tokenizer: EvalTokenizer,
-  set: EvalSet,
-  settings: EvalSettings,
-): EvalFigures {
-  const mcq = evaluateMultipleChoice(lm, set.rows, tokenizer, settings);
-  const nll = evaluatePerplexity(lm, set.answers, { batchSize: settings.batchSize, padId: tokenizer.padId });
+export function evaluateSet(lm: CausalLm, tokenizer: EvalTokenizer, set: EvalSet): EvalFigures {
+  const mcq = evaluateMultipleChoice(lm, set.rows, tokenizer, {
+    batchSize: EVAL_BATCH_SIZE,
+    seqLen: set.seqLen,
+  });
+  const nll = evaluatePerplexity(lm, set.answers, { batchSize: EVAL_BATCH_SIZE, padId: tokenizer.padId });
   return { accuracy: mcq.accuracy, loss: nll.meanNll };
 }

@@ -2,17 +2,21 @@
 import { z } from "zod";
 import { PRIVACY_MODES } from "../coordinator/strategies/config.ts";
 import type { PrivacyMode } from "../coordinator/strategies/config.ts";
-import { STAGE_SEQUENCES } from "../coordinator/round/stages.ts";
-import type { StageName } from "../coordinator/round/stages.ts";
+import type { SiteStage } from "../client/node/site-client.ts";
 
 export const DP_LEVELS = ["none", "record", "site"] as const;
 export type DpLevel = (typeof DP_LEVELS)[number];
 
-/** Protocol stages at which a site can drop out (coordinator/round/stages.ts; training precedes the first). */
+/** Stages at which a site can drop out (client/node/site-client.ts SiteStage): training, then the SecAgg steps. */
 export const FAULT_STAGES = [
-  ...STAGE_SEQUENCES.plain,
-  ...STAGE_SEQUENCES.secagg,
-] as const satisfies readonly StageName[];
+  "train",
+  "advertise_keys",
+  "share_keys",
+  "masked_input",
+  "consistency",
+  "unmask",
+  "submit",
+] as const satisfies readonly SiteStage[];
 export type FaultStage = (typeof FAULT_STAGES)[number];
 
 export const STRATEGY_NAMES = [
@@ -43,8 +47,7 @@ export const simOptionsSchema = z.strictObject({
   epsilonBudget: z.number().positive().default(50),
   /** Probability that a site drops out of a round, at `dropoutStage`. */
   dropout: probability.default(0),
-  /** Default: the stage in which sites train and upload (collect_updates, or advertise_keys in secagg). */
-  dropoutStage: z.enum(FAULT_STAGES).optional(),
+  dropoutStage: z.enum(FAULT_STAGES).default("train"),
   /** Sites (the first N) that train slowly, each by `slowMs` per round. */
   slowSites: z.number().int().min(0).default(0),
   slowMs: z.number().int().min(0).default(3000),

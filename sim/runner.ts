@@ -43,7 +43,7 @@ export function runSettingsOf(options: SimOptions): RunSettings {
 /** The base model before any fine-tuning, on the global test set: the floor every setting should clear. */
 export function scoreBaseModel(prepared: PreparedRun, progress: ProgressListener): EvalFigures {
   progress({ type: "step", text: "scoring the base model on the global test set" });
-  return scoreAdapter(prepared.base, undefined, prepared.datasets.test, [], prepared.plan).global;
+  return scoreAdapter(prepared.base, undefined, prepared.datasets.test, []).global;
 }
 
 /** Writes the report files and builds the summary. */

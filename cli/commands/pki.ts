@@ -1,11 +1,14 @@
 // `fedtune pki init|issue|revoke`: the consortium operator's certificate authority commands.
-import type { Command } from "../command.ts";
+import type { Command, ParsedArgs } from "../command.ts";
 import { UsageError } from "../command.ts";
 import { initPki, issueIdentity, PkiError, pkiPaths, revoke, ROLES } from "../../coordinator/pki/index.ts";
 
 const DEFAULT_PKI_DIR = "pki";
 
-/** PKI refusals (name taken, nothing to revoke, no CA) are the operator's input errors: exit 1, nothing written. */
+/**
+ * PKI refusals (name taken, nothing to revoke, no CA) depend on the folder's state: exit 1, nothing
+ * written. A name outside the allowed alphabet is wrong whatever the state, so it is a usage error (exit 2).
+ */
 async function reportPkiErrors(
   action: () => Promise<void>,
   ctx: Parameters<Command["run"]>[1],
@@ -14,12 +17,19 @@ async function reportPkiErrors(
     await action();
     return 0;
   } catch (error) {
+    if (error instanceof PkiError && error.code === "invalid-name") throw new UsageError(error.message);
     if (error instanceof PkiError) {
       ctx.logger.error({ code: error.code }, error.message);
       return 1;
     }
     throw error;
   }
+}
+
+function readValidityDays(args: ParsedArgs, fallback: number): number {
+  const validityDays = args.integer("validity-days", fallback);
+  if (validityDays < 1) throw new UsageError("--validity-days must be at least 1");
+  return validityDays;
 }
 
 export const pkiInitCommand: Command = {
@@ -34,8 +44,7 @@ export const pkiInitCommand: Command = {
   },
   async run(args, ctx) {
     const dir = args.string("out") ?? DEFAULT_PKI_DIR;
-    const validityDays = args.integer("validity-days", 3650);
-    if (validityDays < 1) throw new UsageError("--validity-days must be at least 1");
+    const validityDays = readValidityDays(args, 3650);
     const commonName = args.string("name");
     return reportPkiErrors(async () => {
       await initPki(dir, { validityDays, ...(commonName === undefined ? {} : { commonName }) });
@@ -74,8 +83,7 @@ export const pkiIssueCommand: Command = {
     if (hosts !== undefined && role !== "coordinator") {
       throw new UsageError("--hosts applies to coordinator certificates only");
     }
-    const validityDays = args.integer("validity-days", 365);
-    if (validityDays < 1) throw new UsageError("--validity-days must be at least 1");
+    const validityDays = readValidityDays(args, 365);
     return reportPkiErrors(async () => {
       const issued = await issueIdentity(dir, {
         role,

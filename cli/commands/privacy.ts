@@ -43,10 +43,14 @@ interface Plan {
 function readPlan(args: ParsedArgs): Plan {
   const steps = args.integer("steps");
   if (steps === undefined) throw new UsageError("--steps is required");
+  const delta = args.requireNumber("delta");
+  // δ = 0 makes every ε infinite (pure DP, which the Gaussian mechanism never gives), and a
+  // non-finite ε would print as JSON null: refuse the plan rather than answer it uselessly.
+  if (!(delta > 0 && delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${delta}`);
   return {
     samplingRate: args.requireNumber("sampling-rate"),
     steps,
-    delta: args.requireNumber("delta"),
+    delta,
     conversion: args.choice("conversion", CONVERSIONS, "balle2020"),
   };
 }
@@ -76,6 +80,11 @@ export const privacyEpsilonCommand: Command = {
 function printEpsilon(args: ParsedArgs, ctx: CliContext): number {
   const plan = readPlan(args);
   const noiseMultiplier = args.requireNumber("noise-multiplier");
+  // Without noise ε is infinite, which JSON cannot carry.
+  if (!(noiseMultiplier > 0))
+    throw new UsageError(
+      `--noise-multiplier must be > 0 (without noise ε is unbounded), got ${noiseMultiplier}`,
+    );
   const result = asUsage(() =>
     computeEpsilon({
       blocks: [{ samplingRate: plan.samplingRate, noiseMultiplier, steps: plan.steps }],

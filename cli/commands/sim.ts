@@ -38,7 +38,7 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   delta: spec("DP δ", DEFAULTS.delta),
   strategy: spec(`Aggregation strategy: ${STRATEGY_NAMES.join(", ")}`, DEFAULTS.strategy),
   dropout: spec("Probability that a site drops out of a round", DEFAULTS.dropout),
-  "dropout-stage": spec(`Stage at which dropouts happen: ${FAULT_STAGES.join(", ")}`, "the training stage"),
+  "dropout-stage": spec(`Stage at which dropouts happen: ${FAULT_STAGES.join(", ")}`, DEFAULTS.dropoutStage),
   "slow-sites": spec("How many sites train slowly", DEFAULTS.slowSites),
   "slow-ms": spec("Extra delay per round of a slow site, in ms", DEFAULTS.slowMs),
   "restart-after-round": spec(
@@ -83,6 +83,7 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     delta: args.number("delta", DEFAULTS.delta),
     strategy: args.choice("strategy", STRATEGY_NAMES, DEFAULTS.strategy),
     dropout: args.number("dropout", DEFAULTS.dropout),
+    dropoutStage: args.choice("dropout-stage", FAULT_STAGES, DEFAULTS.dropoutStage),
     slowSites: args.integer("slow-sites", DEFAULTS.slowSites),
     slowMs: args.integer("slow-ms", DEFAULTS.slowMs),
     restartAfterRound: args.integer("restart-after-round", DEFAULTS.restartAfterRound),
@@ -99,13 +100,6 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     model: args.string("model") ?? DEFAULTS.model,
     out: args.string("out") ?? defaultOut(seed, prefix),
   };
-  const stage = args.string("dropout-stage");
-  if (stage !== undefined) {
-    const known = FAULT_STAGES.find((s) => s === stage);
-    if (known === undefined)
-      throw new UsageError(`--dropout-stage must be one of ${FAULT_STAGES.join(", ")}, got "${stage}"`);
-    Object.assign(input, { dropoutStage: known });
-  }
   try {
     return parseSimOptions(input);
   } catch (error) {

@@ -54,6 +54,8 @@ export function syntheticTrainer(options: {
   readonly scale?: number;
   /** Called with every Δ produced, so a test can compare the aggregate with the plain sum. */
   readonly onUpdate?: (update: LocalUpdate) => void;
+  /** Called with the global adapter each evaluation starts from. */
+  readonly onEvaluate?: (global: Float32Array) => void;
 }): LocalTrainer {
   const scale = options.scale ?? 0.01;
   return {
@@ -67,7 +69,10 @@ export function syntheticTrainer(options: {
       options.onUpdate?.(update);
       return Promise.resolve(update);
     },
-    evaluate: () => Promise.resolve({ numExamples: options.numExamples, metrics: { loss: 1, accuracy: 0.5 } }),
+    evaluate: ({ global }) => {
+      options.onEvaluate?.(global);
+      return Promise.resolve({ numExamples: options.numExamples, metrics: { loss: 1, accuracy: 0.5 } });
+    },
     dispose: () => undefined,
   };
 }

@@ -26,7 +26,8 @@ export function targetLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Te
   return tf.tidy(() => {
     const [batch, length, vocab] = logits.shape;
     const flat = tf.reshape<tf.Rank.R2>(logits, [batch * length, vocab]);
-    const oneHot = tf.cast<tf.Tensor2D>(tf.oneHot(tf.reshape<tf.Rank.R1>(targets, [-1]), vocab), "float32");
+    const ids = tf.reshape<tf.Rank.R1>(targets, [-1]);
+    const oneHot = tf.reshape<tf.Rank.R2>(tf.cast(tf.oneHot(ids, vocab), "float32"), [batch * length, vocab]);
     return tf.reshape(logProbOfTarget(flat, oneHot), [batch, length]);
   });
 }

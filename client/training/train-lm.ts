@@ -8,6 +8,7 @@ import { batchesPerEpoch, shuffledBatches, type PaddedBatch } from "./batches.ts
 import { snapshotVariables } from "./gradients.ts";
 import { batchTensors, maskedNllSum } from "./loss.ts";
 import {
+  parseTrainSettings,
   trainModel,
   trainSettingsSchema,
   type MicroBatchGradients,
@@ -71,7 +72,7 @@ export interface TrainLanguageModelOptions {
 
 /** Shuffles (seeded), pads and trains; the loss is taken only where the examples' loss masks say. */
 export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainModelResult> {
-  const settings = fitSettingsSchema.parse(options.settings);
+  const settings = parseTrainSettings(fitSettingsSchema, options.settings);
   const { model, lora, variables, examples, padId } = options;
   if (examples.length === 0) throw new RangeError("trainLanguageModel: no examples to train on");
   const totalSteps = totalStepsOf(settings, examples.length);

@@ -1,18 +1,25 @@
 // LoRA fine-tuning of a base model on validated rows: tokenize, then trainLanguageModel over the adapter's weights.
 import type { Logger } from "pino";
+import { z } from "zod";
 import type { LlamaModel } from "../../model/llama.ts";
 import type { LoraAdapter } from "../../model/lora.ts";
 import type { InvalidRow } from "../data/load-jsonl.ts";
 import { tokenizeExamples, type PromptTokenizer } from "../data/prompt-format.ts";
 import type { Example } from "../data/rows.ts";
 import { GradientWorkerPool } from "./data-parallel.ts";
-import { DEFAULT_TRAIN_SETTINGS, type TrainModelResult, type TrainProgress } from "./train-model.ts";
-import { trainLanguageModel, type FitSettings } from "./train-lm.ts";
+import {
+  DEFAULT_TRAIN_SETTINGS,
+  parseTrainSettings,
+  type TrainModelResult,
+  type TrainProgress,
+} from "./train-model.ts";
+import { fitSettingsSchema, trainLanguageModel } from "./train-lm.ts";
 
-export interface LoraTrainSettings extends FitSettings {
+export const loraTrainSettingsSchema = fitSettingsSchema.extend({
   /** Tokens per sequence, prompt and response together; longer rows are right-truncated. */
-  readonly seqLen: number;
-}
+  seqLen: z.number().int().min(2),
+});
+export type LoraTrainSettings = z.infer<typeof loraTrainSettingsSchema>;
 
 export const DEFAULT_LORA_TRAIN_SETTINGS: LoraTrainSettings = {
   ...DEFAULT_TRAIN_SETTINGS,
@@ -49,7 +56,10 @@ export interface TrainResult extends TrainModelResult {
 
 /** Trains the adapter in place and reports the run; the base model stays frozen. */
 export async function trainLora(options: TrainLoraOptions): Promise<TrainResult> {
-  const settings: LoraTrainSettings = { ...DEFAULT_LORA_TRAIN_SETTINGS, ...options.settings };
+  const settings = parseTrainSettings(loraTrainSettingsSchema, {
+    ...DEFAULT_LORA_TRAIN_SETTINGS,
+    ...options.settings,
+  });
   const { model, adapter, tokenizer, logger } = options;
   const { examples, dropped } = tokenizeExamples(options.examples, tokenizer, settings.seqLen);
   for (const row of dropped.slice(0, 5)) logger?.warn({ file: row.file, line: row.line }, row.reason);

@@ -18,6 +18,19 @@ export const trainSettingsSchema = lrScheduleSettingsSchema.extend({
 /** Optimizer and schedule settings; `totalSteps` counts optimizer steps, not micro-batches. */
 export type TrainSettings = z.infer<typeof trainSettingsSchema>;
 
+/** Training settings out of range (a negative learning rate, a zero batch size, …). */
+export class TrainSettingsError extends Error {
+  override readonly name = "TrainSettingsError";
+}
+
+/** Parses settings with `schema`, naming each bad field in one readable error. */
+export function parseTrainSettings<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  throw new TrainSettingsError(`invalid training settings: ${problems.join("; ")}`);
+}
+
 export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, "totalSteps"> = {
   learningRate: 2e-4,
   warmupSteps: 0,
@@ -128,7 +141,7 @@ function finishGradients(
  * AdamW step at the scheduled learning rate. Leaves no tensors behind.
  */
 export async function trainModel<B>(options: TrainModelOptions<B>): Promise<TrainModelResult> {
-  const settings = trainSettingsSchema.parse(options.settings);
+  const settings = parseTrainSettings(trainSettingsSchema, options.settings);
   const { variables, proximal, onProgress } = options;
   const gradientsOf =
     "gradientFn" in options

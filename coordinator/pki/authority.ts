@@ -1,12 +1,6 @@
 // The consortium certificate authority: create it, issue role certificates, sign revocation lists.
 import { randomBytes, webcrypto } from "node:crypto";
-import {
-  certificateFingerprint,
-  identityUri,
-  IDENTITY_NAME_PATTERN,
-  normaliseSerialNumber,
-  PkiError,
-} from "./identity.ts";
+import { certificateFingerprint, checkIdentityName, identityUri, normaliseSerialNumber } from "./identity.ts";
 import type { Role } from "./identity.ts";
 import * as x509 from "./x509.ts";
 
@@ -110,12 +104,7 @@ export async function issueCertificate(
   ca: KeyAndCertificate,
   request: IssueRequest,
 ): Promise<IssuedCertificate> {
-  if (!IDENTITY_NAME_PATTERN.test(request.name)) {
-    throw new PkiError(
-      "invalid-name",
-      `name "${request.name}" must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
-    );
-  }
+  checkIdentityName(request.name);
   const now = request.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importCaSigningKey(ca.keyPem);

@@ -6,7 +6,7 @@ export const ROLES = ["coordinator", "site", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** The scheme of the URI SAN that names a peer: `fedtune://<role>/<name>`. */
-export const IDENTITY_URI_SCHEME = "fedtune:";
+const IDENTITY_URI_SCHEME = "fedtune:";
 
 /** Names become file names and URI path segments, so they are kept to a safe alphabet. */
 export const IDENTITY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -38,6 +38,16 @@ export class PkiError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** Refuses a name outside {@link IDENTITY_NAME_PATTERN} before anything is read or written. */
+export function checkIdentityName(name: string): void {
+  if (!IDENTITY_NAME_PATTERN.test(name)) {
+    throw new PkiError(
+      "invalid-name",
+      `name "${name}" must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 import { createCa, createCrl, issueCertificate } from "./authority.ts";
 import type { CreateCaOptions, IssuedCertificate, IssueRequest, KeyAndCertificate } from "./authority.ts";
-import { IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";
+import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";
 import type { Revocations } from "./identity.ts";
 
 const PRIVATE_FILE_MODE = 0o600;
@@ -80,7 +80,7 @@ export function listIssued(dir: string): IssuedEntry[] {
   return readJson(pkiPaths(dir).issued, issuedFileSchema, { version: 1, certificates: [] }).certificates;
 }
 
-export function listRevoked(dir: string): RevocationEntry[] {
+function listRevoked(dir: string): RevocationEntry[] {
   return readJson(pkiPaths(dir).revocations, revocationFileSchema, { version: 1, revoked: [] }).revoked;
 }
 
@@ -103,7 +103,7 @@ export function loadCaCertificate(dir: string): string {
 }
 
 /** The CA certificate and signing key: needed only to issue and revoke. */
-export function loadCa(dir: string): KeyAndCertificate {
+function loadCa(dir: string): KeyAndCertificate {
   const paths = pkiPaths(dir);
   return { certPem: readText(paths.caCert, "CA certificate"), keyPem: readText(paths.caKey, "CA key") };
 }
@@ -118,6 +118,7 @@ export interface IssuedFiles extends IssuedCertificate {
  * that still holds an unrevoked certificate is refused, so an identity is never silently replaced.
  */
 export async function issueIdentity(dir: string, request: IssueRequest): Promise<IssuedFiles> {
+  checkIdentityName(request.name);
   const ca = loadCa(dir);
   const paths = pkiPaths(dir);
   const issued = listIssued(dir);

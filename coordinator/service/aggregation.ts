@@ -5,7 +5,7 @@ import type { CkksContext } from "../../crypto/ckks/context.ts";
 import { CkksAccumulator } from "../../crypto/ckks/aggregate.ts";
 import { CryptoError } from "../../crypto/errors.ts";
 import { createServer, serverReceive, type ServerState } from "../../crypto/secagg/server.ts";
-import type { SecAggConfig } from "../../crypto/secagg/round.ts";
+import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { UpdateEncoding, UpdateHeader } from "../../proto/messages.ts";
 import { addWeighted, emptySum, type WeightedSum, type WeightedUpdate } from "../strategies/index.ts";
@@ -60,7 +60,7 @@ export function createSecAggAggregator(
 ): TrainAggregator {
   return {
     kind: "secagg",
-    server: createServer(config),
+    server: createServer(prepareRound(config)),
     config,
     codec: createFixedPointCodec({ clipRange, maxSummands: config.roster.length }),
     maxExamples,

@@ -95,10 +95,19 @@ export interface CoordinatorDeps {
   readonly uploadConcurrency?: number;
   /** A site that has not polled for this long is not picked (default 20 s). */
   readonly onlineWindowMs?: number;
+  /**
+   * Sites to wait for (up to deadlines.joinMs) before the run's first round, so that a federation
+   * started all at once does not begin with the first `minimum` sites only (default: minimum).
+   */
+  readonly sitesToStart?: number;
 }
 
-/** The largest example count a site may report; weights travel as n_k / MAX_EXAMPLES ∈ (0, 1]. */
-export const MAX_EXAMPLES = 1_000_000;
+/**
+ * Weights travel as w_k = min(n_k, MAX_EXAMPLES) / MAX_EXAMPLES ∈ (0, 1]. The fixed-point codec's step is
+ * clipRange·n/2^31, and the error of Σw·Δ/Σw grows as 1/Σw, so the cap is kept near real site sizes
+ * (a site with more examples weighs as one with MAX_EXAMPLES).
+ */
+export const MAX_EXAMPLES = 4096;
 const MAX_POLL_WAIT_MS = 30_000;
 const RETRY_AFTER_MS = 250;
 
@@ -167,12 +176,13 @@ export class Coordinator {
   private state: RoundState = { phase: "idle", completedRounds: 0 };
   private attempt: Attempt | undefined;
   private ceremony: KeyCeremony | undefined;
-  private readonly keyNotified = new Set<SiteId>();
   private readonly sites = new Map<SiteId, Site>();
   private global: { version: number; vector: Float32Array; strategyState: StrategyState } | undefined;
   private readonly change = new ChangeSignal();
   private readonly gate: UploadGate;
   private stopped = false;
+  /** True until the run's first round has gathered its sites. */
+  private gathering = true;
   private readonly plan: PlannedRound[];
   private readonly stopController = new AbortController();
   readonly handlers: FederationHandlers;
@@ -360,6 +370,16 @@ export class Coordinator {
     return `round ${planned.round} abandoned ${config.maxAttemptsPerRound} times: ${reason}`;
   }
 
+  /** Before the run's first round: wait for sitesToStart sites (or joinMs), then pick among them. */
+  private async gatherSites(): Promise<SiteId[] | undefined> {
+    const { config, rng, sitesToStart } = this.deps;
+    const { fraction, minimum } = config.sitesPerRound;
+    this.gathering = false;
+    const wanted = Math.max(minimum, sitesToStart ?? minimum);
+    await this.waitFor(() => (this.eligibleSites().length >= wanted ? true : undefined), config.deadlines.joinMs);
+    return pickParticipants(this.eligibleSites(), fraction, minimum, rng);
+  }
+
   private eligibleSites(): SiteId[] {
     const online = this.onlineSites();
     if (this.deps.config.privacy.mode !== "he") return online;
@@ -389,10 +409,10 @@ export class Coordinator {
   private async runAttempt(planned: PlannedRound, ref: RoundRef): Promise<string | undefined> {
     const { config, rng, store, logger } = this.deps;
     const { fraction, minimum } = config.sitesPerRound;
-    const participants = await this.waitFor(
-      () => pickParticipants(this.eligibleSites(), fraction, minimum, rng),
-      config.deadlines.joinMs,
-    );
+    const gathering = this.gathering ? await this.gatherSites() : undefined;
+    const participants =
+      gathering ??
+      (await this.waitFor(() => pickParticipants(this.eligibleSites(), fraction, minimum, rng), config.deadlines.joinMs));
     if (participants === undefined) return `fewer than ${minimum} sites online`;
     const startedAt = Date.now();
     const roundId = store.openRound({
@@ -587,11 +607,14 @@ export class Coordinator {
       .filter((r) => r.outcome === "completed" && r.kind === "train" && r.round <= version)
       .map((r) => r.round)
       .sort((a, b) => a - b);
+    const dealer = this.ceremony?.dealer ?? "";
     return {
       keyId: this.keyId(),
       versions,
       serverLearningRate: "serverLearningRate" in strategy ? strategy.serverLearningRate : 1,
       maxExamples: MAX_EXAMPLES,
+      dealerSiteId: dealer,
+      dealerEnvelopePublicKey: this.sites.get(dealer)?.record.envelopeKey ?? new Uint8Array(32),
     };
   }
 
@@ -958,32 +981,25 @@ export class Coordinator {
     const ceremony = this.ceremony;
     const record = ceremony === undefined ? undefined : this.sites.get(ceremony.dealer)?.record;
     if (ceremony === undefined) return undefined;
-    const keyCeremony = (dealer: boolean): PollResponse => ({
+    const keyCeremony = (): PollResponse => ({
       step: "keyCeremony",
       keyCeremony: {
-        dealer,
+        dealer: true,
         keyId: ceremony.keyId,
         dealerSiteId: ceremony.dealer,
         dealerEnvelopePublicKey: record?.envelopeKey ?? new Uint8Array(32),
-        recipients: dealer
-          ? ceremony.recipients.map((siteId) => ({
-              siteId,
-              envelopePublicKey: this.sites.get(siteId)?.record.envelopeKey ?? new Uint8Array(32),
-            }))
-          : [],
+        recipients: ceremony.recipients.map((siteId) => ({
+          siteId,
+          envelopePublicKey: this.sites.get(siteId)?.record.envelopeKey ?? new Uint8Array(32),
+        })),
         deadlineMs: Math.max(1, ceremony.deadlineAt - Date.now()),
       },
     });
-    if (!ceremony.done) {
-      if (site !== ceremony.dealer || ceremony.delivered || Date.now() > ceremony.deadlineAt)
-        return undefined;
-      ceremony.delivered = true;
-      return keyCeremony(true);
-    }
-    if (ceremony.dealer === "" || this.keyNotified.has(site) || !ceremony.recipients.includes(site))
+    if (ceremony.done || site !== ceremony.dealer || ceremony.delivered || Date.now() > ceremony.deadlineAt) {
       return undefined;
-    this.keyNotified.add(site);
-    return keyCeremony(false);
+    }
+    ceremony.delivered = true;
+    return keyCeremony();
   }
 
   private privacySettings(participants: number): PrivacySettings {
@@ -1222,7 +1238,6 @@ export class Coordinator {
     }
     this.deps.store.saveEnvelopes(ceremony.keyId, envelopes);
     ceremony.done = true;
-    this.keyNotified.add(peer.name);
     this.change.notify();
     return { note: "envelopes stored" };
   }

@@ -31,12 +31,15 @@ export function writeFileAtomic(
   }
   closeSync(fd);
   renameSync(temporaryPath, path);
-  fsyncDirectory(dirname(path));
+  fsyncPath(dirname(path));
 }
 
-/** Makes a rename or a new directory entry durable (POSIX needs an fsync of the folder itself). */
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
+/**
+ * fsync(2) of a file already written and closed, or of a folder: a rename or a new directory entry is
+ * durable only once the folder itself is fsynced (POSIX).
+ */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
   try {
     fsyncSync(fd);
   } finally {

@@ -5,7 +5,7 @@ import { canonicalJson } from "./canonical-json.ts";
 import type { JsonValue } from "./canonical-json.ts";
 
 /** prev_hash of the first entry. */
-export const GENESIS_HASH = "0".repeat(64);
+const GENESIS_HASH = "0".repeat(64);
 
 export interface AuditEntry {
   readonly seq: number;
@@ -128,21 +128,13 @@ export function verifyAuditChain(db: Database): AuditVerification {
     if (row.seq !== expectedSeq) return fail(`entry ${expectedSeq} is missing (next is ${row.seq})`);
     if (row.prev_hash !== previousHash)
       return fail(`entry ${row.seq} does not follow the hash of entry ${row.seq - 1}`);
-    let details: JsonValue;
+    let entry: AuditEntry;
     try {
-      details = JSON.parse(row.details) as JsonValue;
+      entry = rowToEntry(row);
     } catch {
       return fail(`entry ${row.seq} has unreadable details`);
     }
-    const recomputed = auditEntryHash({
-      seq: row.seq,
-      time: row.time,
-      actor: row.actor,
-      action: row.action,
-      details,
-      prevHash: row.prev_hash,
-    });
-    if (recomputed !== row.hash)
+    if (auditEntryHash(entry) !== row.hash)
       return fail(`entry ${row.seq} was altered: its hash does not match its content`);
     previousHash = row.hash;
     expectedSeq += 1;

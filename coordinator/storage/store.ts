@@ -321,10 +321,6 @@ export class CoordinatorStore {
     this.db.prepare("UPDATE sites SET last_seen = ? WHERE site_id = ?").run(now.toISOString(), siteId);
   }
 
-  getSite(siteId: string): SiteRecord | undefined {
-    return this.listSites().find((site) => site.siteId === siteId);
-  }
-
   listSites(): SiteRecord[] {
     const rows = this.db
       .prepare(
@@ -536,16 +532,6 @@ export class CoordinatorStore {
     });
   }
 
-  /** Metrics of an open or completed round (e.g. an eval round's per-site results before completion). */
-  recordMetrics(roundId: number, metrics: readonly MetricInput[], now: Date): void {
-    this.transaction(() => {
-      if (this.db.prepare("SELECT 1 FROM rounds WHERE id = ?").get(roundId) === undefined) {
-        throw new StorageError("not-found", `no round with id ${roundId}`);
-      }
-      this.insertMetrics(roundId, metrics, now);
-    });
-  }
-
   listMetrics(roundId?: number): MetricRecord[] {
     const rows = (
       roundId === undefined
@@ -572,7 +558,7 @@ export class CoordinatorStore {
   }
 
   /** The round try left open by a crash, if any. */
-  openRoundRecord(): RoundRecord | undefined {
+  private openRoundRecord(): RoundRecord | undefined {
     const row = this.db.prepare("SELECT * FROM rounds WHERE status = 'open'").get() as RoundRow | undefined;
     return row === undefined ? undefined : toRoundRecord(row);
   }

@@ -3,7 +3,7 @@ import type { StrategyName } from "./config.ts";
 import { StrategyError } from "./types.ts";
 import type { StrategyState, WeightedSum, WeightedUpdate } from "./types.ts";
 
-export function checkFinite(vector: Float32Array, what: string): void {
+function checkFinite(vector: Float32Array, what: string): void {
   for (let i = 0; i < vector.length; i++) {
     if (!Number.isFinite(vector[i])) throw new StrategyError("not-finite", `${what}[${i}] is not finite`);
   }

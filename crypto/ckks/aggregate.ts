@@ -95,7 +95,7 @@ function addInto(ctx: CkksContext, sum: readonly SealCipherText[], addend: reado
  * that many bits of headroom. The price: the result can only be added to ciphertexts of the same scale;
  * {@link CkksAccumulator.add} refuses others with a typed error.
  */
-export function multiplyCiphertextsByScalar(
+function multiplyCiphertextsByScalar(
   ctx: CkksContext,
   ciphertexts: readonly SealCipherText[],
   scalar: number,

@@ -39,7 +39,7 @@ export const DEFAULT_CKKS_PARAMS: CkksParams = Object.freeze({
 });
 
 /** SEAL's default error distribution: standard deviation 3.2 (seal/util/globals.h, noise_standard_deviation). */
-export const SEAL_NOISE_STDDEV = 3.2;
+const SEAL_NOISE_STDDEV = 3.2;
 
 /** Bits of the modulus that carry data: all primes but the special one (a lone prime is its own data level). */
 export function dataModulusBits(params: CkksParams): number {
@@ -52,7 +52,7 @@ export function dataModulusBits(params: CkksParams): number {
  * The largest |value| a sum may reach: Δ·|x| plus the error must stay below q/2, and q > 2^(bits−1) for a
  * prime of `bits` bits, so |x| < 2^(bits−2)/Δ leaves the error a full factor-of-two margin.
  */
-export function maxAbsSum(params: CkksParams): number {
+function maxAbsSum(params: CkksParams): number {
   return 2 ** (dataModulusBits(params) - 2 - params.scaleBits);
 }
 

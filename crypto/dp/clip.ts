@@ -11,6 +11,12 @@ export function l2Norm(vector: Float32Array | Float64Array): number {
   return Math.sqrt(sum);
 }
 
+/** C bounds the sensitivity, so it must be a positive finite number. */
+export function checkClipNorm(clipNorm: number): void {
+  if (!(clipNorm > 0) || !Number.isFinite(clipNorm))
+    throw new ParameterError(`clip norm must be finite and > 0, got ${clipNorm}`);
+}
+
 export interface ClipResult {
   /** A new array; the input is never modified. */
   readonly clipped: Float32Array;
@@ -26,8 +32,7 @@ export interface ClipResult {
  * nudged down by 2⁻²⁰ relative when clipping, keeping ‖clipped‖₂ ≤ C in float32 arithmetic.
  */
 export function clipL2(update: Float32Array, clipNorm: number): ClipResult {
-  if (!(clipNorm > 0) || !Number.isFinite(clipNorm))
-    throw new ParameterError(`clip norm must be finite and > 0, got ${clipNorm}`);
+  checkClipNorm(clipNorm);
   const norm = l2Norm(update);
   if (!Number.isFinite(norm)) throw new ParameterError("update contains a non-finite value");
   const factor = norm > clipNorm ? (clipNorm / norm) * (1 - 2 ** -20) : 1;

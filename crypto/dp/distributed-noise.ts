@@ -10,8 +10,9 @@
 //  - c sites colluding with the coordinator can subtract their own shares; the guarantee holds against
 //    them only if t is chosen as (honest survivors), i.e. t ≤ m − c.
 import type { Rng } from "../rng.ts";
-import { clipL2 } from "./clip.ts";
+import { checkClipNorm, clipL2 } from "./clip.ts";
 import { addGaussianNoise } from "./gaussian.ts";
+import { checkNoiseMultiplier } from "./rdp.ts";
 import { ParameterError } from "../errors.ts";
 
 export interface DistributedNoiseConfig {
@@ -26,10 +27,8 @@ export interface DistributedNoiseConfig {
 /** Standard deviation of one site's share: z·C/√t. */
 export function distributedNoiseStddev(config: DistributedNoiseConfig): number {
   const { noiseMultiplier, clipNorm, minSurvivors } = config;
-  if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier))
-    throw new ParameterError(`noise multiplier must be finite and ≥ 0, got ${noiseMultiplier}`);
-  if (!(clipNorm > 0) || !Number.isFinite(clipNorm))
-    throw new ParameterError(`clip norm must be finite and > 0, got ${clipNorm}`);
+  checkNoiseMultiplier(noiseMultiplier);
+  checkClipNorm(clipNorm);
   if (!(Number.isSafeInteger(minSurvivors) && minSurvivors >= 1))
     throw new ParameterError(`minSurvivors must be an integer ≥ 1, got ${minSurvivors}`);
   return (noiseMultiplier * clipNorm) / Math.sqrt(minSurvivors);

@@ -78,7 +78,7 @@ export function spentEpsilon(ledger: PrivacyLedger): EpsilonAtOrder {
 }
 
 /** The ledger after `entry`, and the ε it would have spent — without judging the budget. */
-export function previewCharge(
+function previewCharge(
   ledger: PrivacyLedger,
   entry: LedgerEntry,
 ): { readonly ledger: PrivacyLedger; readonly spent: EpsilonAtOrder } {

@@ -58,7 +58,7 @@ export function computeLogAFrac(q: number, sigma: number, alpha: number): number
 }
 
 /** RDP ε(α) of one step of the Poisson-subsampled Gaussian mechanism (dp_accounting `compute_one_order`). */
-export function rdpPoissonSubsampledGaussianAt(
+function rdpPoissonSubsampledGaussianAt(
   samplingRate: number,
   noiseMultiplier: number,
   order: number,
@@ -72,16 +72,21 @@ export function rdpPoissonSubsampledGaussianAt(
   return logA / (order - 1);
 }
 
+/** z = 0 is allowed (no noise, ε = ∞); negative or non-finite z is meaningless. */
+export function checkNoiseMultiplier(noiseMultiplier: number): void {
+  if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier))
+    throw new ParameterError(`noise multiplier must be finite and ≥ 0, got ${noiseMultiplier}`);
+}
+
 /** Checks q ∈ [0, 1], z ≥ 0 and every order > 1 (α = 1 is the KL limit, which the series above does not cover). */
-export function checkGaussianParameters(
+function checkGaussianParameters(
   samplingRate: number,
   noiseMultiplier: number,
   orders: readonly number[],
 ): void {
   if (!(samplingRate >= 0 && samplingRate <= 1))
     throw new ParameterError(`sampling rate must be in [0, 1], got ${samplingRate}`);
-  if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier))
-    throw new ParameterError(`noise multiplier must be finite and ≥ 0, got ${noiseMultiplier}`);
+  checkNoiseMultiplier(noiseMultiplier);
   for (const order of orders) {
     if (!(order > 1)) throw new ParameterError(`RDP orders must be > 1, got ${order}`);
   }

@@ -34,12 +34,11 @@ import {
   consistencyPayload,
   pairwiseMaskSeed,
   pairwiseSign,
-  prepareRound,
   selfMaskSeed,
   shareEncryptionKey,
   shareIndex,
 } from "./round.ts";
-import type { SecAggConfig, SecAggRound } from "./round.ts";
+import type { SecAggRound } from "./round.ts";
 
 interface ClientCommon {
   readonly round: SecAggRound;
@@ -120,7 +119,8 @@ export interface ClientTransition<M> {
 }
 
 export interface CreateClientParams {
-  readonly config: SecAggConfig;
+  /** The validated round, from {@link prepareRound} (one object may serve every simulated site). */
+  readonly round: SecAggRound;
   readonly siteId: SiteId;
   /** 32-byte Ed25519 seed whose public key is config.identityKeys.get(siteId). */
   readonly identitySeed: Uint8Array;
@@ -129,8 +129,8 @@ export interface CreateClientParams {
 
 /** Round 0 (Bonawitz et al. 2017, Fig. 4): fresh key pairs, signed advertisement. */
 export function createClient(params: CreateClientParams): ClientStart {
-  const { config, siteId, identitySeed, rng } = params;
-  const round = prepareRound(config);
+  const { round, siteId, identitySeed, rng } = params;
+  const { config } = round;
   const registered = config.identityKeys.get(siteId);
   if (round.graph.indexOf(siteId) === undefined || registered === undefined) {
     throw new ParameterError("secagg: this site is not on the roster");
@@ -485,6 +485,7 @@ function onUnmask(
     throw new ProtocolError("malformed", "survivor list differs from the one this site signed");
   }
   const payload = consistencyPayload(round, survivors);
+  const survivorSet = new Set(survivors);
   const signers = new Set<SiteId>();
   for (const { siteId: signer, signature } of message.signatures) {
     if (signer !== siteId && !graph.areNeighbours(siteId, signer)) {
@@ -494,7 +495,7 @@ function onUnmask(
     }
     if (signers.has(signer))
       throw new ProtocolError("malformed", "two consistency signatures from one site", { siteId: signer });
-    if (!survivors.includes(signer))
+    if (!survivorSet.has(signer))
       throw new ProtocolError("unknown-site", "consistency signature from a non-survivor", {
         siteId: signer,
       });
@@ -509,7 +510,6 @@ function onUnmask(
       `${signers.size} consistency signatures, threshold is ${config.threshold}`,
     );
   }
-  const survivorSet = new Set(survivors);
   const selfMaskShares: RevealedShare[] = [];
   const maskingKeyShares: RevealedShare[] = [];
   for (const [owner, shares] of heldShares) {

@@ -4,6 +4,7 @@ import type { Rng } from "../rng.ts";
 import { clientDispose, clientMaskInput, clientReceive, createClient } from "./client.ts";
 import type { ClientState } from "./client.ts";
 import type { ClientToServerMessage, ProtocolStage, SiteId } from "./messages.ts";
+import { prepareRound } from "./round.ts";
 import type { SecAggConfig } from "./round.ts";
 import { createServer, serverCloseStage, serverReceive } from "./server.ts";
 import type { ServerState, ServerTransition } from "./server.ts";
@@ -64,7 +65,8 @@ export function* playInProcessRound(
     return from !== undefined && order.indexOf(stage) >= order.indexOf(from);
   };
   const clients = new Map<SiteId, ClientState>();
-  let server = createServer(config);
+  const round = prepareRound(config);
+  let server = createServer(round);
   const send = (m: ClientToServerMessage | null) => {
     if (m !== null) server = serverReceive(server, m);
   };
@@ -72,7 +74,7 @@ export function* playInProcessRound(
   for (const site of [...config.roster].sort()) {
     if (silent(site, "advertise-keys")) continue;
     const start = createClient({
-      config,
+      round,
       siteId: site,
       identitySeed: identitySeeds.get(site) as Uint8Array,
       rng,

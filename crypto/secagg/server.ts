@@ -24,11 +24,10 @@ import {
   consistencyPayload,
   pairwiseMaskSeed,
   pairwiseSign,
-  prepareRound,
   selfMaskSeed,
   shareIndex,
 } from "./round.ts";
-import type { SecAggConfig, SecAggRound } from "./round.ts";
+import type { SecAggRound } from "./round.ts";
 
 /**
  * Server state. Transitions return a new state and never mutate their argument, except the
@@ -66,6 +65,9 @@ export type ServerState =
       readonly sharers: ReadonlySet<SiteId>;
       /** U3, sorted. */
       readonly survivors: readonly SiteId[];
+      readonly survivorSet: ReadonlySet<SiteId>;
+      /** The bytes every survivor signs (computed once). */
+      readonly consistencyPayload: Uint8Array;
       readonly signatures: ReadonlyMap<SiteId, Uint8Array>;
       readonly sum: Uint32Array;
     }
@@ -75,6 +77,7 @@ export type ServerState =
       readonly advertisements: ReadonlyMap<SiteId, AdvertiseKeysMessage>;
       readonly sharers: ReadonlySet<SiteId>;
       readonly survivors: readonly SiteId[];
+      readonly survivorSet: ReadonlySet<SiteId>;
       /** U4: sites sent an unmask request. */
       readonly signers: ReadonlySet<SiteId>;
       readonly responses: ReadonlyMap<SiteId, UnmaskResponseMessage>;
@@ -105,8 +108,9 @@ export interface ServerTransition {
   readonly messages: ServerToClientMessage[];
 }
 
-export function createServer(config: SecAggConfig): ServerState {
-  return { stage: "collecting-keys", round: prepareRound(config), advertisements: new Map() };
+/** A server for one round; `round` comes from {@link prepareRound}. */
+export function createServer(round: SecAggRound): ServerState {
+  return { stage: "collecting-keys", round, advertisements: new Map() };
 }
 
 /** Sites from which the current stage still awaits a (complete) message; the driver may close early when empty. */
@@ -349,6 +353,8 @@ function closeMaskedInput(state: At<"collecting-masked-input">): ServerTransitio
       advertisements: state.advertisements,
       sharers: state.sharers,
       survivors,
+      survivorSet: new Set(survivors),
+      consistencyPayload: consistencyPayload(state.round, survivors),
       signatures: new Map(),
       sum: state.sum,
     },
@@ -357,11 +363,16 @@ function closeMaskedInput(state: At<"collecting-masked-input">): ServerTransitio
 }
 
 function onSignature(state: At<"collecting-consistency">, m: ConsistencySignatureMessage): ServerState {
-  if (!state.survivors.includes(m.siteId))
+  if (!state.survivorSet.has(m.siteId))
     throw new ProtocolError("unknown-site", "site is not a survivor", { siteId: m.siteId });
   if (state.signatures.has(m.siteId)) duplicate("consistency-check", m.siteId);
-  const payload = consistencyPayload(state.round, state.survivors);
-  if (!verifySignature(payload, m.signature, state.round.config.identityKeys.get(m.siteId) as Uint8Array)) {
+  if (
+    !verifySignature(
+      state.consistencyPayload,
+      m.signature,
+      state.round.config.identityKeys.get(m.siteId) as Uint8Array,
+    )
+  ) {
     throw new ProtocolError("bad-signature", "consistency signature does not verify", { siteId: m.siteId });
   }
   return { ...state, signatures: new Map(state.signatures).set(m.siteId, m.signature) };
@@ -388,6 +399,7 @@ function closeConsistency(state: At<"collecting-consistency">): ServerTransition
       advertisements: state.advertisements,
       sharers: state.sharers,
       survivors: state.survivors,
+      survivorSet: state.survivorSet,
       signers: new Set(signers.keys()),
       responses: new Map(),
       sum: state.sum,
@@ -406,7 +418,7 @@ function onUnmaskResponse(state: At<"collecting-unmask">, m: UnmaskResponseMessa
   if (!state.signers.has(v))
     throw new ProtocolError("unknown-site", "site was not asked to unmask", { siteId: v });
   if (state.responses.has(v)) duplicate("unmask", v);
-  const survivors = new Set(state.survivors);
+  const survivors = state.survivorSet;
   for (const s of m.selfMaskShares) {
     if (!survivors.has(s.owner))
       throw new ProtocolError("forbidden-share", "self-mask share of a site that dropped", { siteId: v });
@@ -457,7 +469,7 @@ function closeUnmask(state: At<"collecting-unmask">): ServerTransition {
     for (const s of m.selfMaskShares) collect(selfShares, s.owner, { x, y: s.share });
     for (const s of m.maskingKeyShares) collect(keyShares, s.owner, { x, y: s.share });
   }
-  const survivorSet = new Set(survivors);
+  const { survivorSet } = state;
   const shares = (map: Map<SiteId, ShamirShare[]>, owner: SiteId): ShamirShare[] => {
     const got = map.get(owner) ?? [];
     if (got.length < t) tooFew(`shares of a site's secret`, got.length, t);

@@ -93,8 +93,8 @@ describe("trainLora", () => {
   });
 
   it("holds the adapter near its start with a FedProx term", async () => {
-    const free = await run(lora(), { steps: 10 });
-    const held = await run(lora(), { steps: 10, proximalMu: 1000 });
+    const free = await run(lora(), { steps: 6 });
+    const held = await run(lora(), { steps: 6, proximalMu: 1000 });
     const norm = (v: Float32Array) => Math.hypot(...v);
     const start = createLoraAdapter(model, lora());
     const initial = start.flatten();

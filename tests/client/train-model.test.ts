@@ -2,7 +2,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { learningRateAt } from "../../client/training/schedule.ts";
-import { DEFAULT_TRAIN_SETTINGS, trainModel, type TrainSettings } from "../../client/training/train-model.ts";
+import {
+  DEFAULT_TRAIN_SETTINGS,
+  TrainSettingsError,
+  trainModel,
+  type TrainSettings,
+} from "../../client/training/train-model.ts";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -83,6 +88,20 @@ describe("trainModel", () => {
     expect(result.steps).toBe(20);
     expect(result.lossHistory.at(-1)!).toBeLessThan(result.lossHistory[0]! / 4);
     expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
+
+  it("rejects bad settings, naming the field, before touching the variables", async () => {
+    const w = tf.variable(tf.scalar(2));
+    const attempt = trainModel({
+      variables: [w],
+      lossFn: () => w.square(),
+      batches: [0],
+      settings: settings({ learningRate: -1, gradAccumSteps: 0 }),
+    });
+    await expect(attempt).rejects.toThrow(TrainSettingsError);
+    await expect(attempt).rejects.toThrow(/learningRate: .*; gradAccumSteps: /);
+    expect(w.dataSync()[0]).toBe(2);
     w.dispose();
   });
 });

@@ -20,15 +20,10 @@ import {
   verifyPeer,
 } from "../../coordinator/pki/index.ts";
 import type { KeyAndCertificate, PkiErrorCode } from "../../coordinator/pki/index.ts";
+import { errorCode } from "./helpers/error-code.ts";
 
 function refusal(action: () => unknown): PkiErrorCode | "accepted" {
-  try {
-    action();
-    return "accepted";
-  } catch (error) {
-    if (error instanceof PkiError) return error.code;
-    throw error;
-  }
+  return errorCode(PkiError, action);
 }
 
 describe("PKI folder", () => {

@@ -10,6 +10,7 @@ import { readCiphertextCheckpoint, writeCiphertextCheckpoint } from "../../coord
 import { auditEntryHash } from "../../coordinator/storage/audit.ts";
 import { canonicalJson } from "../../coordinator/storage/canonical-json.ts";
 import { CoordinatorStore, StorageError } from "../../coordinator/storage/store.ts";
+import { errorCode } from "./helpers/error-code.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const now = new Date("2026-01-01T00:00:00Z");
@@ -93,15 +94,7 @@ describe("CoordinatorStore", () => {
     const store = storeWithSites();
     const roundId = store.openRound(trainRound(1), now);
     const auditLength = store.listAudit().length;
-    const code = (action: () => unknown): string => {
-      try {
-        action();
-      } catch (error) {
-        if (error instanceof StorageError) return error.code;
-        throw error;
-      }
-      return "accepted";
-    };
+    const code = (action: () => unknown): string => errorCode(StorageError, action);
     expect(code(() => store.openRound(trainRound(2), now))).toBe("conflict");
     expect(code(() => store.completeRound({ roundId }, now))).toBe("bad-input");
     expect(code(() => store.recordParticipation(roundId, "site-z", { stage: "train" }, now))).toBe(

@@ -18,6 +18,7 @@ import type {
   WeightedSum,
   WeightedUpdate,
 } from "../../coordinator/strategies/index.ts";
+import { errorCode } from "./helpers/error-code.ts";
 
 const update = (delta: readonly number[], weight = 1): WeightedUpdate => ({
   delta: Float32Array.from(delta),
@@ -111,15 +112,7 @@ describe("sum strategies", () => {
   it("refuses a wrong length, a zero weight, a non-finite value and another strategy's state", () => {
     const fedavg = sumStrategy({ name: "fedavg" });
     const fedadam = sumStrategy({ name: "fedadam" });
-    const code = (action: () => unknown): string => {
-      try {
-        action();
-      } catch (error) {
-        if (error instanceof StrategyError) return error.code;
-        throw error;
-      }
-      return "accepted";
-    };
+    const code = (action: () => unknown): string => errorCode(StrategyError, action);
     const state = fedavg.initialState(2);
     expect(code(() => fedavg.apply(Float32Array.from([1, 2, 3]), aggregate, state))).toBe(
       "dimension-mismatch",

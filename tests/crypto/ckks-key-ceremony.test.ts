@@ -71,7 +71,7 @@ describe("CKKS key ceremony", () => {
       out.forEach((v, i) => expect(v).toBeCloseTo(vector[i] ?? 0, 6));
     }
     for (const session of [dealerSession, ...sessions]) session.dispose();
-    secretKey.fill(0);
+    for (const key of [secretKey, ...opened]) key.fill(0);
   });
 
   it("the relaying coordinator, another site, or anyone with a wrong expectation cannot open an envelope", () => {
@@ -95,6 +95,8 @@ describe("CKKS key ceremony", () => {
     // The secret key bytes do not appear in the envelope.
     const needle = Buffer.from(secretKey.subarray(100, 132));
     expect(Buffer.from(envelope).includes(needle)).toBe(false);
-    expect(open(envelope, siteB)).toEqual(secretKey);
+    const opened = open(envelope, siteB);
+    expect(opened).toEqual(secretKey);
+    for (const key of [secretKey, opened]) key.fill(0);
   });
 });

@@ -171,6 +171,7 @@ describe("coordinator operations (no key)", () => {
     const ctx = createCkksContext(seal, params);
     const key = generateConsortiumSecretKey(ctx);
     const small = openSiteSession(ctx, key);
+    key.fill(0);
     const accumulator = new CkksAccumulator(ctx, 8);
     const v = Float32Array.from({ length: 8 }, () => 1);
     accumulator.add(small.encryptVector(v));

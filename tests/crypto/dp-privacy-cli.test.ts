@@ -60,6 +60,23 @@ describe("fedtune privacy", () => {
         delta: "1e-5",
       }),
     ).rejects.toThrow(UsageError);
+    // δ = 0 and z = 0 give ε = ∞, which --json would print as null.
+    await expect(
+      run(privacyEpsilonCommand, {
+        "sampling-rate": "0.01",
+        "noise-multiplier": "1",
+        steps: "1",
+        delta: "0",
+      }),
+    ).rejects.toThrow(/--delta must be in \(0, 1\)/);
+    await expect(
+      run(privacyEpsilonCommand, {
+        "sampling-rate": "0.01",
+        "noise-multiplier": "0",
+        steps: "1",
+        delta: "1e-5",
+      }),
+    ).rejects.toThrow(/--noise-multiplier must be > 0/);
     await expect(
       run(privacyNoiseCommand, {
         "sampling-rate": "0.1",

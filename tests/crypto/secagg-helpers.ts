@@ -5,6 +5,7 @@ import { clientMaskInput, clientReceive, createClient } from "../../crypto/secag
 import type { ClientState } from "../../crypto/secagg/client.ts";
 import { simulatedIdentities } from "../../crypto/secagg/in-process.ts";
 import type { ServerToClientMessage, SiteId } from "../../crypto/secagg/messages.ts";
+import { prepareRound } from "../../crypto/secagg/round.ts";
 import type { SecAggConfig } from "../../crypto/secagg/round.ts";
 import { createServer, serverCloseStage, serverPending, serverReceive } from "../../crypto/secagg/server.ts";
 import type { ServerState } from "../../crypto/secagg/server.ts";
@@ -65,18 +66,19 @@ export function startHarness(
       return [s, x] as const;
     }),
   );
+  const round = prepareRound(fixture.config);
   const h: Harness = {
     fixture,
     rng,
     inputs,
-    server: createServer(fixture.config),
+    server: createServer(round),
     clients: new Map(),
     inbox: [],
   };
   for (const site of fixture.config.roster) {
     if (silent.has(site)) continue;
     const start = createClient({
-      config: fixture.config,
+      round,
       siteId: site,
       identitySeed: fixture.identitySeeds.get(site) as Uint8Array,
       rng,

@@ -155,6 +155,33 @@ describe("mask PRG (AES-256-CTR)", () => {
     expect(target[length - 1]).toBe(((want[length - 1] as number) + 5) >>> 0);
   });
 
+  it.each([1, 5, 16_387, 70_001])(
+    "several signed masks at once equal their sum computed word by word (d = %i)",
+    (d) => {
+      const rng = seededRng(`masks-${d}`);
+      const seeds = Array.from({ length: 4 }, () => {
+        const s = new Uint8Array(32);
+        rng.fill(s);
+        return s;
+      });
+      const signs = [1, -1, 1, -1] as const;
+      const x = new Uint32Array(d);
+      for (let i = 0; i < d; i++) x[i] = rng.nextUint32();
+      const want = x.slice();
+      seeds.forEach((s, m) => {
+        const mask = expandMask(s, d);
+        for (let i = 0; i < d; i++)
+          want[i] = (want[i] as number) + (signs[m] as number) * (mask[i] as number);
+      });
+      const got = x.slice();
+      applyMasks(
+        got,
+        seeds.map((seed, m) => ({ seed, sign: signs[m] as 1 | -1 })),
+      );
+      expect(got).toEqual(want);
+    },
+  );
+
   it("adding then subtracting a mask is the identity mod 2^32", () => {
     const rng = seededRng("prg");
     const x = new Uint32Array(20_001);

@@ -90,7 +90,7 @@ describe("SecAgg+ dropout recovery", () => {
   const configs = [
     { n: 8, degree: 7, threshold: 5 }, // classic SecAgg (complete graph)
     { n: 12, degree: 4, threshold: 3 },
-    { n: 15, degree: 6, threshold: 4 },
+    { n: 11, degree: 6, threshold: 4 },
   ];
   for (const p of configs) {
     it.each(PROTOCOL_STAGES)(

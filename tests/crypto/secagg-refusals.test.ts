@@ -1,6 +1,6 @@
 // SecAgg+ refusals: wrong-stage, replayed and malformed messages get typed errors naming both stages, and change no state.
 import { describe, expect, it } from "vitest";
-import { ProtocolError } from "../../crypto/errors.ts";
+import { ParameterError, ProtocolError } from "../../crypto/errors.ts";
 import { clientMaskInput, clientReceive, createClient } from "../../crypto/secagg/client.ts";
 import type { ClientState } from "../../crypto/secagg/client.ts";
 import { validateClientMessage, validateServerMessage } from "../../crypto/secagg/messages.ts";
@@ -13,7 +13,8 @@ import type {
   SiteId,
   UnmaskRequestMessage,
 } from "../../crypto/secagg/messages.ts";
-import { serverReceive } from "../../crypto/secagg/server.ts";
+import { prepareRound } from "../../crypto/secagg/round.ts";
+import { serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
 import { closeStage, deliverInbox, plainSum, serverSnapshot, startHarness } from "./secagg-helpers.ts";
 import type { Harness } from "./secagg-helpers.ts";
 
@@ -44,13 +45,13 @@ describe("server refusals", () => {
     const sites = [...h.inputs.keys()].sort();
     const [a, b] = [sites[0] as SiteId, sites[1] as SiteId];
     const late = createClient({
-      config: h.fixture.config,
+      round: prepareRound(h.fixture.config),
       siteId: "site-0005",
       identitySeed: h.fixture.identitySeeds.get("site-0005") as Uint8Array,
       rng: h.rng,
     }).message;
     const advertOfA = createClient({
-      config: h.fixture.config,
+      round: prepareRound(h.fixture.config),
       siteId: a,
       identitySeed: h.fixture.identitySeeds.get(a) as Uint8Array,
       rng: h.rng,
@@ -273,5 +274,53 @@ describe("site refusals", () => {
     expect(refusal(() => validateServerMessage({ ...broadcast, advertisements: [ok] })).code).toBe(
       "malformed",
     );
+  });
+});
+
+describe("stage-closing refusals", () => {
+  it("a site whose masked input arrived only in part makes the stage refuse to close (its partial input cannot be removed)", () => {
+    const h = startHarness("partial-input", PARAMS);
+    closeStage(h);
+    deliverInbox(h);
+    closeStage(h);
+    const a = [...h.inputs.keys()].sort()[0] as SiteId;
+    const toA = h.inbox.filter((m) => m.recipient === a);
+    h.inbox = h.inbox.filter((m) => m.recipient !== a);
+    deliverInbox(h, new Set(), 4);
+    const opened = clientReceive(h.clients.get(a) as ClientState, toA[0] as SharesDeliveryMessage, h.rng);
+    const chunks = clientMaskInput(opened.state, h.inputs.get(a) as Uint32Array, { chunkLength: 4 }).messages;
+    h.server = serverReceive(h.server, chunks[0] as ClientToServerMessage);
+    const before = serverSnapshot(h.server);
+    expect(refusal(() => serverCloseStage(h.server)).code).toBe("incomplete-input");
+    expect(serverSnapshot(h.server)).toEqual(before);
+    for (const c of chunks.slice(1)) h.server = serverReceive(h.server, c);
+    expect(() => serverCloseStage(h.server)).not.toThrow();
+  });
+
+  it("prepareRound refuses configs that could not work", () => {
+    const h = startHarness("bad-config", PARAMS);
+    const config = h.fixture.config;
+    const bad = [
+      { ...config, threshold: 1 },
+      { ...config, threshold: 6 }, // k + 1 = 5 holders
+      { ...config, degree: 6 },
+      { ...config, sessionId: new Uint8Array(31) },
+      { ...config, vectorLength: 0 },
+      { ...config, roundId: -1 },
+      { ...config, identityKeys: new Map([...config.identityKeys].slice(1)) },
+    ];
+    for (const c of bad) expect(() => prepareRound(c)).toThrow(ParameterError);
+    const round = prepareRound(config);
+    expect(() =>
+      createClient({
+        round,
+        siteId: "site-0000",
+        identitySeed: h.fixture.identitySeeds.get("site-0001") as Uint8Array,
+        rng: h.rng,
+      }),
+    ).toThrow(ParameterError);
+    expect(() =>
+      createClient({ round, siteId: "nobody", identitySeed: new Uint8Array(32), rng: h.rng }),
+    ).toThrow(ParameterError);
   });
 });

@@ -22,6 +22,14 @@ export interface HeSettings {
    * Largest example count n_k a site may report; it encrypts n_k / max_examples as the weight.
    */
   'maxExamples'?: (number);
+  /**
+   * The key ceremony's dealer, whose envelope key every site checks its envelope against.
+   */
+  'dealerSiteId'?: (string);
+  /**
+   * The dealer's X25519 envelope public key (32 bytes), as bound at its Join.
+   */
+  'dealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -45,4 +53,12 @@ export interface HeSettings__Output {
    * Largest example count n_k a site may report; it encrypts n_k / max_examples as the weight.
    */
   'maxExamples': (number);
+  /**
+   * The key ceremony's dealer, whose envelope key every site checks its envelope against.
+   */
+  'dealerSiteId': (string);
+  /**
+   * The dealer's X25519 envelope public key (32 bytes), as bound at its Join.
+   */
+  'dealerEnvelopePublicKey': (Buffer);
 }

@@ -1,0 +1,209 @@
+// Aggregation-only federation rounds (synthetic updates; real protocol, TLS and gRPC): time, bytes and memory per privacy mode.
+//
+// Usage: node bin/run-ts.mjs bench/federation-round.ts [--sites 10,50] [--dim 1048576] [--modes none,secagg,he]
+// The coordinator runs in this process (its peak RSS is what "coordinator memory" reports); the n site
+// clients run together in one child process, so they share that process's CPU: round times are
+// wall times on this machine with every site's protect step serialized behind the others'.
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { startSiteClient } from "../client/node/site-client.ts";
+import { syntheticTrainer } from "../client/node/trainer.ts";
+import { dialGrpc } from "../client/transport/grpc.ts";
+import { parseFederationConfig } from "../coordinator/config.ts";
+import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
+import { describeAdapter, startCoordinator } from "../coordinator/server.ts";
+import { createCkksContext, loadSeal } from "../crypto/ckks/context.ts";
+import { seededRng } from "../crypto/rng.ts";
+import { parseLlamaConfig } from "../model/config.ts";
+import type { PrivacyMode } from "../proto/messages.ts";
+import type { TlsIdentity } from "../proto/transport.ts";
+
+const HASH = "cd".repeat(32);
+const LORA = { r: 64, alpha: 128, dropout: 0, targetModules: ["q_proj", "v_proj"], mode: "ffa" as const, seed: 1 };
+
+/** hidden 1024, 8 layers, r 64 on q_proj and v_proj: FFA-LoRA trains exactly 2^20 parameters (B only). */
+function modelForDimension(dim: number) {
+  const layers = Math.max(1, Math.round(dim / (2 * 1024 * 64)));
+  return parseLlamaConfig({
+    hidden_size: 1024,
+    intermediate_size: 2048,
+    num_hidden_layers: layers,
+    num_attention_heads: 16,
+    vocab_size: 256,
+  });
+}
+
+interface ChildInit {
+  readonly address: string;
+  readonly mode: PrivacyMode;
+  readonly sites: readonly (TlsIdentity & { name: string })[];
+  readonly dir: string;
+}
+
+interface ChildResult {
+  readonly sentBytes: number[];
+  readonly roundsContributed: number[];
+}
+
+/** Child process: every site client of one run. */
+async function runSites(init: ChildInit): Promise<void> {
+  const logger = pino({ level: "silent" });
+  const ckks = init.mode === "he" ? createCkksContext(await loadSeal()) : undefined;
+  const clients = init.sites.map((site) =>
+    startSiteClient({
+      coordinator: init.address,
+      stateDir: join(init.dir, "sites", site.name),
+      tls: site,
+      dial: dialGrpc,
+      logger,
+      rng: seededRng(`bench-${site.name}`),
+      baseModelHash: HASH,
+      createTrainer: (_lora, vectorLength) =>
+        Promise.resolve(syntheticTrainer({ vectorLength, numExamples: 100, rng: seededRng(`delta-${site.name}`) })),
+      ...(ckks === undefined ? {} : { ckks: () => Promise.resolve(ckks) }),
+      pollWaitMs: 5_000,
+    }),
+  );
+  const summaries = await Promise.all(clients.map((client) => client.done));
+  const result: ChildResult = {
+    sentBytes: summaries.map((s) => s.sentBytes),
+    roundsContributed: summaries.map((s) => s.roundsContributed),
+  };
+  process.send?.(result);
+  ckks?.dispose();
+}
+
+async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), "fedtune-bench-"));
+  const logger = pino({ level: "silent" });
+  const ca = await createCa({ commonName: "bench" });
+  const coordinatorCert = await issueCertificate(ca, { role: "coordinator", name: "coordinator" });
+  const siteCerts = await Promise.all(
+    Array.from({ length: sites }, async (_, i) => {
+      const name = `site-${String(i).padStart(3, "0")}`;
+      const issued = await issueCertificate(ca, { role: "site", name });
+      return { name, caPem: ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
+    }),
+  );
+  const config = parseFederationConfig(
+    {
+      baseModel: { source: "builtin", sha256: HASH },
+      lora: LORA,
+      rounds: 1,
+      privacy: { mode, secagg: { neighbourDegree: Math.min(sites - 1, 2 * Math.ceil(Math.log2(sites)) + 1) } },
+      sitesPerRound: { fraction: 1, minimum: Math.max(2, Math.ceil(sites * 0.6)) },
+      tls: { caCert: "unused", cert: "unused", key: "unused" },
+      listen: "127.0.0.1:0",
+      storageDir: join(dir, "coordinator"),
+      deadlines: { joinMs: 600_000, trainMs: 1_800_000, advertiseKeysMs: 600_000, shareKeysMs: 600_000, unmaskMs: 600_000, evalMs: 1_800_000, keyCeremonyMs: 600_000 },
+    },
+    "bench",
+    dir,
+  );
+  const model = modelForDimension(dim);
+  const adapter = describeAdapter(model, LORA, HASH, null);
+  const ckks = mode === "he" ? createCkksContext(await loadSeal()) : undefined;
+  global.gc?.();
+  const baselineRss = process.memoryUsage().rss;
+  let peakRss = baselineRss;
+  let roundMs = 0;
+  let roundStarted = 0;
+  let sampling = false;
+  const sampler = setInterval(() => {
+    if (sampling) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 10);
+  const handle = await startCoordinator(config, {
+    logger,
+    tls: { caPem: ca.certPem, certPem: coordinatorCert.certPem, keyPem: coordinatorCert.keyPem },
+    revocations: () => ({ fingerprints: new Set(), serialNumbers: new Set() }),
+    adapter,
+    ...(ckks === undefined ? {} : { ckks }),
+    sitesToStart: sites,
+    rng: seededRng("bench-coordinator"),
+    onEvent: (event) => {
+      if (event.type === "round_started" && event.kind === "train") {
+        roundStarted = performance.now();
+        sampling = true;
+      }
+      if (event.type === "round_completed" && event.kind === "train") {
+        roundMs = performance.now() - roundStarted;
+        sampling = false;
+      }
+    },
+  });
+  const child = fork(fileURLToPath(new URL("../bin/run-ts.mjs", import.meta.url)), [fileURLToPath(import.meta.url), "--child"], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const childResult = new Promise<ChildResult>((resolve, reject) => {
+    child.once("message", (message) => resolve(message as ChildResult));
+    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`site process exited with ${code}`))));
+  });
+  child.send({ address: handle.address, mode, sites: siteCerts, dir } satisfies ChildInit);
+  const summary = await handle.done;
+  const result = await childResult;
+  clearInterval(sampler);
+  await handle.stop();
+  ckks?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  const rawBytes = dim * 4;
+  const contributing = result.sentBytes.filter((_, i) => (result.roundsContributed[i] ?? 0) > 0);
+  const meanSent = contributing.reduce((a, b) => a + b, 0) / Math.max(1, contributing.length);
+  return {
+    bench: "federation-round",
+    mode,
+    sites,
+    dim: adapter.vectorLength,
+    outcome: summary.outcome,
+    roundMs: Math.round(roundMs),
+    bytesPerSite: Math.round(meanSent),
+    bytesPerSiteOverRaw: Number((meanSent / rawBytes).toFixed(3)),
+    coordinatorPeakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
+    coordinatorRoundRssGrowthMiB: Number(((peakRss - baselineRss) / 2 ** 20).toFixed(1)),
+  };
+}
+
+function listArg(name: string, fallback: string): string[] {
+  const index = process.argv.indexOf(`--${name}`);
+  return (index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback).split(",");
+}
+
+if (process.argv.includes("--child")) {
+  process.once("message", (init) => {
+    runSites(init as ChildInit).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+} else {
+  const siteCounts = listArg("sites", "10,50").map(Number);
+  const dim = Number(listArg("dim", String(2 ** 20))[0]);
+  const modes = listArg("modes", "none,secagg,he") as PrivacyMode[];
+  for (const sites of siteCounts) {
+    const rows: Record<string, unknown>[] = [];
+    for (const mode of modes) {
+      const row = await runOnce(mode, sites, dim);
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+    const none = rows.find((row) => row["mode"] === "none");
+    for (const row of rows) {
+      if (none === undefined || row === none) continue;
+      console.log(
+        JSON.stringify({
+          bench: "federation-round-ratio",
+          mode: row["mode"],
+          sites,
+          roundTimeOverNone: Number(((row["roundMs"] as number) / (none["roundMs"] as number)).toFixed(2)),
+          coordinatorPeakRssOverNone: Number(((row["coordinatorPeakRssMiB"] as number) / (none["coordinatorPeakRssMiB"] as number)).toFixed(2)),
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// `fedtune admin status|rounds|sites|audit`: the operator's view of a running coordinator, over gRPC with an admin certificate.
+import { readFileSync } from "node:fs";
+import type { Command, CliContext, ParsedArgs } from "../command.ts";
+import { dialGrpc } from "../../client/transport/grpc.ts";
+import { FederationError } from "../../proto/errors.ts";
+import type { Connection } from "../../proto/transport.ts";
+
+const CALL_DEADLINE = { deadlineMs: 15_000 };
+
+const connectionOptions = {
+  coordinator: { type: "string", description: "Coordinator host:port", defaultText: "127.0.0.1:50051" },
+  ca: { type: "string", description: "Consortium CA certificate (PEM)", defaultText: "pki/ca.cert.pem" },
+  cert: { type: "string", description: "Admin certificate (PEM, role admin)" },
+  key: { type: "string", description: "Admin private key (PEM)" },
+  json: { type: "boolean", description: "Print JSON instead of a table" },
+} as const;
+
+async function withAdmin(args: ParsedArgs, ctx: CliContext, action: (connection: Connection) => Promise<number>): Promise<number> {
+  const connection = dialGrpc({
+    address: args.string("coordinator") ?? "127.0.0.1:50051",
+    tls: {
+      caPem: readFileSync(args.string("ca") ?? "pki/ca.cert.pem", "utf8"),
+      certPem: readFileSync(args.requireString("cert"), "utf8"),
+      keyPem: readFileSync(args.requireString("key"), "utf8"),
+    },
+  });
+  try {
+    return await action(connection);
+  } catch (error) {
+    if (error instanceof FederationError) {
+      ctx.logger.error({ code: error.code }, `coordinator refused: ${error.publicMessage}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    connection.close();
+  }
+}
+
+/** Rows as aligned columns (or JSON lines with --json). */
+function printRows(ctx: CliContext, json: boolean, rows: readonly Record<string, unknown>[]): void {
+  if (json) {
+    for (const row of rows) ctx.print(JSON.stringify(row));
+    return;
+  }
+  const first = rows[0];
+  if (first === undefined) {
+    ctx.print("(none)");
+    return;
+  }
+  const columns = Object.keys(first);
+  const cell = (value: unknown): string => (typeof value === "object" ? JSON.stringify(value) : String(value));
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (values: string[]): string => values.map((value, i) => value.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  ctx.print(line(columns));
+  for (const row of rows) ctx.print(line(columns.map((column) => cell(row[column]))));
+}
+
+export const adminStatusCommand: Command = {
+  path: ["admin", "status"],
+  summary: "Federation status (admin certificate)",
+  options: connectionOptions,
+  run: (args, ctx) =>
+    withAdmin(args, ctx, async (connection) => {
+      printRows(ctx, args.flag("json"), [await connection.admin.status({}, CALL_DEADLINE)]);
+      return 0;
+    }),
+};
+
+export const adminRoundsCommand: Command = {
+  path: ["admin", "rounds"],
+  summary: "Rounds and their outcomes (admin certificate)",
+  options: connectionOptions,
+  run: (args, ctx) =>
+    withAdmin(args, ctx, async (connection) => {
+      printRows(ctx, args.flag("json"), (await connection.admin.rounds({}, CALL_DEADLINE)).rounds);
+      return 0;
+    }),
+};
+
+export const adminSitesCommand: Command = {
+  path: ["admin", "sites"],
+  summary: "Enrolled sites and their participation (admin certificate)",
+  options: connectionOptions,
+  run: (args, ctx) =>
+    withAdmin(args, ctx, async (connection) => {
+      printRows(ctx, args.flag("json"), (await connection.admin.sites({}, CALL_DEADLINE)).sites);
+      return 0;
+    }),
+};
+
+export const adminAuditCommand: Command = {
+  path: ["admin", "audit"],
+  summary: "Show or --verify the hash-chained audit log (admin certificate)",
+  options: {
+    ...connectionOptions,
+    verify: { type: "boolean", description: "Recompute the hash chain instead of listing entries" },
+    from: { type: "string", description: "First sequence number to list", defaultText: "1" },
+  },
+  run: (args, ctx) =>
+    withAdmin(args, ctx, async (connection) => {
+      if (args.flag("verify")) {
+        const result = await connection.admin.verifyAudit({}, CALL_DEADLINE);
+        printRows(ctx, args.flag("json"), [result]);
+        return result.ok ? 0 : 1;
+      }
+      const entries = [];
+      for await (const entry of connection.admin.audit({ fromSeq: args.integer("from", 1) }, { deadlineMs: 60_000 })) {
+        entries.push(entry);
+      }
+      printRows(ctx, args.flag("json"), entries);
+      return 0;
+    }),
+};

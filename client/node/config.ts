@@ -1,0 +1,76 @@
+// The site config (`fedtune client start --config site.yaml`): parsed once at start, every problem listed.
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+
+const filePath = z.string().min(1);
+
+export const siteConfigSchema = z.strictObject({
+  /** The coordinator's host:port. */
+  coordinator: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port"'),
+  tls: z.strictObject({ caCert: filePath, cert: filePath, key: filePath }),
+  /** "builtin" or the path of the local copy of the federation's base model (its hash is checked at Join). */
+  baseModel: z.string().min(1).default("builtin"),
+  data: z.strictObject({
+    /** JSONL rows to train on; they never leave the site. */
+    train: filePath,
+    /** JSONL rows to evaluate on when the coordinator asks; defaults to the training rows. */
+    validation: filePath.optional(),
+  }),
+  /** Keys, the privacy ledger and other state that must survive a restart. */
+  stateDir: filePath.default("site-state"),
+  /** This site's own ε cap (the federation's budget applies when smaller). */
+  epsilonBudget: z.number().positive().optional(),
+  /** Gradient threads for local training. */
+  workers: z.number().int().min(1).max(64).default(1),
+});
+
+export type SiteConfig = z.infer<typeof siteConfigSchema>;
+
+export class SiteConfigError extends Error {
+  override readonly name = "SiteConfigError";
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid site config ${source}:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/** Reads and validates a site config; relative paths are relative to the file's folder. */
+export function loadSiteConfig(path: string): SiteConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new SiteConfigError(path, [`(file): ${(error as Error).message}`]);
+  }
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new SiteConfigError(
+      path,
+      document.errors.map((error) => `line ${error.linePos?.[0].line ?? "?"}: ${error.message.split("\n")[0] ?? ""}`),
+    );
+  }
+  const parsed = siteConfigSchema.safeParse(document.toJS());
+  if (!parsed.success) {
+    throw new SiteConfigError(
+      path,
+      parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    );
+  }
+  const base = dirname(resolve(path));
+  const at = (file: string): string => (isAbsolute(file) ? file : resolve(base, file));
+  const config = parsed.data;
+  return {
+    ...config,
+    tls: { caCert: at(config.tls.caCert), cert: at(config.tls.cert), key: at(config.tls.key) },
+    baseModel: config.baseModel === "builtin" ? "builtin" : at(config.baseModel),
+    data: {
+      train: at(config.data.train),
+      ...(config.data.validation === undefined ? {} : { validation: at(config.data.validation) }),
+    },
+    stateDir: at(config.stateDir),
+  };
+}

@@ -1,0 +1,92 @@
+// The LocalTrainer over the engine: LoRA training (trainLora, FedProx term) and evaluation on the site's own rows.
+import type { Logger } from "pino";
+import type { LlamaModel } from "../../model/llama.ts";
+import { createLoraAdapter } from "../../model/lora.ts";
+import type { Tokenizer } from "../../model/tokenizer.ts";
+import { tokenizeExamples } from "../data/prompt-format.ts";
+import type { Example, MultipleChoiceRow } from "../data/rows.ts";
+import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
+import { evaluatePerplexity } from "../eval/perplexity.ts";
+import { trainLora } from "../training/train-lora.ts";
+import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
+
+export interface EngineTrainerOptions {
+  readonly model: LlamaModel;
+  readonly tokenizer: Tokenizer;
+  /** The site's training rows; they never leave this process. */
+  readonly train: readonly Example[];
+  /** Rows to evaluate on (multiple-choice rows give accuracy, the others loss). */
+  readonly validation: readonly Example[];
+  readonly logger: Logger;
+  /** Gradient threads (data-parallel), default 1. */
+  readonly workers?: number;
+  readonly evalBatchSize?: number;
+}
+
+/** Δ = trained − global, element-wise. */
+function difference(trained: Float32Array, global: Float32Array): Float32Array {
+  const delta = new Float32Array(trained.length);
+  for (let i = 0; i < delta.length; i++) delta[i] = (trained[i] ?? 0) - (global[i] ?? 0);
+  return delta;
+}
+
+export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFactory {
+  return (lora) => {
+    const { model, tokenizer, train, validation, logger } = options;
+    const adapter = createLoraAdapter(model, { ...lora, targetModules: [...lora.targetModules] });
+    // PEFT's initialisation from the shared seed: identical at every site and at the coordinator.
+    const initial = adapter.flatten();
+    const evalBatchSize = options.evalBatchSize ?? 8;
+    let seqLen = 256;
+    const trainer: LocalTrainer = {
+      vectorLength: adapter.flatLength,
+      trainExamples: train.length,
+      initialGlobal: () => Float32Array.from(initial),
+      async train({ global, settings, recordDp }) {
+        if (recordDp !== undefined) {
+          throw new Error("record-level DP (DP-SGD) is not available in this trainer; use dp.level: site");
+        }
+        seqLen = settings.maxSeqLen;
+        adapter.assign(global);
+        const result = await trainLora({
+          model,
+          adapter,
+          examples: train,
+          tokenizer,
+          settings: {
+            learningRate: settings.learningRate,
+            batchSize: settings.batchSize,
+            seqLen: settings.maxSeqLen,
+            proximalMu: settings.fedproxMu,
+            seed: settings.seed,
+            ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
+          },
+          logger,
+          ...(options.workers === undefined ? {} : { workers: options.workers }),
+        });
+        return { delta: difference(adapter.flatten(), global), numExamples: result.examples, trainLoss: result.meanLoss };
+      },
+      evaluate({ global }) {
+        adapter.assign(global);
+        const lm = { model, adapter };
+        const metrics: Record<string, number> = {};
+        const choices = validation.filter((row): row is Example & MultipleChoiceRow => row.kind === "mcq");
+        if (choices.length > 0) {
+          metrics["accuracy"] = evaluateMultipleChoice(lm, choices, tokenizer, { batchSize: evalBatchSize, seqLen }).accuracy;
+        }
+        const texts = validation.filter((row) => row.kind !== "mcq");
+        if (texts.length > 0) {
+          const { examples } = tokenizeExamples(texts, tokenizer, seqLen);
+          if (examples.length > 0) {
+            metrics["loss"] = evaluatePerplexity(lm, examples, { batchSize: evalBatchSize, padId: tokenizer.padId }).meanNll;
+          }
+        }
+        // Only finite values travel (an empty or degenerate set yields NaN).
+        const finite = Object.fromEntries(Object.entries(metrics).filter(([, value]) => Number.isFinite(value)));
+        return Promise.resolve({ numExamples: validation.length, metrics: finite });
+      },
+      dispose: () => adapter.dispose(),
+    };
+    return Promise.resolve(trainer);
+  };
+}

@@ -1,0 +1,81 @@
+// Matrix products with hand-written gradients that keep tfjs-wasm on its fast kernels.
+//
+// Measured on tfjs-wasm 4.22 (SIMD, one thread): a plain 2-D matMul runs in XNNPACK at 20–27 GFLOP/s,
+// but with transposeA/transposeB set — which tfjs's own matMul gradient uses — it drops to 0.6–2
+// GFLOP/s, and a batched (rank-3) product is a naive loop at under 1 GFLOP/s. Also, every wasm Slice
+// copies its whole input first (readSync), so unstack/split of large tensors is expensive. These ops
+// transpose explicitly, multiply plainly, and cut batches with gather inside their own gradients.
+import * as tf from "@tensorflow/tfjs";
+
+type CustomArgs = (tf.Tensor | tf.GradSaveFunc)[];
+
+/**
+ * x [N, in] · w [in, out] with w frozen: only x gets a gradient, through wᵀ, which `transposeOfW`
+ * supplies (typically from a cache) only when a backward pass runs. w must outlive the backward pass
+ * (a weight, not an intermediate), since it is captured rather than saved.
+ */
+export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, transposeOfW: () => tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((input: tf.Tensor | tf.GradSaveFunc) => ({
+    value: tf.matMul(input as tf.Tensor2D, w),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy, transposeOfW()),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/** x [N, in] · w [in, out] with gradients for both. */
+export const trainableLinear = tf.customGrad((...args: CustomArgs) => {
+  const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
+    },
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/** x [N, in] · w [in, out] where x is a constant (e.g. one-hot token rows): only w gets a gradient. */
+export function weightOnlyLinear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...args: CustomArgs) => {
+    const [weight, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    // x is not an input, so it must be saved explicitly to outlive the forward pass's tidy.
+    save([x]);
+    return {
+      value: tf.matMul(x, weight),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
+    };
+  });
+  return op(w) as tf.Tensor2D;
+}
+
+/** a [n, M, K] · b [n, K, N] as n plain 2-D products, cutting with gather (no whole-input copies). */
+function productsOfSlices(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [count, rows, inner] = a.shape;
+  const columns = b.shape[2];
+  const products: tf.Tensor2D[] = [];
+  for (let i = 0; i < count; i++) {
+    const left = tf.reshape<tf.Rank.R2>(tf.gather(a, [i]), [rows, inner]);
+    const right = tf.reshape<tf.Rank.R2>(tf.gather(b, [i]), [inner, columns]);
+    products.push(tf.matMul(left, right));
+  }
+  return tf.reshape(tf.concat(products, 0), [count, rows, columns]);
+}
+
+/** a [n, M, K] · b [n, K, N] → [n, M, N] as 2-D products, forward and backward. */
+export const slicedBatchMatMul = tf.customGrad((...args: CustomArgs) => {
+  const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: productsOfSlices(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
+      const dy3 = dy as tf.Tensor3D;
+      return [
+        productsOfSlices(dy3, tf.transpose(bs, [0, 2, 1])),
+        productsOfSlices(tf.transpose(as, [0, 2, 1]), dy3),
+      ];
+    },
+  };
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;

@@ -1,0 +1,91 @@
+// The coordinator's federation config for a simulated run, built from the simulation's options and its PKI.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { parseFederationConfig } from "../coordinator/config.ts";
+import type { FederationConfig, FederationConfigInput } from "../coordinator/config.ts";
+import type { SimOptions } from "./options.ts";
+import type { RunPki } from "./pki.ts";
+import { loraConfigOf } from "./prepare.ts";
+
+/** Stage deadlines of a simulated run: generous for training on 2 cores, short for the key stages. */
+export interface SimDeadlines {
+  readonly trainMs: number;
+  readonly keyStageMs: number;
+}
+
+export function deadlinesOf(options: SimOptions): SimDeadlines {
+  // A site trains localSteps steps of ~1 s each while sharing the cores with the others; slow sites add slowMs.
+  const trainMs = Math.max(60_000, options.localSteps * options.sites * 1_500 + options.slowMs * 2);
+  return { trainMs, keyStageMs: 30_000 };
+}
+
+/**
+ * The config as the coordinator would read it from coordinator.yaml. `listen` is a loopback
+ * address; port 0 picks a free port, and a restart reuses the port the first start got. An
+ * evaluation round after every `evaluateEveryRounds` training rounds (0: after the last only)
+ * has each site score the global adapter on its own validation set.
+ */
+export function federationConfigInput(
+  options: SimOptions,
+  pki: RunPki,
+  storageDir: string,
+  baseModelHash: string,
+  listen: string,
+  evaluateEveryRounds: number,
+): FederationConfigInput {
+  const deadlines = deadlinesOf(options);
+  return {
+    name: "fedtune-sim",
+    baseModel: { source: options.model, sha256: baseModelHash },
+    lora: { ...loraConfigOf(options), targetModules: [...options.loraTargets] },
+    rounds: options.rounds,
+    sitesPerRound: { fraction: 1, minimum: Math.max(2, Math.ceil(options.sites / 2)) },
+    deadlines: {
+      joinMs: 120_000,
+      advertiseKeysMs: deadlines.trainMs,
+      shareKeysMs: deadlines.keyStageMs,
+      trainMs: deadlines.trainMs,
+      unmaskMs: deadlines.keyStageMs,
+      evalMs: deadlines.trainMs,
+      keyCeremonyMs: 120_000,
+    },
+    strategy: { name: options.strategy },
+    privacy: { mode: options.privacy },
+    ...(options.dp === "none"
+      ? {}
+      : {
+          dp: {
+            level: options.dp,
+            clipNorm: options.clipNorm,
+            noiseMultiplier: options.noiseMultiplier,
+            delta: options.delta,
+            epsilonBudget: options.epsilonBudget,
+          },
+        }),
+    evaluation: { everyRounds: evaluateEveryRounds },
+    training: {
+      localSteps: options.localSteps,
+      learningRate: options.learningRate,
+      batchSize: options.batchSize,
+      maxSeqLen: options.seqLen,
+    },
+    listen,
+    tls: { caCert: pki.caCert, cert: pki.coordinator.cert, key: pki.coordinator.key, pkiDir: pki.dir },
+    storageDir,
+  };
+}
+
+/** Validates the config like `fedtune coordinator start` would, and writes it to <runDir>/coordinator.yaml for reference. */
+export async function writeFederationConfig(
+  runDir: string,
+  input: FederationConfigInput,
+): Promise<FederationConfig> {
+  const file = join(runDir, "coordinator.yaml");
+  const config = parseFederationConfig(input, file, runDir);
+  await writeFile(
+    file,
+    `# Written by fedtune sim: the coordinator's config for this run.\n${stringify(input)}`,
+  );
+  return config;
+}

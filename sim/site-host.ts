@@ -1,0 +1,225 @@
+// Hosts a group of site clients in one process: the real site client, the engine trainer, fault hooks; reports over a message port.
+import { readFileSync } from "node:fs";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { loadJsonlDataset } from "../client/data/load-jsonl.ts";
+import { startSiteClient } from "../client/node/site-client.ts";
+import type { SiteEvent, SiteRunSummary, SiteStage } from "../client/node/site-client.ts";
+import { dialGrpc } from "../client/transport/grpc.ts";
+import { createCkksContext, loadSeal } from "../crypto/ckks/context.ts";
+import type { CkksContext } from "../crypto/ckks/context.ts";
+import { seededRng } from "../crypto/rng.ts";
+import { initBackend } from "../model/backend.ts";
+import { loadBaseModel } from "../model/load.ts";
+import type { LoadedModel } from "../model/load.ts";
+import { createLoraAdapter } from "../model/lora.ts";
+import type { LoraConfig } from "../model/lora.ts";
+import { loadEvalSet } from "./datasets.ts";
+import { evaluateSet } from "./evaluate.ts";
+import type { EvalSet } from "./evaluate.ts";
+import type { FaultStage } from "./options.ts";
+import type { EvalFigures } from "./report/metrics.ts";
+import { siteTrainerFactory } from "./site-trainer.ts";
+
+export interface HostedSite {
+  readonly siteId: string;
+  /** Mixed into training seeds so that sites shuffle differently. */
+  readonly salt: number;
+  readonly trainFile: string;
+  readonly validationFile: string;
+  readonly stateDir: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly slowMs: number;
+}
+
+export interface SiteHostInit {
+  readonly coordinator: string;
+  readonly caCertFile: string;
+  readonly model: string;
+  readonly seqLen: number;
+  readonly seed: number;
+  readonly he: boolean;
+  readonly dropout: number;
+  readonly dropoutStage: FaultStage;
+  readonly sites: readonly HostedSite[];
+  readonly logLevel: string;
+}
+
+/** What a host tells the simulation. Vectors travel as base64 of their float32 bytes (exact). */
+export type HostMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "site-event"; readonly siteId: string; readonly event: SiteEvent }
+  | { readonly type: "fault"; readonly siteId: string; readonly stage: SiteStage; readonly round: number }
+  | { readonly type: "global"; readonly version: number; readonly vector: string }
+  | {
+      readonly type: "site-done";
+      readonly siteId: string;
+      readonly summary: SiteRunSummary | null;
+      readonly error: string | null;
+    }
+  | { readonly type: "evaluated"; readonly version: number; readonly figures: EvalFigures }
+  | { readonly type: "error"; readonly message: string };
+
+/** What the simulation asks of a host. */
+export type HostCommand =
+  | { readonly type: "start"; readonly init: SiteHostInit }
+  | {
+      readonly type: "evaluate";
+      readonly testFile: string;
+      readonly lora: LoraConfig;
+      readonly items: readonly { readonly version: number; readonly vector: string }[];
+    }
+  | { readonly type: "stop" };
+
+export function encodeVector(v: Float32Array): string {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+}
+
+export function decodeVector(text: string): Float32Array {
+  const bytes = Buffer.from(text, "base64");
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/**
+ * Decides, the same way for the same seed, whether `siteId` drops out at this stage of this round
+ * try: one draw per (site, round, try) from its own stream, so runs replay exactly.
+ */
+export function dropsOut(
+  seed: number,
+  siteId: string,
+  round: number,
+  attempt: number,
+  probability: number,
+): boolean {
+  if (probability <= 0) return false;
+  return seededRng(`${seed}/fault/${siteId}/${round}/${attempt}`).nextFloat64() < probability;
+}
+
+/** One process's sites: started together, sharing the frozen base model and (he mode) one CKKS context. */
+export class SiteHost {
+  private base: LoadedModel | undefined;
+  private ckks: Promise<CkksContext> | undefined;
+  private readonly handles = new Map<string, { stop(): Promise<SiteRunSummary> }>();
+  private readonly sentVersions = new Set<number>();
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly send: (message: HostMessage) => void,
+    logLevel: string,
+  ) {
+    this.logger = pino(
+      { level: logLevel, base: { host: process.pid } },
+      pino.destination({ dest: 2, sync: true }),
+    );
+  }
+
+  private async model(name: string): Promise<LoadedModel> {
+    if (this.base === undefined) {
+      await initBackend(this.logger);
+      this.base = await loadBaseModel(name, this.logger);
+    }
+    return this.base;
+  }
+
+  /** Starts every site client; resolves once all are running (their rounds continue in the background). */
+  async start(init: SiteHostInit): Promise<void> {
+    const base = await this.model(init.model);
+    const caPem = readFileSync(init.caCertFile, "utf8");
+    if (init.he) this.ckks = loadSeal().then((seal) => createCkksContext(seal));
+    for (const site of init.sites) {
+      const train = await loadJsonlDataset(site.trainFile, { strict: true });
+      const validation = await loadEvalSet(site.validationFile, base.tokenizer, init.seqLen);
+      let evalRound = 0;
+      const handle = startSiteClient({
+        coordinator: init.coordinator,
+        stateDir: site.stateDir,
+        tls: {
+          caPem,
+          certPem: readFileSync(site.certFile, "utf8"),
+          keyPem: readFileSync(site.keyFile, "utf8"),
+        },
+        dial: dialGrpc,
+        logger: this.logger.child({ site: site.siteId }),
+        // Seeded so that a simulation replays exactly; a real site uses cryptoRng().
+        rng: seededRng(`${init.seed}/site/${site.siteId}`),
+        baseModelHash: base.hash,
+        createTrainer: siteTrainerFactory({
+          base,
+          train: train.examples,
+          validation,
+          siteSalt: site.salt,
+          slowMs: site.slowMs,
+          // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
+          onEvaluateGlobal: (global) => this.shareGlobal(evalRound - 1, global),
+        }),
+        ...(this.ckks === undefined ? {} : { ckks: () => this.ckks as Promise<CkksContext> }),
+        onEvent: (event) => {
+          if (event.type === "stage" && event.stage === "eval") evalRound = event.ref.round;
+          this.send({ type: "site-event", siteId: site.siteId, event });
+        },
+        faults: {
+          beforeStage: (stage, ref) => {
+            if (
+              stage !== init.dropoutStage ||
+              !dropsOut(init.seed, site.siteId, ref.round, ref.attempt, init.dropout)
+            ) {
+              return "continue";
+            }
+            this.send({ type: "fault", siteId: site.siteId, stage, round: ref.round });
+            return "drop";
+          },
+        },
+      });
+      this.handles.set(site.siteId, handle);
+      handle.done.then(
+        (summary) => this.send({ type: "site-done", siteId: site.siteId, summary, error: null }),
+        (error: unknown) =>
+          this.send({
+            type: "site-done",
+            siteId: site.siteId,
+            summary: null,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+    }
+  }
+
+  private shareGlobal(version: number, global: Float32Array): void {
+    if (version < 1 || this.sentVersions.has(version)) return;
+    this.sentVersions.add(version);
+    this.send({ type: "global", version, vector: encodeVector(global) });
+  }
+
+  /** Scores global adapters on the global test set with this process's copy of the base model. */
+  async evaluate(
+    command: Extract<HostCommand, { type: "evaluate" }>,
+    model: string,
+    seqLen: number,
+  ): Promise<void> {
+    const base = await this.model(model);
+    const test: EvalSet = await loadEvalSet(command.testFile, base.tokenizer, seqLen);
+    const adapter = createLoraAdapter(base.model, command.lora);
+    try {
+      for (const item of command.items) {
+        adapter.assign(decodeVector(item.vector));
+        this.send({
+          type: "evaluated",
+          version: item.version,
+          figures: evaluateSet({ model: base.model, adapter }, base.tokenizer, test),
+        });
+      }
+    } finally {
+      adapter.dispose();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.stop()));
+    this.handles.clear();
+    if (this.ckks !== undefined) (await this.ckks).dispose();
+    this.base?.model.dispose();
+  }
+}

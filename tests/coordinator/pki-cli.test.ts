@@ -1,0 +1,75 @@
+// `fedtune pki init|issue|revoke` through their Command objects: exit 1 for refusals the folder's state causes, UsageError (exit 2) for bad flags.
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParsedArgs, UsageError, type CliContext, type Command } from "../../cli/command.ts";
+import { pkiInitCommand, pkiIssueCommand, pkiRevokeCommand } from "../../cli/commands/pki.ts";
+
+async function run(
+  command: Command,
+  values: Record<string, string>,
+): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const ctx: CliContext = { logger: pino({ level: "silent" }), print: (line) => lines.push(line) };
+  const code = await command.run(new ParsedArgs(values, []), ctx);
+  return { code, lines };
+}
+
+describe("fedtune pki", () => {
+  let root: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "fedtune-pki-cli-"));
+    dir = join(root, "pki");
+    expect((await run(pkiInitCommand, { out: dir })).code).toBe(0);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("issues, refuses a second live certificate for the same name, revokes, then re-issues", async () => {
+    const issued = await run(pkiIssueCommand, { dir, role: "site", name: "hospital-a" });
+    expect(issued.code).toBe(0);
+    const { cert, role } = JSON.parse(issued.lines[0] ?? "") as { cert: string; role: string };
+    expect(role).toBe("site");
+    expect(existsSync(cert)).toBe(true);
+
+    expect((await run(pkiIssueCommand, { dir, role: "site", name: "hospital-a" })).code).toBe(1);
+    const revoked = await run(pkiRevokeCommand, { dir, name: "hospital-a" });
+    expect(revoked.code).toBe(0);
+    expect(revoked.lines).toHaveLength(1);
+    expect((await run(pkiRevokeCommand, { dir, name: "hospital-a" })).code).toBe(1);
+    expect((await run(pkiIssueCommand, { dir, role: "site", name: "hospital-a" })).code).toBe(0);
+  });
+
+  it("refuses to overwrite a CA and to work without one, with exit 1", async () => {
+    expect((await run(pkiInitCommand, { out: dir })).code).toBe(1);
+    const missing = join(root, "missing");
+    expect((await run(pkiIssueCommand, { dir: missing, role: "site", name: "b" })).code).toBe(1);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it("rejects bad flags as usage errors and writes nothing", async () => {
+    const before = readdirSync(dir).sort();
+    await expect(run(pkiIssueCommand, { dir, role: "nurse", name: "b" })).rejects.toThrow(UsageError);
+    await expect(run(pkiIssueCommand, { dir, role: "site" })).rejects.toThrow(/--name is required/);
+    await expect(run(pkiIssueCommand, { dir, role: "site", name: "../b" })).rejects.toThrow(UsageError);
+    // The name is judged before the folder is read: a bad name is a usage error even without a CA.
+    await expect(
+      run(pkiIssueCommand, { dir: join(root, "missing"), role: "site", name: "../b" }),
+    ).rejects.toThrow(UsageError);
+    await expect(run(pkiIssueCommand, { dir, role: "site", name: "b", hosts: "x" })).rejects.toThrow(
+      /coordinator certificates only/,
+    );
+    await expect(
+      run(pkiIssueCommand, { dir, role: "site", name: "b", "validity-days": "0" }),
+    ).rejects.toThrow(UsageError);
+    await expect(run(pkiRevokeCommand, { dir })).rejects.toThrow(UsageError);
+    await expect(run(pkiInitCommand, { out: join(root, "q"), "validity-days": "x" })).rejects.toThrow(
+      UsageError,
+    );
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(existsSync(join(root, "q"))).toBe(false);
+  });
+});

@@ -1,0 +1,99 @@
+// End to end on loopback: a coordinator and three sites run training and evaluation rounds in each privacy mode.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DurableState } from "../../coordinator/service/durable-state.ts";
+import { describeAdapter } from "../../coordinator/server.ts";
+import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
+import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { createFixedPointCodec } from "../../crypto/codec.ts";
+import type { PrivacyMode } from "../../proto/messages.ts";
+import { BASE_MODEL_HASH, TINY_MODEL, createFederation, type Federation, type TransportKind } from "./helpers/federation.ts";
+
+const SITES = ["alpha", "beta", "gamma"];
+
+/** FedAvg with η = 1: global_r = global_{r−1} + Σ n_k Δ_k / Σ n_k over the sites of round r. */
+function expectedGlobal(federation: Federation, rounds: number): Float64Array {
+  const d = federation.updates.get(SITES[0] ?? "")?.[0]?.delta.length ?? 0;
+  const global = new Float64Array(d);
+  for (let round = 0; round < rounds; round++) {
+    const weighted = new Float64Array(d);
+    let weight = 0;
+    for (const site of SITES) {
+      const update = federation.updates.get(site)?.[round];
+      if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
+      for (let i = 0; i < d; i++) weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
+      weight += update.numExamples;
+    }
+    for (let i = 0; i < d; i++) global[i] = (global[i] ?? 0) + (weighted[i] ?? 0) / weight;
+  }
+  return global;
+}
+
+async function runFederation(mode: PrivacyMode, transport: TransportKind, ckks?: CkksContext) {
+  const federation = await createFederation({
+    sites: SITES,
+    transport,
+    config: { rounds: 2, privacy: { mode }, sitesPerRound: { fraction: 1, minimum: 3 } },
+    ...(ckks === undefined ? {} : { ckks }),
+  });
+  const sites = SITES.map((name) => federation.startSite(name));
+  const summary = await federation.coordinator.done;
+  const siteSummaries = await Promise.all(sites.map((site) => site.done));
+  await federation.coordinator.stop();
+  return { federation, summary, siteSummaries };
+}
+
+let ckks: CkksContext;
+beforeAll(async () => {
+  ckks = createCkksContext(await loadSeal());
+});
+afterAll(() => ckks.dispose());
+
+describe.each<[PrivacyMode, TransportKind]>([
+  ["none", "grpc"],
+  ["none", "in-memory"],
+  ["secagg", "grpc"],
+  ["he", "in-memory"],
+])("federation in mode %s over %s", (mode, transport) => {
+  it("runs two training rounds and an evaluation round with three sites", async () => {
+    const { federation, summary, siteSummaries } = await runFederation(mode, transport, mode === "he" ? ckks : undefined);
+    expect(summary.outcome).toBe("completed");
+    expect(summary.rounds.map((r) => [r.round, r.kind, r.outcome])).toEqual([
+      [1, "train", "completed"],
+      [2, "train", "completed"],
+      [3, "eval", "completed"],
+    ]);
+    expect(siteSummaries.map((s) => s.outcome)).toEqual(["finished", "finished", "finished"]);
+    expect(siteSummaries.map((s) => s.roundsContributed)).toEqual([2, 2, 2]);
+    expect(summary.rounds[2]?.metrics["accuracy"]).toBeCloseTo(0.5);
+    const expected = expectedGlobal(federation, 2);
+    if (mode === "he") {
+      // The coordinator holds only ciphertexts: each site decrypts the aggregates and rebuilds the adapter.
+      expect(summary.rounds[1]?.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
+      for (const site of SITES) {
+        const global = federation.evaluated.get(site)?.[0];
+        if (global === undefined) throw new Error(`${site} did not evaluate`);
+        for (let i = 0; i < expected.length; i++) {
+          expect(Math.abs((global[i] ?? 0) - (expected[i] ?? 0))).toBeLessThan(1e-5);
+        }
+      }
+      return;
+    }
+    const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
+    const state = DurableState.open(federation.config.storageDir, adapter.spec);
+    try {
+      const checkpoint = await state.checkpoint(2);
+      if (checkpoint?.model.kind !== "plain") throw new Error("no plain checkpoint for round 2");
+      // secagg: each round's Σw·Δ carries at most one codec step per site (stochastic rounding,
+      // crypto/codec.ts maxAbsError), divided by Σw = Σ n_k / MAX_EXAMPLES.
+      const totalWeight = SITES.reduce((sum, site) => sum + (federation.updates.get(site)?.[0]?.numExamples ?? 0), 0) / MAX_EXAMPLES;
+      const codec = createFixedPointCodec({ clipRange: 1, maxSummands: SITES.length });
+      const tolerance = mode === "secagg" ? (2 * codec.maxAbsError(SITES.length, true)) / totalWeight + 1e-7 : 1e-7;
+      for (let i = 0; i < expected.length; i++) {
+        expect(Math.abs((checkpoint.model.vector[i] ?? 0) - (expected[i] ?? 0))).toBeLessThan(tolerance);
+      }
+      expect(state.verifyAudit().ok).toBe(true);
+    } finally {
+      state.close();
+    }
+  });
+});

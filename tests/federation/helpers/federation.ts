@@ -1,0 +1,157 @@
+// Runs a real coordinator and site clients (real protocol, TLS and transport) with synthetic training.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino, type Logger } from "pino";
+import { dialGrpc } from "../../../client/transport/grpc.ts";
+import { dialInMemory } from "../../../client/transport/in-memory.ts";
+import { startSiteClient, type SiteClientOptions, type SiteEvent, type SiteRunSummary } from "../../../client/node/site-client.ts";
+import { syntheticTrainer, type LocalUpdate } from "../../../client/node/trainer.ts";
+import { parseFederationConfig, type FederationConfig } from "../../../coordinator/config.ts";
+import { describeAdapter, startCoordinator, type CoordinatorHandle } from "../../../coordinator/server.ts";
+import { serveInMemory } from "../../../coordinator/transport/in-memory.ts";
+import type { CoordinatorEvent } from "../../../coordinator/service/ports.ts";
+import type { CkksContext } from "../../../crypto/ckks/context.ts";
+import { seededRng } from "../../../crypto/rng.ts";
+import { parseLlamaConfig } from "../../../model/config.ts";
+import { createInMemoryNetwork, type DialFunction, type ServeFunction } from "../../../proto/transport.ts";
+import { createTestPki, revocationList, type TestPki } from "./pki.ts";
+
+export const BASE_MODEL_HASH = "ab".repeat(32);
+
+/** A two-layer toy model config: with r = 2 on q_proj and v_proj, FFA-LoRA trains 64 parameters. */
+export const TINY_MODEL = parseLlamaConfig({
+  hidden_size: 8,
+  intermediate_size: 16,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  vocab_size: 32,
+});
+
+export type TransportKind = "grpc" | "in-memory";
+
+export interface Federation {
+  readonly pki: TestPki;
+  readonly dir: string;
+  readonly config: FederationConfig;
+  readonly coordinatorEvents: CoordinatorEvent[];
+  readonly siteEvents: Map<string, SiteEvent[]>;
+  /** Every Δ each site produced, in order (for comparing the aggregate with the plain sum). */
+  readonly updates: Map<string, LocalUpdate[]>;
+  /** The global adapter each site evaluated, in order. */
+  readonly evaluated: Map<string, Float32Array[]>;
+  coordinator: CoordinatorHandle;
+  startCoordinator(): Promise<CoordinatorHandle>;
+  startSite(name: string, overrides?: Partial<SiteClientOptions>): { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> };
+  readonly logger: Logger;
+  /** The transport's client half, to open extra connections (e.g. to send junk). */
+  readonly dial: DialFunction;
+}
+
+export function quietLogger(): Logger {
+  return pino({ level: process.env.FEDTUNE_TEST_LOG ?? "silent" });
+}
+
+export async function createFederation(options: {
+  readonly sites: readonly string[];
+  readonly transport: TransportKind;
+  readonly config: Record<string, unknown>;
+  readonly ckks?: CkksContext;
+  readonly onCoordinatorEvent?: (event: CoordinatorEvent) => void;
+  readonly dir?: string;
+  readonly pki?: TestPki;
+  readonly logger?: Logger;
+}): Promise<Federation> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
+  const pki = options.pki ?? (await createTestPki(options.sites));
+  mkdirSync(join(dir, "pki"), { recursive: true });
+  writeFileSync(join(dir, "pki", "ca.pem"), pki.ca.certPem);
+  writeFileSync(join(dir, "pki", "coordinator.pem"), pki.coordinator.certPem);
+  writeFileSync(join(dir, "pki", "coordinator.key"), pki.coordinator.keyPem);
+  const config = parseFederationConfig(
+    {
+      baseModel: { source: "builtin", sha256: BASE_MODEL_HASH },
+      lora: { r: 2, alpha: 4, targetModules: ["q_proj", "v_proj"], mode: "ffa", seed: 7 },
+      tls: { caCert: "pki/ca.pem", cert: "pki/coordinator.pem", key: "pki/coordinator.key" },
+      listen: options.transport === "grpc" ? "127.0.0.1:0" : "federation-under-test:0",
+      storageDir: "state",
+      deadlines: { joinMs: 20_000, trainMs: 20_000, advertiseKeysMs: 10_000, shareKeysMs: 10_000, unmaskMs: 10_000, evalMs: 20_000, keyCeremonyMs: 20_000 },
+      ...options.config,
+    },
+    "test-config",
+    dir,
+  );
+  const adapter = describeAdapter(TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
+  const network = createInMemoryNetwork();
+  const serve: ServeFunction = options.transport === "grpc" ? (o) => import("../../../coordinator/transport/grpc-server.ts").then((m) => m.serveGrpc(o)) : serveInMemory(network);
+  const dial: DialFunction = options.transport === "grpc" ? dialGrpc : dialInMemory(network);
+  const coordinatorEvents: CoordinatorEvent[] = [];
+  const siteEvents = new Map<string, SiteEvent[]>();
+  const updates = new Map<string, LocalUpdate[]>();
+  const evaluated = new Map<string, Float32Array[]>();
+  const logger = options.logger ?? quietLogger();
+  const revocations = revocationList();
+  const federation: Federation = {
+    pki,
+    dir,
+    config,
+    coordinatorEvents,
+    siteEvents,
+    updates,
+    evaluated,
+    logger,
+    dial,
+    coordinator: undefined as unknown as CoordinatorHandle,
+    async startCoordinator() {
+      federation.coordinator = await startCoordinator(config, {
+        logger,
+        rng: seededRng("coordinator"),
+        sitesToStart: options.sites.length,
+        serve,
+        revocations: () => revocations.current(),
+        adapter,
+        ...(options.ckks === undefined ? {} : { ckks: options.ckks }),
+        onEvent: (event) => {
+          coordinatorEvents.push(event);
+          options.onCoordinatorEvent?.(event);
+        },
+      });
+      return federation.coordinator;
+    },
+    startSite(name, overrides = {}) {
+      const tls = pki.sites.get(name);
+      if (tls === undefined) throw new Error(`no certificate for ${name}`);
+      const events: SiteEvent[] = siteEvents.get(name) ?? [];
+      siteEvents.set(name, events);
+      const produced: LocalUpdate[] = updates.get(name) ?? [];
+      updates.set(name, produced);
+      const seen: Float32Array[] = evaluated.get(name) ?? [];
+      evaluated.set(name, seen);
+      return startSiteClient({
+        coordinator: federation.coordinator.address,
+        stateDir: join(dir, "sites", name),
+        tls,
+        dial,
+        logger,
+        rng: seededRng(`site-${name}`),
+        baseModelHash: BASE_MODEL_HASH,
+        createTrainer: (_lora, vectorLength) =>
+          Promise.resolve(
+            syntheticTrainer({
+              vectorLength,
+              numExamples: 10 + name.length,
+              rng: seededRng(`train-${name}`),
+              onUpdate: (update) => produced.push(update),
+              onEvaluate: (global) => seen.push(Float32Array.from(global)),
+            }),
+          ),
+        ...(options.ckks === undefined ? {} : { ckks: () => Promise.resolve(options.ckks as CkksContext) }),
+        pollWaitMs: 2_000,
+        onEvent: (event) => events.push(event),
+        ...overrides,
+      });
+    },
+  };
+  await federation.startCoordinator();
+  return federation;
+}
