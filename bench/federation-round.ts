@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { startSiteClient } from "../client/node/site-client.ts";
-import { syntheticTrainer } from "../client/node/trainer.ts";
+import { syntheticTrainer, type LocalTrainer } from "../client/node/trainer.ts";
 import { dialGrpc } from "../client/transport/grpc.ts";
 import { parseFederationConfig } from "../coordinator/config.ts";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
@@ -23,7 +23,14 @@ import type { PrivacyMode } from "../proto/messages.ts";
 import type { TlsIdentity } from "../proto/transport.ts";
 
 const HASH = "cd".repeat(32);
-const LORA = { r: 64, alpha: 128, dropout: 0, targetModules: ["q_proj", "v_proj"], mode: "ffa" as const, seed: 1 };
+const LORA = {
+  r: 64,
+  alpha: 128,
+  dropout: 0,
+  targetModules: ["q_proj", "v_proj"],
+  mode: "ffa" as const,
+  seed: 1,
+};
 
 /** hidden 1024, 8 layers, r 64 on q_proj and v_proj: FFA-LoRA trains exactly 2^20 parameters (B only). */
 function modelForDimension(dim: number) {
@@ -42,6 +49,7 @@ interface ChildInit {
   readonly mode: PrivacyMode;
   readonly sites: readonly (TlsIdentity & { name: string })[];
   readonly dir: string;
+  readonly dim: number;
 }
 
 interface ChildResult {
@@ -49,10 +57,24 @@ interface ChildResult {
   readonly roundsContributed: number[];
 }
 
+/** "Training" returns a Δ drawn before any site joins, so round times measure the protocol alone. */
+async function precomputedTrainer(vectorLength: number, name: string): Promise<LocalTrainer> {
+  const source = syntheticTrainer({ vectorLength, numExamples: 100, rng: seededRng(`delta-${name}`) });
+  const update = await source.train({
+    global: new Float32Array(0),
+    settings: { localSteps: 0, batchSize: 1, learningRate: 0, maxSeqLen: 1, fedproxMu: 0, seed: 0 },
+    recordDp: undefined,
+    signal: new AbortController().signal,
+  });
+  return { ...source, train: () => Promise.resolve(update) };
+}
+
 /** Child process: every site client of one run. */
 async function runSites(init: ChildInit): Promise<void> {
   const logger = pino({ level: "silent" });
   const ckks = init.mode === "he" ? createCkksContext(await loadSeal()) : undefined;
+  const trainers = new Map<string, LocalTrainer>();
+  for (const site of init.sites) trainers.set(site.name, await precomputedTrainer(init.dim, site.name));
   const clients = init.sites.map((site) =>
     startSiteClient({
       coordinator: init.address,
@@ -62,8 +84,7 @@ async function runSites(init: ChildInit): Promise<void> {
       logger,
       rng: seededRng(`bench-${site.name}`),
       baseModelHash: HASH,
-      createTrainer: (_lora, vectorLength) =>
-        Promise.resolve(syntheticTrainer({ vectorLength, numExamples: 100, rng: seededRng(`delta-${site.name}`) })),
+      createTrainer: () => Promise.resolve(trainers.get(site.name) as LocalTrainer),
       ...(ckks === undefined ? {} : { ckks: () => Promise.resolve(ckks) }),
       pollWaitMs: 5_000,
     }),
@@ -94,12 +115,23 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
       baseModel: { source: "builtin", sha256: HASH },
       lora: LORA,
       rounds: 1,
-      privacy: { mode, secagg: { neighbourDegree: Math.min(sites - 1, 2 * Math.ceil(Math.log2(sites)) + 1) } },
+      privacy: {
+        mode,
+        secagg: { neighbourDegree: Math.min(sites - 1, 2 * Math.ceil(Math.log2(sites)) + 1) },
+      },
       sitesPerRound: { fraction: 1, minimum: Math.max(2, Math.ceil(sites * 0.6)) },
       tls: { caCert: "unused", cert: "unused", key: "unused" },
       listen: "127.0.0.1:0",
       storageDir: join(dir, "coordinator"),
-      deadlines: { joinMs: 600_000, trainMs: 1_800_000, advertiseKeysMs: 600_000, shareKeysMs: 600_000, unmaskMs: 600_000, evalMs: 1_800_000, keyCeremonyMs: 600_000 },
+      deadlines: {
+        joinMs: 600_000,
+        trainMs: 1_800_000,
+        advertiseKeysMs: 600_000,
+        shareKeysMs: 600_000,
+        unmaskMs: 600_000,
+        evalMs: 1_800_000,
+        keyCeremonyMs: 600_000,
+      },
     },
     "bench",
     dir,
@@ -112,6 +144,8 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
   let peakRss = baselineRss;
   let roundMs = 0;
   let roundStarted = 0;
+  let cpuAtStart = process.cpuUsage();
+  let coordinatorCpuMs = 0;
   let sampling = false;
   const sampler = setInterval(() => {
     if (sampling) peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -127,22 +161,37 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
     onEvent: (event) => {
       if (event.type === "round_started" && event.kind === "train") {
         roundStarted = performance.now();
+        cpuAtStart = process.cpuUsage();
         sampling = true;
       }
       if (event.type === "round_completed" && event.kind === "train") {
         roundMs = performance.now() - roundStarted;
+        const cpu = process.cpuUsage(cpuAtStart);
+        coordinatorCpuMs = (cpu.user + cpu.system) / 1000;
         sampling = false;
       }
     },
   });
-  const child = fork(fileURLToPath(new URL("../bin/run-ts.mjs", import.meta.url)), [fileURLToPath(import.meta.url), "--child"], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const child = fork(
+    fileURLToPath(new URL("../bin/run-ts.mjs", import.meta.url)),
+    [fileURLToPath(import.meta.url), "--child"],
+    {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
+  );
   const childResult = new Promise<ChildResult>((resolve, reject) => {
     child.once("message", (message) => resolve(message as ChildResult));
-    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`site process exited with ${code}`))));
+    child.once("exit", (code) =>
+      code === 0 ? undefined : reject(new Error(`site process exited with ${code}`)),
+    );
   });
-  child.send({ address: handle.address, mode, sites: siteCerts, dir } satisfies ChildInit);
+  child.send({
+    address: handle.address,
+    mode,
+    sites: siteCerts,
+    dir,
+    dim: adapter.vectorLength,
+  } satisfies ChildInit);
   const summary = await handle.done;
   const result = await childResult;
   clearInterval(sampler);
@@ -159,6 +208,7 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
     dim: adapter.vectorLength,
     outcome: summary.outcome,
     roundMs: Math.round(roundMs),
+    coordinatorCpuMs: Math.round(coordinatorCpuMs),
     bytesPerSite: Math.round(meanSent),
     bytesPerSiteOverRaw: Number((meanSent / rawBytes).toFixed(3)),
     coordinatorPeakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
@@ -201,7 +251,12 @@ if (process.argv.includes("--child")) {
           mode: row["mode"],
           sites,
           roundTimeOverNone: Number(((row["roundMs"] as number) / (none["roundMs"] as number)).toFixed(2)),
-          coordinatorPeakRssOverNone: Number(((row["coordinatorPeakRssMiB"] as number) / (none["coordinatorPeakRssMiB"] as number)).toFixed(2)),
+          coordinatorCpuOverNone: Number(
+            ((row["coordinatorCpuMs"] as number) / (none["coordinatorCpuMs"] as number)).toFixed(2),
+          ),
+          coordinatorPeakRssOverNone: Number(
+            ((row["coordinatorPeakRssMiB"] as number) / (none["coordinatorPeakRssMiB"] as number)).toFixed(2),
+          ),
         }),
       );
     }

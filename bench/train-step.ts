@@ -1,6 +1,7 @@
 // LoRA training-step benchmark (JSON lines): tokens/s and effective GFLOP/s (6·params·tokens/s) of the built-in model
 // and a ~30M-parameter LLaMA, 1 and 2 threads, beside a plain 1024×1024 matmul on the same backend, same run.
 // Usage: node bin/run-ts.mjs bench/train-step.ts [--steps 6] [--batch-size 4] [--seq-len 128] [--threads 1,2]
+//        [--models builtin,llama-30m]
 import * as tf from "@tensorflow/tfjs";
 import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     "seq-len": { type: "string", default: "128" },
     threads: { type: "string", default: "1,2" },
     rank: { type: "string", default: "8" },
+    models: { type: "string", default: "builtin,llama-30m" },
   },
 });
 const steps = Number(values.steps);
@@ -32,6 +34,7 @@ const batchSize = Number(values["batch-size"]);
 const seqLen = Number(values["seq-len"]);
 const threadCounts = values.threads.split(",").map(Number);
 const rank = Number(values.rank);
+const models = new Set(values.models.split(","));
 const emit = (record: Record<string, unknown>): void => {
   process.stdout.write(JSON.stringify({ bench: "train-step", ...record }) + "\n");
 };
@@ -116,28 +119,35 @@ async function benchModel(name: string, model: LlamaModel): Promise<void> {
   }
 }
 
-const builtinPresent = await stat(BUILTIN_MODEL_DIR + "/model.safetensors").then(
-  () => true,
-  () => false,
-);
-if (builtinPresent) {
+async function benchBuiltin(): Promise<void> {
+  const present = await stat(BUILTIN_MODEL_DIR + "/model.safetensors").then(
+    () => true,
+    () => false,
+  );
+  if (!present) {
+    emit({ kind: "lora-step", model: "builtin", skipped: `no built-in model at ${BUILTIN_MODEL_DIR} yet` });
+    return;
+  }
   const { model } = await loadBaseModel("builtin", logger);
   await benchModel("builtin", model);
   model.dispose();
-} else {
-  emit({ kind: "lora-step", model: "builtin", skipped: `no built-in model at ${BUILTIN_MODEL_DIR} yet` });
 }
 
-// ~30M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1408, vocabulary 8000, untied head.
-const config30m = parseLlamaConfig({
-  hidden_size: 512,
-  intermediate_size: 1408,
-  num_hidden_layers: 8,
-  num_attention_heads: 8,
-  num_key_value_heads: 4,
-  vocab_size: 8000,
-  max_position_embeddings: 1024,
-});
-const model30m = LlamaModel.fromWeights(config30m, randomLlamaWeights(config30m, 0));
-await benchModel("llama-30m", model30m);
-model30m.dispose();
+/** ~30M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1408, vocabulary 8000, untied head. */
+async function bench30m(): Promise<void> {
+  const config = parseLlamaConfig({
+    hidden_size: 512,
+    intermediate_size: 1408,
+    num_hidden_layers: 8,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    vocab_size: 8000,
+    max_position_embeddings: 1024,
+  });
+  const model = LlamaModel.fromWeights(config, randomLlamaWeights(config, 0));
+  await benchModel("llama-30m", model);
+  model.dispose();
+}
+
+if (models.has("builtin")) await benchBuiltin();
+if (models.has("llama-30m")) await bench30m();

@@ -2,9 +2,9 @@
 //
 // Measured on tfjs-wasm 4.22 (SIMD, one thread): a plain 2-D matMul runs in XNNPACK at 20–27 GFLOP/s,
 // but with transposeA/transposeB set — which tfjs's own matMul gradient uses — it drops to 0.6–2
-// GFLOP/s, and a batched (rank-3) product is a naive loop at under 1 GFLOP/s. Also, every wasm Slice
-// copies its whole input first (readSync), so unstack/split of large tensors is expensive. These ops
-// transpose explicitly, multiply plainly, and cut batches with gather inside their own gradients.
+// GFLOP/s. These ops transpose explicitly and multiply plainly. (Batched rank-3 products run a naive
+// loop at under 1 GFLOP/s whatever the flags; cutting them into 2-D products measured no faster
+// overall, because every wasm Slice first copies its whole input and gathers cost a call each.)
 import * as tf from "@tensorflow/tfjs";
 
 type CustomArgs = (tf.Tensor | tf.GradSaveFunc)[];
@@ -43,39 +43,8 @@ export function weightOnlyLinear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
     save([x]);
     return {
       value: tf.matMul(x, weight),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
     };
   });
   return op(w) as tf.Tensor2D;
 }
-
-/** a [n, M, K] · b [n, K, N] as n plain 2-D products, cutting with gather (no whole-input copies). */
-function productsOfSlices(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const [count, rows, inner] = a.shape;
-  const columns = b.shape[2];
-  const products: tf.Tensor2D[] = [];
-  for (let i = 0; i < count; i++) {
-    const left = tf.reshape<tf.Rank.R2>(tf.gather(a, [i]), [rows, inner]);
-    const right = tf.reshape<tf.Rank.R2>(tf.gather(b, [i]), [inner, columns]);
-    products.push(tf.matMul(left, right));
-  }
-  return tf.reshape(tf.concat(products, 0), [count, rows, columns]);
-}
-
-/** a [n, M, K] · b [n, K, N] → [n, M, N] as 2-D products, forward and backward. */
-export const slicedBatchMatMul = tf.customGrad((...args: CustomArgs) => {
-  const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: productsOfSlices(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
-      const dy3 = dy as tf.Tensor3D;
-      return [
-        productsOfSlices(dy3, tf.transpose(bs, [0, 2, 1])),
-        productsOfSlices(tf.transpose(as, [0, 2, 1]), dy3),
-      ];
-    },
-  };
-}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;

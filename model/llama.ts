@@ -11,7 +11,7 @@ import {
   projectionLayout,
   type LoraTargetModule,
 } from "./architecture.ts";
-import { frozenLinear, slicedBatchMatMul, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
+import { frozenLinear, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
 import { SeededStream } from "./prng.ts";
 import { elementCount, type NamedTensor, type TensorMap } from "./safetensors.ts";
 
@@ -96,8 +96,6 @@ export class LlamaModel {
   private readonly rotation: tf.Tensor2D;
   private readonly rotationT: tf.Tensor2D;
   private readonly embeddingLookup: EmbeddingLookup;
-  /** Set on tfjs-wasm, whose batched matMul kernel is a naive loop (see fast-matmul.ts). */
-  private readonly sliceBatchedProducts: boolean;
   private readonly positionCache = new Map<number, PositionTables>();
   /** Transposes of frozen weights, made on first use (backward passes and the tied lm_head). */
   private readonly transposeCache = new Map<tf.Tensor, tf.Tensor2D>();
@@ -107,7 +105,6 @@ export class LlamaModel {
   private constructor(config: LlamaConfig, weights: TensorMap, options: LlamaModelOptions) {
     this.config = config;
     this.embeddingLookup = options.embeddingLookup ?? "auto";
-    this.sliceBatchedProducts = tf.getBackend() === "wasm";
     const get = (key: string): NamedTensor => {
       const tensor = weights.get(key);
       if (tensor === undefined) throw new LlamaWeightsError(`missing weight ${key}`);
@@ -428,16 +425,12 @@ export class LlamaModel {
       [slices, length, d],
     );
     // The 1/√d scale is folded into the query tables.
-    const scores = tf.add<tf.Tensor3D>(this.batchMatMul(queries, keysT), tables.mask);
-    const context = this.batchMatMul(tf.softmax(scores), values);
+    const scores = tf.add<tf.Tensor3D>(tf.matMul(queries, keysT), tables.mask);
+    const context = tf.matMul(tf.softmax(scores), values);
     // [kv, B, g, T·d] → [B, kv·g = heads, T, d] → [B, T, heads, d].
     const byBatch = tf.transpose(tf.reshape(context, [kvHeads, batch, group, length * d]), [1, 0, 2, 3]);
     const merged = tf.transpose(tf.reshape(byBatch, [batch, c.numHeads, length, d]), [0, 2, 1, 3]);
     return tf.reshape(merged, [batch * length, c.numHeads * d]);
-  }
-
-  private batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-    return this.sliceBatchedProducts ? slicedBatchMatMul(a, b) : tf.matMul(a, b);
   }
 
   private positionTables(length: number): PositionTables {

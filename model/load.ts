@@ -1,18 +1,21 @@
 // Loads a base model (an HF LLaMA-family folder, or the built-in model) with its tokenizer and a weights hash.
-import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { readLlamaConfig } from "./config.ts";
 import { LlamaModel, type LlamaModelOptions } from "./llama.ts";
+import { BUILTIN_MODEL, hashWeightFiles, resolveModelDir } from "./model-dir.ts";
 import { readCheckpointFolder } from "./safetensors.ts";
 import { loadTokenizer, type Tokenizer } from "./tokenizer.ts";
 
-export const BUILTIN_MODEL = "builtin";
-
-/** The built-in model's folder, next to this module. */
-export const BUILTIN_MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), "builtin");
+export {
+  BUILTIN_MODEL,
+  BUILTIN_MODEL_DIR,
+  hashBaseModel,
+  hashWeightFiles,
+  readBaseModelConfig,
+  resolveModelDir,
+} from "./model-dir.ts";
 
 export interface LoadedModel {
   readonly model: LlamaModel;
@@ -21,21 +24,6 @@ export interface LoadedModel {
   readonly hash: string;
   /** The absolute folder the model was read from. */
   readonly dir: string;
-}
-
-/** "builtin" → the shipped model's folder; anything else is a path to an HF model folder. */
-export function resolveModelDir(source: string): string {
-  return source === BUILTIN_MODEL ? BUILTIN_MODEL_DIR : resolve(source);
-}
-
-/** sha256 over each weight file's base name and contents, in the given (index) order. */
-export async function hashWeightFiles(files: readonly string[]): Promise<string> {
-  const hash = createHash("sha256");
-  for (const file of files) {
-    hash.update(`${basename(file)}\n`);
-    hash.update(await readFile(file));
-  }
-  return hash.digest("hex");
 }
 
 /**

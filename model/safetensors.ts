@@ -260,12 +260,15 @@ export interface CheckpointTensors {
   readonly dtypes: ReadonlyMap<string, SafetensorsDtype>;
 }
 
-/**
- * Reads the weights of an HF model folder: `model.safetensors`, or the shards that
- * `model.safetensors.index.json` lists in its `weight_map` (every mapped tensor must be in its shard
- * and every shard tensor must be mapped).
- */
-export async function readCheckpointFolder(dir: string): Promise<CheckpointTensors> {
+export interface CheckpointFiles {
+  /** The weight files, in a stable order (the index's shards sorted by name, or the single file). */
+  readonly files: readonly string[];
+  /** For sharded checkpoints: which shard holds each tensor. */
+  readonly weightMap: ReadonlyMap<string, string> | undefined;
+}
+
+/** Lists the weight files of an HF model folder without reading them (safetensors only). */
+export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
   const indexPath = join(dir, INDEX_FILE);
   if (await exists(indexPath)) {
     let index: unknown;
@@ -277,41 +280,22 @@ export async function readCheckpointFolder(dir: string): Promise<CheckpointTenso
         `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
       );
     }
-    const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
-    if (typeof weightMap !== "object" || weightMap === null || Array.isArray(weightMap)) {
+    const rawMap = (index as { weight_map?: unknown } | null)?.weight_map;
+    if (typeof rawMap !== "object" || rawMap === null || Array.isArray(rawMap)) {
       throw new SafetensorsError(indexPath, "missing weight_map object");
     }
-    const shards: string[] = [];
-    for (const [name, shard] of Object.entries(weightMap as Record<string, unknown>)) {
+    const weightMap = new Map<string, string>();
+    for (const [name, shard] of Object.entries(rawMap as Record<string, unknown>)) {
       if (typeof shard !== "string" || shard !== basename(shard) || !shard.endsWith(".safetensors")) {
         throw new SafetensorsError(
           indexPath,
           `tensor "${name}" maps to an invalid shard ${JSON.stringify(shard)}`,
         );
       }
-      if (!shards.includes(shard)) shards.push(shard);
+      weightMap.set(name, shard);
     }
-    shards.sort();
-    const tensors: TensorMap = new Map();
-    const dtypes = new Map<string, SafetensorsDtype>();
-    const files: string[] = [];
-    for (const shard of shards) {
-      const path = join(dir, shard);
-      const parsed = await readSafetensors(path);
-      for (const [name, tensor] of parsed.tensors) {
-        if ((weightMap as Record<string, string>)[name] !== shard) {
-          throw new SafetensorsError(path, `tensor "${name}" is not mapped to this shard in ${INDEX_FILE}`);
-        }
-        tensors.set(name, tensor);
-        dtypes.set(name, parsed.dtypes.get(name) ?? "F32");
-      }
-      files.push(path);
-    }
-    for (const name of Object.keys(weightMap)) {
-      if (!tensors.has(name))
-        throw new SafetensorsError(indexPath, `tensor "${name}" is missing from its shard`);
-    }
-    return { tensors, files, dtypes };
+    const shards = [...new Set(weightMap.values())].sort();
+    return { files: shards.map((shard) => join(dir, shard)), weightMap };
   }
   const single = join(dir, SINGLE_FILE);
   if (!(await exists(single))) {
@@ -320,8 +304,40 @@ export async function readCheckpointFolder(dir: string): Promise<CheckpointTenso
       `no ${SINGLE_FILE} or ${INDEX_FILE} found (only safetensors weights are supported)`,
     );
   }
-  const parsed = await readSafetensors(single);
-  return { tensors: parsed.tensors, files: [single], dtypes: parsed.dtypes };
+  return { files: [single], weightMap: undefined };
+}
+
+export interface CheckpointTensors extends CheckpointFiles {
+  readonly tensors: TensorMap;
+  readonly dtypes: ReadonlyMap<string, SafetensorsDtype>;
+}
+
+/**
+ * Reads the weights of an HF model folder: `model.safetensors`, or the shards that
+ * `model.safetensors.index.json` lists in its `weight_map` (every mapped tensor must be in its shard
+ * and every shard tensor must be mapped).
+ */
+export async function readCheckpointFolder(dir: string): Promise<CheckpointTensors> {
+  const listing = await checkpointFiles(dir);
+  const tensors: TensorMap = new Map();
+  const dtypes = new Map<string, SafetensorsDtype>();
+  for (const path of listing.files) {
+    const parsed = await readSafetensors(path);
+    for (const [name, tensor] of parsed.tensors) {
+      if (listing.weightMap !== undefined && listing.weightMap.get(name) !== basename(path)) {
+        throw new SafetensorsError(path, `tensor "${name}" is not mapped to this shard in ${INDEX_FILE}`);
+      }
+      if (tensors.has(name)) throw new SafetensorsError(path, `tensor "${name}" appears in two shards`);
+      tensors.set(name, tensor);
+      dtypes.set(name, parsed.dtypes.get(name) ?? "F32");
+    }
+  }
+  for (const name of listing.weightMap?.keys() ?? []) {
+    if (!tensors.has(name)) {
+      throw new SafetensorsError(join(dir, INDEX_FILE), `tensor "${name}" is missing from its shard`);
+    }
+  }
+  return { ...listing, tensors, dtypes };
 }
 
 /**

@@ -1,4 +1,5 @@
 // The typed error every tokenizer loading or encoding failure is reported with.
+import type { z } from "zod";
 
 /** A tokenizer file that cannot be used: malformed JSON, a missing field, an unsupported component. */
 export class TokenizerError extends Error {
@@ -10,4 +11,11 @@ export class TokenizerError extends Error {
     super(`${where}: ${message}`);
     this.where = where;
   }
+}
+
+/** The first issue of a failed zod parse, as a TokenizerError naming the field's path. */
+export function tokenizerErrorFromZod(error: z.ZodError, where: string): TokenizerError {
+  const issue = error.issues[0];
+  const path = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.join(".")}`;
+  return new TokenizerError(`${where}${path}`, issue?.message ?? "invalid value");
 }

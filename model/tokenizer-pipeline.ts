@@ -1,6 +1,6 @@
 // Normalizers, pre-tokenizers and decoders of HF tokenizer.json, built from their JSON descriptions.
 import { z } from "zod";
-import { TokenizerError } from "./tokenizer-error.ts";
+import { TokenizerError, tokenizerErrorFromZod } from "./tokenizer-error.ts";
 
 /** A piece of text on its way to the model; `atStart` marks the piece that begins the input (Metaspace "first"). */
 export interface Piece {
@@ -36,7 +36,8 @@ export function bytesToUnicode(): string[] {
 
 const patternSchema = z.union([z.object({ String: z.string() }), z.object({ Regex: z.string() })]);
 
-function escapeRegExp(literal: string): string {
+/** `literal` as a regex source that matches exactly it. */
+export function escapeRegExp(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 }
 
@@ -203,11 +204,7 @@ function componentType(json: unknown, where: string): string {
 
 function parseWith<T extends z.ZodType>(schema: T, json: unknown, where: string): z.infer<T> {
   const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.join(".")}`;
-    throw new TokenizerError(`${where}${path}`, issue?.message ?? "invalid value");
-  }
+  if (!parsed.success) throw tokenizerErrorFromZod(parsed.error, where);
   return parsed.data;
 }
 

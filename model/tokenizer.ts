@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { BpeModel } from "./tokenizer-bpe.ts";
-import { TokenizerError } from "./tokenizer-error.ts";
-import { buildDecoder, buildNormalizer, buildPreTokenizer } from "./tokenizer-pipeline.ts";
+import { TokenizerError, tokenizerErrorFromZod } from "./tokenizer-error.ts";
+import { buildDecoder, buildNormalizer, buildPreTokenizer, escapeRegExp } from "./tokenizer-pipeline.ts";
 import type { Decoder, Normalizer, PreTokenizer } from "./tokenizer-pipeline.ts";
 
 export { TokenizerError } from "./tokenizer-error.ts";
@@ -68,12 +68,6 @@ export type TokenizerConfig = z.input<typeof tokenizerConfigSchema>;
 const BOS_CANDIDATES = ["<s>", "<|begin_of_text|>", "<|startoftext|>", "<bos>"];
 const EOS_CANDIDATES = ["</s>", "<|end_of_text|>", "<|endoftext|>", "<|eot_id|>", "<|im_end|>", "<eos>"];
 
-function zodMessage(error: z.ZodError, where: string): TokenizerError {
-  const issue = error.issues[0];
-  const path = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.join(".")}`;
-  return new TokenizerError(`${where}${path}`, issue?.message ?? "invalid value");
-}
-
 function parseMerges(
   merges: readonly (string | readonly [string, string])[],
   where: string,
@@ -96,7 +90,7 @@ function buildBpeModel(modelJson: unknown, where: string): BpeModel {
     );
   }
   const parsed = bpeModelSchema.safeParse(modelJson);
-  if (!parsed.success) throw zodMessage(parsed.error, where);
+  if (!parsed.success) throw tokenizerErrorFromZod(parsed.error, where);
   const spec = parsed.data;
   if ((spec.continuing_subword_prefix ?? "") !== "" || (spec.end_of_word_suffix ?? "") !== "") {
     throw new TokenizerError(where, "continuing_subword_prefix / end_of_word_suffix are not supported");
@@ -112,10 +106,6 @@ function buildBpeModel(modelJson: unknown, where: string): BpeModel {
     },
     where,
   );
-}
-
-function escapeRegExp(literal: string): string {
-  return literal.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 }
 
 /** A text segment: either an added token found verbatim or a span for the normalizer / pre-tokenizer / model. */
@@ -140,7 +130,6 @@ export class Tokenizer {
   private readonly decoder: Decoder;
   private readonly tokenIds: ReadonlyMap<string, number>;
   private readonly idTokens: readonly (string | undefined)[];
-  private readonly addedTokens: readonly AddedToken[];
   private readonly addedByContent: ReadonlyMap<string, AddedToken>;
   private readonly addedPattern: RegExp | null;
   private readonly specialIds: ReadonlySet<number>;
@@ -151,10 +140,10 @@ export class Tokenizer {
    */
   constructor(tokenizerJson: unknown, config: TokenizerConfig = {}, source = "tokenizer.json") {
     const parsed = tokenizerJsonSchema.safeParse(tokenizerJson);
-    if (!parsed.success) throw zodMessage(parsed.error, source);
+    if (!parsed.success) throw tokenizerErrorFromZod(parsed.error, source);
     const json = parsed.data;
     const parsedConfig = tokenizerConfigSchema.safeParse(config);
-    if (!parsedConfig.success) throw zodMessage(parsedConfig.error, "tokenizer_config.json");
+    if (!parsedConfig.success) throw tokenizerErrorFromZod(parsedConfig.error, "tokenizer_config.json");
 
     this.model = buildBpeModel(json.model, `${source}: model`);
     this.normalizer = buildNormalizer(json.normalizer, `${source}: normalizer`);
@@ -162,17 +151,17 @@ export class Tokenizer {
     this.decoder = buildDecoder(json.decoder, `${source}: decoder`);
 
     const tokenIds = new Map(Object.entries((json.model as { vocab: Record<string, number> }).vocab));
-    this.addedTokens = json.added_tokens ?? [];
-    for (const added of this.addedTokens) tokenIds.set(added.content, added.id);
+    const addedTokens = json.added_tokens ?? [];
+    for (const added of addedTokens) tokenIds.set(added.content, added.id);
     this.tokenIds = tokenIds;
     const idTokens: (string | undefined)[] = [];
     for (const [token, id] of tokenIds) idTokens[id] = token;
     this.idTokens = idTokens;
     this.vocabSize = idTokens.length;
-    this.addedByContent = new Map(this.addedTokens.map((t) => [t.content, t]));
-    this.specialIds = new Set(this.addedTokens.filter((t) => t.special).map((t) => t.id));
+    this.addedByContent = new Map(addedTokens.map((t) => [t.content, t]));
+    this.specialIds = new Set(addedTokens.filter((t) => t.special).map((t) => t.id));
     // Longest first, so that the alternation prefers "<|im_start|>" over a shorter token it contains.
-    const contents = this.addedTokens.map((t) => t.content).sort((a, b) => b.length - a.length);
+    const contents = addedTokens.map((t) => t.content).sort((a, b) => b.length - a.length);
     this.addedPattern = contents.length === 0 ? null : new RegExp(contents.map(escapeRegExp).join("|"), "gu");
 
     const cfg = parsedConfig.data;
@@ -218,7 +207,8 @@ export class Tokenizer {
       const normalized = this.normalizer(segment.text);
       if (normalized.length === 0) continue;
       for (const piece of this.preTokenizer([{ text: normalized, atStart: segment.start === 0 }])) {
-        if (piece.text.length > 0) ids.push(...this.model.tokenize(piece.text));
+        // A loop, not push(...ids): one SentencePiece-style pre-token can be a whole document.
+        if (piece.text.length > 0) for (const id of this.model.tokenize(piece.text)) ids.push(id);
       }
     }
     if (options.addEos === true) ids.push(this.eosId);

@@ -23,7 +23,10 @@ export async function collectChunks(
       throw new FederationError("invalid_argument", `chunk length must be a multiple of ${unitBytes} bytes`);
     }
     if (chunk.offset * unitBytes !== filled) {
-      throw new FederationError("invalid_argument", `chunk offset ${chunk.offset} does not follow the previous chunk`);
+      throw new FederationError(
+        "invalid_argument",
+        `chunk offset ${chunk.offset} does not follow the previous chunk`,
+      );
     }
     if (filled + chunk.data.length > totalBytes) {
       throw new FederationError("invalid_argument", "chunks run past the announced length");

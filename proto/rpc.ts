@@ -102,7 +102,10 @@ export type Stub<T extends MethodTable> = {
     ? (request: Req<T[K]>, options: CallOptions) => Promise<Res<T[K]>>
     : T[K]["kind"] extends "serverStream"
       ? (request: Req<T[K]>, options: CallOptions) => AsyncIterable<Res<T[K]>>
-      : (requests: AsyncIterable<Req<T[K]>> | Iterable<Req<T[K]>>, options: CallOptions) => Promise<Res<T[K]>>;
+      : (
+          requests: AsyncIterable<Req<T[K]>> | Iterable<Req<T[K]>>,
+          options: CallOptions,
+        ) => Promise<Res<T[K]>>;
 };
 
 export type FederationHandlers = Handlers<typeof FEDERATION_METHODS>;

@@ -60,7 +60,12 @@ export type DialFunction = (options: DialOptions) => Connection;
  * FederationErrors carrying only their public message.
  */
 export interface InMemoryEndpoint {
-  unary(path: string, certificateDer: Uint8Array, request: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
+  unary(
+    path: string,
+    certificateDer: Uint8Array,
+    request: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<Uint8Array>;
   serverStream(
     path: string,
     certificateDer: Uint8Array,

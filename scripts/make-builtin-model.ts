@@ -36,14 +36,16 @@ const RECIPE = {
   corpusChars: 2_600_000,
   /** Instruction and multiple-choice rows about conditions, treatments, tests and abbreviations. */
   instructionRows: 3_000,
+  /** Textbook sentences that name a condition after its clues (see clueSentence). */
+  clueSentences: 5_000,
   heldOutChars: 30_000,
   vocabSize: 1024,
   specialTokens: { bos: "<s>", eos: "</s>", pad: "<pad>" },
   seqLen: 256,
   batchSize: 8,
-  steps: 600,
+  steps: 300,
   learningRate: 3e-3,
-  warmupSteps: 30,
+  warmupSteps: 20,
   minLearningRateRatio: 0.1,
   weightDecay: 0.1,
   clipNorm: 1,
@@ -149,6 +151,45 @@ function instructionRow(rng: Rng): DatasetRow {
   }
 }
 
+/** "raised"/"low" when a condition's range for a lab lies wholly outside the normal range. */
+function labDirection(c: Condition, name: LabName): string | undefined {
+  const range = c.labs[name];
+  if (range === undefined) return undefined;
+  const [lo, hi] = LABS[name].normal;
+  if (range[0] > hi) return "raised";
+  if (range[1] < lo) return "low";
+  return undefined;
+}
+
+/**
+ * A textbook sentence that gives clues first and the condition last. A causal language model only learns
+ * to predict a name from what precedes it (Berglund et al. 2023, "the reversal curse"), and the corpus's
+ * entries mostly name the condition first; these sentences teach the other direction as general knowledge,
+ * in prose, never as a patient note with its diagnosis.
+ */
+function clueSentence(rng: Rng): string {
+  const c: Condition = pick(rng, CONDITIONS);
+  const symptoms = sample(rng, c.symptoms, Math.min(c.symptoms.length, intBetween(rng, 2, 3)));
+  const labClues = (Object.keys(c.labs) as LabName[]).flatMap((name) => {
+    const direction = labDirection(c, name);
+    return direction === undefined ? [] : [`a ${direction} ${LABS[name].name}`];
+  });
+  switch (intBetween(rng, 0, 4)) {
+    case 0:
+      return `${titleCase(listText(symptoms))} suggest ${c.name}.`;
+    case 1:
+      return `A patient with ${listText(symptoms)} and ${pick(rng, c.exam)} may have ${c.name}.`;
+    case 2:
+      return `${titleCase(pick(rng, c.investigations))}: this points to ${c.name}.`;
+    case 3:
+      return labClues.length > 0
+        ? `${titleCase(listText(symptoms))} with ${pick(rng, labClues)} is typical of ${c.name}.`
+        : `${titleCase(listText(symptoms))} in a patient with ${pick(rng, c.history)} is typical of ${c.name}.`;
+    default:
+      return `Consider ${c.name} when a patient reports ${listText(symptoms)}.`;
+  }
+}
+
 /** The texts the tokenizer is trained on: each piece that tokenizeRow encodes separately. */
 function rowTexts(row: DatasetRow): string[] {
   switch (row.kind) {
@@ -177,14 +218,18 @@ function packRows(rows: readonly DatasetRow[], tokenizer: Tokenizer, seqLen: num
   return examples;
 }
 
-function corpusRows(seed: string, chars: number, instructionCount: number): DatasetRow[] {
+function corpusRows(seed: string, chars: number, instructionCount: number, clueCount: number): DatasetRow[] {
   const rng = seededRng(`fedtune/builtin/${seed}/instructions`);
-  const text: DatasetRow[] = generatePretrainingCorpus(`fedtune/builtin/${seed}/corpus`, chars).map((t) => ({
-    kind: "text",
-    text: t,
-  }));
+  const clueRng = seededRng(`fedtune/builtin/${seed}/clues`);
+  const texts = [
+    ...generatePretrainingCorpus(`fedtune/builtin/${seed}/corpus`, chars),
+    ...Array.from({ length: clueCount }, () => clueSentence(clueRng)),
+  ];
   const instructions = Array.from({ length: instructionCount }, () => instructionRow(rng));
-  return shuffled(seededRng(`fedtune/builtin/${seed}/order`), [...text, ...instructions]);
+  return shuffled(seededRng(`fedtune/builtin/${seed}/order`), [
+    ...texts.map((text): DatasetRow => ({ kind: "text", text })),
+    ...instructions,
+  ]);
 }
 
 function formatDuration(ms: number): string {
@@ -260,6 +305,10 @@ ${info.corpus.rows.toLocaleString("en-US")} documents, ${(info.corpus.chars / 1e
 - ${r.corpusChars.toLocaleString("en-US")} characters from \`generatePretrainingCorpus\` (sim/clinical/corpus.ts):
   clinical notes (narrative, SOAP and triage styles, with varying abbreviation rates, sometimes with a plan),
   textbook entries, treatment sentences, abbreviation glossaries, reference ranges and ward handovers;
+- ${r.clueSentences.toLocaleString("en-US")} textbook sentences that name a condition after its clues (symptoms, signs,
+  test results, abnormal labs), e.g. "Fever, cough and pleuritic chest pain suggest pneumonia." A causal language
+  model learns associations only in the order it reads them (Berglund et al. 2023, "the reversal curse"), and the
+  entries above mostly name the condition first;
 - ${r.instructionRows.toLocaleString("en-US")} rows in fedtune's fine-tuning formats (Alpaca-style instruction
   rows and multiple-choice questions, as client/data/prompt-format.ts lays them out): symptoms, treatments and
   tests of a condition, abbreviation expansion, reference ranges, note → triage summary, and "which of these
@@ -317,7 +366,7 @@ async function main(): Promise<void> {
   const backend = await initBackend(logger);
 
   const seed = String(RECIPE.seed);
-  const rows = corpusRows(seed, RECIPE.corpusChars, RECIPE.instructionRows);
+  const rows = corpusRows(seed, RECIPE.corpusChars, RECIPE.instructionRows, RECIPE.clueSentences);
   const chars = rows.flatMap(rowTexts).reduce((n, t) => n + t.length, 0);
   log(`corpus: ${rows.length} documents, ${chars} characters`);
 
@@ -332,7 +381,7 @@ async function main(): Promise<void> {
   log(`tokenizer: ${tokenizer.vocabSize} tokens`);
 
   const train = packRows(rows, tokenizer, RECIPE.seqLen);
-  const heldOutRows = corpusRows(`${seed}/held-out`, RECIPE.heldOutChars, 40);
+  const heldOutRows = corpusRows(`${seed}/held-out`, RECIPE.heldOutChars, 40, 60);
   const heldOut = packRows(heldOutRows, tokenizer, RECIPE.seqLen);
   const trainTokens = train.length * RECIPE.seqLen;
   log(

@@ -55,12 +55,15 @@ export class RoundCollector {
           this.pendingBytes = { sent: 0, received: 0 };
         }
         return undefined;
-      case "stage_closed":
-        if (this.open !== undefined && this.open.round === event.ref.round) {
-          this.open.stageDurationsMs[event.stage] =
-            (this.open.stageDurationsMs[event.stage] ?? 0) + event.durationMs;
-        }
+      case "stage_closed": {
+        // An evaluation round's stage counts towards the training round whose adapter it scores.
+        const target =
+          this.open !== undefined && this.open.round === event.ref.round
+            ? this.open.stageDurationsMs
+            : this.completed[this.completed.length - 1]?.stageDurationsMs;
+        if (target !== undefined) target[event.stage] = (target[event.stage] ?? 0) + event.durationMs;
         return undefined;
+      }
       case "bytes": {
         // "in" is what the coordinator received, i.e. what the sites sent.
         const target = this.open ?? null;

@@ -78,16 +78,17 @@ export async function runComparison(
         const label = `federated ${privacyLabel(mode, dp, options.noiseMultiplier)}`;
         progress({ type: "step", text: label });
         const runOptions: SimOptions = { ...options, privacy: mode, dp };
+        const isHeadline = mode === headline && dp === "none";
         const run = await runFederated(
           prepared,
           runOptions,
           join(prepared.outDir, `federated-${mode}-${dp}`),
           logger,
           progress,
+          { everyRound: isHeadline },
         );
         rows.push(federatedRow(label, run));
-        // The round charts show the headline setting: secure aggregation without DP, else the first run.
-        if (shown === undefined || (mode === "secagg" && dp === "none")) shown = run;
+        if (isHeadline) shown = run;
       }
     }
     return await finishRun(

@@ -200,6 +200,7 @@ export async function runFederated(
       case "site_joined":
       case "key_ceremony":
       case "site_declined":
+      case "stage_closed":
       case "bytes":
       case "finished":
         return;
@@ -281,8 +282,11 @@ export async function runFederated(
     text: `starting the coordinator (${options.privacy}, ${options.strategy}) on loopback gRPC with mutual TLS`,
   });
   let coordinator = await start(config);
-  // A restart must come back on the same port: the sites keep dialling the address they know.
-  const restartConfig: FederationConfig = { ...config, listen: coordinator.address };
+  // A restart must come back on the same port: the sites keep dialling the address they know, by
+  // the name on the coordinator's certificate (TLS does not use IP addresses as server names).
+  const port = coordinator.address.slice(coordinator.address.lastIndexOf(":") + 1);
+  const restartConfig: FederationConfig = { ...config, listen: `127.0.0.1:${port}` };
+  const siteAddress = `localhost:${port}`;
 
   const hostCount = options.workers === 0 ? 1 : Math.min(options.workers, siteIds.length);
   const hosted: HostedSite[] = prepared.sites.map((s, i) => {
@@ -314,7 +318,7 @@ export async function runFederated(
     link.post({
       type: "start",
       init: {
-        coordinator: coordinator.address,
+        coordinator: siteAddress,
         caCertFile: pki.caCert,
         model: options.model,
         seqLen: options.seqLen,

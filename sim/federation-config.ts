@@ -8,6 +8,11 @@ import type { SimOptions } from "./options.ts";
 import type { RunPki } from "./pki.ts";
 import { loraConfigOf } from "./prepare.ts";
 
+/** Whether the run injects dropouts or a coordinator restart (rounds may then lose sites). */
+export function faultsInjected(options: SimOptions): boolean {
+  return options.dropout > 0 || options.restartAfterRound > 0 || options.slowSites > 0;
+}
+
 /** Stage deadlines of a simulated run: generous for training on 2 cores, short for the key stages. */
 export interface SimDeadlines {
   readonly trainMs: number;
@@ -40,7 +45,11 @@ export function federationConfigInput(
     baseModel: { source: options.model, sha256: baseModelHash },
     lora: { ...loraConfigOf(options), targetModules: [...options.loraTargets] },
     rounds: options.rounds,
-    sitesPerRound: { fraction: 1, minimum: Math.max(2, Math.ceil(options.sites / 2)) },
+    // Every site takes part; with faults injected, a round may finish with half of them.
+    sitesPerRound: {
+      fraction: 1,
+      minimum: faultsInjected(options) ? Math.max(2, Math.ceil(options.sites / 2)) : options.sites,
+    },
     deadlines: {
       joinMs: 120_000,
       advertiseKeysMs: deadlines.trainMs,

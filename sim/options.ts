@@ -64,7 +64,7 @@ export const simOptionsSchema = z.strictObject({
   localSteps: z.number().int().min(1).default(12),
   learningRate: z.number().positive().default(3e-3),
   batchSize: z.number().int().min(1).default(8),
-  seqLen: z.number().int().min(16).default(192),
+  seqLen: z.number().int().min(16).default(224),
   loraRank: z.number().int().min(1).default(8),
   loraAlpha: z.number().positive().default(16),
   loraTargets: z

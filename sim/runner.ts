@@ -54,7 +54,16 @@ export async function finishRun(
   },
   wallTimeMs: number,
 ): Promise<SimResult> {
-  const metrics: SimMetrics = { version: 1, sites: prepared.sites, wallTimeMs, ...parts };
+  const metrics: SimMetrics = {
+    version: 1,
+    title: parts.title,
+    settings: parts.settings,
+    sites: prepared.sites,
+    baseline: parts.baseline,
+    rounds: parts.rounds,
+    comparison: parts.comparison,
+    wallTimeMs,
+  };
   const files = await writeReport(prepared.outDir, metrics);
   return { metrics, summary: summaryLines(metrics), reportPath: files.html };
 }

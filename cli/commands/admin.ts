@@ -15,7 +15,11 @@ const connectionOptions = {
   json: { type: "boolean", description: "Print JSON instead of a table" },
 } as const;
 
-async function withAdmin(args: ParsedArgs, ctx: CliContext, action: (connection: Connection) => Promise<number>): Promise<number> {
+async function withAdmin(
+  args: ParsedArgs,
+  ctx: CliContext,
+  action: (connection: Connection) => Promise<number>,
+): Promise<number> {
   const connection = dialGrpc({
     address: args.string("coordinator") ?? "127.0.0.1:50051",
     tls: {
@@ -49,9 +53,15 @@ function printRows(ctx: CliContext, json: boolean, rows: readonly Record<string,
     return;
   }
   const columns = Object.keys(first);
-  const cell = (value: unknown): string => (typeof value === "object" ? JSON.stringify(value) : String(value));
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
-  const line = (values: string[]): string => values.map((value, i) => value.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const cell = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
+  );
+  const line = (values: string[]): string =>
+    values
+      .map((value, i) => value.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   ctx.print(line(columns));
   for (const row of rows) ctx.print(line(columns.map((column) => cell(row[column]))));
 }
@@ -105,7 +115,10 @@ export const adminAuditCommand: Command = {
         return result.ok ? 0 : 1;
       }
       const entries = [];
-      for await (const entry of connection.admin.audit({ fromSeq: args.integer("from", 1) }, { deadlineMs: 60_000 })) {
+      for await (const entry of connection.admin.audit(
+        { fromSeq: args.integer("from", 1) },
+        { deadlineMs: 60_000 },
+      )) {
         entries.push(entry);
       }
       printRows(ctx, args.flag("json"), entries);

@@ -36,9 +36,11 @@ export const clientStartCommand: Command = {
     }
     await initBackend(ctx.logger);
     const train = await loadJsonlDataset(config.data.train);
-    const validation = config.data.validation === undefined ? train : await loadJsonlDataset(config.data.validation);
+    const validation =
+      config.data.validation === undefined ? train : await loadJsonlDataset(config.data.validation);
     for (const dataset of [train, validation]) {
-      if (dataset.invalid.length > 0) ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
+      if (dataset.invalid.length > 0)
+        ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
     }
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
     let ckks: Promise<CkksContext> | undefined;

@@ -11,7 +11,11 @@ export const coordinatorStartCommand: Command = {
     "done. State (SQLite, checkpoints) lives in storageDir: a restarted coordinator resumes at the last " +
     "completed round. Ctrl-C stops it cleanly.",
   options: {
-    config: { type: "string", description: "Federation config (YAML or JSON)", defaultText: "coordinator.yaml" },
+    config: {
+      type: "string",
+      description: "Federation config (YAML or JSON)",
+      defaultText: "coordinator.yaml",
+    },
   },
   async run(args, ctx) {
     const path = args.string("config") ?? "coordinator.yaml";
@@ -28,7 +32,8 @@ export const coordinatorStartCommand: Command = {
     const handle = await startCoordinator(config, {
       logger: ctx.logger,
       onEvent: (event) => {
-        if (event.type === "round_completed" || event.type === "round_abandoned") ctx.print(JSON.stringify(event));
+        if (event.type === "round_completed" || event.type === "round_abandoned")
+          ctx.print(JSON.stringify(event));
       },
     });
     const interrupt = (): void => {
@@ -39,7 +44,14 @@ export const coordinatorStartCommand: Command = {
     process.once("SIGTERM", interrupt);
     try {
       const summary = await handle.done;
-      ctx.print(JSON.stringify({ outcome: summary.outcome, completedRounds: summary.completedRounds, finalVersion: summary.finalVersion, reason: summary.reason }));
+      ctx.print(
+        JSON.stringify({
+          outcome: summary.outcome,
+          completedRounds: summary.completedRounds,
+          finalVersion: summary.finalVersion,
+          reason: summary.reason,
+        }),
+      );
       return summary.outcome === "failed" ? 1 : 0;
     } finally {
       process.off("SIGINT", interrupt);

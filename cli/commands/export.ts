@@ -15,8 +15,15 @@ export const exportCommand: Command = {
     "the coordinator only ever holds the encrypted aggregate: the plaintext adapter exists only at the " +
     "sites, so there the export must run at a site, which holds the consortium key.",
   options: {
-    config: { type: "string", description: "Federation config (YAML or JSON)", defaultText: "coordinator.yaml" },
-    round: { type: "string", description: "Training round whose global adapter to export (default: the last)" },
+    config: {
+      type: "string",
+      description: "Federation config (YAML or JSON)",
+      defaultText: "coordinator.yaml",
+    },
+    round: {
+      type: "string",
+      description: "Training round whose global adapter to export (default: the last)",
+    },
     out: { type: "string", description: "Folder to write the PEFT adapter into" },
   },
   async run(args, ctx) {
@@ -49,13 +56,22 @@ export const exportCommand: Command = {
         ctx.logger.error("no training round has completed yet");
         return 1;
       }
-      if (!trained.includes(round)) throw new UsageError(`round ${round} is not a completed training round (completed: ${trained.join(", ") || "none"})`);
+      if (!trained.includes(round))
+        throw new UsageError(
+          `round ${round} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
+        );
       const checkpoint = await state.checkpoint(round);
-      if (checkpoint?.model.kind !== "plain") throw new UsageError(`round ${round} has no plaintext checkpoint`);
+      if (checkpoint?.model.kind !== "plain")
+        throw new UsageError(`round ${round} has no plaintext checkpoint`);
       const { spec } = adapter;
-      await writePeftAdapter(out, loraTensorsFromFlat(spec.model, spec.lora, checkpoint.model.vector), spec.lora, {
-        baseModelNameOrPath: spec.baseModelNameOrPath,
-      });
+      await writePeftAdapter(
+        out,
+        loraTensorsFromFlat(spec.model, spec.lora, checkpoint.model.vector),
+        spec.lora,
+        {
+          baseModelNameOrPath: spec.baseModelNameOrPath,
+        },
+      );
       ctx.print(JSON.stringify({ round, out, checkpointSha256: checkpoint.sha256 }));
       return 0;
     } finally {

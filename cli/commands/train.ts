@@ -136,7 +136,7 @@ export const trainCommand: Command = {
     },
     workers: { type: "string", description: "Threads computing gradients (data-parallel)", defaultText: "1" },
     strict: { type: "boolean", description: "Stop at the first invalid row" },
-    quiet: { type: "boolean", description: "No progress bar" },
+    quiet: { type: "boolean", description: "No progress bar (nor progress log lines off a terminal)" },
     json: { type: "boolean", description: "Print the summary as one JSON object" },
   },
   async run(args, ctx) {
@@ -167,7 +167,7 @@ export const trainCommand: Command = {
     await initBackend(ctx.logger);
     const { model, tokenizer } = await loadBaseModel(source, ctx.logger);
     const adapter = createLoraAdapter(model, lora);
-    const bar = createProgressBar({ quiet: args.flag("quiet") });
+    const bar = createProgressBar({ quiet: args.flag("quiet"), logger: ctx.logger });
     try {
       const result = await trainLora({
         model,

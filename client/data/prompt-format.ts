@@ -65,12 +65,12 @@ function segmentsOf(row: Exclude<DatasetRow, { kind: "input_ids" }>): Segment[] 
 }
 
 /** Encodes text without BOS (segments are encoded one by one so mask boundaries are exact). */
-export function encodePlain(tokenizer: PromptTokenizer, text: string): number[] {
+function encodePlain(tokenizer: PromptTokenizer, text: string): number[] {
   return text === "" ? [] : tokenizer.encode(text, { addBos: false });
 }
 
 /** [BOS] when the tokenizer has one of its own (Qwen2's has none, and HF adds none). */
-export function bosIds(tokenizer: PromptTokenizer): number[] {
+function bosIds(tokenizer: PromptTokenizer): number[] {
   return tokenizer.hasBos ? [tokenizer.bosId] : [];
 }
 

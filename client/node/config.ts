@@ -50,7 +50,9 @@ export function loadSiteConfig(path: string): SiteConfig {
   if (document.errors.length > 0) {
     throw new SiteConfigError(
       path,
-      document.errors.map((error) => `line ${error.linePos?.[0].line ?? "?"}: ${error.message.split("\n")[0] ?? ""}`),
+      document.errors.map(
+        (error) => `line ${error.linePos?.[0].line ?? "?"}: ${error.message.split("\n")[0] ?? ""}`,
+      ),
     );
   }
   const parsed = siteConfigSchema.safeParse(document.toJS());

@@ -64,7 +64,11 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
           logger,
           ...(options.workers === undefined ? {} : { workers: options.workers }),
         });
-        return { delta: difference(adapter.flatten(), global), numExamples: result.examples, trainLoss: result.meanLoss };
+        return {
+          delta: difference(adapter.flatten(), global),
+          numExamples: result.examples,
+          trainLoss: result.meanLoss,
+        };
       },
       evaluate({ global }) {
         adapter.assign(global);
@@ -72,17 +76,25 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
         const metrics: Record<string, number> = {};
         const choices = validation.filter((row): row is Example & MultipleChoiceRow => row.kind === "mcq");
         if (choices.length > 0) {
-          metrics["accuracy"] = evaluateMultipleChoice(lm, choices, tokenizer, { batchSize: evalBatchSize, seqLen }).accuracy;
+          metrics["accuracy"] = evaluateMultipleChoice(lm, choices, tokenizer, {
+            batchSize: evalBatchSize,
+            seqLen,
+          }).accuracy;
         }
         const texts = validation.filter((row) => row.kind !== "mcq");
         if (texts.length > 0) {
           const { examples } = tokenizeExamples(texts, tokenizer, seqLen);
           if (examples.length > 0) {
-            metrics["loss"] = evaluatePerplexity(lm, examples, { batchSize: evalBatchSize, padId: tokenizer.padId }).meanNll;
+            metrics["loss"] = evaluatePerplexity(lm, examples, {
+              batchSize: evalBatchSize,
+              padId: tokenizer.padId,
+            }).meanNll;
           }
         }
         // Only finite values travel (an empty or degenerate set yields NaN).
-        const finite = Object.fromEntries(Object.entries(metrics).filter(([, value]) => Number.isFinite(value)));
+        const finite = Object.fromEntries(
+          Object.entries(metrics).filter(([, value]) => Number.isFinite(value)),
+        );
         return Promise.resolve({ numExamples: validation.length, metrics: finite });
       },
       dispose: () => adapter.dispose(),

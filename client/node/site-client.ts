@@ -3,11 +3,20 @@ import { createHash, X509Certificate } from "node:crypto";
 import type { Logger } from "pino";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
 import { openConsortiumKey, sealConsortiumKey } from "../../crypto/ckks/key-ceremony.ts";
-import { generateConsortiumSecretKey, openSiteSession, type CkksSiteSession } from "../../crypto/ckks/site.ts";
+import {
+  generateConsortiumSecretKey,
+  openSiteSession,
+  type CkksSiteSession,
+} from "../../crypto/ckks/site.ts";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
 import { clipL2 } from "../../crypto/dp/clip.ts";
 import { privatizeUpdate } from "../../crypto/dp/distributed-noise.ts";
-import { chargePrivacy, PrivacyBudgetExceededError, spentEpsilon, type LedgerEntry } from "../../crypto/dp/ledger.ts";
+import {
+  chargePrivacy,
+  PrivacyBudgetExceededError,
+  spentEpsilon,
+  type LedgerEntry,
+} from "../../crypto/dp/ledger.ts";
 import { signMessage } from "../../crypto/keys.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import {
@@ -51,7 +60,12 @@ export type SiteStage =
 export type SiteEvent =
   | { readonly type: "joined"; readonly siteId: string; readonly privacyMode: string }
   | { readonly type: "stage"; readonly ref: RoundRef; readonly stage: SiteStage }
-  | { readonly type: "trained"; readonly ref: RoundRef; readonly numExamples: number; readonly trainLoss: number }
+  | {
+      readonly type: "trained";
+      readonly ref: RoundRef;
+      readonly numExamples: number;
+      readonly trainLoss: number;
+    }
   | { readonly type: "submitted"; readonly ref: RoundRef; readonly sentBytes: number }
   | { readonly type: "declined"; readonly ref: RoundRef; readonly reason: string; readonly detail: string }
   | { readonly type: "evaluated"; readonly ref: RoundRef; readonly metrics: Readonly<Record<string, number>> }
@@ -97,7 +111,10 @@ export interface SiteRunSummary {
 
 /** Thrown inside a round to stop taking part in it (a fault hook said "drop", or the round moved on). */
 class LeaveRound extends Error {
-  constructor(readonly stage: SiteStage, reason: string) {
+  constructor(
+    readonly stage: SiteStage,
+    reason: string,
+  ) {
     super(reason);
   }
 }
@@ -188,7 +205,10 @@ export class SiteClient {
         return await call();
       } catch (error) {
         if (!isTransient(error) || this.signal.aborted) throw error;
-        this.options.logger.warn({ what, retryInMs: delay, err: (error as Error).message }, "coordinator unreachable");
+        this.options.logger.warn(
+          { what, retryInMs: delay, err: (error as Error).message },
+          "coordinator unreachable",
+        );
         await sleep(delay, this.signal);
         delay = Math.min(delay * 2, 5_000);
       }
@@ -224,7 +244,10 @@ export class SiteClient {
           case "consistency":
           case "unmask":
             // A SecAgg step outside a SecAgg flow (e.g. after a restart): this site lost its round keys.
-            logger.info({ step: step.step }, "ignoring a SecAgg step of a round this site no longer holds keys for");
+            logger.info(
+              { step: step.step },
+              "ignoring a SecAgg step of a round this site no longer holds keys for",
+            );
             break;
         }
       }
@@ -253,11 +276,16 @@ export class SiteClient {
     const request = {
       baseModelHash,
       identityKey: this.keys.identityKey,
-      keyBindingSignature: signMessage(joinPayload(this.certificateFingerprint, this.keys), this.keys.identitySeed),
+      keyBindingSignature: signMessage(
+        joinPayload(this.certificateFingerprint, this.keys),
+        this.keys.identitySeed,
+      ),
       envelopePublicKey: this.keys.envelopePublicKey,
       clientVersion: CLIENT_VERSION,
     };
-    const joined = await this.withBackoff("join", () => this.connection.federation.join(request, this.unaryOptions()));
+    const joined = await this.withBackoff("join", () =>
+      this.connection.federation.join(request, this.unaryOptions()),
+    );
     this.joined = joined;
     this.trainer = await this.options.createTrainer(joined.lora, joined.vectorLength);
     if (this.trainer.vectorLength !== joined.vectorLength) {
@@ -265,7 +293,10 @@ export class SiteClient {
         `the local adapter has ${this.trainer.vectorLength} trainable parameters, the federation ${joined.vectorLength}`,
       );
     }
-    logger.info({ siteId: joined.siteId, federation: joined.federationName, mode: joined.privacyMode }, "joined");
+    logger.info(
+      { siteId: joined.siteId, federation: joined.federationName, mode: joined.privacyMode },
+      "joined",
+    );
     this.emit({ type: "joined", siteId: joined.siteId, privacyMode: joined.privacyMode });
   }
 
@@ -288,14 +319,20 @@ export class SiteClient {
     } catch (error) {
       if (this.signal.aborted) throw error;
       if (error instanceof LeaveRound) {
-        this.options.logger.info({ round: ref.round, attempt: ref.attempt, stage: error.stage }, error.message);
+        this.options.logger.info(
+          { round: ref.round, attempt: ref.attempt, stage: error.stage },
+          error.message,
+        );
         this.emit({ type: "dropped", ref, stage: error.stage, reason: error.message });
         return;
       }
       if (error instanceof FederationError) {
         // Refused, or the coordinator went away mid-round: this try counts as a dropout, never as
         // corruption; the main loop polls (with backoff) for what comes next.
-        this.options.logger.warn({ round: ref.round, attempt: ref.attempt, code: error.code, err: error.message }, "left the round");
+        this.options.logger.warn(
+          { round: ref.round, attempt: ref.attempt, code: error.code, err: error.message },
+          "left the round",
+        );
         this.emit({ type: "dropped", ref, stage: "submit", reason: error.message });
         return;
       }
@@ -328,9 +365,14 @@ export class SiteClient {
     return vector;
   }
 
-  private async fetchAll(version: number, expectedBytes: number | undefined, unit: 1 | 4): Promise<Uint8Array> {
+  private async fetchAll(
+    version: number,
+    expectedBytes: number | undefined,
+    unit: 1 | 4,
+  ): Promise<Uint8Array> {
     const stream = this.connection.federation.fetchAdapter({ version }, this.streamOptions());
-    if (expectedBytes !== undefined) return collectChunks(stream[Symbol.asyncIterator](), expectedBytes, unit);
+    if (expectedBytes !== undefined)
+      return collectChunks(stream[Symbol.asyncIterator](), expectedBytes, unit);
     const parts: Uint8Array[] = [];
     for await (const chunk of stream) parts.push(chunk.data);
     return concatBytes(parts);
@@ -353,7 +395,8 @@ export class SiteClient {
       if (round <= current.version || round > version) continue;
       const decrypted = session.decryptVector(await this.fetchAll(round, undefined, 1), d + 1);
       const totalWeight = decrypted[d] ?? 0;
-      if (!(totalWeight > 0)) throw new FederationError("internal", `aggregate of round ${round} has no weight`);
+      if (!(totalWeight > 0))
+        throw new FederationError("internal", `aggregate of round ${round} has no weight`);
       const vector = Float32Array.from(current.vector);
       for (let i = 0; i < d; i++) {
         vector[i] = (vector[i] ?? 0) + (he.serverLearningRate * (decrypted[i] ?? 0)) / totalWeight;
@@ -375,7 +418,10 @@ export class SiteClient {
     const ctx = await this.ckks();
     const parts: Uint8Array[] = [];
     let length = 0;
-    for await (const part of this.connection.federation.fetchKeys({ keyId: he.keyId }, this.streamOptions())) {
+    for await (const part of this.connection.federation.fetchKeys(
+      { keyId: he.keyId },
+      this.streamOptions(),
+    )) {
       if (part.part === "header") length = part.header.length;
       else parts.push(part.chunk.data);
     }
@@ -417,11 +463,17 @@ export class SiteClient {
           recipient: { siteId: recipient.siteId, boxPublicKey: recipient.envelopePublicKey },
           rng: this.options.rng,
         });
-        parts.push({ part: "header", header: { keyId: step.keyId, recipient: recipient.siteId, length: envelope.length } });
+        parts.push({
+          part: "header",
+          header: { keyId: step.keyId, recipient: recipient.siteId, length: envelope.length },
+        });
         for (const chunk of chunkBytes(envelope, MAX_CHUNK_BYTES, 1)) parts.push({ part: "chunk", chunk });
       }
       await this.connection.federation.publishKeys(parts, this.streamOptions());
-      this.options.logger.info({ keyId: step.keyId, recipients: step.recipients.length }, "published the consortium key envelopes");
+      this.options.logger.info(
+        { keyId: step.keyId, recipients: step.recipients.length },
+        "published the consortium key envelopes",
+      );
     } finally {
       secretKey.fill(0);
     }
@@ -436,11 +488,17 @@ export class SiteClient {
     const trainer = this.trainerOrFail();
     const federationBudget = privacy.epsilonBudget > 0 ? privacy.epsilonBudget : Number.POSITIVE_INFINITY;
     const epsilon = Math.min(this.options.epsilonBudget ?? Number.POSITIVE_INFINITY, federationBudget);
-    if (!Number.isFinite(epsilon)) throw new FederationError("failed_precondition", "DP round without an ε budget");
+    if (!Number.isFinite(epsilon))
+      throw new FederationError("failed_precondition", "DP round without an ε budget");
     const ledger = this.ledgerFile.ledger({ epsilon, delta: privacy.delta });
     const entry: LedgerEntry =
       privacy.dpLevel === "site"
-        ? { label: `round ${task.ref.round}`, samplingRate: privacy.samplingRate, noiseMultiplier: privacy.noiseMultiplier, steps: 1 }
+        ? {
+            label: `round ${task.ref.round}`,
+            samplingRate: privacy.samplingRate,
+            noiseMultiplier: privacy.noiseMultiplier,
+            steps: 1,
+          }
         : {
             label: `round ${task.ref.round}`,
             samplingRate: Math.min(1, task.training.batchSize / Math.max(1, trainer.trainExamples)),
@@ -454,7 +512,10 @@ export class SiteClient {
       return true;
     } catch (error) {
       if (!(error instanceof PrivacyBudgetExceededError)) throw error;
-      this.options.logger.warn({ round: task.ref.round, detail: error.message }, "declining the round: privacy budget");
+      this.options.logger.warn(
+        { round: task.ref.round, detail: error.message },
+        "declining the round: privacy budget",
+      );
       return false;
     }
   }
@@ -464,7 +525,10 @@ export class SiteClient {
     await this.stage("train", ref);
     if (!this.chargeLedger(task)) {
       const detail = "taking part would exceed this site's privacy budget";
-      await this.connection.federation.decline({ ref, reason: "privacy_budget", detail }, this.unaryOptions());
+      await this.connection.federation.decline(
+        { ref, reason: "privacy_budget", detail },
+        this.unaryOptions(),
+      );
       this.emit({ type: "declined", ref, reason: "privacy_budget", detail });
       return;
     }
@@ -474,7 +538,9 @@ export class SiteClient {
       global,
       settings: task.training,
       recordDp:
-        privacy.dpLevel === "record" ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier } : undefined,
+        privacy.dpLevel === "record"
+          ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }
+          : undefined,
       signal: this.signal,
     });
     this.emit({ type: "trained", ref, numExamples: update.numExamples, trainLoss: update.trainLoss });
@@ -483,7 +549,14 @@ export class SiteClient {
     switch (privacy.mode) {
       case "none":
         await this.stage("submit", ref);
-        await this.submit(ref, "plain", delta.length, weighted ? update.numExamples : 1, update.trainLoss, chunkBytes(float32Bytes(delta), FLOAT_CHUNK_ELEMENTS * 4, 4));
+        await this.submit(
+          ref,
+          "plain",
+          delta.length,
+          weighted ? update.numExamples : 1,
+          update.trainLoss,
+          chunkBytes(float32Bytes(delta), FLOAT_CHUNK_ELEMENTS * 4, 4),
+        );
         break;
       case "he":
         await this.submitEncrypted(task, delta, weighted ? update.numExamples : 0);
@@ -505,12 +578,17 @@ export class SiteClient {
     if (privacy.dpLevel === "site" && privacy.noiseMultiplier > 0) {
       const noised = privatizeUpdate(
         update.delta,
-        { noiseMultiplier: privacy.noiseMultiplier, clipNorm: privacy.clipNorm, minSurvivors: privacy.minSurvivors },
+        {
+          noiseMultiplier: privacy.noiseMultiplier,
+          clipNorm: privacy.clipNorm,
+          minSurvivors: privacy.minSurvivors,
+        },
         this.options.rng,
       );
       return { delta: noised, weighted: false };
     }
-    if (privacy.clipNorm > 0) return { delta: clipL2(update.delta, privacy.clipNorm).clipped, weighted: true };
+    if (privacy.clipNorm > 0)
+      return { delta: clipL2(update.delta, privacy.clipNorm).clipped, weighted: true };
     return { delta: update.delta, weighted: true };
   }
 
@@ -531,7 +609,13 @@ export class SiteClient {
     trainLoss: number,
     chunks: Iterable<{ offset: number; data: Uint8Array }>,
   ): Promise<void> {
-    const header: UpdateHeader = { ref, encoding, length, numExamples, trainLoss: encoding === "plain" ? trainLoss : 0 };
+    const header: UpdateHeader = {
+      ref,
+      encoding,
+      length,
+      numExamples,
+      trainLoss: encoding === "plain" ? trainLoss : 0,
+    };
     const parts = (function* (): Generator<UpdatePart> {
       yield { part: "header", header };
       for (const chunk of chunks) yield { part: "chunk", chunk };
@@ -545,7 +629,14 @@ export class SiteClient {
     const session = await this.heSession(he);
     await this.stage("submit", task.ref);
     const encrypted = session.encryptVector(this.protectedVector(delta, numExamples, he.maxExamples));
-    await this.submit(task.ref, "ciphertext", encrypted.length, 0, 0, chunkBytes(encrypted, MAX_CHUNK_BYTES, 1));
+    await this.submit(
+      task.ref,
+      "ciphertext",
+      encrypted.length,
+      0,
+      0,
+      chunkBytes(encrypted, MAX_CHUNK_BYTES, 1),
+    );
   }
 
   /** SecAgg+ as a site (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020): stages 0–4 over Poll and the stage RPCs. */
@@ -565,13 +656,23 @@ export class SiteClient {
     };
     const codec = createFixedPointCodec({ clipRange: settings.clipRange, maxSummands: settings.maxSummands });
     const input = codec.encode(this.protectedVector(delta, numExamples, settings.maxExamples), { rng });
-    const start = createClient({ round: prepareRound(config), siteId: this.siteId(), identitySeed: this.keys.identitySeed, rng });
+    const start = createClient({
+      round: prepareRound(config),
+      siteId: this.siteId(),
+      identitySeed: this.keys.identitySeed,
+      rng,
+    });
     let state: ClientState = start.state;
     try {
       await this.stage("advertise_keys", ref);
       const advertise = start.message;
       await this.connection.federation.advertiseKeys(
-        { ref, encryptionPublicKey: advertise.encryptionPublicKey, maskingPublicKey: advertise.maskingPublicKey, signature: advertise.signature },
+        {
+          ref,
+          encryptionPublicKey: advertise.encryptionPublicKey,
+          maskingPublicKey: advertise.maskingPublicKey,
+          signature: advertise.signature,
+        },
         this.unaryOptions(),
       );
       const recipient = this.siteId();
@@ -579,15 +680,32 @@ export class SiteClient {
       await this.stage("share_keys", ref);
       const shared = clientReceive(
         state,
-        { kind: "keys-broadcast", roundId: config.roundId, recipient, advertisements: shareKeys.shareKeys.advertisements.map((a) => ({ kind: "advertise-keys", roundId: config.roundId, ...a })) },
+        {
+          kind: "keys-broadcast",
+          roundId: config.roundId,
+          recipient,
+          advertisements: shareKeys.shareKeys.advertisements.map((a) => ({
+            kind: "advertise-keys",
+            roundId: config.roundId,
+            ...a,
+          })),
+        },
         rng,
       );
       state = shared.state;
-      if (shared.message === null || shared.message.kind !== "share-keys") throw new LeaveRound("share_keys", "unexpected SecAgg transition");
-      await this.connection.federation.shareKeys({ ref, shares: [...shared.message.encryptedShares] }, this.unaryOptions());
+      if (shared.message === null || shared.message.kind !== "share-keys")
+        throw new LeaveRound("share_keys", "unexpected SecAgg transition");
+      await this.connection.federation.shareKeys(
+        { ref, shares: [...shared.message.encryptedShares] },
+        this.unaryOptions(),
+      );
       const delivery = await this.awaitStep(ref, "maskedInput");
       await this.stage("masked_input", ref);
-      const awaiting = clientReceive(state, { kind: "shares-delivery", roundId: config.roundId, recipient, shares: delivery.maskedInput.shares }, rng);
+      const awaiting = clientReceive(
+        state,
+        { kind: "shares-delivery", roundId: config.roundId, recipient, shares: delivery.maskedInput.shares },
+        rng,
+      );
       state = awaiting.state;
       const masked = clientMaskInput(state, input, { chunkLength: FLOAT_CHUNK_ELEMENTS });
       state = masked.state;
@@ -604,21 +722,45 @@ export class SiteClient {
       );
       const consistency = await this.awaitStep(ref, "consistency");
       await this.stage("consistency", ref);
-      const signed = clientReceive(state, { kind: "consistency-request", roundId: config.roundId, recipient, survivors: consistency.consistency.survivors }, rng);
+      const signed = clientReceive(
+        state,
+        {
+          kind: "consistency-request",
+          roundId: config.roundId,
+          recipient,
+          survivors: consistency.consistency.survivors,
+        },
+        rng,
+      );
       state = signed.state;
-      if (signed.message === null || signed.message.kind !== "consistency-signature") throw new LeaveRound("consistency", "unexpected SecAgg transition");
-      await this.connection.federation.signSurvivors({ ref, signature: signed.message.signature }, this.unaryOptions());
+      if (signed.message === null || signed.message.kind !== "consistency-signature")
+        throw new LeaveRound("consistency", "unexpected SecAgg transition");
+      await this.connection.federation.signSurvivors(
+        { ref, signature: signed.message.signature },
+        this.unaryOptions(),
+      );
       const unmask = await this.awaitStep(ref, "unmask");
       await this.stage("unmask", ref);
       const revealed = clientReceive(
         state,
-        { kind: "unmask-request", roundId: config.roundId, recipient, survivors: unmask.unmask.survivors, signatures: unmask.unmask.signatures },
+        {
+          kind: "unmask-request",
+          roundId: config.roundId,
+          recipient,
+          survivors: unmask.unmask.survivors,
+          signatures: unmask.unmask.signatures,
+        },
         rng,
       );
       state = revealed.state;
-      if (revealed.message === null || revealed.message.kind !== "unmask-response") throw new LeaveRound("unmask", "unexpected SecAgg transition");
+      if (revealed.message === null || revealed.message.kind !== "unmask-response")
+        throw new LeaveRound("unmask", "unexpected SecAgg transition");
       await this.connection.federation.unmask(
-        { ref, selfMaskShares: [...revealed.message.selfMaskShares], maskingKeyShares: [...revealed.message.maskingKeyShares] },
+        {
+          ref,
+          selfMaskShares: [...revealed.message.selfMaskShares],
+          maskingKeyShares: [...revealed.message.maskingKeyShares],
+        },
         this.unaryOptions(),
       );
     } finally {
@@ -637,10 +779,14 @@ export class SiteClient {
       if (step.step === "wait") continue;
       if (step.step === kind) {
         const body = (step as Record<string, unknown>)[kind] as { ref: RoundRef };
-        if (body.ref.round === ref.round && body.ref.attempt === ref.attempt) return step as Extract<PollResponse, { step: K }>;
+        if (body.ref.round === ref.round && body.ref.attempt === ref.attempt)
+          return step as Extract<PollResponse, { step: K }>;
       }
       this.pushedBack = step;
-      throw new LeaveRound("share_keys", `round ${ref.round} try ${ref.attempt} ended before its ${kind} step`);
+      throw new LeaveRound(
+        "share_keys",
+        `round ${ref.round} try ${ref.attempt} ended before its ${kind} step`,
+      );
     }
   }
 
@@ -658,7 +804,10 @@ export class SiteClient {
   }
 }
 
-type UpdatePartLike = Parameters<Connection["federation"]["publishKeys"]>[0] extends Iterable<infer P> | AsyncIterable<infer P> ? P : never;
+type UpdatePartLike = Parameters<Connection["federation"]["publishKeys"]>[0] extends
+  Iterable<infer P> | AsyncIterable<infer P>
+  ? P
+  : never;
 
 /**
  * A plain Uint8Array (never a pooled Buffer): parsers that call `.slice().buffer` expect the bytes to
@@ -679,7 +828,10 @@ function certificateSha256(certPem: string): string {
 }
 
 /** Starts a site client; `done` resolves when the federation finishes or the client is stopped. */
-export function startSiteClient(options: SiteClientOptions): { readonly done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> } {
+export function startSiteClient(options: SiteClientOptions): {
+  readonly done: Promise<SiteRunSummary>;
+  stop(): Promise<SiteRunSummary>;
+} {
   const client = new SiteClient(options);
   const done = client.run();
   return {

@@ -1,9 +1,28 @@
 // A site's durable state folder: its SecAgg identity and envelope keys, and its privacy ledger.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { generateSigningKeyPair, generateX25519KeyPair, signingPublicKey, x25519PublicKey } from "../../crypto/keys.ts";
-import { createPrivacyLedger, parseLedger, serializeLedger, type PrivacyLedger } from "../../crypto/dp/ledger.ts";
+import {
+  generateSigningKeyPair,
+  generateX25519KeyPair,
+  signingPublicKey,
+  x25519PublicKey,
+} from "../../crypto/keys.ts";
+import {
+  createPrivacyLedger,
+  parseLedger,
+  serializeLedger,
+  type PrivacyLedger,
+} from "../../crypto/dp/ledger.ts";
 import type { Rng } from "../../crypto/rng.ts";
 
 export interface SiteKeys {

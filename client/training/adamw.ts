@@ -9,8 +9,6 @@ export interface AdamWSettings {
   readonly weightDecay: number;
 }
 
-export const DEFAULT_ADAMW: AdamWSettings = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 };
-
 /**
  * Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019), Alg. 2, in the form
  * PyTorch's torch.optim.AdamW uses: decay first (w ← w·(1 − lr·λ)), then the bias-corrected Adam

@@ -8,7 +8,8 @@ import type { LoraAdapter, LoraConfig } from "../../model/lora.ts";
 import type { TensorMap } from "../../model/safetensors.ts";
 import { splitBatch, type PaddedBatch } from "./batches.ts";
 import { readFlat, tensorsFromFlat } from "./flat-values.ts";
-import { batchLoss, type BatchGradientFn } from "./train-lm.ts";
+import { batchLoss } from "./loss.ts";
+import type { BatchGradientFn } from "./train-lm.ts";
 import type { MicroBatchGradients } from "./train-model.ts";
 
 /** What a worker needs to rebuild the model and adapter (structured-cloned once at start). */
@@ -162,7 +163,11 @@ export class GradientWorkerPool {
     let loss = local.value.dataSync()[0]!;
     local.value.dispose();
     let grads = this.variables.map((v) => local.grads[v.name]!);
-    for (const reply of await Promise.all(remote)) {
+    const replies = await Promise.all(remote).catch((error: unknown) => {
+      tf.dispose(grads);
+      throw error;
+    });
+    for (const reply of replies) {
       if (!reply.ok) {
         tf.dispose(grads);
         throw new Error(`gradient worker failed: ${reply.message}`);

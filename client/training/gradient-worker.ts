@@ -6,7 +6,7 @@ import { initBackend } from "../../model/backend.ts";
 import { LlamaModel } from "../../model/llama.ts";
 import { createLoraAdapter, type LoraAdapter } from "../../model/lora.ts";
 import { readFlat, writeFlat } from "./flat-values.ts";
-import { batchLoss } from "./train-lm.ts";
+import { batchLoss } from "./loss.ts";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./data-parallel.ts";
 
 const init = workerData as WorkerInit;

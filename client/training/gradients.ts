@@ -33,16 +33,6 @@ export interface ProximalTerm {
   readonly anchor: readonly tf.Tensor[];
 }
 
-/** The value μ/2·Σ‖w − a‖², for reporting the full objective. */
-export function proximalPenalty(variables: readonly tf.Variable[], term: ProximalTerm): number {
-  const value = tf.tidy(() =>
-    tf.addN(variables.map((w, i) => w.sub(term.anchor[i]!).square().sum())).mul(term.mu / 2),
-  );
-  const out = value.dataSync()[0]!;
-  value.dispose();
-  return out;
-}
-
 /** Adds the proximal gradient μ·(w − a) to each gradient; returns new tensors (the caller owns both). */
 export function addProximalGradient(
   grads: readonly tf.Tensor[],

@@ -1,5 +1,6 @@
 // Next-token log-likelihoods and the masked cross-entropy shared by training and evaluation.
 import * as tf from "@tensorflow/tfjs";
+import type { LlamaModel, LoraHook } from "../../model/llama.ts";
 import type { PaddedBatch } from "./batches.ts";
 
 /**
@@ -49,4 +50,21 @@ export function batchTensors(batch: PaddedBatch): {
     targets: tf.tensor2d(batch.targets, shape, "int32"),
     mask: tf.tensor2d(batch.mask, shape, "float32"),
   };
+}
+
+/**
+ * Mean next-token NLL over the batch's scored tokens, scaled by `scoredTokens / normaliser` so that
+ * shards of one batch (data-parallel workers) sum to the whole batch's mean.
+ */
+export function batchLoss(
+  model: LlamaModel,
+  lora: LoraHook | undefined,
+  batch: PaddedBatch,
+  normaliser: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const { inputIds, targets, mask } = batchTensors(batch);
+    const logits = model.forward(inputIds, lora, { training: true });
+    return maskedNllSum(logits, targets, mask).div(Math.max(1, normaliser));
+  });
 }

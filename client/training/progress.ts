@@ -1,4 +1,5 @@
-// A one-line progress bar on stderr (step, loss, learning rate, tokens/s), silent off a TTY or when asked.
+// A one-line progress bar on stderr (step, loss, learning rate, tokens/s); off a TTY, a log line every tenth of the run.
+import type { Logger } from "pino";
 import type { TrainProgress } from "./train-model.ts";
 
 export interface ProgressBar {
@@ -12,6 +13,8 @@ export interface ProgressBarOptions {
   readonly quiet?: boolean;
   readonly label?: string;
   readonly width?: number;
+  /** Off a TTY (and unless quiet), progress is logged here about ten times per run. */
+  readonly logger?: Logger;
 }
 
 /** Formats one progress line, e.g. `train [#####     ] 50/100 loss 2.3456 lr 1.00e-4 1234 tok/s`. */
@@ -27,12 +30,22 @@ export function formatProgress(p: TrainProgress, label: string, width: number): 
 
 export function createProgressBar(options: ProgressBarOptions = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
-  const enabled = options.quiet !== true && stream.isTTY;
+  const quiet = options.quiet === true;
+  const enabled = !quiet && stream.isTTY;
+  const logger = quiet || stream.isTTY ? undefined : options.logger;
   const label = options.label ?? "train";
   const width = options.width ?? 24;
   let drawn = false;
   return {
     update: (progress) => {
+      const every = Math.max(1, Math.round(progress.totalSteps / 10));
+      if (logger && (progress.step % every === 0 || progress.step === progress.totalSteps)) {
+        const { step, totalSteps, loss, learningRate, tokensPerSecond } = progress;
+        logger.info(
+          { step, totalSteps, loss, learningRate, tokensPerSecond },
+          formatProgress(progress, label, width),
+        );
+      }
       if (!enabled) return;
       stream.write(`\r${formatProgress(progress, label, width)}\x1b[K`);
       drawn = true;

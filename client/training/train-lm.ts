@@ -1,13 +1,16 @@
 // Trains a causal language model (its LoRA adapter, or all its weights) on tokenized examples with masked cross-entropy.
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
+import type { GaussianSteps } from "../../crypto/dp/accountant.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import type { LlamaModel, LoraHook } from "../../model/llama.ts";
 import type { TokenizedExample } from "../data/prompt-format.ts";
 import { batchesPerEpoch, shuffledBatches, type PaddedBatch } from "./batches.ts";
 import { snapshotVariables } from "./gradients.ts";
-import { batchTensors, maskedNllSum } from "./loss.ts";
+import { batchLoss } from "./loss.ts";
+import { dpSgdGradientFn, poissonLots, type DpSgdSettings } from "./dp-sgd.ts";
 import {
+  TrainSettingsError,
   parseTrainSettings,
   trainModel,
   trainSettingsSchema,
@@ -36,23 +39,6 @@ export function totalStepsOf(settings: FitSettings, exampleCount: number): numbe
   return Math.max(1, Math.ceil(microBatches / settings.gradAccumSteps));
 }
 
-/**
- * Mean next-token NLL over the batch's scored tokens, scaled by `scoredTokens / normaliser` so that
- * shards of one batch (data-parallel workers) sum to the whole batch's mean.
- */
-export function batchLoss(
-  model: LlamaModel,
-  lora: LoraHook | undefined,
-  batch: PaddedBatch,
-  normaliser: number,
-): tf.Scalar {
-  return tf.tidy(() => {
-    const { inputIds, targets, mask } = batchTensors(batch);
-    const logits = model.forward(inputIds, lora, { training: true });
-    return maskedNllSum(logits, targets, mask).div(Math.max(1, normaliser));
-  });
-}
-
 /** Computes a micro-batch's gradients somewhere else (see data-parallel.ts). */
 export type BatchGradientFn = (batch: PaddedBatch) => Promise<MicroBatchGradients>;
 
@@ -68,37 +54,78 @@ export interface TrainLanguageModelOptions {
   /** Replaces the in-process gradient computation, e.g. with data-parallel workers. */
   readonly gradientFn?: BatchGradientFn;
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Record-level differential privacy (DP-SGD); excludes `gradientFn`. */
+  readonly dpSgd?: DpSgdOptions;
 }
 
-/** Shuffles (seeded), pads and trains; the loss is taken only where the examples' loss masks say. */
-export async function trainLanguageModel(options: TrainLanguageModelOptions): Promise<TrainModelResult> {
+/** Record-level DP for trainLanguageModel: DP-SGD settings and the population the lots are drawn from. */
+export interface DpSgdOptions extends DpSgdSettings {
+  /**
+   * Rows the sampling rate refers to (default: the examples given). Pass every row of the dataset,
+   * including rows dropped at tokenization, so that the rate matches what the ledger charges.
+   */
+  readonly populationSize?: number;
+}
+
+export interface TrainLanguageModelResult extends TrainModelResult {
+  /** With DP-SGD: the steps to charge to the privacy ledger (Poisson rate, σ, count). */
+  readonly privacy?: GaussianSteps;
+}
+
+/**
+ * Shuffles (seeded), pads and trains; the loss is taken only where the examples' loss masks say.
+ * With `dpSgd`, lots are Poisson-sampled at rate batchSize/populationSize from `dpSgd.rng` instead,
+ * and each step uses the privatised gradient (see dp-sgd.ts).
+ */
+export async function trainLanguageModel(
+  options: TrainLanguageModelOptions,
+): Promise<TrainLanguageModelResult> {
   const settings = parseTrainSettings(fitSettingsSchema, options.settings);
-  const { model, lora, variables, examples, padId } = options;
+  const { model, lora, variables, examples, padId, dpSgd } = options;
   if (examples.length === 0) throw new RangeError("trainLanguageModel: no examples to train on");
   const totalSteps = totalStepsOf(settings, examples.length);
-  const batches = shuffledBatches(
-    examples,
-    settings.batchSize,
-    totalSteps * settings.gradAccumSteps,
-    padId,
-    seededRng(`fedtune/train/shuffle/${settings.seed}`),
-  );
   // zod drops the keys that are not optimizer settings.
   const optimizer = trainSettingsSchema.omit({ totalSteps: true }).parse(settings);
   const proximalMu = settings.proximalMu;
+  const common = {
+    variables,
+    settings: { ...optimizer, totalSteps },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
   const anchor = proximalMu > 0 ? snapshotVariables(variables) : [];
+  const proximal = proximalMu > 0 ? { proximal: { mu: proximalMu, anchor } } : {};
   try {
-    const common = {
-      variables,
-      batches,
-      settings: { ...optimizer, totalSteps },
-      ...(proximalMu > 0 ? { proximal: { mu: proximalMu, anchor } } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    };
+    if (dpSgd !== undefined) {
+      if (options.gradientFn)
+        throw new TrainSettingsError("DP-SGD computes per-example gradients in-process: no workers");
+      if (settings.gradAccumSteps !== 1)
+        throw new TrainSettingsError("DP-SGD takes one lot per step: gradAccumSteps must be 1");
+      const population = dpSgd.populationSize ?? examples.length;
+      const samplingRate = Math.min(1, settings.batchSize / population);
+      const result = await trainModel({
+        ...common,
+        ...proximal,
+        batches: poissonLots(examples, samplingRate, totalSteps, padId, dpSgd.rng),
+        gradientFn: dpSgdGradientFn(model, lora, variables, dpSgd, samplingRate * population),
+      });
+      return {
+        ...result,
+        privacy: { samplingRate, noiseMultiplier: dpSgd.noiseMultiplier, steps: result.steps },
+      };
+    }
+    const batches = shuffledBatches(
+      examples,
+      settings.batchSize,
+      totalSteps * settings.gradAccumSteps,
+      padId,
+      seededRng(`fedtune/train/shuffle/${settings.seed}`),
+    );
     return options.gradientFn
-      ? await trainModel({ ...common, gradientFn: options.gradientFn })
+      ? await trainModel({ ...common, ...proximal, batches, gradientFn: options.gradientFn })
       : await trainModel({
           ...common,
+          ...proximal,
+          batches,
           lossFn: (batch: PaddedBatch) => batchLoss(model, lora, batch, batch.scoredTokens),
           tokensOf: (batch: PaddedBatch) => batch.tokens,
         });

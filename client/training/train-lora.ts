@@ -1,5 +1,6 @@
 // LoRA fine-tuning of a base model on validated rows: tokenize, then trainLanguageModel over the adapter's weights.
 import type { Logger } from "pino";
+import type { GaussianSteps } from "../../crypto/dp/accountant.ts";
 import { z } from "zod";
 import type { LlamaModel } from "../../model/llama.ts";
 import type { LoraAdapter } from "../../model/lora.ts";
@@ -7,8 +8,10 @@ import type { InvalidRow } from "../data/load-jsonl.ts";
 import { tokenizeExamples, type PromptTokenizer } from "../data/prompt-format.ts";
 import type { Example } from "../data/rows.ts";
 import { GradientWorkerPool } from "./data-parallel.ts";
+import type { DpSgdSettings } from "./dp-sgd.ts";
 import {
   DEFAULT_TRAIN_SETTINGS,
+  TrainSettingsError,
   parseTrainSettings,
   type TrainModelResult,
   type TrainProgress,
@@ -45,6 +48,11 @@ export interface TrainLoraOptions {
    * started earlier with GradientWorkerPool.start for this model and adapter, to reuse across rounds.
    */
   readonly workers?: number | GradientWorkerPool;
+  /**
+   * Record-level DP (DP-SGD): lots are Poisson-sampled at rate batchSize / examples.length (all rows
+   * given, as the ledger counts them), per-example gradients clipped and noised. Runs on one thread.
+   */
+  readonly dpSgd?: DpSgdSettings;
 }
 
 export interface TrainResult extends TrainModelResult {
@@ -52,6 +60,8 @@ export interface TrainResult extends TrainModelResult {
   readonly examples: number;
   /** Rows left out at tokenization, by file:line (no target within seq-len, out-of-vocabulary ids). */
   readonly dropped: InvalidRow[];
+  /** With DP-SGD: what to charge to the privacy ledger. */
+  readonly privacy?: GaussianSteps;
 }
 
 /** Trains the adapter in place and reports the run; the base model stays frozen. */
@@ -65,6 +75,9 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainResult>
   for (const row of dropped.slice(0, 5)) logger?.warn({ file: row.file, line: row.line }, row.reason);
   if (dropped.length > 5) logger?.warn(`${dropped.length - 5} more rows left out at tokenization`);
   if (examples.length === 0) throw new RangeError("trainLora: no example has a target token to train on");
+  if (options.dpSgd && options.workers !== undefined && options.workers !== 1) {
+    throw new TrainSettingsError("DP-SGD runs on one thread: leave workers at 1");
+  }
   const ownPool =
     typeof options.workers === "number" && options.workers > 1
       ? await GradientWorkerPool.start({ model, adapter, threads: options.workers, seed: settings.seed })
@@ -83,6 +96,7 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainResult>
       padId: tokenizer.padId,
       settings,
       ...(pool ? { gradientFn: pool.gradientFn } : {}),
+      ...(options.dpSgd ? { dpSgd: { ...options.dpSgd, populationSize: options.examples.length } } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     logger?.info(

@@ -68,7 +68,7 @@ export interface TrainProgress {
 export interface TrainModelResult {
   readonly steps: number;
   readonly tokens: number;
-  /** Mean of `lossHistory`. */
+  /** Mean of the finite entries of `lossHistory` (an empty DP-SGD lot has no loss). */
   readonly meanLoss: number;
   /** One data loss per optimizer step. */
   readonly lossHistory: number[];
@@ -198,6 +198,7 @@ export async function trainModel<B>(options: TrainModelOptions<B>): Promise<Trai
     optimizer.dispose();
     await iterator.return?.();
   }
-  const meanLoss = lossHistory.reduce((a, b) => a + b, 0) / Math.max(1, lossHistory.length);
+  const finite = lossHistory.filter(Number.isFinite);
+  const meanLoss = finite.length > 0 ? finite.reduce((a, b) => a + b, 0) / finite.length : Number.NaN;
   return { steps: lossHistory.length, tokens, meanLoss, lossHistory };
 }

@@ -54,9 +54,8 @@ export function dialInMemory(network: InMemoryNetwork): (options: DialOptions) =
       },
       serverStream: async function* (path, request, call) {
         const signal = callSignal(call);
-        const iterator = endpoint()
-          .serverStream(path, certificateDer, request, signal)
-          [Symbol.asyncIterator]();
+        const stream = endpoint().serverStream(path, certificateDer, request, signal);
+        const iterator = stream[Symbol.asyncIterator]();
         try {
           for (;;) {
             const next = await race(iterator.next(), signal);

@@ -230,6 +230,8 @@ export class Coordinator {
       return this.finish("completed", "");
     } catch (error) {
       if (this.stopped) return this.summary("stopped", "stopped");
+      // A run that cannot go on (no sites, a failed key ceremony) ends as "failed", with the reason.
+      if (error instanceof FederationError) return this.finish("failed", error.message);
       throw error;
     }
   }
@@ -322,14 +324,19 @@ export class Coordinator {
     const keyId = this.keyId();
     const keyed = [...this.sites.keys()].filter((site) => store.envelope(keyId, site) !== undefined);
     if (keyed.length >= config.sitesPerRound.minimum) {
-      this.ceremony = { keyId, dealer: "", recipients: keyed, deadlineAt: 0, delivered: true, done: true };
+      const dealer = store.ceremonyDealer(keyId) ?? "";
+      this.ceremony = { keyId, dealer, recipients: keyed, deadlineAt: 0, delivered: true, done: true };
       return;
     }
     for (let attempt = 1; attempt <= config.maxAttemptsPerRound; attempt++) {
-      const online = await this.waitFor(() => {
-        const sites = this.onlineSites();
-        return sites.length >= config.sitesPerRound.minimum ? sites : undefined;
-      }, config.deadlines.joinMs);
+      // Wait for the expected sites (up to joinMs) so that every site that starts together gets a key.
+      const wanted = Math.max(config.sitesPerRound.minimum, this.deps.sitesToStart ?? 0);
+      await this.waitFor(
+        () => (this.onlineSites().length >= wanted ? true : undefined),
+        config.deadlines.joinMs,
+      );
+      const present = this.onlineSites();
+      const online = present.length >= config.sitesPerRound.minimum ? present : undefined;
       if (online === undefined)
         throw new FederationError("unavailable", "too few sites joined for the key ceremony");
       const dealer = pickParticipants(online, 0, 1, rng)?.[0] as SiteId;
@@ -376,7 +383,10 @@ export class Coordinator {
     const { fraction, minimum } = config.sitesPerRound;
     this.gathering = false;
     const wanted = Math.max(minimum, sitesToStart ?? minimum);
-    await this.waitFor(() => (this.eligibleSites().length >= wanted ? true : undefined), config.deadlines.joinMs);
+    await this.waitFor(
+      () => (this.eligibleSites().length >= wanted ? true : undefined),
+      config.deadlines.joinMs,
+    );
     return pickParticipants(this.eligibleSites(), fraction, minimum, rng);
   }
 
@@ -412,7 +422,10 @@ export class Coordinator {
     const gathering = this.gathering ? await this.gatherSites() : undefined;
     const participants =
       gathering ??
-      (await this.waitFor(() => pickParticipants(this.eligibleSites(), fraction, minimum, rng), config.deadlines.joinMs));
+      (await this.waitFor(
+        () => pickParticipants(this.eligibleSites(), fraction, minimum, rng),
+        config.deadlines.joinMs,
+      ));
     if (participants === undefined) return `fewer than ${minimum} sites online`;
     const startedAt = Date.now();
     const roundId = store.openRound({
@@ -711,7 +724,7 @@ export class Coordinator {
   ): Promise<string | undefined> {
     const { store, strategy, logger } = this.deps;
     let model: GlobalModel | undefined;
-    let metrics: Record<string, number> = {};
+    let metrics: Record<string, number>;
     try {
       if (attempt.planned.kind === "eval") {
         metrics = weightedMeanMetrics([...attempt.reports.values()]);
@@ -810,7 +823,10 @@ export class Coordinator {
     if (site === undefined || site.record.fingerprint !== peer.fingerprint) {
       throw new FederationError("failed_precondition", "join the federation first");
     }
-    site.lastSeen = Date.now();
+    const now = Date.now();
+    // last_seen in the store is for admins: refreshed at most every 30 s, not on every poll.
+    if (now - site.lastSeen > 30_000) this.deps.store.touchSite(peer.name);
+    site.lastSeen = now;
     return site;
   }
 
@@ -899,11 +915,6 @@ export class Coordinator {
         joinedAt: new Date().toISOString(),
       };
       store.saveSite(record);
-      store.audit("site_joined", {
-        siteId: peer.name,
-        fingerprint: peer.fingerprint,
-        clientVersion: request.clientVersion,
-      });
       this.sites.set(peer.name, { record, lastSeen: Date.now() });
       this.emit({ type: "site_joined", siteId: peer.name });
     } else {
@@ -1236,7 +1247,7 @@ export class Coordinator {
     if (Date.now() > ceremony.deadlineAt || this.ceremony !== ceremony) {
       throw new FederationError("failed_precondition", "the key ceremony is over");
     }
-    this.deps.store.saveEnvelopes(ceremony.keyId, envelopes);
+    this.deps.store.saveEnvelopes(ceremony.keyId, ceremony.dealer, envelopes);
     ceremony.done = true;
     this.change.notify();
     return { note: "envelopes stored" };

@@ -23,6 +23,7 @@ import type {
 
 const ENVELOPE_KEY_META = "site-envelope-key:";
 const ENVELOPE_META = "he-envelope:";
+const DEALER_META = "he-dealer:";
 
 export interface OpenRound {
   readonly round: number;
@@ -252,18 +253,24 @@ export class DurableState {
 
   // --- he key ceremony ---
 
-  saveEnvelopes(keyId: string, envelopes: ReadonlyMap<SiteId, Uint8Array>): void {
+  saveEnvelopes(keyId: string, dealer: SiteId, envelopes: ReadonlyMap<SiteId, Uint8Array>): void {
     this.store.transaction(() => {
+      this.store.setMeta(`${DEALER_META}${keyId}`, dealer);
       for (const [siteId, envelope] of envelopes) {
         this.store.setMeta(`${ENVELOPE_META}${keyId}:${siteId}`, Buffer.from(envelope).toString("base64"));
       }
       this.store.audit(
         "coordinator",
         "key_envelopes_stored",
-        { keyId, recipients: [...envelopes.keys()].sort() },
+        { keyId, dealer, recipients: [...envelopes.keys()].sort() },
         new Date(),
       );
     });
+  }
+
+  /** The dealer of a completed key ceremony. */
+  ceremonyDealer(keyId: string): SiteId | undefined {
+    return this.store.getMeta(`${DEALER_META}${keyId}`);
   }
 
   envelope(keyId: string, siteId: SiteId): Uint8Array | undefined {

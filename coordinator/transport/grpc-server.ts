@@ -137,8 +137,10 @@ export async function serveGrpc(options: ServeOptions): Promise<ServerHandle> {
     );
   });
   const host = options.listen.slice(0, options.listen.lastIndexOf(":"));
+  // Dial loopback by name: TLS (RFC 6066) forbids an IP address as the server name.
+  const dialHost = host === "127.0.0.1" || host === "0.0.0.0" ? "localhost" : host;
   return {
-    address: `${host}:${port}`,
+    address: `${dialHost}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.forceShutdown();

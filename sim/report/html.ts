@@ -14,6 +14,17 @@ export interface NamedChart {
 
 const percent = (v: number): string => `${Math.round(v * 100)}%`;
 
+/** Readable names of the coordinator's stages (coordinator/round/stages.ts); sites train before their first stage answer. */
+const STAGE_LABELS: Readonly<Record<string, string>> = {
+  collect_updates: "train + upload",
+  advertise_keys: "train + advertise keys",
+  share_keys: "share keys",
+  masked_input: "masked input",
+  consistency: "consistency",
+  unmask: "unmask",
+  collect_metrics: "evaluate at sites",
+};
+
 function perSiteSeries(metrics: SimMetrics, pick: "accuracy" | "loss"): Series[] {
   return metrics.sites.map((s) => ({
     name: s.siteId,
@@ -98,7 +109,14 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
             emphasis: true,
             points: rounds.map((r) => [r.round, r.bytesSent] as const),
           },
-          { name: "coordinator → sites", points: rounds.map((r) => [r.round, r.bytesReceived] as const) },
+          ...(rounds.some((r) => r.bytesReceived > 0)
+            ? [
+                {
+                  name: "coordinator → sites",
+                  points: rounds.map((r) => [r.round, r.bytesReceived] as const),
+                },
+              ]
+            : []),
         ],
       }),
     },
@@ -110,7 +128,7 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
         yLabel: "seconds",
         categories: rounds.map((r) => String(r.round)),
         stacks: stageNames.map((name) => ({
-          name,
+          name: STAGE_LABELS[name] ?? name,
           values: rounds.map((r) => (r.stageDurationsMs[name] ?? 0) / 1000),
         })),
       }),

@@ -1,11 +1,14 @@
 // The generic training loop: AdamW against a hand-written float64 reference, schedules, clipping, accumulation, FedProx, leaks.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Logger } from "pino";
+import { createProgressBar } from "../../client/training/progress.ts";
 import { learningRateAt } from "../../client/training/schedule.ts";
 import {
   DEFAULT_TRAIN_SETTINGS,
   TrainSettingsError,
   trainModel,
+  type TrainProgress,
   type TrainSettings,
 } from "../../client/training/train-model.ts";
 
@@ -119,5 +122,39 @@ describe("learning-rate schedule", () => {
       12,
     );
     expect(learningRateAt(13, { ...base, schedule: "constant" })).toBe(1);
+  });
+});
+
+describe("progress bar", () => {
+  const progress = (step: number): TrainProgress => ({
+    step,
+    totalSteps: 10,
+    loss: 1.23456,
+    learningRate: 1e-4,
+    gradNorm: 1,
+    tokens: 500,
+    tokensPerSecond: 250,
+    elapsedMs: 2000,
+  });
+
+  it("draws step, loss and tokens/s on a terminal, and logs a tenth of the steps elsewhere", () => {
+    const written: string[] = [];
+    const stream = (isTTY: boolean) =>
+      ({ isTTY, write: (s: string) => written.push(s) > 0 }) as unknown as NodeJS.WriteStream;
+    const tty = createProgressBar({ stream: stream(true) });
+    tty.update(progress(3));
+    tty.finish();
+    expect(written[0]).toContain("[#######                 ] 3/10 loss 1.2346 lr 1.00e-4 250 tok/s");
+    expect(written.at(-1)).toBe("\n");
+
+    const logged: unknown[] = [];
+    const logger = { info: (fields: unknown) => logged.push(fields) } as unknown as Logger;
+    const piped = createProgressBar({ stream: stream(false), logger });
+    written.length = 0;
+    for (let step = 1; step <= 10; step++) piped.update(progress(step));
+    expect(written).toEqual([]);
+    expect(logged).toHaveLength(10);
+    createProgressBar({ stream: stream(true), quiet: true }).update(progress(1));
+    expect(written).toEqual([]);
   });
 });

@@ -6,7 +6,13 @@ import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks
 import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
 import type { PrivacyMode } from "../../proto/messages.ts";
-import { BASE_MODEL_HASH, TINY_MODEL, createFederation, type Federation, type TransportKind } from "./helpers/federation.ts";
+import {
+  BASE_MODEL_HASH,
+  TINY_MODEL,
+  createFederation,
+  type Federation,
+  type TransportKind,
+} from "./helpers/federation.ts";
 
 const SITES = ["alpha", "beta", "gamma"];
 
@@ -20,7 +26,8 @@ function expectedGlobal(federation: Federation, rounds: number): Float64Array {
     for (const site of SITES) {
       const update = federation.updates.get(site)?.[round];
       if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
-      for (let i = 0; i < d; i++) weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
+      for (let i = 0; i < d; i++)
+        weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
       weight += update.numExamples;
     }
     for (let i = 0; i < d; i++) global[i] = (global[i] ?? 0) + (weighted[i] ?? 0) / weight;
@@ -55,7 +62,11 @@ describe.each<[PrivacyMode, TransportKind]>([
   ["he", "in-memory"],
 ])("federation in mode %s over %s", (mode, transport) => {
   it("runs two training rounds and an evaluation round with three sites", async () => {
-    const { federation, summary, siteSummaries } = await runFederation(mode, transport, mode === "he" ? ckks : undefined);
+    const { federation, summary, siteSummaries } = await runFederation(
+      mode,
+      transport,
+      mode === "he" ? ckks : undefined,
+    );
     expect(summary.outcome).toBe("completed");
     expect(summary.rounds.map((r) => [r.round, r.kind, r.outcome])).toEqual([
       [1, "train", "completed"],
@@ -85,9 +96,12 @@ describe.each<[PrivacyMode, TransportKind]>([
       if (checkpoint?.model.kind !== "plain") throw new Error("no plain checkpoint for round 2");
       // secagg: each round's Σw·Δ carries at most one codec step per site (stochastic rounding,
       // crypto/codec.ts maxAbsError), divided by Σw = Σ n_k / MAX_EXAMPLES.
-      const totalWeight = SITES.reduce((sum, site) => sum + (federation.updates.get(site)?.[0]?.numExamples ?? 0), 0) / MAX_EXAMPLES;
+      const totalWeight =
+        SITES.reduce((sum, site) => sum + (federation.updates.get(site)?.[0]?.numExamples ?? 0), 0) /
+        MAX_EXAMPLES;
       const codec = createFixedPointCodec({ clipRange: 1, maxSummands: SITES.length });
-      const tolerance = mode === "secagg" ? (2 * codec.maxAbsError(SITES.length, true)) / totalWeight + 1e-7 : 1e-7;
+      const tolerance =
+        mode === "secagg" ? (2 * codec.maxAbsError(SITES.length, true)) / totalWeight + 1e-7 : 1e-7;
       for (let i = 0; i < expected.length; i++) {
         expect(Math.abs((checkpoint.model.vector[i] ?? 0) - (expected[i] ?? 0))).toBeLessThan(tolerance);
       }

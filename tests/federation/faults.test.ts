@@ -8,7 +8,15 @@ import { FederationError } from "../../proto/errors.ts";
 import type { Connection } from "../../proto/transport.ts";
 import { BASE_MODEL_HASH, TINY_MODEL, createFederation, type Federation } from "./helpers/federation.ts";
 
-const FAST_DEADLINES = { joinMs: 20_000, trainMs: 4_000, advertiseKeysMs: 2_000, shareKeysMs: 2_000, unmaskMs: 2_000, evalMs: 2_000, keyCeremonyMs: 5_000 };
+const FAST_DEADLINES = {
+  joinMs: 20_000,
+  trainMs: 4_000,
+  advertiseKeysMs: 2_000,
+  shareKeysMs: 2_000,
+  unmaskMs: 2_000,
+  evalMs: 2_000,
+  keyCeremonyMs: 5_000,
+};
 
 async function globalOf(federation: Federation, version: number): Promise<Float32Array> {
   const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
@@ -28,7 +36,12 @@ describe("a site killed mid-round in secagg mode", () => {
     const federation = await createFederation({
       sites,
       transport: "grpc",
-      config: { rounds: 1, privacy: { mode: "secagg" }, sitesPerRound: { fraction: 1, minimum: 3 }, deadlines: FAST_DEADLINES },
+      config: {
+        rounds: 1,
+        privacy: { mode: "secagg" },
+        sitesPerRound: { fraction: 1, minimum: 3 },
+        deadlines: FAST_DEADLINES,
+      },
     });
     const survivors = sites.slice(0, 3);
     const running = survivors.map((name) => federation.startSite(name));
@@ -44,7 +57,7 @@ describe("a site killed mid-round in secagg mode", () => {
         },
       },
     });
-    victim.stop = killed.stop;
+    victim.stop = () => killed.stop();
     const summary = await federation.coordinator.done;
     await Promise.all(running.map((site) => site.done));
     await killed.done;
@@ -58,7 +71,8 @@ describe("a site killed mid-round in secagg mode", () => {
     const codec = createFixedPointCodec({ clipRange: 1, maxSummands: sites.length });
     const tolerance = codec.maxAbsError(survivors.length, true) / (weight / MAX_EXAMPLES) + 1e-7;
     for (let i = 0; i < global.length; i++) {
-      const expected = updates.reduce((sum, u) => sum + (u?.numExamples ?? 0) * (u?.delta[i] ?? 0), 0) / weight;
+      const expected =
+        updates.reduce((sum, u) => sum + (u?.numExamples ?? 0) * (u?.delta[i] ?? 0), 0) / weight;
       expect(Math.abs((global[i] ?? 0) - expected)).toBeLessThan(tolerance);
     }
   });
@@ -72,7 +86,12 @@ describe("a coordinator killed and restarted mid-run", () => {
     const federation = await createFederation({
       sites,
       transport: "in-memory",
-      config: { rounds: 3, privacy: { mode: "none" }, sitesPerRound: { fraction: 1, minimum: 3 }, deadlines: FAST_DEADLINES },
+      config: {
+        rounds: 3,
+        privacy: { mode: "none" },
+        sitesPerRound: { fraction: 1, minimum: 3 },
+        deadlines: FAST_DEADLINES,
+      },
       onCoordinatorEvent: (event) => {
         if (event.type === "round_started" && event.ref.round === 2) stopAfterFirst?.();
       },
@@ -93,7 +112,9 @@ describe("a coordinator killed and restarted mid-run", () => {
     expect(completed).toEqual([1, 2, 3, 4]);
     // Round 1 ran once; the try cut short by the stop was abandoned and retried.
     expect(summary.rounds.filter((r) => r.round === 1)).toHaveLength(1);
-    expect(summary.rounds.some((r) => r.outcome === "abandoned" && r.reason === "coordinator restarted")).toBe(true);
+    expect(
+      summary.rounds.some((r) => r.outcome === "abandoned" && r.reason === "coordinator restarted"),
+    ).toBe(true);
     expect(await globalOf(federation, 1)).toEqual(round1);
   });
 });
@@ -104,7 +125,12 @@ describe("malformed and out-of-stage messages", () => {
     const federation = await createFederation({
       sites,
       transport: "in-memory",
-      config: { rounds: 1, privacy: { mode: "none" }, sitesPerRound: { fraction: 1, minimum: 3 }, deadlines: FAST_DEADLINES },
+      config: {
+        rounds: 1,
+        privacy: { mode: "none" },
+        sitesPerRound: { fraction: 1, minimum: 3 },
+        deadlines: FAST_DEADLINES,
+      },
     });
     const attacks: { name: string; code: string }[] = [];
     const tls = federation.pki.sites.get("alpha");
@@ -131,24 +157,43 @@ describe("malformed and out-of-stage messages", () => {
             );
             await attempt("short stream", () =>
               junk.federation.submitUpdate(
-                [{ part: "header", header: { ...header, length: 64 } }, { part: "chunk", chunk: { offset: 0, data: new Uint8Array(8) } }],
+                [
+                  { part: "header", header: { ...header, length: 64 } },
+                  { part: "chunk", chunk: { offset: 0, data: new Uint8Array(8) } },
+                ],
                 options,
               ),
             );
             await attempt("non-finite", () =>
               junk.federation.submitUpdate(
-                [{ part: "header", header: { ...header, length: 64 } }, { part: "chunk", chunk: { offset: 0, data: new Uint8Array(new Float32Array(64).fill(Number.NaN).buffer) } }],
+                [
+                  { part: "header", header: { ...header, length: 64 } },
+                  {
+                    part: "chunk",
+                    chunk: { offset: 0, data: new Uint8Array(new Float32Array(64).fill(Number.NaN).buffer) },
+                  },
+                ],
                 options,
               ),
             );
             await attempt("wrong encoding", () =>
-              junk.federation.submitUpdate([{ part: "header", header: { ...header, encoding: "masked", length: 65 } }], options),
+              junk.federation.submitUpdate(
+                [{ part: "header", header: { ...header, encoding: "masked", length: 65 } }],
+                options,
+              ),
             );
             await attempt("stale round", () =>
-              junk.federation.submitUpdate([{ part: "header", header: { ...header, ref: { round: 9, attempt: 1 }, length: 64 } }], options),
+              junk.federation.submitUpdate(
+                [{ part: "header", header: { ...header, ref: { round: 9, attempt: 1 }, length: 64 } }],
+                options,
+              ),
             );
-            await attempt("out of stage", () => junk.federation.signSurvivors({ ref, signature: new Uint8Array(64) }, options));
-            await attempt("eval metrics in a training round", () => junk.federation.submitMetrics({ ref, numExamples: 1, metrics: { loss: 1 } }, options));
+            await attempt("out of stage", () =>
+              junk.federation.signSurvivors({ ref, signature: new Uint8Array(64) }, options),
+            );
+            await attempt("eval metrics in a training round", () =>
+              junk.federation.submitMetrics({ ref, numExamples: 1, metrics: { loss: 1 } }, options),
+            );
             return "continue";
           },
         },
@@ -174,8 +219,39 @@ describe("malformed and out-of-stage messages", () => {
     const weight = updates.reduce((sum, u) => sum + (u?.numExamples ?? 0), 0);
     const global = await globalOf(federation, 1);
     for (let i = 0; i < global.length; i++) {
-      const expected = updates.reduce((sum, u) => sum + (u?.numExamples ?? 0) * (u?.delta[i] ?? 0), 0) / weight;
+      const expected =
+        updates.reduce((sum, u) => sum + (u?.numExamples ?? 0) * (u?.delta[i] ?? 0), 0) / weight;
       expect(global[i]).toBeCloseTo(expected, 6);
     }
+  });
+});
+
+describe("a site whose privacy budget would be exceeded", () => {
+  it("declines the round, tells the coordinator, and the round goes on without it", async () => {
+    const sites = ["alpha", "beta", "gamma"];
+    const federation = await createFederation({
+      sites,
+      transport: "in-memory",
+      config: {
+        rounds: 2,
+        privacy: { mode: "secagg" },
+        dp: { level: "site", clipNorm: 1, noiseMultiplier: 1, epsilonBudget: 100 },
+        sitesPerRound: { fraction: 1, minimum: 2 },
+        deadlines: FAST_DEADLINES,
+      },
+    });
+    // gamma allows itself far less ε than one round of z = 1 at sampling rate 1 costs.
+    const running = sites.map((name) => federation.startSite(name, name === "gamma" ? { epsilonBudget: 0.01 } : {}));
+    const summary = await federation.coordinator.done;
+    const results = await Promise.all(running.map((site) => site.done));
+    await federation.coordinator.stop();
+    expect(summary.outcome).toBe("completed");
+    expect(results.map((r) => r.roundsContributed)).toEqual([2, 2, 0]);
+    const declines = federation.coordinatorEvents.filter((e) => e.type === "site_declined");
+    expect(declines.map((e) => (e.type === "site_declined" ? [e.siteId, e.reason] : []))).toEqual([
+      ["gamma", "privacy_budget"],
+      ["gamma", "privacy_budget"],
+    ]);
+    expect(federation.siteEvents.get("gamma")?.filter((e) => e.type === "declined")).toHaveLength(2);
   });
 });

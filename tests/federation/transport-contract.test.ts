@@ -39,13 +39,19 @@ function fakeHandlers(calls: string[]): { federation: FederationHandlers; admin:
     poll: (peer, request, ctx) => {
       calls.push(`poll:${peer.name}`);
       if (request.waitMs === 1) throw new Error("secret key material 0xdeadbeef");
-      if (request.waitMs === 2) return Promise.reject(new FederationError("failed_precondition", "expected training, received unmask"));
+      if (request.waitMs === 2)
+        return Promise.reject(
+          new FederationError("failed_precondition", "expected training, received unmask"),
+        );
       if (request.waitMs === 3) {
-        return new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+        return new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(new Error("aborted"))),
+        );
       }
       return Promise.resolve({ step: "wait", wait: { retryAfterMs: request.waitMs } });
     },
     fetchAdapter: async function* (_peer, request) {
+      await Promise.resolve();
       for (let i = 0; i < 3; i++) {
         yield { offset: i * 4, data: new Uint8Array(16).fill(request.version + i) };
       }
@@ -96,7 +102,10 @@ const joinRequest = {
   clientVersion: "v12345",
 };
 
-const transports: { name: string; make: () => { serve: ServeFunction; dial: DialFunction; listen: string } }[] = [
+const transports: {
+  name: string;
+  make: () => { serve: ServeFunction; dial: DialFunction; listen: string };
+}[] = [
   { name: "grpc", make: () => ({ serve: serveGrpc, dial: dialGrpc, listen: "127.0.0.1:0" }) },
   {
     name: "in-memory",
@@ -150,13 +159,20 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
   it("streams chunks in order both ways", async () => {
     const connection = dial({ address: server.address, tls: site("alpha") });
     const chunks = [];
-    for await (const chunk of connection.federation.fetchAdapter({ version: 7 }, DEADLINE)) chunks.push(chunk);
+    for await (const chunk of connection.federation.fetchAdapter({ version: 7 }, DEADLINE))
+      chunks.push(chunk);
     expect(chunks.map((chunk) => [chunk.offset, chunk.data[0], chunk.data.length])).toEqual([
       [0, 7, 16],
       [4, 8, 16],
       [8, 9, 16],
     ]);
-    const header = { ref: { round: 1, attempt: 1 }, encoding: "plain" as const, length: 8, numExamples: 1, trainLoss: 0 };
+    const header = {
+      ref: { round: 1, attempt: 1 },
+      encoding: "plain" as const,
+      length: 8,
+      numExamples: 1,
+      trainLoss: 0,
+    };
     const ack = await connection.federation.submitUpdate(
       [
         { part: "header", header },
@@ -210,7 +226,9 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
   it("refuses revoked, wrong-role and foreign certificates before any handler runs", async () => {
     const before = calls.length;
     const revoked = dial({ address: server.address, tls: site("gamma") });
-    await expect(revoked.federation.join(joinRequest, DEADLINE)).rejects.toMatchObject({ code: "unauthenticated" });
+    await expect(revoked.federation.join(joinRequest, DEADLINE)).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
     revoked.close();
     const siteAsAdmin = dial({ address: server.address, tls: site("beta") });
     await expect(siteAsAdmin.admin.status({}, DEADLINE)).rejects.toMatchObject({ code: "permission_denied" });
@@ -222,7 +240,9 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
     expect((await adminAsSite.admin.status({}, DEADLINE)).privacyMode).toBe("secagg");
     adminAsSite.close();
     const stranger = dial({ address: server.address, tls: pki.stranger });
-    await expect(stranger.federation.join(joinRequest, { deadlineMs: 3000 })).rejects.toBeInstanceOf(FederationError);
+    await expect(stranger.federation.join(joinRequest, { deadlineMs: 3000 })).rejects.toBeInstanceOf(
+      FederationError,
+    );
     stranger.close();
     expect(calls.slice(before)).toEqual(["status:operator"]);
   });

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLlamaConfig, toHfConfig } from "../../model/config.ts";
 import { randomLlamaWeights } from "../../model/llama.ts";
-import { BUILTIN_MODEL_DIR, loadBaseModel, resolveModelDir } from "../../model/load.ts";
+import { BUILTIN_MODEL_DIR, hashBaseModel, loadBaseModel, resolveModelDir } from "../../model/load.ts";
 import { loadTokenizer } from "../../model/tokenizer.ts";
 import { writeCheckpointFolder } from "../../model/safetensors.ts";
 import { silentLogger, startBackend } from "./helpers.ts";
@@ -54,6 +54,7 @@ describe("loadBaseModel", () => {
     const again = await loadBaseModel(folder, silentLogger);
     expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(again.hash).toBe(first.hash);
+    expect(await hashBaseModel(folder)).toBe(first.hash);
     expect(first.dir).toBe(folder);
     const ids = first.tokenizer.encode("fever and cough");
     expect(ids.length).toBeGreaterThan(0);

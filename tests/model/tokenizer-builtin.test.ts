@@ -49,7 +49,7 @@ describe("the built-in model folder", () => {
       "O: HR 110, BP 92/60, RR 24, T 38.4, SpO2 91%. Troponin 1200 (high).\n" +
       "### Instruction:\nGive the most likely diagnosis.\n\n### Response:\nmyocardial infarction";
     expect(tokenizer.decode(tokenizer.encode(note))).toBe(note);
-    for (const word of [" chest", " pain", " patient", " fever"])
+    for (const word of [" chest", " pain", " fever", " cough", " treatment"])
       expect(tokenizer.encode(word)).toHaveLength(1);
   });
 

@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { pino, type Logger } from "pino";
 import { dialGrpc } from "../../../client/transport/grpc.ts";
 import { dialInMemory } from "../../../client/transport/in-memory.ts";
-import { startSiteClient, type SiteClientOptions, type SiteEvent, type SiteRunSummary } from "../../../client/node/site-client.ts";
+import {
+  startSiteClient,
+  type SiteClientOptions,
+  type SiteEvent,
+  type SiteRunSummary,
+} from "../../../client/node/site-client.ts";
 import { syntheticTrainer, type LocalUpdate } from "../../../client/node/trainer.ts";
 import { parseFederationConfig, type FederationConfig } from "../../../coordinator/config.ts";
 import { describeAdapter, startCoordinator, type CoordinatorHandle } from "../../../coordinator/server.ts";
@@ -42,7 +47,10 @@ export interface Federation {
   readonly evaluated: Map<string, Float32Array[]>;
   coordinator: CoordinatorHandle;
   startCoordinator(): Promise<CoordinatorHandle>;
-  startSite(name: string, overrides?: Partial<SiteClientOptions>): { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> };
+  startSite(
+    name: string,
+    overrides?: Partial<SiteClientOptions>,
+  ): { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> };
   readonly logger: Logger;
   /** The transport's client half, to open extra connections (e.g. to send junk). */
   readonly dial: DialFunction;
@@ -75,7 +83,15 @@ export async function createFederation(options: {
       tls: { caCert: "pki/ca.pem", cert: "pki/coordinator.pem", key: "pki/coordinator.key" },
       listen: options.transport === "grpc" ? "127.0.0.1:0" : "federation-under-test:0",
       storageDir: "state",
-      deadlines: { joinMs: 20_000, trainMs: 20_000, advertiseKeysMs: 10_000, shareKeysMs: 10_000, unmaskMs: 10_000, evalMs: 20_000, keyCeremonyMs: 20_000 },
+      deadlines: {
+        joinMs: 20_000,
+        trainMs: 20_000,
+        advertiseKeysMs: 10_000,
+        shareKeysMs: 10_000,
+        unmaskMs: 10_000,
+        evalMs: 20_000,
+        keyCeremonyMs: 20_000,
+      },
       ...options.config,
     },
     "test-config",
@@ -83,7 +99,10 @@ export async function createFederation(options: {
   );
   const adapter = describeAdapter(TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
   const network = createInMemoryNetwork();
-  const serve: ServeFunction = options.transport === "grpc" ? (o) => import("../../../coordinator/transport/grpc-server.ts").then((m) => m.serveGrpc(o)) : serveInMemory(network);
+  const serve: ServeFunction =
+    options.transport === "grpc"
+      ? (o) => import("../../../coordinator/transport/grpc-server.ts").then((m) => m.serveGrpc(o))
+      : serveInMemory(network);
   const dial: DialFunction = options.transport === "grpc" ? dialGrpc : dialInMemory(network);
   const coordinatorEvents: CoordinatorEvent[] = [];
   const siteEvents = new Map<string, SiteEvent[]>();

@@ -1,5 +1,10 @@
 // Test PKI: a consortium CA with coordinator, site and admin identities, plus a foreign CA.
-import { createCa, issueCertificate, type KeyAndCertificate, type Revocations } from "../../../coordinator/pki/index.ts";
+import {
+  createCa,
+  issueCertificate,
+  type KeyAndCertificate,
+  type Revocations,
+} from "../../../coordinator/pki/index.ts";
 import type { TlsIdentity } from "../../../proto/transport.ts";
 
 export interface TestPki {
@@ -7,7 +12,10 @@ export interface TestPki {
   readonly coordinator: TlsIdentity;
   readonly admin: TlsIdentity;
   /** Site identities by name. */
-  readonly sites: ReadonlyMap<string, TlsIdentity & { readonly fingerprint: string; readonly serialNumber: string }>;
+  readonly sites: ReadonlyMap<
+    string,
+    TlsIdentity & { readonly fingerprint: string; readonly serialNumber: string }
+  >;
   /** A site certificate from another CA: must be refused. */
   readonly stranger: TlsIdentity;
 }
@@ -16,7 +24,13 @@ export async function createTestPki(siteNames: readonly string[]): Promise<TestP
   const ca = await createCa({ commonName: "test-consortium" });
   const identity = async (role: "coordinator" | "site" | "admin", name: string, authority = ca) => {
     const issued = await issueCertificate(authority, { role, name });
-    return { caPem: ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem, fingerprint: issued.fingerprint, serialNumber: issued.serialNumber };
+    return {
+      caPem: ca.certPem,
+      certPem: issued.certPem,
+      keyPem: issued.keyPem,
+      fingerprint: issued.fingerprint,
+      serialNumber: issued.serialNumber,
+    };
   };
   const sites = new Map<string, Awaited<ReturnType<typeof identity>>>();
   for (const name of siteNames) sites.set(name, await identity("site", name));

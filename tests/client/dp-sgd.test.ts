@@ -1,0 +1,107 @@
+// DP-SGD: per-example clipping bounds each example's influence, noise comes from the injected Rng, the ledger gets q, σ, steps.
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRng } from "../../crypto/rng.ts";
+import type { LlamaModel } from "../../model/llama.ts";
+import { createLoraAdapter, type LoraAdapter } from "../../model/lora.ts";
+import { tokenizeExamples } from "../../client/data/prompt-format.ts";
+import { padBatch, splitBatch } from "../../client/training/batches.ts";
+import { dpSgdGradientFn, poissonLots } from "../../client/training/dp-sgd.ts";
+import { readFlat } from "../../client/training/flat-values.ts";
+import { batchLoss } from "../../client/training/loss.ts";
+import { TrainSettingsError } from "../../client/training/train-model.ts";
+import { trainLora } from "../../client/training/train-lora.ts";
+import { charTokenizer } from "./fake-tokenizer.ts";
+import { additionRows, startBackend, tinyModel } from "./fixtures.ts";
+
+const tokenizer = { ...charTokenizer, padId: 0 };
+let model: LlamaModel;
+let adapter: LoraAdapter;
+
+beforeAll(async () => {
+  await startBackend();
+  model = tinyModel(128, 2);
+  adapter = createLoraAdapter(model, {
+    r: 2,
+    alpha: 4,
+    dropout: 0,
+    targetModules: ["v_proj"],
+    mode: "standard",
+    seed: 1,
+  });
+});
+afterAll(() => {
+  adapter.dispose();
+  model.dispose();
+});
+
+const lot = padBatch(tokenizeExamples(additionRows(4), tokenizer, 48).examples, 0);
+const variables = () => adapter.trainableVariables();
+
+async function privatised(clipNorm: number, noiseMultiplier: number, seed: number): Promise<Float32Array> {
+  const fn = dpSgdGradientFn(
+    model,
+    adapter,
+    variables(),
+    { clipNorm, noiseMultiplier, rng: seededRng(seed) },
+    4,
+  );
+  const { grads } = await fn(lot);
+  const flat = readFlat(grads);
+  tf.dispose(grads);
+  return flat;
+}
+
+describe("DP-SGD", () => {
+  it("without noise and with a loose clip, averages the per-example mean-loss gradients", async () => {
+    const expected = new Float64Array(readFlat(variables()).length);
+    for (const example of splitBatch(lot, lot.batchSize)) {
+      const { value, grads } = tf.variableGrads(
+        () => batchLoss(model, adapter, example, example.scoredTokens),
+        variables(),
+      );
+      readFlat(variables().map((v) => grads[v.name]!)).forEach((g, i) => (expected[i]! += g / 4));
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    const actual = await privatised(1e6, 0, 1);
+    actual.forEach((g, i) => expect(g).toBeCloseTo(expected[i]!, 5));
+  });
+
+  it("bounds the influence of each example by the clip norm, and noises from the injected Rng", async () => {
+    const norm = (v: Float32Array) => Math.hypot(...v);
+    // Four examples, each clipped to C, summed and divided by the expected lot size 4: norm ≤ C.
+    expect(norm(await privatised(1e-3, 0, 1))).toBeLessThanOrEqual(1e-3 + 1e-9);
+    const a = await privatised(1e-3, 1, 7);
+    expect(await privatised(1e-3, 1, 7)).toEqual(a);
+    expect(await privatised(1e-3, 1, 8)).not.toEqual(a);
+    // σC/expected = 2.5e-4 per coordinate: the noise dominates the clipped signal (≤ 1e-3 in norm).
+    expect(norm(a)).toBeGreaterThan(1e-3);
+  });
+
+  it("samples Poisson lots of the expected size", () => {
+    const examples = Array.from({ length: 200 }, () => ({ ids: [1, 2, 3], lossMask: [0, 1, 1] }));
+    const sizes = [...poissonLots(examples, 0.1, 50, 0, seededRng(3))].map((b) => b.batchSize);
+    const mean = sizes.reduce((a, b) => a + b) / sizes.length;
+    expect(mean).toBeGreaterThan(15);
+    expect(mean).toBeLessThan(25);
+    expect(new Set(sizes).size).toBeGreaterThan(3);
+  });
+
+  it("trains through trainLora and reports what the ledger must charge", async () => {
+    const dp = { clipNorm: 1, noiseMultiplier: 0.8, rng: seededRng(9) };
+    const fresh = createLoraAdapter(model, adapter.config);
+    const result = await trainLora({
+      model,
+      adapter: fresh,
+      examples: additionRows(16),
+      tokenizer,
+      settings: { steps: 2, batchSize: 4, seqLen: 48 },
+      dpSgd: dp,
+    });
+    expect(result.privacy).toEqual({ samplingRate: 4 / 16, noiseMultiplier: 0.8, steps: 2 });
+    await expect(
+      trainLora({ model, adapter: fresh, examples: additionRows(4), tokenizer, dpSgd: dp, workers: 2 }),
+    ).rejects.toThrow(TrainSettingsError);
+    fresh.dispose();
+  });
+});
