@@ -92,6 +92,8 @@ export interface CoordinatorHandle {
   readonly done: Promise<RunSummary>;
   /** The Prometheus registry's port, when config.metricsPort is set. */
   readonly metricsPort: number | undefined;
+  /** After `done`: waits (at most `timeoutMs`) until every online site has been told the run finished. */
+  drain(timeoutMs: number): Promise<void>;
   /** Stops the run and the server, and closes the store (a later start resumes from it). */
   stop(): Promise<void>;
 }
@@ -198,5 +200,11 @@ export async function startCoordinator(
     return stopped;
   };
   const done = coordinator.run();
-  return { address: server.address, done, metricsPort: metricsServer?.port, stop };
+  return {
+    address: server.address,
+    done,
+    metricsPort: metricsServer?.port,
+    drain: (timeoutMs) => coordinator.drain(timeoutMs).catch(() => undefined),
+    stop,
+  };
 }

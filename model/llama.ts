@@ -11,7 +11,8 @@ import {
   projectionLayout,
   type LoraTargetModule,
 } from "./architecture.ts";
-import { frozenLinear, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
+import { batchMatMulByConv, frozenLinear, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
+import { transposeMatrix } from "./matrix.ts";
 import { SeededStream } from "./prng.ts";
 import { elementCount, type NamedTensor, type TensorMap } from "./safetensors.ts";
 
@@ -77,15 +78,6 @@ const MAX_CACHED_LENGTHS = 16;
 // exp(-1e9 + s) underflows to exactly 0 in float32, and unlike -Infinity it never yields NaN.
 const MASKED = -1e9;
 
-/** A row-major [rows, cols] matrix transposed. */
-function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] ?? 0;
-  }
-  return out;
-}
-
 export class LlamaModel {
   readonly config: LlamaConfig;
   private readonly embedTokens: tf.Variable<tf.Rank.R2>;
@@ -96,6 +88,8 @@ export class LlamaModel {
   private readonly rotation: tf.Tensor2D;
   private readonly rotationT: tf.Tensor2D;
   private readonly embeddingLookup: EmbeddingLookup;
+  /** Attention's batched products: by depthwise convolution on tfjs-wasm (see fast-matmul.ts). */
+  private readonly batchMatMul: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
   private readonly positionCache = new Map<number, PositionTables>();
   /** Transposes of frozen weights, made on first use (backward passes and the tied lm_head). */
   private readonly transposeCache = new Map<tf.Tensor, tf.Tensor2D>();
@@ -105,6 +99,7 @@ export class LlamaModel {
   private constructor(config: LlamaConfig, weights: TensorMap, options: LlamaModelOptions) {
     this.config = config;
     this.embeddingLookup = options.embeddingLookup ?? "auto";
+    this.batchMatMul = tf.getBackend() === "wasm" ? batchMatMulByConv : (a, b) => tf.matMul(a, b);
     const get = (key: string): NamedTensor => {
       const tensor = weights.get(key);
       if (tensor === undefined) throw new LlamaWeightsError(`missing weight ${key}`);
@@ -114,7 +109,9 @@ export class LlamaModel {
     const vector = (key: string): tf.Variable<tf.Rank.R1> =>
       tf.tidy(() => tf.variable(tf.tensor1d(get(key).data), false));
     const transposed = (key: string, rows: number, cols: number): tf.Variable<tf.Rank.R2> =>
-      tf.tidy(() => tf.variable(tf.tensor2d(transposeData(get(key).data, rows, cols), [cols, rows]), false));
+      tf.tidy(() =>
+        tf.variable(tf.tensor2d(transposeMatrix(get(key).data, rows, cols), [cols, rows]), false),
+      );
 
     this.embedTokens = tf.tidy(() =>
       tf.variable(
@@ -292,7 +289,7 @@ export class LlamaModel {
         const path = hfModulePath(index, slot.module);
         out.set(`${path}.weight`, {
           shape: [slot.outFeatures, slot.inFeatures],
-          data: transposeData(read(weight), slot.inFeatures, slot.outFeatures),
+          data: transposeMatrix(read(weight), slot.inFeatures, slot.outFeatures),
         });
         if (bias !== undefined) out.set(`${path}.bias`, { shape: [slot.outFeatures], data: read(bias) });
       }
@@ -305,7 +302,7 @@ export class LlamaModel {
     if (this.lmHead !== undefined) {
       out.set("lm_head.weight", {
         shape: [c.vocabSize, c.hiddenSize],
-        data: transposeData(read(this.lmHead), c.hiddenSize, c.vocabSize),
+        data: transposeMatrix(read(this.lmHead), c.hiddenSize, c.vocabSize),
       });
     }
     return out;
@@ -425,8 +422,8 @@ export class LlamaModel {
       [slices, length, d],
     );
     // The 1/√d scale is folded into the query tables.
-    const scores = tf.add<tf.Tensor3D>(tf.matMul(queries, keysT), tables.mask);
-    const context = tf.matMul(tf.softmax(scores), values);
+    const scores = tf.add<tf.Tensor3D>(this.batchMatMul(queries, keysT), tables.mask);
+    const context = this.batchMatMul(tf.softmax(scores), values);
     // [kv, B, g, T·d] → [B, kv·g = heads, T, d] → [B, T, heads, d].
     const byBatch = tf.transpose(tf.reshape(context, [kvHeads, batch, group, length * d]), [1, 0, 2, 3]);
     const merged = tf.transpose(tf.reshape(byBatch, [batch, c.numHeads, length, d]), [0, 2, 1, 3]);

@@ -15,6 +15,7 @@ import {
   type LoraConfig,
   type LoraParameter,
 } from "./lora-layout.ts";
+import { transposeMatrix } from "./matrix.ts";
 import { SeededStream } from "./prng.ts";
 import type { TensorMap } from "./safetensors.ts";
 
@@ -50,13 +51,6 @@ interface ModuleWeights {
   readonly bParameter: LoraParameter;
 }
 
-/** A row-major [rows, cols] matrix transposed. */
-function transposeData(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c] ?? 0;
-  return out;
-}
-
 class TfLoraAdapter implements LoraAdapter {
   readonly flatLength: number;
   /** Keyed by `${layer}/${module}`, in layout order. */
@@ -87,7 +81,10 @@ class TfLoraAdapter implements LoraAdapter {
       const aData = initial.get(aParameter.key)?.data ?? new Float32Array(r * inFeatures);
       // tf.variable shares the initial tensor's data; the tidy frees that tensor, the variable keeps it.
       const aT = tf.tidy(() =>
-        tf.variable(tf.tensor2d(transposeData(aData, r, inFeatures), [inFeatures, r]), aParameter.trainable),
+        tf.variable(
+          tf.tensor2d(transposeMatrix(aData, r, inFeatures), [inFeatures, r]),
+          aParameter.trainable,
+        ),
       );
       const bT = tf.tidy(() => tf.variable(tf.zeros<tf.Rank.R2>([r, outFeatures]), true));
       modules.set(`${aParameter.layer}/${aParameter.module}`, { aT, bT, aParameter, bParameter });
@@ -194,12 +191,12 @@ class TfLoraAdapter implements LoraAdapter {
   /** The variable holds the PEFT matrix transposed; PEFT data is row-major in `parameter.shape`. */
   private readPeft(parameter: LoraParameter, variable: tf.Variable<tf.Rank.R2>): Float32Array {
     const [rows, cols] = parameter.shape;
-    return transposeData(variable.dataSync() as Float32Array, cols, rows);
+    return transposeMatrix(variable.dataSync() as Float32Array, cols, rows);
   }
 
   private writePeft(parameter: LoraParameter, variable: tf.Variable<tf.Rank.R2>, data: Float32Array): void {
     const [rows, cols] = parameter.shape;
-    tf.tidy(() => variable.assign(tf.tensor2d(transposeData(data, rows, cols), [cols, rows])));
+    tf.tidy(() => variable.assign(tf.tensor2d(transposeMatrix(data, rows, cols), [cols, rows])));
   }
 
   private frozenTranspose(aT: tf.Variable<tf.Rank.R2>): tf.Tensor2D {

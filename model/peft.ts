@@ -1,6 +1,6 @@
 // HF PEFT adapter folders (adapter_model.safetensors + adapter_config.json): pure read/write for any caller,
 // plus saveAdapter/loadAdapter for live adapters (TensorFlow.js is loaded only when loadAdapter runs).
-import { mkdir, readFile, rename, writeFile, access } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { LlamaModel } from "./llama.ts";
@@ -13,7 +13,7 @@ import {
   parseLoraConfig,
   type LoraConfig,
 } from "./lora-layout.ts";
-import { parseSafetensors, serializeSafetensors, type TensorMap } from "./safetensors.ts";
+import { fileExists, parseSafetensors, serializeSafetensors, type TensorMap } from "./safetensors.ts";
 
 export {
   LoraError,
@@ -106,15 +106,6 @@ const PeftConfigSchema = z
   })
   .loose();
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Writes to a temporary name first, so a crash never leaves a half-written file under the real name. */
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
@@ -163,9 +154,10 @@ export async function writePeftAdapter(
 export async function readPeftAdapter(dir: string): Promise<PeftAdapter> {
   const configPath = join(dir, ADAPTER_CONFIG_FILE);
   const weightsPath = join(dir, ADAPTER_WEIGHTS_FILE);
-  if (!(await exists(configPath))) throw new LoraError(`${configPath} not found (not a PEFT adapter folder)`);
-  if (!(await exists(weightsPath))) {
-    if (await exists(join(dir, "adapter_model.bin"))) {
+  if (!(await fileExists(configPath)))
+    throw new LoraError(`${configPath} not found (not a PEFT adapter folder)`);
+  if (!(await fileExists(weightsPath))) {
+    if (await fileExists(join(dir, "adapter_model.bin"))) {
       throw new LoraError(
         `${dir}: adapter_model.bin (PyTorch pickle) is not supported; save it with safe_serialization=True`,
       );

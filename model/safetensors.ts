@@ -244,7 +244,8 @@ export async function writeSafetensors(
 export const SINGLE_FILE = "model.safetensors";
 export const INDEX_FILE = "model.safetensors.index.json";
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (used to tell a missing optional file from an unreadable one). */
+export async function fileExists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;
@@ -270,7 +271,7 @@ export interface CheckpointFiles {
 /** Lists the weight files of an HF model folder without reading them (safetensors only). */
 export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
   const indexPath = join(dir, INDEX_FILE);
-  if (await exists(indexPath)) {
+  if (await fileExists(indexPath)) {
     let index: unknown;
     try {
       index = JSON.parse(await readFile(indexPath, "utf8"));
@@ -298,7 +299,7 @@ export async function checkpointFiles(dir: string): Promise<CheckpointFiles> {
     return { files: shards.map((shard) => join(dir, shard)), weightMap };
   }
   const single = join(dir, SINGLE_FILE);
-  if (!(await exists(single))) {
+  if (!(await fileExists(single))) {
     throw new SafetensorsError(
       dir,
       `no ${SINGLE_FILE} or ${INDEX_FILE} found (only safetensors weights are supported)`,

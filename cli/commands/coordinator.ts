@@ -52,6 +52,8 @@ export const coordinatorStartCommand: Command = {
           reason: summary.reason,
         }),
       );
+      // Let the sites learn that the federation finished before the server goes away.
+      if (summary.outcome !== "stopped") await handle.drain(30_000);
       return summary.outcome === "failed" ? 1 : 0;
     } finally {
       process.off("SIGINT", interrupt);

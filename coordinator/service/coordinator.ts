@@ -181,6 +181,8 @@ export class Coordinator {
   private readonly change = new ChangeSignal();
   private readonly gate: UploadGate;
   private stopped = false;
+  /** Sites told that the federation finished. */
+  private readonly informed = new Set<SiteId>();
   /** True until the run's first round has gathered its sites. */
   private gathering = true;
   private readonly plan: PlannedRound[];
@@ -234,6 +236,15 @@ export class Coordinator {
       if (error instanceof FederationError) return this.finish("failed", error.message);
       throw error;
     }
+  }
+
+  /**
+   * After the run: resolves once every site seen recently has been told the federation finished
+   * (so that it exits instead of retrying), or after `timeoutMs`.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const expected = this.onlineSites();
+    await this.waitFor(() => (expected.every((site) => this.informed.has(site)) ? true : undefined), timeoutMs);
   }
 
   /** Stops driving rounds; in-flight calls are refused from now on. */
@@ -950,8 +961,11 @@ export class Coordinator {
   /** The step this site should take now, marking it delivered; undefined when there is none. */
   private nextStep(site: SiteId): PollResponse | undefined {
     const state = this.state;
-    if (state.phase === "finished")
+    if (state.phase === "finished") {
+      this.informed.add(site);
+      this.change.notify();
       return { step: "finished", finished: { completedRounds: state.completedRounds } };
+    }
     const ceremonyStep = this.ceremonyStep(site);
     if (ceremonyStep !== undefined) return ceremonyStep;
     if (state.phase !== "running") return undefined;

@@ -141,10 +141,18 @@ export async function serveGrpc(options: ServeOptions): Promise<ServerHandle> {
   const dialHost = host === "127.0.0.1" || host === "0.0.0.0" ? "localhost" : host;
   return {
     address: `${dialHost}:${port}`,
+    // Graceful first, so answers already written (e.g. "finished") reach their sites; long polls
+    // still open after a second are cut.
     close: () =>
       new Promise<void>((resolve) => {
-        server.forceShutdown();
-        resolve();
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
       }),
   };
 }

@@ -3,7 +3,8 @@
 Writes tiny random LLaMA-family checkpoints, their logits as computed by transformers, a PEFT LoRA
 adapter made by peft with its logits, and tokenizer encodings made by the tokenizers library. When
 FEDTUNE_ADAPTER_DIR is set, it also loads that fedtune-written adapter on top of FEDTUNE_BASE_DIR
-with peft and records the logits, which proves that fedtune's adapters load in peft unchanged.
+with peft and records the logits, which proves that fedtune's adapters load in peft unchanged, and
+encodes sample texts with FEDTUNE_TOKENIZER_DIR's tokenizer.json (FEDTUNE_ADAPTER_ONLY=1: only that).
 
 usage: python3 make_hf_vectors.py OUT_DIR
 """
@@ -133,7 +134,7 @@ def check_fedtune_adapter():
     result = {"base": logits_of(base, ids)}
     model = PeftModel.from_pretrained(base, adapter_dir).eval()
     result["adapter"] = logits_of(model, ids)
-    tok = Tokenizer.from_file(os.path.join(base_dir, "tokenizer.json"))
+    tok = Tokenizer.from_file(os.path.join(os.environ.get("FEDTUNE_TOKENIZER_DIR", base_dir), "tokenizer.json"))
     texts = ["Pt presents w/ fever, productive cough. SpO2 91% RA.", "Dx: community-acquired pneumonia 🙂"]
     result["tokenizer"] = [{"text": t, "ids": tok.encode(t).ids} for t in texts]
     write_json(os.path.join(OUT, "fedtune-in-peft", "result.json"), result)
@@ -145,6 +146,9 @@ if __name__ == "__main__":
     write_json(os.path.join(OUT, "versions.json"), {
         "torch": torch.__version__, "transformers": transformers.__version__,
         "peft": peft.__version__, "tokenizers": tokenizers.__version__})
+    if os.environ.get("FEDTUNE_ADAPTER_ONLY"):
+        check_fedtune_adapter()
+        sys.exit(0)
     folder, _ = make_llama("llama-gqa-untied-f32", torch.float32, tie=False, kv_heads=2, shard=False)
     make_llama("llama-mha-tied-bf16-sharded", torch.bfloat16, tie=True, kv_heads=4, shard=True)
     make_llama("llama-gqa-f16", torch.float16, tie=False, kv_heads=1, shard=False)

@@ -1,6 +1,7 @@
 // fedtune's model and adapter code against reference outputs of HF transformers 5.17 and peft 0.21.
 // The vectors in tests/vectors/hf-transformers/ were written by scripts/interop/make_hf_vectors.py on a
-// machine with transformers, peft and torch: tiny random checkpoints, their logits, a peft-made adapter.
+// machine with transformers, peft and torch: tiny random checkpoints, their logits, a peft-made adapter,
+// and peft's logits for an adapter that fedtune wrote.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -9,8 +10,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../model/backend.ts";
 import { readLlamaConfig } from "../../model/config.ts";
 import { LlamaModel } from "../../model/llama.ts";
+import { BUILTIN_MODEL_DIR } from "../../model/load.ts";
 import { loadAdapter } from "../../model/peft.ts";
 import { readCheckpointFolder } from "../../model/safetensors.ts";
+import { loadTokenizer } from "../../model/tokenizer.ts";
 
 const VECTORS = join(import.meta.dirname, "..", "vectors", "hf-transformers");
 
@@ -81,5 +84,37 @@ describe("an adapter written by peft", () => {
     expect(maxAbsDifference(actual, expected.logits)).toBeLessThan(2e-4);
     // The adapter changes the output, so the match above is not the base model's.
     expect(maxAbsDifference(base, expected.logits)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe("an adapter written by fedtune", () => {
+  // tests/vectors/fedtune-adapter/ was written by fedtune's saveAdapter (FFA-LoRA, every target module);
+  // peft-logits.json holds what peft 0.21's PeftModel.from_pretrained computed with it on the GPU machine.
+  const adapterDir = join(import.meta.dirname, "..", "vectors", "fedtune-adapter");
+
+  it("loads in peft unchanged: peft's logits equal fedtune's", async () => {
+    const recorded = JSON.parse(await readFile(join(adapterDir, "peft-logits.json"), "utf8")) as {
+      base: ExpectedLogits;
+      adapter: ExpectedLogits;
+    };
+    const model = await loadVectorModel("llama-gqa-untied-f32");
+    const adapter = await loadAdapter(adapterDir, model);
+    const withAdapter = logitsOf(model, recorded.adapter.input_ids, adapter);
+    const base = logitsOf(model, recorded.base.input_ids);
+    adapter.dispose();
+    model.dispose();
+    expect(maxAbsDifference(base, recorded.base.logits)).toBeLessThan(2e-4);
+    expect(maxAbsDifference(withAdapter, recorded.adapter.logits)).toBeLessThan(2e-4);
+    expect(maxAbsDifference(withAdapter, recorded.base.logits)).toBeGreaterThan(1e-2);
+  });
+
+  it("the built-in tokenizer encodes as HF tokenizers does", async () => {
+    const recorded = JSON.parse(await readFile(join(adapterDir, "peft-logits.json"), "utf8")) as {
+      tokenizer: { text: string; ids: number[] }[];
+    };
+    const tokenizer = await loadTokenizer(BUILTIN_MODEL_DIR);
+    for (const sample of recorded.tokenizer) {
+      expect(tokenizer.encode(sample.text, { addBos: true }), sample.text).toEqual(sample.ids);
+    }
   });
 });
