@@ -2,7 +2,7 @@
 // Usage: node bin/run-ts.mjs bench/secagg-unmask.ts [--sites 10,100,1000] [--entries 100000,1000000]
 //        [--dropouts 0,0.3] [--budget-s 180]
 import { parseArgs } from "node:util";
-import { seededRng } from "../crypto/rng.ts";
+import { seededRng, uniformBelow } from "../crypto/rng.ts";
 import type { Rng } from "../crypto/rng.ts";
 import { clientMaskInput, clientReceive, createClient } from "../crypto/secagg/client.ts";
 import type { ClientState } from "../crypto/secagg/client.ts";
@@ -60,7 +60,7 @@ function pickDropouts(
   for (let draws = 1; draws <= 1000; draws++) {
     const pool = [...graph.sites];
     for (let i = pool.length - 1; i > 0; i--) {
-      const j = rng.nextUint32() % (i + 1);
+      const j = uniformBelow(rng, i + 1);
       [pool[i], pool[j]] = [pool[j] as SiteId, pool[i] as SiteId];
     }
     const dropped = new Set(pool.slice(0, count));
@@ -173,7 +173,7 @@ for (const d of list(values.entries)) {
           } as const;
           server = serverReceive(server, chunk);
           // Advance the site past masking without computing it: its state only needs the held shares.
-          const { round, siteId, identitySeed, heldShares } = out.state as ClientState & {
+          const { round, siteId, identitySeed, secrets, heldShares } = out.state as ClientState & {
             stage: "awaiting-input";
           };
           branchClients.set(m.recipient, {
@@ -181,6 +181,7 @@ for (const d of list(values.entries)) {
             round,
             siteId,
             identitySeed,
+            secrets,
             heldShares,
           });
         }

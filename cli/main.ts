@@ -114,7 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
-    ctx.logger.error({ err: error }, message);
+    ctx.logger.debug({ err: error }, message);
     process.stderr.write(`fedtune: ${message}\n`);
     return 1;
   }

@@ -79,7 +79,7 @@ export interface CoordinatorRuntime {
   /** he mode: the CKKS context (no keys); built with the default parameters when omitted. */
   readonly ckks?: CkksContext;
   readonly onEvent?: (event: CoordinatorEvent) => void;
-  /** Uploads staged at once (default 4): bounds memory whatever the number of sites. */
+  /** Uploads staged, and adapter downloads served, at once (default 4 each): bounds transfer memory. */
   readonly uploadConcurrency?: number;
   /** Sites to wait for (up to deadlines.joinMs) before the first round; default sitesPerRound.minimum. */
   readonly sitesToStart?: number;
@@ -123,7 +123,10 @@ function wireMetrics(metrics: CoordinatorMetrics, event: CoordinatorEvent): void
       if (event.dropouts.length > 0) metrics.dropouts.inc({ stage: event.stage }, event.dropouts.length);
       return;
     case "bytes":
-      metrics.bytes.inc({ direction: event.direction, rpc: "SubmitUpdate" }, event.bytes);
+      metrics.bytes.inc(
+        { direction: event.direction, rpc: event.direction === "in" ? "SubmitUpdate" : "FetchAdapter" },
+        event.bytes,
+      );
       return;
     case "site_joined":
       metrics.sitesJoined.inc();

@@ -13,9 +13,9 @@ import { isFieldElement } from "./shamir.ts";
 
 export const X25519_KEY_BYTES = 32;
 export const ED25519_PUBLIC_KEY_BYTES = 32;
-export const ED25519_SEED_BYTES = 32;
+const ED25519_SEED_BYTES = 32;
 export const ED25519_SIGNATURE_BYTES = 64;
-export const SECRETBOX_KEY_BYTES = nacl.secretbox.keyLength;
+const SECRETBOX_KEY_BYTES = nacl.secretbox.keyLength;
 /** Overhead of {@link sealBox}: 24-byte nonce plus 16-byte Poly1305 tag. */
 export const SEALED_OVERHEAD_BYTES = nacl.secretbox.nonceLength + nacl.secretbox.overheadLength;
 
@@ -29,6 +29,11 @@ export interface SigningKeyPair {
   readonly publicKey: Uint8Array;
   /** The 32-byte Ed25519 seed (RFC 8032 §5.1.5 private key). */
   readonly seed: Uint8Array;
+}
+
+/** Equality of two public byte strings (keys); not constant-time, so never for comparing secrets. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function checkLength(name: string, bytes: Uint8Array, length: number): void {

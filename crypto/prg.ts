@@ -2,7 +2,7 @@
 import { createCipheriv } from "node:crypto";
 import { ParameterError } from "./errors.ts";
 
-export const PRG_SEED_BYTES = 32;
+const PRG_SEED_BYTES = 32;
 
 /** Keystream is produced this many bytes at a time: large enough to amortise the call, small enough to stay in L2. */
 const CHUNK_BYTES = 64 * 1024;

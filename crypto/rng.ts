@@ -11,6 +11,17 @@ export interface Rng {
   fill(bytes: Uint8Array): void;
 }
 
+/** A uniform integer in [0, n) for 1 ≤ n ≤ 2^32, without modulo bias: draws at or above the largest multiple of n are rejected. */
+export function uniformBelow(rng: Rng, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 32)
+    throw new RangeError(`uniformBelow: n must be an integer in [1, 2^32], got ${n}`);
+  const limit = 2 ** 32 - (2 ** 32 % n);
+  for (;;) {
+    const v = rng.nextUint32();
+    if (v < limit) return v % n;
+  }
+}
+
 /** Seed accepted by {@link seededRng}: raw bytes, a string (UTF-8) or a safe integer. */
 export type RngSeed = Uint8Array | string | number;
 

@@ -4,7 +4,7 @@ import type { Rng } from "./rng.ts";
 
 /** p = 2^255 − 19, the Curve25519 prime (RFC 7748 §4.1); clamped X25519 scalars are elements of it. */
 const P = (1n << 255n) - 19n;
-export const SHAMIR_SECRET_BYTES = 32;
+const SHAMIR_SECRET_BYTES = 32;
 export const SHAMIR_SHARE_BYTES = 32;
 
 /** One share: the evaluation y = f(x) of the sharing polynomial at a public, non-zero x. */
@@ -87,7 +87,11 @@ export function splitSecret(
   }
   checkXs(xs);
   const coefficients = [toBigInt(secret)];
-  for (let i = 1; i < threshold; i++) coefficients.push(toBigInt(randomFieldElement(rng)));
+  for (let i = 1; i < threshold; i++) {
+    const coefficient = randomFieldElement(rng);
+    coefficients.push(toBigInt(coefficient));
+    coefficient.fill(0); // the BigInt copies cannot be zeroed; the bytes at least can
+  }
   return xs.map((x) => {
     const bx = BigInt(x);
     let y = 0n;

@@ -80,10 +80,10 @@ export function trainByteLevelBpe(
 ): TrainedTokenizerFiles {
   const minFrequency = options.minFrequency ?? 2;
   const specials = [options.specialTokens.bos, options.specialTokens.eos, options.specialTokens.pad];
-  if (new Set(specials).size !== specials.length) throw new Error("special tokens must be distinct");
+  if (new Set(specials).size !== specials.length) throw new RangeError("special tokens must be distinct");
   const byteChars = bytesToUnicode();
   const alphabetSize = specials.length + byteChars.length;
-  if (options.vocabSize < alphabetSize) throw new Error(`vocabSize must be at least ${alphabetSize}`);
+  if (options.vocabSize < alphabetSize) throw new RangeError(`vocabSize must be at least ${alphabetSize}`);
 
   const tokens: string[] = [...specials, ...byteChars];
   const idOf = new Map(tokens.map((t, i) => [t, i]));

@@ -178,6 +178,8 @@ export interface FederationDataOptions {
   /** Records per site for a size-1 profile, before the validation split. */
   readonly examplesPerSite: number;
   readonly validationFraction: number;
+  /** Upper bound on a site's validation records (they are scored every round, at the site). */
+  readonly maxValidationPerSite?: number;
   /** Test records per condition. */
   readonly testPerCondition: number;
   /** Multiplies every profile's label-noise rate (0 turns noise off). */
@@ -256,7 +258,10 @@ export function generateFederationData(options: FederationDataOptions): Federati
       8,
       Math.round(options.examplesPerSite * profile.size * Math.exp(0.25 * standardNormal(rng))),
     );
-    const nValidation = Math.max(2, Math.round(count * options.validationFraction));
+    const nValidation = Math.min(
+      options.maxValidationPerSite ?? Number.POSITIVE_INFINITY,
+      Math.max(2, Math.round(count * options.validationFraction)),
+    );
     const records: SiteRecord[] = [];
     for (let j = 0; j < count; j++) {
       const isTrain = j >= nValidation;

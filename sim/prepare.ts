@@ -77,6 +77,7 @@ export async function prepareRun(
     concentration: options.concentration,
     examplesPerSite: options.examplesPerSite,
     validationFraction: options.validationFraction,
+    maxValidationPerSite: options.maxValidationPerSite,
     testPerCondition: options.testPerCondition,
     labelNoiseScale: options.labelNoiseScale,
   });

@@ -1,6 +1,11 @@
 // `fedtune eval`: perplexity or multiple-choice accuracy of a model (and adapter) on a JSONL file.
 import { initBackend } from "../../model/backend.ts";
-import { formatInvalidRow, loadJsonlDataset, DatasetError } from "../../client/data/load-jsonl.ts";
+import {
+  DatasetError,
+  formatInvalidRow,
+  loadJsonlDataset,
+  type Dataset,
+} from "../../client/data/load-jsonl.ts";
 import { tokenizeExamples } from "../../client/data/prompt-format.ts";
 import type { MultipleChoiceRow } from "../../client/data/rows.ts";
 import { loadCausalLm } from "../../client/eval/causal-lm.ts";
@@ -8,6 +13,22 @@ import { evaluateMultipleChoice, type OptionScoring } from "../../client/eval/mu
 import { evaluatePerplexity } from "../../client/eval/perplexity.ts";
 import { UsageError, type Command } from "../command.ts";
 import { MODEL_OPTION, reportInvalidRows } from "./train.ts";
+
+/** For --task mcq, rows of other kinds are invalid like any other invalid row (fatal with --strict). */
+function onlyMultipleChoice(dataset: Dataset, strict: boolean): Dataset {
+  const invalid = [...dataset.invalid];
+  const examples = dataset.examples.filter((example) => {
+    if (example.kind === "mcq") return true;
+    const bad = {
+      ...example.source,
+      reason: `a ${example.kind} row is not a multiple-choice row (--task mcq)`,
+    };
+    if (strict) throw new DatasetError(formatInvalidRow(bad));
+    invalid.push(bad);
+    return false;
+  });
+  return { file: dataset.file, examples, invalid };
+}
 
 export const evalCommand: Command = {
   path: ["eval"],
@@ -37,19 +58,8 @@ export const evalCommand: Command = {
     const seqLen = args.integer("seq-len", 256);
     if (batchSize < 1 || seqLen < 2) throw new UsageError("--batch-size must be ≥ 1 and --seq-len ≥ 2");
     const strict = args.flag("strict");
-    const dataset = await loadJsonlDataset(args.requireString("data"), { strict });
-    if (task === "mcq") {
-      // Rows of other kinds are invalid for this task, like any other invalid row.
-      for (const example of dataset.examples) {
-        if (example.kind === "mcq") continue;
-        const bad = {
-          ...example.source,
-          reason: `a ${example.kind} row is not a multiple-choice row (--task mcq)`,
-        };
-        if (strict) throw new DatasetError(formatInvalidRow(bad));
-        dataset.invalid.push(bad);
-      }
-    }
+    const loaded = await loadJsonlDataset(args.requireString("data"), { strict });
+    const dataset = task === "mcq" ? onlyMultipleChoice(loaded, strict) : loaded;
     reportInvalidRows(dataset, ctx);
 
     await initBackend(ctx.logger);
@@ -59,7 +69,7 @@ export const evalCommand: Command = {
       if (task === "ppl") {
         const { examples, dropped } = tokenizeExamples(dataset.examples, lm.tokenizer, seqLen);
         for (const row of dropped.slice(0, 5)) ctx.logger.warn(formatInvalidRow(row));
-        if (examples.length === 0) throw new UsageError("no row has a token to score");
+        if (examples.length === 0) throw new DatasetError(`${dataset.file}: no row has a token to score`);
         const ppl = evaluatePerplexity(lm, examples, { batchSize, padId: lm.tokenizer.padId });
         result = {
           task,
@@ -70,7 +80,6 @@ export const evalCommand: Command = {
         };
       } else {
         const rows = dataset.examples.filter((e): e is MultipleChoiceRow & typeof e => e.kind === "mcq");
-        if (rows.length === 0) throw new UsageError("no multiple-choice rows to evaluate");
         const mcq = evaluateMultipleChoice(lm, rows, lm.tokenizer, { batchSize, seqLen, scoring });
         result = { task, examples: mcq.examples, accuracy: mcq.accuracy };
       }

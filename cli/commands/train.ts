@@ -1,10 +1,16 @@
 // `fedtune train`: fine-tune a LoRA adapter on a local JSONL file and write it as a PEFT folder.
+import { stat } from "node:fs/promises";
 import { initBackend } from "../../model/backend.ts";
 import { LORA_TARGET_MODULES } from "../../model/architecture.ts";
 import { loadBaseModel } from "../../model/load.ts";
 import { createLoraAdapter, parseLoraConfig, type LoraMode } from "../../model/lora.ts";
 import { saveAdapter } from "../../model/peft.ts";
-import { formatInvalidRow, loadJsonlDataset, type Dataset } from "../../client/data/load-jsonl.ts";
+import {
+  DatasetError,
+  formatInvalidRow,
+  loadJsonlDataset,
+  type Dataset,
+} from "../../client/data/load-jsonl.ts";
 import { createProgressBar } from "../../client/training/progress.ts";
 import { LR_SCHEDULES } from "../../client/training/schedule.ts";
 import {
@@ -21,14 +27,16 @@ export const MODEL_OPTION: OptionSpec = {
   defaultText: "builtin",
 };
 
-/** Logs invalid rows (the first few by file:line) and how many were skipped. */
+/** Logs invalid rows (the first few by file:line) and how many were skipped; refuses a dataset with no valid row left. */
 export function reportInvalidRows(dataset: Dataset, ctx: CliContext): void {
-  if (dataset.invalid.length === 0) return;
-  for (const row of dataset.invalid.slice(0, 5)) ctx.logger.warn(formatInvalidRow(row));
-  ctx.logger.warn(
-    { file: dataset.file, skipped: dataset.invalid.length },
-    `skipped ${dataset.invalid.length} invalid rows (use --strict to stop at the first)`,
-  );
+  if (dataset.invalid.length > 0) {
+    for (const row of dataset.invalid.slice(0, 5)) ctx.logger.warn(formatInvalidRow(row));
+    ctx.logger.warn(
+      { file: dataset.file, skipped: dataset.invalid.length },
+      `skipped ${dataset.invalid.length} invalid rows (use --strict to stop at the first)`,
+    );
+  }
+  if (dataset.examples.length === 0) throw new DatasetError(`${dataset.file} has no valid rows`);
 }
 
 const D = DEFAULT_LORA_TRAIN_SETTINGS;
@@ -160,9 +168,12 @@ export const trainCommand: Command = {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
 
+    // Refused before training, not after: saveAdapter would fail only once the run is done.
+    if ((await stat(out).catch(() => null))?.isDirectory() === false) {
+      throw new UsageError(`--out ${out} exists and is not a folder`);
+    }
     const dataset = await loadJsonlDataset(dataFile, { strict: args.flag("strict") });
     reportInvalidRows(dataset, ctx);
-    if (dataset.examples.length === 0) throw new UsageError(`${dataFile} has no valid rows`);
 
     await initBackend(ctx.logger);
     const { model, tokenizer } = await loadBaseModel(source, ctx.logger);

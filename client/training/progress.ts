@@ -18,7 +18,7 @@ export interface ProgressBarOptions {
 }
 
 /** Formats one progress line, e.g. `train [#####     ] 50/100 loss 2.3456 lr 1.00e-4 1234 tok/s`. */
-export function formatProgress(p: TrainProgress, label: string, width: number): string {
+function formatProgress(p: TrainProgress, label: string, width: number): string {
   const filled = Math.round((width * p.step) / Math.max(1, p.totalSteps));
   const bar = "#".repeat(Math.min(width, filled)).padEnd(width, " ");
   const eta = p.step > 0 ? ((p.totalSteps - p.step) * p.elapsedMs) / p.step / 1000 : 0;

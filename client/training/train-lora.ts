@@ -18,7 +18,7 @@ import {
 } from "./train-model.ts";
 import { fitSettingsSchema, trainLanguageModel } from "./train-lm.ts";
 
-export const loraTrainSettingsSchema = fitSettingsSchema.extend({
+const loraTrainSettingsSchema = fitSettingsSchema.extend({
   /** Tokens per sequence, prompt and response together; longer rows are right-truncated. */
   seqLen: z.number().int().min(2),
 });

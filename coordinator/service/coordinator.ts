@@ -57,7 +57,7 @@ import {
 } from "./aggregation.ts";
 import type { DurableState } from "./durable-state.ts";
 import type { Checkpoint, CoordinatorEvent, GlobalModel, RunSummary, SiteRecord } from "./ports.ts";
-import { UploadGate } from "./uploads.ts";
+import { TransferGate } from "./uploads.ts";
 
 /** The bytes a site signs at Join to bind its SecAgg identity key (and envelope key) to its certificate. */
 export function joinBindingPayload(
@@ -91,7 +91,7 @@ export interface CoordinatorDeps {
   /** CKKS context without keys (he mode). */
   readonly ckks?: CkksContext;
   readonly onEvent?: (event: CoordinatorEvent) => void;
-  /** Uploads staged in memory at once (default 4). */
+  /** Uploads staged, and adapter downloads served, at once (default 4 each). */
   readonly uploadConcurrency?: number;
   /** A site that has not polled for this long is not picked (default 20 s). */
   readonly onlineWindowMs?: number;
@@ -179,7 +179,8 @@ export class Coordinator {
   private readonly sites = new Map<SiteId, Site>();
   private global: { version: number; vector: Float32Array; strategyState: StrategyState } | undefined;
   private readonly change = new ChangeSignal();
-  private readonly gate: UploadGate;
+  private readonly gate: TransferGate;
+  private readonly downloads: TransferGate;
   private stopped = false;
   /** Sites told that the federation finished. */
   private readonly informed = new Set<SiteId>();
@@ -190,7 +191,8 @@ export class Coordinator {
   readonly handlers: FederationHandlers;
 
   constructor(private readonly deps: CoordinatorDeps) {
-    this.gate = new UploadGate(deps.uploadConcurrency ?? 4);
+    this.gate = new TransferGate(deps.uploadConcurrency ?? 4);
+    this.downloads = new TransferGate(deps.uploadConcurrency ?? 4);
     this.plan = planRounds(deps.config.rounds, deps.config.evaluation.everyRounds);
     for (const record of deps.store.sites()) this.sites.set(record.siteId, { record, lastSeen: 0 });
     this.handlers = this.buildHandlers();
@@ -244,7 +246,10 @@ export class Coordinator {
    */
   async drain(timeoutMs: number): Promise<void> {
     const expected = this.onlineSites();
-    await this.waitFor(() => (expected.every((site) => this.informed.has(site)) ? true : undefined), timeoutMs);
+    await this.waitFor(
+      () => (expected.every((site) => this.informed.has(site)) ? true : undefined),
+      timeoutMs,
+    );
   }
 
   /** Stops driving rounds; in-flight calls are refused from now on. */
@@ -1077,14 +1082,28 @@ export class Coordinator {
       const checkpoint = await store.checkpoint(version);
       if (checkpoint?.model.kind !== "encrypted")
         throw new FederationError("not_found", `no encrypted aggregate for round ${version}`);
-      yield* chunkBytes(checkpoint.model.aggregate, MAX_CHUNK_BYTES, 1);
+      yield* this.countedOut(chunkBytes(checkpoint.model.aggregate, MAX_CHUNK_BYTES, 1), ctx);
       return;
     }
     const vector = await this.plainVersion(version);
     const bytes = new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength);
-    for (const chunk of chunkBytes(bytes, FLOAT_CHUNK_ELEMENTS * 4, 4)) {
-      if (ctx.signal.aborted) return;
-      yield chunk;
+    yield* this.countedOut(chunkBytes(bytes, FLOAT_CHUNK_ELEMENTS * 4, 4), ctx);
+  }
+
+  /**
+   * Yields chunks until the caller goes away, through the download gate (bounded concurrent
+   * downloads), reporting the bytes sent (Prometheus bytes out).
+   */
+  private async *countedOut(chunks: Iterable<DataChunk>, ctx: HandlerContext): AsyncGenerator<DataChunk> {
+    const release = await this.downloads.acquire(ctx.signal);
+    try {
+      for (const chunk of chunks) {
+        if (ctx.signal.aborted) return;
+        this.emit({ type: "bytes", direction: "out", bytes: chunk.data.length });
+        yield chunk;
+      }
+    } finally {
+      release();
     }
   }
 
@@ -1098,6 +1117,11 @@ export class Coordinator {
     return checkpoint.model.vector;
   }
 
+  /**
+   * The slot is taken before the first message is read: a transport reads ahead into its buffers as
+   * soon as a stream is consumed (grpc-js: up to 16 messages), so a stream must not be touched while
+   * it waits, or every waiting site's whole update would sit in memory.
+   */
   private async submitUpdate(
     peer: Peer,
     parts: AsyncIterable<UpdatePart>,
@@ -1105,6 +1129,15 @@ export class Coordinator {
   ): Promise<Ack> {
     this.checkStopped();
     this.seen(peer);
+    return this.gate.run(() => this.receiveUpdate(peer, parts, ctx), ctx.signal);
+  }
+
+  private async receiveUpdate(
+    peer: Peer,
+    parts: AsyncIterable<UpdatePart>,
+    ctx: HandlerContext,
+  ): Promise<Ack> {
+    this.checkStopped();
     const iterator = parts[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done === true || first.value.part !== "header") {
@@ -1138,7 +1171,8 @@ export class Coordinator {
         yield next.value.part === "chunk" ? next.value.chunk : undefined;
       }
     })();
-    const bytes = await this.gate.run(() => collectChunks(chunks, header.length * unit, unit), ctx.signal);
+    const bytes = await collectChunks(chunks, header.length * unit, unit);
+    if (ctx.signal.aborted) throw new FederationError("cancelled", "upload cancelled");
     this.bytesIn(bytes.length);
     // The stage may have moved while the bytes arrived: check again, then commit in one synchronous step.
     const state = checkTurn(this.state, peer.name, header.ref, stage);

@@ -1,23 +1,25 @@
-// A gate that bounds how many uploads the coordinator stages in memory at once.
+// A gate that bounds how many tensor transfers the coordinator holds in memory at once.
 import { FederationError } from "../../proto/errors.ts";
 
 /**
- * At most `capacity` uploads are staged in memory at once; the others wait (and, over gRPC, HTTP/2
- * flow control holds their senders), so coordinator memory does not grow with the number of sites.
+ * At most `capacity` transfers (staged uploads, or adapter downloads) run at once; the others wait
+ * (and, over gRPC, HTTP/2 flow control holds their senders), so the coordinator's transfer buffers do
+ * not grow with the number of sites.
  */
-export class UploadGate {
+export class TransferGate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly capacity: number) {}
 
-  async run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  /** Waits for a free slot; the returned function frees it (call it exactly once). */
+  async acquire(signal: AbortSignal): Promise<() => void> {
     if (this.active >= this.capacity) {
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
           const index = this.waiting.indexOf(wake);
           if (index >= 0) this.waiting.splice(index, 1);
-          reject(new FederationError("cancelled", "upload cancelled while waiting"));
+          reject(new FederationError("cancelled", "transfer cancelled while waiting"));
         };
         const wake = (): void => {
           signal.removeEventListener("abort", onAbort);
@@ -29,12 +31,22 @@ export class UploadGate {
     } else {
       this.active++;
     }
-    try {
-      return await task();
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       const next = this.waiting.shift();
       if (next === undefined) this.active--;
       else next();
+    };
+  }
+
+  async run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await task();
+    } finally {
+      release();
     }
   }
 }

@@ -1,6 +1,7 @@
 // SecAgg+ site state machine: pure transitions from one stage to the next, each answering one server message.
 import { CryptoError, ParameterError, ProtocolError } from "../errors.ts";
 import {
+  equalBytes,
   generateX25519KeyPair,
   openBox,
   sealBox,
@@ -45,6 +46,12 @@ interface ClientCommon {
   readonly siteId: SiteId;
   /** The site's long-term Ed25519 identity seed (owned by the caller; never zeroed here). */
   readonly identitySeed: Uint8Array;
+  /**
+   * Every secret buffer the site created or received this round (key pairs, b_u, Shamir shares),
+   * carried from stage to stage so that {@link clientDispose} zeroes them whichever stage the
+   * round ends in, including those a later stage no longer holds.
+   */
+  readonly secrets: readonly Uint8Array[];
 }
 
 export interface PeerKeys {
@@ -141,8 +148,9 @@ export function createClient(params: CreateClientParams): ClientStart {
   const encryptionKeys = generateX25519KeyPair(rng);
   const maskingKeys = generateX25519KeyPair(rng);
   const payload = advertisementPayload(round, siteId, encryptionKeys.publicKey, maskingKeys.publicKey);
+  const secrets = [encryptionKeys.secretKey, maskingKeys.secretKey];
   return {
-    state: { stage: "awaiting-keys", round, siteId, identitySeed, encryptionKeys, maskingKeys },
+    state: { stage: "awaiting-keys", round, siteId, identitySeed, secrets, encryptionKeys, maskingKeys },
     message: {
       kind: "advertise-keys",
       roundId: config.roundId,
@@ -226,41 +234,20 @@ export function clientMaskInput(
       values: masked.subarray(offset, Math.min(d, offset + chunkLength)),
     });
   }
-  const { round: r, identitySeed, heldShares } = state;
-  return { state: { stage: "awaiting-consistency", round: r, siteId, identitySeed, heldShares }, messages };
+  const { identitySeed, secrets, heldShares } = state;
+  return {
+    state: { stage: "awaiting-consistency", round, siteId, identitySeed, secrets, heldShares },
+    messages,
+  };
 }
 
-/** Overwrites the secrets a state holds (key pairs, b_u, held shares). Call once the state is no longer needed. */
+/**
+ * Zeroes every secret of the round (key pairs, b_u, held shares; STYLE.md item 9), whatever
+ * the stage. Call once, with the last state, when the round is over or abandoned: earlier
+ * states share these buffers and are unusable afterwards.
+ */
 export function clientDispose(state: ClientState): void {
-  switch (state.stage) {
-    case "awaiting-keys":
-    case "awaiting-shares":
-      state.encryptionKeys.secretKey.fill(0);
-      state.maskingKeys.secretKey.fill(0);
-      if (state.stage === "awaiting-shares") {
-        state.selfMaskSecret.fill(0);
-        zeroShares([state.ownShares]);
-      }
-      return;
-    case "awaiting-input":
-      state.maskingKeys.secretKey.fill(0);
-      state.selfMaskSecret.fill(0);
-      zeroShares(state.heldShares.values());
-      return;
-    case "awaiting-consistency":
-    case "awaiting-unmask":
-      zeroShares(state.heldShares.values());
-      return;
-    case "done":
-      return;
-  }
-}
-
-function zeroShares(shares: Iterable<HeldShares>): void {
-  for (const s of shares) {
-    s.maskingKey.fill(0);
-    s.selfMask.fill(0);
-  }
+  for (const secret of state.secrets) secret.fill(0);
 }
 
 function stageError(state: ClientState, kind: ServerToClientMessage["kind"] | "masked-input-chunk"): never {
@@ -287,10 +274,6 @@ function checkAddressing(state: ClientState, roundId: number, recipient: SiteId)
     throw new ProtocolError("unknown-site", "message is addressed to another site");
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 /** Runs a key agreement, turning a small-order peer key into a protocol refusal. */
 function agree<T>(peer: SiteId, f: () => T): T {
   try {
@@ -303,7 +286,10 @@ function agree<T>(peer: SiteId, f: () => T): T {
   }
 }
 
-/** Round 1: verify neighbours' advertisements, Shamir-share s_u^SK and b_u among the site and its neighbours, encrypt per neighbour. */
+/**
+ * Round 1 (Bonawitz et al. 2017, Fig. 4): verify neighbours' advertisements, Shamir-share s_u^SK and
+ * b_u among the site and its neighbours only (Bell et al. 2020, §3), encrypt each pair to its holder.
+ */
 function onKeys(
   state: ClientState & { stage: "awaiting-keys" },
   message: KeysBroadcastMessage,
@@ -345,9 +331,14 @@ function onKeys(
   const keyShares = splitSecret(state.maskingKeys.secretKey, config.threshold, xs, rng);
   const seedShares = splitSecret(selfMaskSecret, config.threshold, xs, rng);
   const encryptedShares = holders.slice(1).map((peer, j) => {
+    const keyShare = (keyShares[j + 1] as { y: Uint8Array }).y;
+    const seedShare = (seedShares[j + 1] as { y: Uint8Array }).y;
     const plaintext = new Uint8Array(2 * SHARE_BYTES);
-    plaintext.set((keyShares[j + 1] as { y: Uint8Array }).y);
-    plaintext.set((seedShares[j + 1] as { y: Uint8Array }).y, SHARE_BYTES);
+    plaintext.set(keyShare);
+    plaintext.set(seedShare, SHARE_BYTES);
+    // A neighbour's shares leave only sealed to it; no plaintext copy stays behind.
+    keyShare.fill(0);
+    seedShare.fill(0);
     const peerKeys = peers.get(peer) as PeerKeys;
     const key = agree(peer, () =>
       shareEncryptionKey(round, state.encryptionKeys, peerKeys.encryptionPublicKey, siteId, peer),
@@ -367,6 +358,7 @@ function onKeys(
       round,
       siteId,
       identitySeed: state.identitySeed,
+      secrets: [...state.secrets, selfMaskSecret, ownShares.maskingKey, ownShares.selfMask],
       encryptionKeys: state.encryptionKeys,
       maskingKeys: state.maskingKeys,
       selfMaskSecret,
@@ -377,7 +369,7 @@ function onKeys(
   };
 }
 
-/** Round 2, first half: open the shares neighbours sent; those neighbours are exactly the ones to mask with. */
+/** Round 2, first half (Bonawitz et al. 2017, Fig. 4): open the shares neighbours sent; those neighbours are exactly the ones to mask with. */
 function onShares(
   state: ClientState & { stage: "awaiting-shares" },
   message: SharesDeliveryMessage,
@@ -385,34 +377,42 @@ function onShares(
   const { round, siteId } = state;
   const heldShares = new Map<SiteId, HeldShares>([[siteId, state.ownShares]]);
   const maskingPeers = new Map<SiteId, Uint8Array>();
-  for (const { sender, ciphertext } of message.shares) {
-    const peer = state.peers.get(sender);
-    if (peer === undefined)
-      throw new ProtocolError("unknown-site", "shares from a site that did not advertise to us", {
-        siteId: sender,
-      });
-    if (heldShares.has(sender))
-      throw new ProtocolError("malformed", "two share sets from one site", { siteId: sender });
-    const key = agree(sender, () =>
-      shareEncryptionKey(round, state.encryptionKeys, peer.encryptionPublicKey, sender, siteId),
-    );
-    const plaintext = openBox(ciphertext, key);
-    key.fill(0);
-    if (plaintext === null)
-      throw new ProtocolError("decryption-failed", "encrypted shares do not open", { siteId: sender });
-    const shares = { maskingKey: plaintext.slice(0, SHARE_BYTES), selfMask: plaintext.slice(SHARE_BYTES) };
-    plaintext.fill(0);
-    if (!isFieldElement(shares.maskingKey) || !isFieldElement(shares.selfMask)) {
-      throw new ProtocolError("malformed", "decrypted share is not a field element", { siteId: sender });
+  const secrets = [...state.secrets];
+  try {
+    for (const { sender, ciphertext } of message.shares) {
+      const peer = state.peers.get(sender);
+      if (peer === undefined)
+        throw new ProtocolError("unknown-site", "shares from a site that did not advertise to us", {
+          siteId: sender,
+        });
+      if (heldShares.has(sender))
+        throw new ProtocolError("malformed", "two share sets from one site", { siteId: sender });
+      const key = agree(sender, () =>
+        shareEncryptionKey(round, state.encryptionKeys, peer.encryptionPublicKey, sender, siteId),
+      );
+      const plaintext = openBox(ciphertext, key);
+      key.fill(0);
+      if (plaintext === null)
+        throw new ProtocolError("decryption-failed", "encrypted shares do not open", { siteId: sender });
+      const shares = { maskingKey: plaintext.slice(0, SHARE_BYTES), selfMask: plaintext.slice(SHARE_BYTES) };
+      plaintext.fill(0);
+      secrets.push(shares.maskingKey, shares.selfMask);
+      if (!isFieldElement(shares.maskingKey) || !isFieldElement(shares.selfMask)) {
+        throw new ProtocolError("malformed", "decrypted share is not a field element", { siteId: sender });
+      }
+      heldShares.set(sender, shares);
+      maskingPeers.set(sender, peer.maskingPublicKey);
     }
-    heldShares.set(sender, shares);
-    maskingPeers.set(sender, peer.maskingPublicKey);
-  }
-  if (heldShares.size < round.config.threshold) {
-    throw new ProtocolError(
-      "too-few-sites",
-      `${heldShares.size} share holders left, threshold is ${round.config.threshold}`,
-    );
+    if (heldShares.size < round.config.threshold) {
+      throw new ProtocolError(
+        "too-few-sites",
+        `${heldShares.size} share holders left, threshold is ${round.config.threshold}`,
+      );
+    }
+  } catch (e) {
+    // A refused delivery keeps none of the shares opened before the refusal.
+    for (const share of secrets.slice(state.secrets.length)) share.fill(0);
+    throw e;
   }
   return {
     state: {
@@ -420,6 +420,7 @@ function onShares(
       round,
       siteId,
       identitySeed: state.identitySeed,
+      secrets,
       maskingKeys: state.maskingKeys,
       selfMaskSecret: state.selfMaskSecret,
       maskingPeers,
@@ -429,7 +430,7 @@ function onShares(
   };
 }
 
-/** Round 3: sign the survivor list once; the same list must come back in round 4. */
+/** Round 3 (Bonawitz et al. 2017, Fig. 4): sign the survivor list once; the same list must come back in round 4. */
 function onConsistency(
   state: ClientState & { stage: "awaiting-consistency" },
   message: ConsistencyRequestMessage,
@@ -463,6 +464,7 @@ function onConsistency(
       round,
       siteId,
       identitySeed: state.identitySeed,
+      secrets: state.secrets,
       heldShares,
       survivors: [...survivors],
     },
@@ -517,7 +519,7 @@ function onUnmask(
     else maskingKeyShares.push({ owner, share: shares.maskingKey.slice() });
   }
   return {
-    state: { stage: "done", round, siteId, identitySeed: state.identitySeed },
+    state: { stage: "done", round, siteId, identitySeed: state.identitySeed, secrets: state.secrets },
     message: { kind: "unmask-response", roundId: config.roundId, siteId, selfMaskShares, maskingKeyShares },
   };
 }

@@ -1,7 +1,6 @@
 // SecAgg+ neighbour graph: a Harary graph over a permutation of the roster drawn from the public round seed (Bell et al. 2020, §3.1).
 import { ParameterError } from "../errors.ts";
-import { seededRng } from "../rng.ts";
-import type { Rng } from "../rng.ts";
+import { seededRng, uniformBelow } from "../rng.ts";
 import type { SiteId } from "./messages.ts";
 
 export interface NeighbourGraph {
@@ -14,15 +13,6 @@ export interface NeighbourGraph {
   /** The site's neighbours in canonical order (never the site itself). */
   neighbours(site: SiteId): readonly SiteId[];
   areNeighbours(a: SiteId, b: SiteId): boolean;
-}
-
-/** Uniform integer in [0, n) without modulo bias (rejection sampling). */
-function uniformBelow(rng: Rng, n: number): number {
-  const limit = 2 ** 32 - (2 ** 32 % n);
-  for (;;) {
-    const v = rng.nextUint32();
-    if (v < limit) return v % n;
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { generateSigningKeyPair } from "../keys.ts";
 import type { Rng } from "../rng.ts";
 import { clientDispose, clientMaskInput, clientReceive, createClient } from "./client.ts";
 import type { ClientState } from "./client.ts";
+import { PROTOCOL_STAGES } from "./messages.ts";
 import type { ClientToServerMessage, ProtocolStage, SiteId } from "./messages.ts";
 import { prepareRound } from "./round.ts";
 import type { SecAggConfig } from "./round.ts";
@@ -53,16 +54,9 @@ export function* playInProcessRound(
 ): Generator<StagePause, ServerState & { stage: "done" }> {
   const { config, identitySeeds, inputOf, rng } = options;
   const dropouts = options.dropouts ?? new Map<SiteId, ProtocolStage>();
-  const order: readonly ProtocolStage[] = [
-    "advertise-keys",
-    "share-keys",
-    "masked-input",
-    "consistency-check",
-    "unmask",
-  ];
   const silent = (site: SiteId, stage: ProtocolStage) => {
     const from = dropouts.get(site);
-    return from !== undefined && order.indexOf(stage) >= order.indexOf(from);
+    return from !== undefined && PROTOCOL_STAGES.indexOf(stage) >= PROTOCOL_STAGES.indexOf(from);
   };
   const clients = new Map<SiteId, ClientState>();
   const round = prepareRound(config);
@@ -83,7 +77,7 @@ export function* playInProcessRound(
     send(start.message);
   }
   let step: ServerTransition | undefined;
-  for (const stage of order) {
+  for (const stage of PROTOCOL_STAGES) {
     if (stage !== "advertise-keys") {
       for (const m of (step as ServerTransition).messages) {
         const state = clients.get(m.recipient);

@@ -1,5 +1,7 @@
 // SecAgg+ wire messages: plain objects with byte-array fields, one per protocol step, and their exact validators.
 import { ProtocolError } from "../errors.ts";
+import { ED25519_SIGNATURE_BYTES, SEALED_OVERHEAD_BYTES, X25519_KEY_BYTES } from "../keys.ts";
+import { SHAMIR_SHARE_BYTES } from "../shamir.ts";
 
 /** A participating hospital, as named on the round's roster (its certificate identity). */
 export type SiteId = string;
@@ -125,12 +127,12 @@ export type ClientToServerMessage =
 export type ServerToClientMessage =
   KeysBroadcastMessage | SharesDeliveryMessage | ConsistencyRequestMessage | UnmaskRequestMessage;
 
-export const PUBLIC_KEY_BYTES = 32;
-export const SIGNATURE_BYTES = 64;
-export const SHARE_BYTES = 32;
-/** 24-byte nonce + 16-byte tag + two 32-byte shares. */
-export const ENCRYPTED_SHARE_BYTES = 24 + 16 + 2 * SHARE_BYTES;
-export const MAX_SITE_ID_LENGTH = 256;
+const PUBLIC_KEY_BYTES = X25519_KEY_BYTES;
+const SIGNATURE_BYTES = ED25519_SIGNATURE_BYTES;
+export const SHARE_BYTES = SHAMIR_SHARE_BYTES;
+/** A sealed box (24-byte nonce, 16-byte tag) around two shares. */
+export const ENCRYPTED_SHARE_BYTES = SEALED_OVERHEAD_BYTES + 2 * SHARE_BYTES;
+const MAX_SITE_ID_LENGTH = 256;
 
 function malformed(what: string): never {
   throw new ProtocolError("malformed", `malformed message: ${what}`);
@@ -184,7 +186,7 @@ function kindOf(x: unknown): string {
   return typeof kind === "string" ? kind : `<${typeof kind}>`;
 }
 
-export function validateAdvertiseKeys(x: unknown): AdvertiseKeysMessage {
+function validateAdvertiseKeys(x: unknown): AdvertiseKeysMessage {
   const m = record(x, "advertise-keys", [
     "kind",
     "roundId",
@@ -204,7 +206,7 @@ export function validateAdvertiseKeys(x: unknown): AdvertiseKeysMessage {
   };
 }
 
-export function validateShareKeys(x: unknown): ShareKeysMessage {
+function validateShareKeys(x: unknown): ShareKeysMessage {
   const m = record(x, "share-keys", ["kind", "roundId", "siteId", "encryptedShares"]);
   if (m["kind"] !== "share-keys") malformed("kind must be share-keys");
   return {
@@ -221,7 +223,7 @@ export function validateShareKeys(x: unknown): ShareKeysMessage {
   };
 }
 
-export function validateMaskedInputChunk(x: unknown): MaskedInputChunkMessage {
+function validateMaskedInputChunk(x: unknown): MaskedInputChunkMessage {
   const m = record(x, "masked-input-chunk", ["kind", "roundId", "siteId", "offset", "values"]);
   if (m["kind"] !== "masked-input-chunk") malformed("kind must be masked-input-chunk");
   const values = m["values"];
@@ -236,7 +238,7 @@ export function validateMaskedInputChunk(x: unknown): MaskedInputChunkMessage {
   };
 }
 
-export function validateConsistencySignature(x: unknown): ConsistencySignatureMessage {
+function validateConsistencySignature(x: unknown): ConsistencySignatureMessage {
   const m = record(x, "consistency-signature", ["kind", "roundId", "siteId", "signature"]);
   if (m["kind"] !== "consistency-signature") malformed("kind must be consistency-signature");
   return {
@@ -252,7 +254,7 @@ function revealed(v: unknown, w: string): RevealedShare {
   return { owner: siteId(s["owner"], `${w}.owner`), share: bytes(s["share"], `${w}.share`, SHARE_BYTES) };
 }
 
-export function validateUnmaskResponse(x: unknown): UnmaskResponseMessage {
+function validateUnmaskResponse(x: unknown): UnmaskResponseMessage {
   const m = record(x, "unmask-response", ["kind", "roundId", "siteId", "selfMaskShares", "maskingKeyShares"]);
   if (m["kind"] !== "unmask-response") malformed("kind must be unmask-response");
   return {
@@ -264,7 +266,7 @@ export function validateUnmaskResponse(x: unknown): UnmaskResponseMessage {
   };
 }
 
-export function validateKeysBroadcast(x: unknown): KeysBroadcastMessage {
+function validateKeysBroadcast(x: unknown): KeysBroadcastMessage {
   const m = record(x, "keys-broadcast", ["kind", "roundId", "recipient", "advertisements"]);
   if (m["kind"] !== "keys-broadcast") malformed("kind must be keys-broadcast");
   return {
@@ -275,7 +277,7 @@ export function validateKeysBroadcast(x: unknown): KeysBroadcastMessage {
   };
 }
 
-export function validateSharesDelivery(x: unknown): SharesDeliveryMessage {
+function validateSharesDelivery(x: unknown): SharesDeliveryMessage {
   const m = record(x, "shares-delivery", ["kind", "roundId", "recipient", "shares"]);
   if (m["kind"] !== "shares-delivery") malformed("kind must be shares-delivery");
   return {
@@ -292,7 +294,7 @@ export function validateSharesDelivery(x: unknown): SharesDeliveryMessage {
   };
 }
 
-export function validateConsistencyRequest(x: unknown): ConsistencyRequestMessage {
+function validateConsistencyRequest(x: unknown): ConsistencyRequestMessage {
   const m = record(x, "consistency-request", ["kind", "roundId", "recipient", "survivors"]);
   if (m["kind"] !== "consistency-request") malformed("kind must be consistency-request");
   return {
@@ -303,7 +305,7 @@ export function validateConsistencyRequest(x: unknown): ConsistencyRequestMessag
   };
 }
 
-export function validateUnmaskRequest(x: unknown): UnmaskRequestMessage {
+function validateUnmaskRequest(x: unknown): UnmaskRequestMessage {
   const m = record(x, "unmask-request", ["kind", "roundId", "recipient", "survivors", "signatures"]);
   if (m["kind"] !== "unmask-request") malformed("kind must be unmask-request");
   return {

@@ -104,9 +104,8 @@ export function shareEncryptionKey(
   sender: SiteId,
   recipient: SiteId,
 ): Uint8Array {
-  const { sessionId, roundId } = round.config;
-  const info = encodeContext(["fedtune/secagg/share-key/v1", roundId, sender, recipient]);
-  return hkdfSha256(x25519(own, peerPublicKey), sessionId, info, 32);
+  const info = encodeContext(["fedtune/secagg/share-key/v1", round.config.roundId, sender, recipient]);
+  return keyFromAgreement(round, own, peerPublicKey, info);
 }
 
 /** Seed of the pairwise mask of sites a and b; symmetric, since both derive it from the same X25519 secret. */
@@ -117,10 +116,24 @@ export function pairwiseMaskSeed(
   a: SiteId,
   b: SiteId,
 ): Uint8Array {
-  const { sessionId, roundId } = round.config;
   const [first, second] = a < b ? [a, b] : [b, a];
-  const info = encodeContext(["fedtune/secagg/pairwise-mask/v1", roundId, first, second]);
-  return hkdfSha256(x25519(own, peerPublicKey), sessionId, info, 32);
+  const info = encodeContext(["fedtune/secagg/pairwise-mask/v1", round.config.roundId, first, second]);
+  return keyFromAgreement(round, own, peerPublicKey, info);
+}
+
+/** HKDF (salted with the session id) over the X25519 secret, which is zeroed once the key is derived. */
+function keyFromAgreement(
+  round: SecAggRound,
+  own: X25519KeyPair,
+  peerPublicKey: Uint8Array,
+  info: Uint8Array,
+): Uint8Array {
+  const shared = x25519(own, peerPublicKey);
+  try {
+    return hkdfSha256(shared, round.config.sessionId, info, 32);
+  } finally {
+    shared.fill(0);
+  }
 }
 
 /** PRG seed of a site's self mask, derived from its shared secret b_u. */

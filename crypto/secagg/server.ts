@@ -1,6 +1,6 @@
 // SecAgg+ server state machine: collects each stage's messages, closes stages, and unmasks the running sum.
 import { ProtocolError } from "../errors.ts";
-import { verifySignature, x25519PublicKey } from "../keys.ts";
+import { equalBytes, verifySignature, x25519PublicKey } from "../keys.ts";
 import { applyMasks } from "../prg.ts";
 import type { SignedMask } from "../prg.ts";
 import { combineShares, isFieldElement } from "../shamir.ts";
@@ -251,6 +251,7 @@ function neighboursIn(state: ServerState, site: SiteId, among: { has(s: SiteId):
   return state.round.graph.neighbours(site).filter((v) => among.has(v));
 }
 
+/** Round 0, server side (Bonawitz et al. 2017, Fig. 4): each site gets the signed keys of its neighbours in U1 only (Bell et al. 2020, §3). */
 function closeKeys(state: At<"collecting-keys">): ServerTransition {
   const { config } = state.round;
   const u1 = state.advertisements;
@@ -284,6 +285,7 @@ function onShareKeys(state: At<"collecting-shares">, m: ShareKeysMessage): Serve
   return { ...state, shares: new Map(state.shares).set(m.siteId, m) };
 }
 
+/** Round 1, server side (Bonawitz et al. 2017, Fig. 4): relays each encrypted share pair to its recipient; U2 is who shared. */
 function closeShares(state: At<"collecting-shares">): ServerTransition {
   const { config } = state.round;
   const u2 = state.shares;
@@ -331,6 +333,7 @@ function onChunk(state: At<"collecting-masked-input">, m: MaskedInputChunkMessag
   return { ...state, received: new Map(state.received).set(m.siteId, offset + values.length) };
 }
 
+/** Round 2, server side (Bonawitz et al. 2017, Fig. 4): U3 is who sent a complete masked input; ask each to sign that list. */
 function closeMaskedInput(state: At<"collecting-masked-input">): ServerTransition {
   const { config } = state.round;
   const d = config.vectorLength;
@@ -378,6 +381,7 @@ function onSignature(state: At<"collecting-consistency">, m: ConsistencySignatur
   return { ...state, signatures: new Map(state.signatures).set(m.siteId, m.signature) };
 }
 
+/** Round 3, server side (Bonawitz et al. 2017, Fig. 4): each signer gets U3 with the signatures of itself and its neighbours. */
 function closeConsistency(state: At<"collecting-consistency">): ServerTransition {
   const { config } = state.round;
   const signers = state.signatures;
@@ -486,7 +490,7 @@ function closeUnmask(state: At<"collecting-unmask">): ServerTransition {
     const secretKey = combineShares(shares(keyShares, u), t);
     const advertised = advertisements.get(u) as AdvertiseKeysMessage;
     const publicKey = x25519PublicKey(secretKey);
-    if (!publicKey.every((b, i) => b === advertised.maskingPublicKey[i])) {
+    if (!equalBytes(publicKey, advertised.maskingPublicKey)) {
       throw new ProtocolError(
         "reconstruction-failed",
         "reconstructed masking key does not match the advertised one",

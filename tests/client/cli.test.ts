@@ -1,5 +1,5 @@
 // `fedtune train`, `eval` and `generate` end to end on a tiny HF model folder: outputs, JSON shapes, bad input.
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -147,5 +147,35 @@ describe("fedtune train / eval / generate", () => {
     const bad = await fedtune("train", "--data", dataFile, "--out", work, "--schedule", "sometimes");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--schedule must be one of cosine, linear, constant");
+  });
+
+  it("refuses, before any training, an --out that is a file and data without a valid row", async () => {
+    const file = join(work, "not-a-folder");
+    await writeFile(file, "keep");
+    const clash = await fedtune("train", "--model", modelDir, "--data", dataFile, "--out", file, "--quiet");
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain(`--out ${file} exists and is not a folder`);
+    expect(await readFile(file, "utf8")).toBe("keep");
+    const allBad = join(work, "all-bad.jsonl");
+    await writeFile(allBad, '{"oops": 1}\n\n{"text": 3}\n');
+    const out = join(work, "never-either");
+    const empty = await fedtune("train", "--model", modelDir, "--data", allBad, "--out", out, "--quiet");
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain(`${allBad} has no valid rows`);
+    await expect(readdir(out)).rejects.toThrow();
+    const instructions = join(work, "instructions.jsonl");
+    await writeFile(instructions, JSON.stringify(rows[0]) + "\n");
+    const mcq = await fedtune(
+      "eval",
+      "--model",
+      modelDir,
+      "--data",
+      instructions,
+      "--task",
+      "mcq",
+      "--strict",
+    );
+    expect(mcq.code).toBe(1);
+    expect(mcq.stderr).toContain(`${instructions}:1: a instruction row is not a multiple-choice row`);
   });
 });

@@ -1,7 +1,8 @@
 // Rng: the seeded DRBG is reproducible and uniform enough; the CSPRNG fills and ranges correctly.
 import { createCipheriv, createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { cryptoRng, seededRng } from "../../crypto/rng.ts";
+import { cryptoRng, seededRng, uniformBelow } from "../../crypto/rng.ts";
+import type { Rng } from "../../crypto/rng.ts";
 
 describe("seededRng", () => {
   it("is the AES-256-CTR keystream under SHA-256 of the domain-separated seed", () => {
@@ -55,5 +56,25 @@ describe("cryptoRng", () => {
     expect(draws.size).toBeGreaterThan(995);
     const u = rng.nextFloat64();
     expect(u >= 0 && u < 1).toBe(true);
+  });
+});
+
+describe("uniformBelow", () => {
+  it("rejects the draws past the last whole multiple of n, so every residue is equally likely", () => {
+    // 2^32 mod 3 = 1: the single draw 2^32 − 1 would favour residue 0 and must be redrawn.
+    const draws = [2 ** 32 - 1, 2 ** 32 - 2];
+    const scripted: Rng = {
+      nextUint32: () => draws.shift() as number,
+      nextFloat64: () => 0,
+      fill: () => undefined,
+    };
+    expect(uniformBelow(scripted, 3)).toBe((2 ** 32 - 2) % 3);
+    expect(draws).toEqual([]);
+    const rng = seededRng("uniform-below");
+    const seen = new Set(Array.from({ length: 200 }, () => uniformBelow(rng, 7)));
+    expect([...seen].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(uniformBelow(rng, 1)).toBe(0);
+    expect(() => uniformBelow(rng, 0)).toThrow(RangeError);
+    expect(() => uniformBelow(rng, 2 ** 32 + 1)).toThrow(RangeError);
   });
 });

@@ -1,4 +1,5 @@
 // Test fixtures for SecAgg+: rosters with identity keys, configs and a hand-driven round, all from a seeded Rng.
+import { ProtocolError } from "../../crypto/errors.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import { clientMaskInput, clientReceive, createClient } from "../../crypto/secagg/client.ts";
@@ -136,4 +137,15 @@ export function serverSnapshot(state: ServerState): unknown {
     pending: serverPending(state),
     sum: "sum" in state ? Array.from(state.sum) : null,
   };
+}
+
+/** The ProtocolError that `f` throws; anything else, or no error, fails the test. */
+export function refusal(f: () => unknown): ProtocolError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ProtocolError) return e;
+    throw e;
+  }
+  throw new Error("expected a ProtocolError");
 }

@@ -1,9 +1,9 @@
 // SecAgg+ end to end: masks cancel, dropouts at every stage are recovered, fewer than t is refused, and neither secrecy rule can be broken.
 import { describe, expect, it } from "vitest";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
-import { ProtocolError } from "../../crypto/errors.ts";
 import { seededRng } from "../../crypto/rng.ts";
-import { clientReceive } from "../../crypto/secagg/client.ts";
+import { clientDispose, clientReceive } from "../../crypto/secagg/client.ts";
+import type { ClientState } from "../../crypto/secagg/client.ts";
 import { playInProcessRound, runInProcessRound } from "../../crypto/secagg/in-process.ts";
 import { PROTOCOL_STAGES } from "../../crypto/secagg/messages.ts";
 import type {
@@ -20,19 +20,10 @@ import {
   deliverInbox,
   makeFixture,
   plainSum,
+  refusal,
   serverSnapshot,
   startHarness,
 } from "./secagg-helpers.ts";
-
-function refusal(f: () => unknown): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e;
-    throw e;
-  }
-  throw new Error("expected a ProtocolError");
-}
 
 describe("SecAgg+ masks cancel", () => {
   it("for random rosters, degrees and thresholds the unmasked sum is the exact Z_2^32 sum", () => {
@@ -220,6 +211,35 @@ describe("SecAgg+ secrecy", () => {
     }
     throw new Error("no unmask pause");
   }
+
+  it("clientDispose on a site's last state zeroes every secret of its round, and the revealed shares survive it", () => {
+    const h = startHarness("dispose", { n: 5, degree: 4, threshold: 3, vectorLength: 8 });
+    const site = [...h.inputs.keys()].sort()[0] as SiteId;
+    const stateOf = () => h.clients.get(site) as ClientState;
+    const secrets: Uint8Array[] = [];
+    const advertised = stateOf();
+    if (advertised.stage !== "awaiting-keys") throw new Error("setup");
+    secrets.push(advertised.encryptionKeys.secretKey, advertised.maskingKeys.secretKey);
+    closeStage(h);
+    deliverInbox(h);
+    const shared = stateOf();
+    if (shared.stage !== "awaiting-shares") throw new Error("setup");
+    secrets.push(shared.selfMaskSecret);
+    closeStage(h);
+    deliverInbox(h);
+    const masked = stateOf();
+    if (masked.stage !== "awaiting-consistency") throw new Error("setup");
+    for (const s of masked.heldShares.values()) secrets.push(s.maskingKey, s.selfMask);
+    expect(secrets).toHaveLength(2 + 1 + 2 * 5);
+    for (; h.server.stage !== "collecting-unmask"; deliverInbox(h)) closeStage(h);
+    expect(stateOf().stage).toBe("done");
+    const isZero = (b: Uint8Array) => b.every((v) => v === 0);
+    expect(secrets.filter(isZero)).toEqual([]);
+    for (const state of h.clients.values()) clientDispose(state);
+    expect(secrets.every(isZero)).toBe(true);
+    closeStage(h);
+    expect(h.server.sum).toEqual(plainSum(h, [...h.inputs.keys()]));
+  });
 
   it("the server never holds both the self-mask share and the masking-key share of one site", () => {
     const { server, dropped } = pausedAtUnmask("both-secrets");

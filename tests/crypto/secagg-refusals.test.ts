@@ -15,18 +15,15 @@ import type {
 } from "../../crypto/secagg/messages.ts";
 import { prepareRound } from "../../crypto/secagg/round.ts";
 import { serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
-import { closeStage, deliverInbox, plainSum, serverSnapshot, startHarness } from "./secagg-helpers.ts";
+import {
+  closeStage,
+  deliverInbox,
+  plainSum,
+  refusal,
+  serverSnapshot,
+  startHarness,
+} from "./secagg-helpers.ts";
 import type { Harness } from "./secagg-helpers.ts";
-
-function refusal(f: () => unknown): ProtocolError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e;
-    throw e;
-  }
-  throw new Error("expected a ProtocolError");
-}
 
 /** Sends `message` to the server, expects the refusal `code`, and checks that the server state is untouched. */
 function serverRefuses(h: Harness, message: unknown, code: string, stages?: [string, string]): void {

@@ -241,7 +241,9 @@ describe("a site whose privacy budget would be exceeded", () => {
       },
     });
     // gamma allows itself far less ε than one round of z = 1 at sampling rate 1 costs.
-    const running = sites.map((name) => federation.startSite(name, name === "gamma" ? { epsilonBudget: 0.01 } : {}));
+    const running = sites.map((name) =>
+      federation.startSite(name, name === "gamma" ? { epsilonBudget: 0.01 } : {}),
+    );
     const summary = await federation.coordinator.done;
     const results = await Promise.all(running.map((site) => site.done));
     await federation.coordinator.stop();

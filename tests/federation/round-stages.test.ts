@@ -1,7 +1,15 @@
 // The pure round state machine and run plan: turns, deadlines as dropouts, abandonment, seeded selection.
 import { describe, expect, it } from "vitest";
 import { planRounds, pickParticipants } from "../../coordinator/round/plan.ts";
-import { checkTurn, closeStage, markAnswered, markDropped, pendingSites, stageClosable, startRound } from "../../coordinator/round/stages.ts";
+import {
+  checkTurn,
+  closeStage,
+  markAnswered,
+  markDropped,
+  pendingSites,
+  stageClosable,
+  startRound,
+} from "../../coordinator/round/stages.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { FederationError, ProtocolError } from "../../proto/errors.ts";
 
@@ -9,9 +17,17 @@ const ref = { round: 1, attempt: 1 };
 
 describe("the round state machine", () => {
   it("walks the SecAgg+ stages, turning stragglers into dropouts at each deadline", () => {
-    let state = startRound({ kind: "train", ref, mode: "secagg", participants: ["a", "b", "c", "d"], now: 0, deadlineMs: 100 });
+    let state = startRound({
+      kind: "train",
+      ref,
+      mode: "secagg",
+      participants: ["a", "b", "c", "d"],
+      now: 0,
+      deadlineMs: 100,
+    });
     expect(state.stage.name).toBe("advertise_keys");
-    for (const site of ["a", "b", "c"]) state = markAnswered(checkTurn(state, site, ref, "advertise_keys"), site);
+    for (const site of ["a", "b", "c"])
+      state = markAnswered(checkTurn(state, site, ref, "advertise_keys"), site);
     expect(stageClosable(state, 50)).toBe(false);
     expect(stageClosable(state, 100)).toBe(true);
     const next = closeStage(state, 100, 3, 10);
@@ -23,7 +39,14 @@ describe("the round state machine", () => {
   });
 
   it("refuses out-of-stage, stale and repeated messages without changing state", () => {
-    const state = startRound({ kind: "train", ref, mode: "none", participants: ["a", "b"], now: 0, deadlineMs: 100 });
+    const state = startRound({
+      kind: "train",
+      ref,
+      mode: "none",
+      participants: ["a", "b"],
+      now: 0,
+      deadlineMs: 100,
+    });
     expect(() => checkTurn(state, "a", ref, "unmask")).toThrow(ProtocolError);
     expect(() => checkTurn(state, "a", { round: 1, attempt: 2 }, "collect_updates")).toThrow(/round 1 try 1/);
     expect(() => checkTurn(state, "z", ref, "collect_updates")).toThrow(/not a participant/);
@@ -33,7 +56,14 @@ describe("the round state machine", () => {
   });
 
   it("abandons a try with too few survivors and completes one with enough", () => {
-    const state = startRound({ kind: "train", ref, mode: "none", participants: ["a", "b", "c"], now: 0, deadlineMs: 10 });
+    const state = startRound({
+      kind: "train",
+      ref,
+      mode: "none",
+      participants: ["a", "b", "c"],
+      now: 0,
+      deadlineMs: 10,
+    });
     const declined = markAnswered(markDropped(state, "b"), "a");
     const abandoned = closeStage(declined, 10, 2, 10);
     expect(abandoned.outcome).toBe("abandon");

@@ -3,6 +3,9 @@ import * as tf from "@tensorflow/tfjs";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { BackendError, initBackend } from "../../model/backend.ts";
+import { LlamaModel, randomLlamaWeights } from "../../model/llama.ts";
+import { maxAbsDifference, tinyConfig } from "./helpers.ts";
+import { referenceLogits } from "./reference.ts";
 
 function capturingLogger(): { logger: pino.Logger; lines: () => { msg: string; backend?: string }[] } {
   const chunks: string[] = [];
@@ -39,6 +42,17 @@ describe("initBackend", () => {
     expect(await initBackend(logger, "wasm")).toBe("cpu");
     expect(tf.getBackend()).toBe("cpu");
     expect(lines()).toHaveLength(1);
+    // The model takes tfjs's own batched matMul off wasm; it must give the same logits there.
+    const config = tinyConfig({ num_key_value_heads: 2 });
+    const weights = randomLlamaWeights(config, 1, { std: 0.3 });
+    const model = LlamaModel.fromWeights(config, weights);
+    const ids = [3, 1, 4, 1, 5];
+    const logits = tf.tidy(
+      () => model.forward(tf.tensor2d([ids], [1, 5], "int32")).dataSync() as Float32Array,
+    );
+    model.dispose();
+    const expected = referenceLogits(config, weights, ids).flatMap((row) => [...row]);
+    expect(maxAbsDifference(logits, expected)).toBeLessThan(1e-4);
     process.env["FEDTUNE_BACKEND"] = "gpu";
     await expect(initBackend(logger)).rejects.toThrow(/FEDTUNE_BACKEND must be one of tensorflow, wasm, cpu/);
   });
