@@ -288,7 +288,9 @@ export async function runFederated(
   const restartConfig: FederationConfig = { ...config, listen: `127.0.0.1:${port}` };
   const siteAddress = `localhost:${port}`;
 
-  const hostCount = options.workers === 0 ? 1 : Math.min(options.workers, siteIds.length);
+  // One process per site by default: a site's event loop then never waits on another site's
+  // synchronous tensor work (which would make its long-polls miss their deadlines).
+  const hostCount = options.workers === 0 ? 1 : Math.min(options.workers ?? siteIds.length, siteIds.length);
   const hosted: HostedSite[] = prepared.sites.map((s, i) => {
     const files = prepared.files.sites.get(s.siteId);
     const identity = pki.sites.get(s.siteId);

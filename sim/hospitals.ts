@@ -182,6 +182,8 @@ export interface FederationDataOptions {
   readonly maxValidationPerSite?: number;
   /** Test records per condition. */
   readonly testPerCondition: number;
+  /** Share of questions whose distractors share the true condition's category (the hard ones). */
+  readonly hardQuestionRate?: number;
   /** Multiplies every profile's label-noise rate (0 turns noise off). */
   readonly labelNoiseScale?: number;
 }
@@ -204,7 +206,13 @@ function profileStyle(rng: Rng, profile: HospitalProfile): NoteStyle {
   );
 }
 
-function makeRecord(rng: Rng, conditionIndex: number, profile: HospitalProfile, noise: number): SiteRecord {
+function makeRecord(
+  rng: Rng,
+  conditionIndex: number,
+  profile: HospitalProfile,
+  noise: number,
+  hardQuestionRate: number,
+): SiteRecord {
   const condition = CONDITIONS[conditionIndex];
   if (condition === undefined) throw new RangeError(`condition index ${conditionIndex} out of range`);
   const style = profileStyle(rng, profile);
@@ -223,7 +231,7 @@ function makeRecord(rng: Rng, conditionIndex: number, profile: HospitalProfile, 
     trueLabel: condition.name,
     style,
     instruction: toInstructionRow(note, label),
-    mcq: toMcqRow(rng, note, condition.id, label),
+    mcq: toMcqRow(rng, note, condition.id, label, hardQuestionRate),
   };
 }
 
@@ -244,6 +252,7 @@ export function generateFederationData(options: FederationDataOptions): Federati
     throw new RangeError(`validationFraction must be in [0, 1), got ${options.validationFraction}`);
   const base = String(options.seed);
   const noiseScale = options.labelNoiseScale ?? 1;
+  const hardRate = options.hardQuestionRate ?? 0.5;
   const sites: SiteData[] = [];
   for (let i = 0; i < options.sites; i++) {
     const profile = HOSPITAL_PROFILES[i % HOSPITAL_PROFILES.length] as HospitalProfile;
@@ -271,6 +280,7 @@ export function generateFederationData(options: FederationDataOptions): Federati
           weightedIndex(rng, labelDistribution),
           profile,
           isTrain ? profile.labelNoise * noiseScale : 0,
+          hardRate,
         ),
       );
     }
@@ -286,7 +296,7 @@ export function generateFederationData(options: FederationDataOptions): Federati
   const test: SiteRecord[] = [];
   for (let c = 0; c < CONDITIONS.length; c++) {
     for (let j = 0; j < options.testPerCondition; j++) {
-      test.push(makeRecord(testRng, c, pick(testRng, HOSPITAL_PROFILES), 0));
+      test.push(makeRecord(testRng, c, pick(testRng, HOSPITAL_PROFILES), 0, hardRate));
     }
   }
   return { sites, test };

@@ -54,18 +54,20 @@ export const simOptionsSchema = z
     slowMs: z.number().int().min(0).default(3000),
     /** Kill and restart the coordinator after this round completes (0 = never). */
     restartAfterRound: z.number().int().min(0).default(0),
-    /** Processes hosting the site clients (0 = all sites in this process). */
-    workers: z.number().int().min(0).max(64).default(2),
+    /** Processes hosting the site clients; absent: one per site; 0: all sites in this process. */
+    workers: z.number().int().min(0).max(64).optional(),
     /** Dirichlet concentration of the sites' label mixes (smaller = more skewed). */
     concentration: z.number().positive().default(0.5),
     examplesPerSite: z.number().int().min(8).default(120),
-    testPerCondition: z.number().int().min(1).default(3),
-    validationFraction: z.number().min(0.05).max(0.5).default(0.15),
+    testPerCondition: z.number().int().min(1).default(1),
+    validationFraction: z.number().min(0.05).max(0.5).default(0.12),
     maxValidationPerSite: z.number().int().min(2).default(12),
     labelNoiseScale: z.number().min(0).default(1),
+    /** Share of questions whose distractors come from the true condition's category (the hard ones). */
+    hardQuestionRate: z.number().min(0).max(1).default(0.2),
     localSteps: z.number().int().min(1).default(12),
-    learningRate: z.number().positive().default(3e-3),
-    batchSize: z.number().int().min(1).default(8),
+    learningRate: z.number().positive().default(1e-2),
+    batchSize: z.number().int().min(1).default(4),
     seqLen: z.number().int().min(16).default(224),
     loraRank: z.number().int().min(1).default(8),
     loraAlpha: z.number().positive().default(16),

@@ -52,6 +52,9 @@ export function loraConfigOf(options: SimOptions): LoraConfig {
   };
 }
 
+/** The baselines train one adapter at a time, data-parallel over this machine class's two cores. */
+const BASELINE_THREADS = 2;
+
 export function trainingPlanOf(options: SimOptions): TrainingPlan {
   return {
     lora: loraConfigOf(options),
@@ -60,7 +63,7 @@ export function trainingPlanOf(options: SimOptions): TrainingPlan {
     batchSize: options.batchSize,
     seqLen: options.seqLen,
     seed: options.seed,
-    workers: Math.max(1, Math.min(2, options.workers)),
+    workers: BASELINE_THREADS,
   };
 }
 
@@ -80,6 +83,7 @@ export async function prepareRun(
     maxValidationPerSite: options.maxValidationPerSite,
     testPerCondition: options.testPerCondition,
     labelNoiseScale: options.labelNoiseScale,
+    hardQuestionRate: options.hardQuestionRate,
   });
   const files = await writeFederationData(join(outDir, "data"), data);
   progress({ type: "step", text: `loading base model "${options.model}"` });

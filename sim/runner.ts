@@ -34,7 +34,7 @@ export function runSettingsOf(options: SimOptions): RunSettings {
     batchSize: options.batchSize,
     loraRank: options.loraRank,
     trainFormat: options.trainFormat,
-    workers: options.workers,
+    workers: options.workers ?? options.sites,
     slowSites: options.slowSites,
     restartAfterRound: options.restartAfterRound,
   };

@@ -98,6 +98,8 @@ export function dropsOut(
   return seededRng(`${seed}/fault/${siteId}/${round}/${attempt}`).nextFloat64() < probability;
 }
 
+const POLL_WAIT_MS = 5_000;
+
 /** One process's sites: started together, sharing the frozen base model and (he mode) one CKKS context. */
 export class SiteHost {
   private base: LoadedModel | undefined;
@@ -160,6 +162,9 @@ export class SiteHost {
           if (event.type === "stage" && event.stage === "eval") evalRound = event.ref.round;
           this.send({ type: "site-event", siteId: site.siteId, event });
         },
+        // Short long-polls: the poll's deadline (wait + 10 s) then tolerates seconds of synchronous
+        // training or scoring in this process before the call is given up.
+        pollWaitMs: POLL_WAIT_MS,
         faults: {
           beforeStage: (stage, ref) => {
             if (

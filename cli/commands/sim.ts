@@ -47,7 +47,7 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   ),
   seed: spec("Seed for data, initialisation and sampling", DEFAULTS.seed),
   out: spec("Output folder (must be empty or absent)", "runs/sim-<seed>-<time>"),
-  workers: spec("Processes hosting the sites (0 = in this process)", DEFAULTS.workers),
+  workers: spec("Processes hosting the sites (0 = in this process)", "one per site"),
   concentration: spec(
     "Dirichlet concentration of label mixes (smaller = more skewed)",
     DEFAULTS.concentration,
@@ -87,7 +87,7 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     slowSites: args.integer("slow-sites", DEFAULTS.slowSites),
     slowMs: args.integer("slow-ms", DEFAULTS.slowMs),
     restartAfterRound: args.integer("restart-after-round", DEFAULTS.restartAfterRound),
-    workers: args.integer("workers", DEFAULTS.workers),
+    workers: args.integer("workers"),
     concentration: args.number("concentration", DEFAULTS.concentration),
     examplesPerSite: args.integer("examples-per-site", DEFAULTS.examplesPerSite),
     testPerCondition: args.integer("test-per-condition", DEFAULTS.testPerCondition),

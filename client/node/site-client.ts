@@ -35,6 +35,7 @@ import type {
   HeSettings,
   JoinResponse,
   KeyCeremonyStep,
+  KeyPart,
   PollResponse,
   RoundRef,
   TrainTask,
@@ -120,6 +121,14 @@ class LeaveRound extends Error {
 }
 
 const CLIENT_VERSION = "fedtune-site/1";
+
+/** The SecAgg stage a site is waiting to enter when it polls for each step. */
+const STAGE_OF_STEP = {
+  shareKeys: "share_keys",
+  maskedInput: "masked_input",
+  consistency: "consistency",
+  unmask: "unmask",
+} as const satisfies Record<string, SiteStage>;
 const JOIN_LABEL = new TextEncoder().encode("fedtune-join-v1");
 
 /** The bytes signed at Join (coordinator/service/coordinator.ts joinBindingPayload, same layout). */
@@ -453,7 +462,7 @@ export class SiteClient {
     const ctx = await this.ckks();
     const secretKey = generateConsortiumSecretKey(ctx);
     try {
-      const parts: UpdatePartLike[] = [];
+      const parts: KeyPart[] = [];
       for (const recipient of step.recipients) {
         const envelope = sealConsortiumKey({
           secretKey,
@@ -784,7 +793,7 @@ export class SiteClient {
       }
       this.pushedBack = step;
       throw new LeaveRound(
-        "share_keys",
+        STAGE_OF_STEP[kind],
         `round ${ref.round} try ${ref.attempt} ended before its ${kind} step`,
       );
     }
@@ -804,15 +813,7 @@ export class SiteClient {
   }
 }
 
-type UpdatePartLike = Parameters<Connection["federation"]["publishKeys"]>[0] extends
-  Iterable<infer P> | AsyncIterable<infer P>
-  ? P
-  : never;
-
-/**
- * A plain Uint8Array (never a pooled Buffer): parsers that call `.slice().buffer` expect the bytes to
- * start at offset 0 of their own ArrayBuffer.
- */
+/** Joins streamed chunks into one array. */
 function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;

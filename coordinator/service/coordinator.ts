@@ -1171,7 +1171,12 @@ export class Coordinator {
         yield next.value.part === "chunk" ? next.value.chunk : undefined;
       }
     })();
-    const bytes = await collectChunks(chunks, header.length * unit, unit);
+    // A site that stalls mid-upload must not hold its slot past the stage's deadline.
+    const running = this.state.phase === "running" ? this.state : undefined;
+    const bytes = await beforeDeadline(
+      collectChunks(chunks, header.length * unit, unit),
+      (running?.stage.deadlineAt ?? Date.now()) - Date.now(),
+    );
     if (ctx.signal.aborted) throw new FederationError("cancelled", "upload cancelled");
     this.bytesIn(bytes.length);
     // The stage may have moved while the bytes arrived: check again, then commit in one synchronous step.
@@ -1309,6 +1314,22 @@ export class Coordinator {
     yield { part: "header", header: { keyId, recipient: peer.name, length: envelope.length } };
     for (const chunk of chunkBytes(envelope, MAX_CHUNK_BYTES, 1)) yield { part: "chunk", chunk };
     await Promise.resolve();
+  }
+}
+
+/** Settles with `work`, or rejects with DEADLINE_EXCEEDED after `ms`. */
+async function beforeDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FederationError("deadline_exceeded", "the stage's deadline passed during the upload")),
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

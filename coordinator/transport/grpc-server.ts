@@ -1,6 +1,5 @@
 // The gRPC transport's server half: mutual TLS under the consortium CA, every call through ServerEdge.
 import * as grpc from "@grpc/grpc-js";
-import { once } from "node:events";
 import { FederationError, GRPC_STATUS, asFederationError } from "../../proto/errors.ts";
 import { MAX_MESSAGE_BYTES } from "../../proto/limits.ts";
 import { loadFedtunePackage } from "../../proto/load.ts";
@@ -66,8 +65,18 @@ function implement(edge: ServerEdge, method: BoundMethod): grpc.UntypedHandleCal
         const run = async (): Promise<void> => {
           for await (const chunk of edge.serverStream(method, peerCertificate(call), call.request, signal)) {
             if (signal.aborted) return;
-            // Respect HTTP/2 flow control: wait for the peer to drain before the next chunk.
-            if (!call.write(chunk)) await once(call, "drain", { signal });
+            // One message in flight per stream: the next chunk is produced only once this one went out
+            // under HTTP/2 flow control (an object-mode stream would otherwise queue 16 messages, and a
+            // slow reader would leave whole adapters sitting in the coordinator's memory).
+            await new Promise<void>((resolve, reject) => {
+              const onAbort = (): void => reject(new FederationError("cancelled", "call cancelled"));
+              signal.addEventListener("abort", onAbort, { once: true });
+              call.write(chunk, (error: Error | null | undefined) => {
+                signal.removeEventListener("abort", onAbort);
+                if (error) reject(error);
+                else resolve();
+              });
+            });
           }
           call.end();
         };

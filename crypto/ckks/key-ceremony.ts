@@ -73,7 +73,9 @@ class ByteReader {
     return out;
   }
   lengthPrefixed(what: string, max: number): Uint8Array {
-    const n = new DataView(this.bytes(4, what).slice().buffer).getUint32(0, true);
+    const field = this.bytes(4, what);
+    // A view with its own offset: a pooled Node Buffer shares one ArrayBuffer with other data.
+    const n = new DataView(field.buffer, field.byteOffset, field.byteLength).getUint32(0, true);
     if (n > max) throw new CkksFormatError(`key envelope ${what} is ${n} bytes (limit ${max})`);
     return this.bytes(n, what);
   }

@@ -25,15 +25,22 @@ export function toInstructionRow(note: string, diagnosis: string): InstructionRo
 }
 
 /**
- * A four-option question whose distractors come, half the time each, from the same category
- * as the true condition (the hard case: chest pain versus chest pain) or from anywhere.
+ * A four-option question. With probability `sameCategoryRate` the distractors come from the true
+ * condition's category (the hard case: chest pain versus chest pain), otherwise from anywhere.
  */
-export function toMcqRow(rng: Rng, note: string, conditionId: string, diagnosis: string): McqRow {
+export function toMcqRow(
+  rng: Rng,
+  note: string,
+  conditionId: string,
+  diagnosis: string,
+  sameCategoryRate = 0.5,
+): McqRow {
   const condition = CONDITIONS_BY_ID.get(conditionId);
   if (condition === undefined) throw new RangeError(`unknown condition "${conditionId}"`);
   const others = CONDITIONS.filter((c) => c.name !== diagnosis);
   const sameCategory = others.filter((c) => c.category === condition.category);
-  const pool = chance(rng, 0.5) && sameCategory.length >= MCQ_OPTION_COUNT - 1 ? sameCategory : others;
+  const pool =
+    chance(rng, sameCategoryRate) && sameCategory.length >= MCQ_OPTION_COUNT - 1 ? sameCategory : others;
   const distractors = sample(rng, pool, MCQ_OPTION_COUNT - 1).map((c) => c.name);
   const options = shuffled(rng, [diagnosis, ...distractors]);
   return { question: `${note}\n${DIAGNOSIS_INSTRUCTION}`, options, answer: options.indexOf(diagnosis) };
