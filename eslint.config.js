@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "proto/generated/", "coverage/", "runs/", "**/*.mjs", "eslint.config.js"] },
+  {
+    ignores: [
+      "node_modules/",
+      "proto/generated/",
+      "coverage/",
+      "runs/",
+      ".fedtune/",
+      "**/*.mjs",
+      "eslint.config.js",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -16,7 +26,10 @@ export default tseslint.config(
       "@typescript-eslint/switch-exhaustiveness-check": "error",
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
-      "no-restricted-properties": ["error", { object: "Math", property: "random", message: "Inject an Rng (STYLE.md item 6)." }],
+      "no-restricted-properties": [
+        "error",
+        { object: "Math", property: "random", message: "Inject an Rng (STYLE.md item 6)." },
+      ],
     },
   },
 );

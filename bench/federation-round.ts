@@ -208,7 +208,8 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
   await handle.stop();
   ckks?.dispose();
   rmSync(dir, { recursive: true, force: true });
-  const rawBytes = dim * 4;
+  // The real length: modelForDimension rounds --dim to whole layers of 2^17 parameters.
+  const rawBytes = adapter.vectorLength * 4;
   const contributing = result.sentBytes.filter((_, i) => (result.roundsContributed[i] ?? 0) > 0);
   const meanSent = contributing.reduce((a, b) => a + b, 0) / Math.max(1, contributing.length);
   return {

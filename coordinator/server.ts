@@ -1,11 +1,10 @@
 // The coordinator's composition root: store, strategy, round service, transport, metrics — and its handle.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Logger } from "pino";
 import { createCkksContext, loadSeal, type CkksContext } from "../crypto/ckks/context.ts";
 import { cryptoRng, type Rng } from "../crypto/rng.ts";
-import { readLlamaConfig, type LlamaConfig } from "../model/config.ts";
-import { loadBaseModel, resolveModelDir } from "../model/load.ts";
+import type { LlamaConfig } from "../model/config.ts";
+import { hashBaseModel, readBaseModelConfig } from "../model/model-dir.ts";
 import { loraFlatLength, type LoraConfig } from "../model/peft.ts";
 import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
 import { initialGlobalVector, type AdapterSpec } from "./checkpoints.ts";
@@ -53,15 +52,22 @@ export function describeAdapter(
   };
 }
 
-/** Reads the base model's config.json; hashes its weights only when the config gives no sha256. */
+/**
+ * Reads the base model's config.json; hashes its weight files only when the config gives no sha256.
+ * The weights are hashed as files, never loaded as tensors: the coordinator runs no model.
+ */
 export async function describeConfiguredAdapter(
   config: FederationConfig,
   logger: Logger,
 ): Promise<AdapterDescription> {
-  const dir = resolveModelDir(config.baseModel.source);
-  const model = await readLlamaConfig(join(dir, "config.json"));
-  const hash = config.baseModel.sha256 ?? (await loadBaseModel(config.baseModel.source, logger)).hash;
-  return describeAdapter(model, loraConfigOf(config), hash, config.baseModel.source);
+  const source = config.baseModel.source;
+  const model = await readBaseModelConfig(source);
+  let hash = config.baseModel.sha256;
+  if (hash === undefined) {
+    hash = await hashBaseModel(source);
+    logger.info({ source, hash }, "base model weights hashed");
+  }
+  return describeAdapter(model, loraConfigOf(config), hash, source);
 }
 
 export interface CoordinatorRuntime {

@@ -68,7 +68,7 @@ export function codeForGrpcStatus(status: number): FederationErrorCode {
 }
 
 /** Public message for errors that are not FederationErrors: nothing about them leaves the process. */
-export const INTERNAL_PUBLIC_MESSAGE = "internal error";
+const INTERNAL_PUBLIC_MESSAGE = "internal error";
 
 /** Wraps any thrown value as a FederationError, hiding the details of unexpected ones. */
 export function asFederationError(error: unknown): FederationError {

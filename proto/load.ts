@@ -3,7 +3,7 @@ import { loadSync, type Options, type PackageDefinition } from "@grpc/proto-load
 import { fileURLToPath } from "node:url";
 
 /** Must match the flags in scripts/gen-proto.mjs. */
-export const PROTO_LOADER_OPTIONS: Options = {
+const PROTO_LOADER_OPTIONS: Options = {
   keepCase: false,
   longs: String,
   enums: String,
@@ -11,7 +11,7 @@ export const PROTO_LOADER_OPTIONS: Options = {
   oneofs: true,
 };
 
-export const PROTO_PATH = fileURLToPath(new URL("./fedtune.proto", import.meta.url));
+const PROTO_PATH = fileURLToPath(new URL("./fedtune.proto", import.meta.url));
 
 /** The parsed package definition (service and message codecs); callers hold it for their lifetime. */
 export function loadFedtunePackage(): PackageDefinition {

@@ -1,5 +1,9 @@
 // zod schemas for every decoded fedtune.v1 message (STYLE.md item 7) and the trusted types they yield.
 import { z } from "zod";
+import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, X25519_KEY_BYTES } from "../crypto/keys.ts";
+import { ENCRYPTED_SHARE_BYTES } from "../crypto/secagg/messages.ts";
+import { SESSION_ID_BYTES } from "../crypto/secagg/round.ts";
+import { SHAMIR_SHARE_BYTES } from "../crypto/shamir.ts";
 import type { JoinRequest as WireJoinRequest } from "./generated/fedtune/v1/JoinRequest.ts";
 import type { JoinResponse as WireJoinResponse } from "./generated/fedtune/v1/JoinResponse.ts";
 import type { PollRequest as WirePollRequest } from "./generated/fedtune/v1/PollRequest.ts";
@@ -58,24 +62,20 @@ const boundedBytes = (max: number, min = 0) =>
     message: `must be ${min}–${max} bytes`,
   });
 
-export const ED25519_PUBLIC_KEY_BYTES = 32;
-export const ED25519_SIGNATURE_BYTES = 64;
-export const X25519_PUBLIC_KEY_BYTES = 32;
-
 export const PRIVACY_MODES = ["none", "secagg", "he"] as const;
 export type PrivacyMode = (typeof PRIVACY_MODES)[number];
-export const privacyModeSchema = z.enum(PRIVACY_MODES);
+const privacyModeSchema = z.enum(PRIVACY_MODES);
 
 export const joinRequestSchema = z.object({
   baseModelHash: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256"),
   identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
   keyBindingSignature: exactBytes(ED25519_SIGNATURE_BYTES),
-  envelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
   clientVersion: shortText,
 });
 export type JoinRequest = z.output<typeof joinRequestSchema>;
 
-export const loraSettingsSchema = z.object({
+const loraSettingsSchema = z.object({
   r: positiveU32.max(4096),
   alpha: finite.positive(),
   dropout: finite.min(0).lt(1),
@@ -98,10 +98,10 @@ export type JoinResponse = z.output<typeof joinResponseSchema>;
 export const pollRequestSchema = z.object({ waitMs: u32.max(60_000) });
 export type PollRequest = z.output<typeof pollRequestSchema>;
 
-export const roundRefSchema = z.object({ round: positiveU32, attempt: positiveU32 });
+const roundRefSchema = z.object({ round: positiveU32, attempt: positiveU32 });
 export type RoundRef = z.output<typeof roundRefSchema>;
 
-export const trainingSettingsSchema = z.object({
+const trainingSettingsSchema = z.object({
   localSteps: u32,
   batchSize: positiveU32,
   learningRate: nonNegative,
@@ -111,7 +111,7 @@ export const trainingSettingsSchema = z.object({
 });
 export type TrainingSettings = z.output<typeof trainingSettingsSchema>;
 
-export const privacySettingsSchema = z.object({
+const privacySettingsSchema = z.object({
   mode: privacyModeSchema,
   clipNorm: nonNegative,
   noiseMultiplier: nonNegative,
@@ -124,19 +124,15 @@ export const privacySettingsSchema = z.object({
 export type PrivacySettings = z.output<typeof privacySettingsSchema>;
 
 /** Site ids are certificate names (coordinator/pki IDENTITY_NAME_PATTERN). */
-export const siteIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a site id");
+const siteIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a site id");
 
-export const rosterEntrySchema = z.object({
+const rosterEntrySchema = z.object({
   siteId: siteIdSchema,
   identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
 });
 export type RosterEntry = z.output<typeof rosterEntrySchema>;
 
-export const SESSION_ID_BYTES = 32;
-export const ENCRYPTED_SHARE_BYTES = 104;
-export const SHAMIR_SHARE_BYTES = 32;
-
-export const secAggSettingsSchema = z.object({
+const secAggSettingsSchema = z.object({
   roundId: u32,
   sessionId: exactBytes(SESSION_ID_BYTES),
   threshold: positiveU32,
@@ -149,17 +145,17 @@ export const secAggSettingsSchema = z.object({
 });
 export type SecAggSettings = z.output<typeof secAggSettingsSchema>;
 
-export const heSettingsSchema = z.object({
+const heSettingsSchema = z.object({
   keyId: z.string().min(1).max(128),
   versions: z.array(positiveU32).max(100_000),
   serverLearningRate: finite.positive(),
   maxExamples: positiveU32,
   dealerSiteId: siteIdSchema,
-  dealerEnvelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  dealerEnvelopePublicKey: exactBytes(X25519_KEY_BYTES),
 });
 export type HeSettings = z.output<typeof heSettingsSchema>;
 
-export const trainTaskSchema = z.object({
+const trainTaskSchema = z.object({
   ref: roundRefSchema,
   globalVersion: u32,
   training: trainingSettingsSchema,
@@ -171,7 +167,7 @@ export const trainTaskSchema = z.object({
 });
 export type TrainTask = z.output<typeof trainTaskSchema>;
 
-export const evalTaskSchema = z.object({
+const evalTaskSchema = z.object({
   ref: roundRefSchema,
   globalVersion: u32,
   deadlineMs: positiveU32,
@@ -179,61 +175,63 @@ export const evalTaskSchema = z.object({
 });
 export type EvalTask = z.output<typeof evalTaskSchema>;
 
-export const advertisedKeysSchema = z.object({
-  siteId: siteIdSchema,
-  encryptionPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
-  maskingPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+/** A site's fresh round keys, signed with its identity key (Bonawitz et al. 2017, Fig. 4, round 0). */
+const keyAdvertisementFields = {
+  encryptionPublicKey: exactBytes(X25519_KEY_BYTES),
+  maskingPublicKey: exactBytes(X25519_KEY_BYTES),
   signature: exactBytes(ED25519_SIGNATURE_BYTES),
-});
+};
+
+const advertisedKeysSchema = z.object({ siteId: siteIdSchema, ...keyAdvertisementFields });
 export type AdvertisedKeys = z.output<typeof advertisedKeysSchema>;
 
-export const encryptedShareSchema = z.object({
+const encryptedShareSchema = z.object({
   recipient: siteIdSchema,
   ciphertext: exactBytes(ENCRYPTED_SHARE_BYTES),
 });
-export const relayedShareSchema = z.object({
+const relayedShareSchema = z.object({
   sender: siteIdSchema,
   ciphertext: exactBytes(ENCRYPTED_SHARE_BYTES),
 });
 
 const siteList = z.array(siteIdSchema).max(MAX_PARTICIPANTS);
 
-export const shareKeysStepSchema = z.object({
+const shareKeysStepSchema = z.object({
   ref: roundRefSchema,
   advertisements: z.array(advertisedKeysSchema).max(MAX_PARTICIPANTS),
   deadlineMs: positiveU32,
 });
-export const maskedInputStepSchema = z.object({
+const maskedInputStepSchema = z.object({
   ref: roundRefSchema,
   shares: z.array(relayedShareSchema).max(MAX_PARTICIPANTS),
   deadlineMs: positiveU32,
 });
-export const consistencyStepSchema = z.object({
+const consistencyStepSchema = z.object({
   ref: roundRefSchema,
   survivors: siteList,
   deadlineMs: positiveU32,
 });
-export const siteSignatureSchema = z.object({
+const siteSignatureSchema = z.object({
   siteId: siteIdSchema,
   signature: exactBytes(ED25519_SIGNATURE_BYTES),
 });
-export const unmaskStepSchema = z.object({
+const unmaskStepSchema = z.object({
   ref: roundRefSchema,
   survivors: siteList,
   signatures: z.array(siteSignatureSchema).max(MAX_PARTICIPANTS),
   deadlineMs: positiveU32,
 });
-export const envelopeRecipientSchema = z.object({
+const envelopeRecipientSchema = z.object({
   siteId: siteIdSchema,
-  envelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
 });
-export const keyIdSchema = z.string().min(1).max(128);
+const keyIdSchema = z.string().min(1).max(128);
 
-export const keyCeremonyStepSchema = z.object({
+const keyCeremonyStepSchema = z.object({
   dealer: z.boolean(),
   keyId: keyIdSchema,
   dealerSiteId: siteIdSchema,
-  dealerEnvelopePublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
+  dealerEnvelopePublicKey: exactBytes(X25519_KEY_BYTES),
   recipients: z.array(envelopeRecipientSchema).max(MAX_PARTICIPANTS),
   deadlineMs: positiveU32,
 });
@@ -266,10 +264,10 @@ export const dataChunkSchema = z.object({
 });
 export type DataChunk = z.output<typeof dataChunkSchema>;
 
-export const UPDATE_ENCODINGS = ["plain", "masked", "ciphertext"] as const;
+const UPDATE_ENCODINGS = ["plain", "masked", "ciphertext"] as const;
 export type UpdateEncoding = (typeof UPDATE_ENCODINGS)[number];
 
-export const updateHeaderSchema = z.object({
+const updateHeaderSchema = z.object({
   ref: roundRefSchema,
   encoding: z.enum(UPDATE_ENCODINGS),
   length: u64.pipe(z.number().min(1).max(MAX_UPDATE_BYTES)),
@@ -287,12 +285,7 @@ export type UpdatePart = z.output<typeof updatePartSchema>;
 export const ackSchema = z.object({ note: shortText });
 export type Ack = z.output<typeof ackSchema>;
 
-export const advertiseKeysRequestSchema = z.object({
-  ref: roundRefSchema,
-  encryptionPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
-  maskingPublicKey: exactBytes(X25519_PUBLIC_KEY_BYTES),
-  signature: exactBytes(ED25519_SIGNATURE_BYTES),
-});
+export const advertiseKeysRequestSchema = z.object({ ref: roundRefSchema, ...keyAdvertisementFields });
 export type AdvertiseKeysRequest = z.output<typeof advertiseKeysRequestSchema>;
 
 export const shareKeysRequestSchema = z.object({
@@ -307,7 +300,7 @@ export const signSurvivorsRequestSchema = z.object({
 });
 export type SignSurvivorsRequest = z.output<typeof signSurvivorsRequestSchema>;
 
-export const revealedShareSchema = z.object({
+const revealedShareSchema = z.object({
   owner: siteIdSchema,
   share: exactBytes(SHAMIR_SHARE_BYTES),
 });
@@ -329,8 +322,7 @@ export const submitMetricsRequestSchema = z.object({
 });
 export type SubmitMetricsRequest = z.output<typeof submitMetricsRequestSchema>;
 
-export const DECLINE_REASONS = ["privacy_budget", "model_mismatch", "internal"] as const;
-export type DeclineReason = (typeof DECLINE_REASONS)[number];
+const DECLINE_REASONS = ["privacy_budget", "model_mismatch", "internal"] as const;
 export const declineRequestSchema = z.object({
   ref: roundRefSchema,
   reason: z.enum(DECLINE_REASONS),
@@ -355,7 +347,6 @@ export const fetchKeysRequestSchema = z.object({ keyId: keyIdSchema });
 export type FetchKeysRequest = z.output<typeof fetchKeysRequestSchema>;
 
 export const emptySchema = z.object({});
-export type Empty = z.output<typeof emptySchema>;
 
 export const statusResponseSchema = z.object({
   federationName: shortText,
@@ -371,7 +362,7 @@ export const statusResponseSchema = z.object({
 });
 export type StatusResponse = z.output<typeof statusResponseSchema>;
 
-export const roundSummarySchema = z.object({
+const roundSummarySchema = z.object({
   round: u32,
   attempt: u32,
   kind: z.enum(["train", "eval"]),
@@ -386,7 +377,7 @@ export type RoundSummary = z.output<typeof roundSummarySchema>;
 export const roundsResponseSchema = z.object({ rounds: z.array(roundSummarySchema) });
 export type RoundsResponse = z.output<typeof roundsResponseSchema>;
 
-export const siteSummarySchema = z.object({
+const siteSummarySchema = z.object({
   siteId: shortText,
   joinedAt: shortText,
   lastSeen: shortText,

@@ -20,7 +20,7 @@ const spec = <K extends CallKind, Req extends z.ZodType, Res extends z.ZodType>(
 ): MethodSpec<K, Req, Res> => ({ kind, rpc, request, response });
 
 /** fedtune.v1.Federation: called by sites. */
-export const FEDERATION_METHODS = {
+const FEDERATION_METHODS = {
   join: spec("unary", "Join", m.joinRequestSchema, m.joinResponseSchema),
   poll: spec("unary", "Poll", m.pollRequestSchema, m.pollResponseSchema),
   fetchAdapter: spec("serverStream", "FetchAdapter", m.fetchAdapterRequestSchema, m.dataChunkSchema),
@@ -36,7 +36,7 @@ export const FEDERATION_METHODS = {
 } as const;
 
 /** fedtune.v1.Admin: called with an admin certificate. */
-export const ADMIN_METHODS = {
+const ADMIN_METHODS = {
   status: spec("unary", "Status", m.emptySchema, m.statusResponseSchema),
   rounds: spec("unary", "Rounds", m.emptySchema, m.roundsResponseSchema),
   sites: spec("unary", "Sites", m.emptySchema, m.sitesResponseSchema),

@@ -637,7 +637,14 @@ export class SiteClient {
     if (he === null) throw new FederationError("internal", "he round without he settings");
     const session = await this.heSession(he);
     await this.stage("submit", task.ref);
-    const encrypted = session.encryptVector(this.protectedVector(delta, numExamples, he.maxExamples));
+    const plain = this.protectedVector(delta, numExamples, he.maxExamples);
+    // The weighted update in the clear is as sensitive as the records it came from (as `input` in secureAggregation).
+    let encrypted: Uint8Array;
+    try {
+      encrypted = session.encryptVector(plain);
+    } finally {
+      plain.fill(0);
+    }
     await this.submit(
       task.ref,
       "ciphertext",

@@ -72,6 +72,9 @@ export function loadOrCreateSiteKeys(stateDir: string, rng: Rng): SiteKeys {
       }),
       0o600,
     );
+    // The keys are read back from the file below; these copies are not needed again (STYLE.md item 9).
+    identity.seed.fill(0);
+    envelope.secretKey.fill(0);
   }
   const parsed = keysFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
   if (!parsed.success) throw new Error(`${path} is not a fedtune site key file`);

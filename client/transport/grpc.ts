@@ -33,6 +33,19 @@ function linkSignal(call: { cancel(): void }, options: CallOptions): () => void 
   return () => signal.removeEventListener("abort", cancel);
 }
 
+/** The grpc-js callback of a call with one response: settles the caller's promise after `cleanup`. */
+function completion(
+  resolve: (response: Buffer) => void,
+  reject: (error: FederationError) => void,
+  cleanup: () => void,
+): grpc.requestCallback<Buffer> {
+  return (error, response) => {
+    cleanup();
+    if (error || response === undefined) reject(toFederationError(error));
+    else resolve(response);
+  };
+}
+
 /** Dials the coordinator over TLS, presenting this process's certificate and trusting only the CA. */
 export function dialGrpc(options: DialOptions): Connection {
   const credentials = grpc.credentials.createSsl(
@@ -54,11 +67,7 @@ export function dialGrpc(options: DialOptions): Connection {
           request,
           new grpc.Metadata(),
           callOptions(call),
-          (error, response) => {
-            unlink();
-            if (error || response === undefined) reject(toFederationError(error));
-            else resolve(response);
-          },
+          completion(resolve, reject, () => unlink()),
         );
         const unlink = linkSignal(handle, call);
       }),
@@ -89,11 +98,7 @@ export function dialGrpc(options: DialOptions): Connection {
           passThrough,
           new grpc.Metadata(),
           callOptions(call),
-          (error, response) => {
-            unlink();
-            if (error || response === undefined) reject(toFederationError(error));
-            else resolve(response);
-          },
+          completion(resolve, reject, () => unlink()),
         );
         const unlink = linkSignal(stream, call);
         const pump = async (): Promise<void> => {

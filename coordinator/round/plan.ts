@@ -1,5 +1,5 @@
 // The run plan (which round is training, which evaluation) and participant selection, pure and seeded.
-import type { Rng } from "../../crypto/rng.ts";
+import { uniformBelow, type Rng } from "../../crypto/rng.ts";
 import type { RoundKind, SiteId } from "./stages.ts";
 
 export interface PlannedRound {
@@ -24,15 +24,6 @@ export function planRounds(trainingRounds: number, evalEvery: number): PlannedRo
     if (evaluate) plan.push({ round: plan.length + 1, kind: "eval", baseVersion: version });
   }
   return plan;
-}
-
-/** Uniform integer in [0, n) without modulo bias (rejection sampling). */
-function uniformBelow(rng: Rng, n: number): number {
-  const limit = 2 ** 32 - (2 ** 32 % n);
-  for (;;) {
-    const value = rng.nextUint32();
-    if (value < limit) return value % n;
-  }
 }
 
 /**

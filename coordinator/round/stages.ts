@@ -10,7 +10,7 @@ export type RoundKind = "train" | "eval";
  * Bonawitz et al. 2017, Fig. 4 (rounds 0–4); local training happens before a site advertises keys,
  * so the advertise stage's deadline covers training.
  */
-export const STAGE_SEQUENCES = {
+const STAGE_SEQUENCES = {
   plain: ["collect_updates"],
   secagg: ["advertise_keys", "share_keys", "masked_input", "consistency", "unmask"],
   eval: ["collect_metrics"],

@@ -156,12 +156,15 @@ class ChangeSignal {
   }
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      function done(): void {
+      const timer = setTimeout(() => done(), Math.max(0, ms));
+      // A waiter that times out or is aborted leaves the list at once: sites long-polling through a
+      // long training stage would otherwise pile up stale waiters until the next change.
+      const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
+        this.waiters = this.waiters.filter((wake) => wake !== done);
         resolve();
-      }
+      };
       signal?.addEventListener("abort", done, { once: true });
       this.waiters.push(done);
     });
@@ -1060,6 +1063,8 @@ export class Coordinator {
         learningRate: config.training.learningRate,
         maxSeqLen: config.training.maxSeqLen,
         fedproxMu: strategy.name === "fedprox" ? strategy.mu : 0,
+        // Reproducible runs: one seed per (round, attempt); the prime multiplier keeps a retried
+        // attempt of round r from reusing round r+1's seed.
         seed: (attempt.ref.round * 7919 + attempt.ref.attempt) >>> 0,
       },
       privacy: this.privacySettings(attempt.participants.length),
@@ -1334,7 +1339,7 @@ async function beforeDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Example-weighted mean of each metric over the sites that reported it. */
-export function weightedMeanMetrics(reports: readonly EvalReport[]): Record<string, number> {
+function weightedMeanMetrics(reports: readonly EvalReport[]): Record<string, number> {
   const sums = new Map<string, { total: number; weight: number }>();
   for (const report of reports) {
     const weight = Math.max(1, report.numExamples);

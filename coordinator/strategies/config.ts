@@ -1,5 +1,6 @@
 // The strategy section of the federation config, and which privacy modes each strategy can run under.
 import { z } from "zod";
+import { PRIVACY_MODES, type PrivacyMode } from "../../proto/messages.ts";
 
 const serverLearningRate = z.number().positive().describe("server learning rate η");
 
@@ -44,8 +45,8 @@ export const strategyConfigSchema = z.discriminatedUnion("name", [
 export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
 export type StrategyName = StrategyConfig["name"];
 
-export const PRIVACY_MODES = ["none", "secagg", "he"] as const;
-export type PrivacyMode = (typeof PRIVACY_MODES)[number];
+// Defined once, on the wire contract; re-exported for the config and the simulation.
+export { PRIVACY_MODES, type PrivacyMode };
 
 /**
  * What the coordinator must see to run a strategy:

@@ -29,7 +29,7 @@ export interface BoundMethod {
 }
 
 /** zod issues as a public message: field paths and rules only, never the offending values. */
-export function describeIssues(what: string, error: z.ZodError): string {
+function describeIssues(what: string, error: z.ZodError): string {
   const issues = error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.join(".") || "(message)"}: ${issue.message}`)
@@ -38,7 +38,7 @@ export function describeIssues(what: string, error: z.ZodError): string {
 }
 
 /** Decodes protobuf bytes and validates them; anything wrong is INVALID_ARGUMENT and touches no state. */
-export function decodeRequest(method: BoundMethod, bytes: Uint8Array): unknown {
+function decodeRequest(method: BoundMethod, bytes: Uint8Array): unknown {
   let raw: unknown;
   try {
     raw = method.definition.requestDeserialize(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -51,7 +51,7 @@ export function decodeRequest(method: BoundMethod, bytes: Uint8Array): unknown {
   return parsed.data;
 }
 
-export function encodeResponse(method: BoundMethod, value: unknown): Buffer {
+function encodeResponse(method: BoundMethod, value: unknown): Buffer {
   return method.definition.responseSerialize(value);
 }
 

@@ -43,21 +43,26 @@ function callSignal(call: SurfaceCall): { signal: AbortSignal; done: () => void 
   };
 }
 
+/** Answers a unary or client-stream call exactly once, with the edge's response or its error's status. */
+function answer(pending: Promise<Buffer>, done: () => void, callback: grpc.sendUnaryData<Buffer>): void {
+  pending.then(
+    (response) => {
+      done();
+      callback(null, response);
+    },
+    (error: unknown) => {
+      done();
+      callback(toStatus(asFederationError(error)));
+    },
+  );
+}
+
 function implement(edge: ServerEdge, method: BoundMethod): grpc.UntypedHandleCall {
   switch (method.kind) {
     case "unary":
       return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const { signal, done } = callSignal(call);
-        edge.unary(method, peerCertificate(call), call.request, signal).then(
-          (response) => {
-            done();
-            callback(null, response);
-          },
-          (error: unknown) => {
-            done();
-            callback(toStatus(asFederationError(error)));
-          },
-        );
+        answer(edge.unary(method, peerCertificate(call), call.request, signal), done, callback);
       };
     case "serverStream":
       return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
@@ -88,15 +93,10 @@ function implement(edge: ServerEdge, method: BoundMethod): grpc.UntypedHandleCal
     case "clientStream":
       return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const { signal, done } = callSignal(call);
-        edge.clientStream(method, peerCertificate(call), call as AsyncIterable<Buffer>, signal).then(
-          (response) => {
-            done();
-            callback(null, response);
-          },
-          (error: unknown) => {
-            done();
-            callback(toStatus(asFederationError(error)));
-          },
+        answer(
+          edge.clientStream(method, peerCertificate(call), call as AsyncIterable<Buffer>, signal),
+          done,
+          callback,
         );
       };
   }

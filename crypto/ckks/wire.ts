@@ -1,5 +1,6 @@
 // Byte framing of an encrypted vector: a fixed header (parameters fingerprint, length, summands) and one SEAL ciphertext per chunk of N/2 values.
 import { CryptoError } from "../errors.ts";
+import { equalBytes } from "../keys.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
 
 /** An encrypted vector or key envelope that cannot be used: bad framing, other parameters, wrong length or scale. */
@@ -56,10 +57,6 @@ export interface DecodedEncryptedVector {
   readonly chunks: readonly Uint8Array[];
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 /**
  * Parses and checks the framing against what the reader expects: its own parameters' fingerprint, the
  * vector length, and the chunk count that length implies. Chunk bytes are checked later by SEAL itself.
@@ -80,7 +77,7 @@ export function decodeEncryptedVector(
   if (bytes[4] !== VERSION) throw new CkksFormatError(`unsupported encrypted-vector version ${bytes[4]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fingerprint = bytes.subarray(8, 8 + FINGERPRINT_BYTES);
-  if (!sameBytes(fingerprint, expected.fingerprint))
+  if (!equalBytes(fingerprint, expected.fingerprint))
     throw new CkksFormatError("encrypted vector was made under other CKKS parameters");
   let offset = 8 + FINGERPRINT_BYTES;
   const length = view.getUint32(offset, true);
