@@ -37,7 +37,7 @@ export const simOptionsSchema = z
   .strictObject({
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
     sites: z.number().int().min(2).max(64).default(8),
-    rounds: z.number().int().min(1).max(1000).default(6),
+    rounds: z.number().int().min(1).max(1000).default(5),
     privacy: z.enum(PRIVACY_MODES).default("secagg"),
     strategy: z.enum(STRATEGY_NAMES).default("fedavg"),
     dp: z.enum(DP_LEVELS).default("none"),
@@ -65,7 +65,7 @@ export const simOptionsSchema = z
     labelNoiseScale: z.number().min(0).default(1),
     /** Share of questions whose distractors come from the true condition's category (the hard ones). */
     hardQuestionRate: z.number().min(0).max(1).default(0.2),
-    localSteps: z.number().int().min(1).default(12),
+    localSteps: z.number().int().min(1).default(10),
     learningRate: z.number().positive().default(1e-2),
     batchSize: z.number().int().min(1).default(4),
     seqLen: z.number().int().min(16).default(224),
