@@ -97,7 +97,7 @@ export function parseSimOptions(input: SimOptionsInput): SimOptions {
   throw new RangeError(`invalid simulation settings:\n  ${problems.join("\n  ")}`);
 }
 
-/** One line naming the privacy setting, e.g. "secagg + site-level DP (σ = 0.8)". */
+/** A short name of the privacy setting, e.g. "secagg + site DP (σ=0.8)". */
 export function privacyLabel(privacy: PrivacyMode, dp: DpLevel, noiseMultiplier: number): string {
-  return dp === "none" ? privacy : `${privacy} + ${dp}-level DP (σ = ${noiseMultiplier})`;
+  return dp === "none" ? privacy : `${privacy} + ${dp} DP (σ=${noiseMultiplier})`;
 }

@@ -242,7 +242,8 @@ export function stackedBarChart(spec: StackedBarSpec): string {
 /** Horizontal bars, one per label (the comparison table's headline figure). */
 export function barChart(spec: BarSpec): string {
   if (spec.bars.length === 0) return frame(spec.title, emptyNote());
-  const labelWidth = 190;
+  const labelWidth = 240;
+  const maxLabel = 36;
   const left = labelWidth;
   const right = WIDTH - 40;
   const top = MARGIN.top + 4;
@@ -264,7 +265,7 @@ export function barChart(spec: BarSpec): string {
     const h = slot * 0.7;
     const w = Math.max(0, sx(Math.max(lo, Math.min(hi, b.value))) - left);
     parts.push(
-      `<text x="${left - 8}" y="${(y + h / 2 + 4).toFixed(1)}" text-anchor="end" fill="#333">${escapeXml(b.label)}</text>`,
+      `<text x="${left - 8}" y="${(y + h / 2 + 4).toFixed(1)}" text-anchor="end" fill="#333">${escapeXml(b.label.length > maxLabel ? `${b.label.slice(0, maxLabel - 1)}…` : b.label)}</text>`,
       `<rect x="${left}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[i % PALETTE.length] ?? "#000"}"/>`,
       `<text x="${(left + w + 4).toFixed(1)}" y="${(y + h / 2 + 4).toFixed(1)}" fill="#222">${escapeXml(fmt(b.value))}</text>`,
     );
