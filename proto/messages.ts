@@ -120,6 +120,7 @@ const privacySettingsSchema = z.object({
   dpLevel: z.enum(["none", "record", "site"]),
   minSurvivors: positiveU32,
   epsilonBudget: nonNegative,
+  exampleClipNorm: nonNegative,
 });
 export type PrivacySettings = z.output<typeof privacySettingsSchema>;
 

@@ -33,58 +33,52 @@ export const STRATEGY_NAMES = [
 
 const probability = z.number().min(0).max(1);
 
-export const simOptionsSchema = z
-  .strictObject({
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
-    sites: z.number().int().min(2).max(64).default(8),
-    rounds: z.number().int().min(1).max(1000).default(5),
-    privacy: z.enum(PRIVACY_MODES).default("secagg"),
-    strategy: z.enum(STRATEGY_NAMES).default("fedavg"),
-    dp: z.enum(DP_LEVELS).default("none"),
-    /** DP clipping bound: per-example gradient (record) or per-site update (site). */
-    clipNorm: z.number().positive().default(1),
-    noiseMultiplier: z.number().min(0).default(0.8),
-    delta: z.number().gt(0).lt(1).default(1e-5),
-    epsilonBudget: z.number().positive().default(50),
-    /** Probability that a site drops out of a round, at `dropoutStage`. */
-    dropout: probability.default(0),
-    dropoutStage: z.enum(FAULT_STAGES).default("train"),
-    /** Sites (the first N) that train slowly, each by `slowMs` per round. */
-    slowSites: z.number().int().min(0).default(0),
-    slowMs: z.number().int().min(0).default(3000),
-    /** Kill and restart the coordinator after this round completes (0 = never). */
-    restartAfterRound: z.number().int().min(0).default(0),
-    /** Processes hosting the site clients; absent: one per site; 0: all sites in this process. */
-    workers: z.number().int().min(0).max(64).optional(),
-    /** Dirichlet concentration of the sites' label mixes (smaller = more skewed). */
-    concentration: z.number().positive().default(0.5),
-    examplesPerSite: z.number().int().min(8).default(120),
-    testPerCondition: z.number().int().min(1).default(1),
-    validationFraction: z.number().min(0.05).max(0.5).default(0.12),
-    maxValidationPerSite: z.number().int().min(2).default(12),
-    labelNoiseScale: z.number().min(0).default(1),
-    /** Share of questions whose distractors come from the true condition's category (the hard ones). */
-    hardQuestionRate: z.number().min(0).max(1).default(0.2),
-    localSteps: z.number().int().min(1).default(10),
-    learningRate: z.number().positive().default(1e-2),
-    batchSize: z.number().int().min(1).default(4),
-    seqLen: z.number().int().min(16).default(224),
-    loraRank: z.number().int().min(1).default(8),
-    loraAlpha: z.number().positive().default(16),
-    loraTargets: z
-      .array(z.string().min(1))
-      .min(1)
-      .default(["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"]),
-    model: z.string().min(1).default("builtin"),
-    /** What sites train on: multiple-choice rows (the evaluation's format) or instruction rows. */
-    trainFormat: z.enum(["mcq", "instruction"]).default("mcq"),
-    out: z.string().min(1),
-  })
-  .refine((o) => o.dp !== "record", {
-    path: ["dp"],
-    message:
-      "record-level DP needs DP-SGD (per-example clipping), which the engine's trainer does not provide yet; use --dp site",
-  });
+export const simOptionsSchema = z.strictObject({
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
+  sites: z.number().int().min(2).max(64).default(8),
+  rounds: z.number().int().min(1).max(1000).default(5),
+  privacy: z.enum(PRIVACY_MODES).default("secagg"),
+  strategy: z.enum(STRATEGY_NAMES).default("fedavg"),
+  dp: z.enum(DP_LEVELS).default("none"),
+  /** DP clipping bound: per-example gradient (record) or per-site update (site). */
+  clipNorm: z.number().positive().default(1),
+  noiseMultiplier: z.number().min(0).default(0.8),
+  delta: z.number().gt(0).lt(1).default(1e-5),
+  epsilonBudget: z.number().positive().default(50),
+  /** Probability that a site drops out of a round, at `dropoutStage`. */
+  dropout: probability.default(0),
+  dropoutStage: z.enum(FAULT_STAGES).default("train"),
+  /** Sites (the first N) that train slowly, each by `slowMs` per round. */
+  slowSites: z.number().int().min(0).default(0),
+  slowMs: z.number().int().min(0).default(3000),
+  /** Kill and restart the coordinator after this round completes (0 = never). */
+  restartAfterRound: z.number().int().min(0).default(0),
+  /** Processes hosting the site clients; absent: one per site; 0: all sites in this process. */
+  workers: z.number().int().min(0).max(64).optional(),
+  /** Dirichlet concentration of the sites' label mixes (smaller = more skewed). */
+  concentration: z.number().positive().default(0.5),
+  examplesPerSite: z.number().int().min(8).default(120),
+  testPerCondition: z.number().int().min(1).default(1),
+  validationFraction: z.number().min(0.05).max(0.5).default(0.12),
+  maxValidationPerSite: z.number().int().min(2).default(12),
+  labelNoiseScale: z.number().min(0).default(1),
+  /** Share of questions whose distractors come from the true condition's category (the hard ones). */
+  hardQuestionRate: z.number().min(0).max(1).default(0.2),
+  localSteps: z.number().int().min(1).default(10),
+  learningRate: z.number().positive().default(1e-2),
+  batchSize: z.number().int().min(1).default(4),
+  seqLen: z.number().int().min(16).default(224),
+  loraRank: z.number().int().min(1).default(8),
+  loraAlpha: z.number().positive().default(16),
+  loraTargets: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"]),
+  model: z.string().min(1).default("builtin"),
+  /** What sites train on: multiple-choice rows (the evaluation's format) or instruction rows. */
+  trainFormat: z.enum(["mcq", "instruction"]).default("mcq"),
+  out: z.string().min(1),
+});
 
 export type SimOptions = z.infer<typeof simOptionsSchema>;
 export type SimOptionsInput = z.input<typeof simOptionsSchema>;

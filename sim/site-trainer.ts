@@ -1,6 +1,7 @@
 // A site's LocalTrainer over the engine: LoRA fine-tuning with trainLora and multiple-choice evaluation on its own validation set.
 import { setTimeout as delay } from "node:timers/promises";
 import type { Example } from "../client/data/rows.ts";
+import { cryptoRng } from "../crypto/rng.ts";
 import type { LocalTrainer, TrainerFactory } from "../client/node/trainer.ts";
 import { trainLora } from "../client/training/train-lora.ts";
 import type { LoadedModel } from "../model/load.ts";
@@ -19,11 +20,6 @@ export interface SiteTrainerOptions {
   readonly slowMs: number;
   /** Called with the global adapter an evaluation round scores, before scoring it. */
   readonly onEvaluateGlobal?: (global: Float32Array) => void;
-}
-
-/** Error for a round that asks for record-level DP: the engine has no per-example clipping (DP-SGD) yet. */
-export class UnsupportedDpError extends Error {
-  override readonly name = "UnsupportedDpError";
 }
 
 /**
@@ -51,11 +47,6 @@ export function siteTrainerFactory(options: SiteTrainerOptions): TrainerFactory 
       trainExamples: train.length,
       initialGlobal: () => initial.slice(),
       async train({ global, settings, recordDp }) {
-        if (recordDp !== undefined) {
-          throw new UnsupportedDpError(
-            "record-level DP needs per-example clipping (DP-SGD), which the engine lacks; use site-level DP",
-          );
-        }
         if (options.slowMs > 0) await delay(options.slowMs);
         adapter.assign(global);
         const result = await trainLora({
@@ -74,6 +65,7 @@ export function siteTrainerFactory(options: SiteTrainerOptions): TrainerFactory 
             schedule: "constant",
             warmupSteps: 0,
           },
+          ...(recordDp === undefined ? {} : { dpSgd: { ...recordDp, rng: cryptoRng() } }),
         });
         const trained = adapter.flatten();
         const deltaValues = new Float32Array(trained.length);

@@ -1,4 +1,5 @@
 // The LocalTrainer over the engine: LoRA training (trainLora, FedProx term) and evaluation on the site's own rows.
+import { cryptoRng } from "../../crypto/rng.ts";
 import type { Logger } from "pino";
 import type { LlamaModel } from "../../model/llama.ts";
 import { createLoraAdapter } from "../../model/lora.ts";
@@ -43,9 +44,6 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
       trainExamples: train.length,
       initialGlobal: () => Float32Array.from(initial),
       async train({ global, settings, recordDp }) {
-        if (recordDp !== undefined) {
-          throw new Error("record-level DP (DP-SGD) is not available in this trainer; use dp.level: site");
-        }
         seqLen = settings.maxSeqLen;
         adapter.assign(global);
         const result = await trainLora({
@@ -62,7 +60,12 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
             ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
           },
           logger,
-          ...(options.workers === undefined ? {} : { workers: options.workers }),
+          // DP-SGD clips per example in one thread; data-parallel workers only serve non-private rounds.
+          ...(recordDp === undefined
+            ? options.workers === undefined
+              ? {}
+              : { workers: options.workers }
+            : { dpSgd: { ...recordDp, rng: cryptoRng() } }),
         });
         return {
           delta: difference(adapter.flatten(), global),

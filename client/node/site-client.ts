@@ -548,7 +548,7 @@ export class SiteClient {
       settings: task.training,
       recordDp:
         privacy.dpLevel === "record"
-          ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }
+          ? { clipNorm: privacy.exampleClipNorm, noiseMultiplier: privacy.noiseMultiplier }
           : undefined,
       signal: this.signal,
     });

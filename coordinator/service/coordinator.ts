@@ -1048,6 +1048,7 @@ export class Coordinator {
       dpLevel: dp?.level ?? "none",
       minSurvivors: config.sitesPerRound.minimum,
       epsilonBudget: dp?.epsilonBudget ?? 0,
+      exampleClipNorm: dp?.level === "record" ? dp.clipNorm : 0,
     };
   }
 

@@ -37,6 +37,10 @@ export interface PrivacySettings {
    * The federation's ε budget per site (a site may hold a smaller one of its own).
    */
   'epsilonBudget'?: (number | string);
+  /**
+   * dp_level "record": the L2 norm DP-SGD clips each example's gradient to (0 otherwise).
+   */
+  'exampleClipNorm'?: (number | string);
 }
 
 /**
@@ -75,4 +79,8 @@ export interface PrivacySettings__Output {
    * The federation's ε budget per site (a site may hold a smaller one of its own).
    */
   'epsilonBudget': (number);
+  /**
+   * dp_level "record": the L2 norm DP-SGD clips each example's gradient to (0 otherwise).
+   */
+  'exampleClipNorm': (number);
 }
