@@ -1,8 +1,10 @@
 // Hosts a group of site clients in one process: the real site client, the engine trainer, fault hooks; reports over a message port.
 import { readFileSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { loadJsonlDataset } from "../client/data/load-jsonl.ts";
+import { engineTrainerFactory } from "../client/node/engine-trainer.ts";
 import { startSiteClient } from "../client/node/site-client.ts";
 import type { SiteEvent, SiteRunSummary, SiteStage } from "../client/node/site-client.ts";
 import { dialGrpc } from "../client/transport/grpc.ts";
@@ -19,7 +21,6 @@ import { evaluateSet } from "./evaluate.ts";
 import type { EvalSet } from "./evaluate.ts";
 import type { FaultStage } from "./options.ts";
 import type { EvalFigures } from "./report/metrics.ts";
-import { siteTrainerFactory } from "./site-trainer.ts";
 
 export interface HostedSite {
   readonly siteId: string;
@@ -148,14 +149,23 @@ export class SiteHost {
         // Seeded so that a simulation replays exactly; a real site uses cryptoRng().
         rng: seededRng(`${init.seed}/site/${site.siteId}`),
         baseModelHash: base.hash,
-        createTrainer: siteTrainerFactory({
-          base,
+        createTrainer: engineTrainerFactory({
+          model: base.model,
+          tokenizer: base.tokenizer,
           train: train.examples,
-          validation,
-          siteSalt: site.salt,
-          slowMs: site.slowMs,
-          // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
-          onEvaluateGlobal: (global) => this.shareGlobal(evalRound - 1, global),
+          validation: [],
+          logger: this.logger.child({ site: site.siteId }),
+          seedSalt: site.salt,
+          ...(site.slowMs > 0 ? { beforeTrain: () => delay(site.slowMs) } : {}),
+          evaluate: (lm, global) => {
+            // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
+            this.shareGlobal(evalRound - 1, global);
+            const figures = evaluateSet(lm, base.tokenizer, validation);
+            return {
+              numExamples: validation.rows.length,
+              metrics: { accuracy: figures.accuracy, loss: figures.loss },
+            };
+          },
         }),
         ...(this.ckks === undefined ? {} : { ckks: () => this.ckks as Promise<CkksContext> }),
         onEvent: (event) => {

@@ -6,6 +6,7 @@ import { createLoraAdapter } from "../../model/lora.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
 import { tokenizeExamples } from "../data/prompt-format.ts";
 import type { Example, MultipleChoiceRow } from "../data/rows.ts";
+import type { CausalLm } from "../eval/causal-lm.ts";
 import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../eval/perplexity.ts";
 import { trainLora } from "../training/train-lora.ts";
@@ -22,6 +23,17 @@ export interface EngineTrainerOptions {
   /** Gradient threads (data-parallel), default 1. */
   readonly workers?: number;
   readonly evalBatchSize?: number;
+  /** Mixed into every round's training seed so that sites sharing a federation seed shuffle differently. */
+  readonly seedSalt?: number;
+  /** Runs before each training round (the simulation delays slow sites here). */
+  readonly beforeTrain?: () => Promise<void>;
+  /** Replaces the default scoring of `validation` (the simulation scores its own question sets). */
+  readonly evaluate?: (lm: CausalLm, global: Float32Array) => LocalEvaluationFigures;
+}
+
+export interface LocalEvaluationFigures {
+  readonly numExamples: number;
+  readonly metrics: Readonly<Record<string, number>>;
 }
 
 /** Δ = trained − global, element-wise. */
@@ -32,9 +44,17 @@ function difference(trained: Float32Array, global: Float32Array): Float32Array {
 }
 
 export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFactory {
-  return (lora) => {
+  return (lora, vectorLength) => {
     const { model, tokenizer, train, validation, logger } = options;
     const adapter = createLoraAdapter(model, { ...lora, targetModules: [...lora.targetModules] });
+    if (adapter.flatLength !== vectorLength) {
+      adapter.dispose();
+      return Promise.reject(
+        new RangeError(
+          `local adapter has ${adapter.flatLength} trainable values, the federation ${vectorLength}`,
+        ),
+      );
+    }
     // PEFT's initialisation from the shared seed: identical at every site and at the coordinator.
     const initial = adapter.flatten();
     const evalBatchSize = options.evalBatchSize ?? 8;
@@ -44,6 +64,7 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
       trainExamples: train.length,
       initialGlobal: () => Float32Array.from(initial),
       async train({ global, settings, recordDp }) {
+        await options.beforeTrain?.();
         seqLen = settings.maxSeqLen;
         adapter.assign(global);
         const result = await trainLora({
@@ -56,7 +77,10 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
             batchSize: settings.batchSize,
             seqLen: settings.maxSeqLen,
             proximalMu: settings.fedproxMu,
-            seed: settings.seed,
+            seed: (settings.seed ^ (options.seedSalt ?? 0)) >>> 0,
+            // A constant rate: a warm-up and decay would restart inside every round.
+            schedule: "constant",
+            warmupSteps: 0,
             ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
           },
           logger,
@@ -76,6 +100,7 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
       evaluate({ global }) {
         adapter.assign(global);
         const lm = { model, adapter };
+        if (options.evaluate) return Promise.resolve(options.evaluate(lm, global));
         const metrics: Record<string, number> = {};
         const choices = validation.filter((row): row is Example & MultipleChoiceRow => row.kind === "mcq");
         if (choices.length > 0) {
