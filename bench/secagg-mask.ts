@@ -3,12 +3,12 @@
 import { createCipheriv } from "node:crypto";
 import { parseArgs } from "node:util";
 import { seededRng } from "../crypto/rng.ts";
-import { clientMaskInput, clientReceive, createClient } from "../crypto/secagg/client.ts";
+import { clientMaskInput, clientReceive } from "../crypto/secagg/client.ts";
 import type { ClientState } from "../crypto/secagg/client.ts";
-import { simulatedIdentities } from "../crypto/secagg/in-process.ts";
+import { advertiseAll, simulatedIdentities } from "../crypto/secagg/in-process.ts";
 import { prepareRound } from "../crypto/secagg/round.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
-import { createServer, serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
+import { serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,18 +40,9 @@ const config: SecAggConfig = {
   identityKeys,
 };
 const round = prepareRound(config);
-let server = createServer(round);
-const clients = new Map<string, ClientState>();
-for (const site of roster) {
-  const start = createClient({
-    round,
-    siteId: site,
-    identitySeed: identitySeeds.get(site) as Uint8Array,
-    rng,
-  });
-  clients.set(site, start.state);
-  server = serverReceive(server, start.message);
-}
+const started = advertiseAll(round, roster, identitySeeds, rng);
+const { clients } = started;
+let server = started.server;
 for (let stage = 0; stage < 2; stage++) {
   const step = serverCloseStage(server);
   server = step.state;

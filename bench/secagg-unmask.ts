@@ -4,15 +4,15 @@
 import { parseArgs } from "node:util";
 import { seededRng, uniformBelow } from "../crypto/rng.ts";
 import type { Rng } from "../crypto/rng.ts";
-import { clientMaskInput, clientReceive, createClient } from "../crypto/secagg/client.ts";
+import { clientMaskInput, clientReceive } from "../crypto/secagg/client.ts";
 import type { ClientState } from "../crypto/secagg/client.ts";
 import { buildNeighbourGraph } from "../crypto/secagg/graph.ts";
 import type { NeighbourGraph } from "../crypto/secagg/graph.ts";
-import { simulatedIdentities } from "../crypto/secagg/in-process.ts";
+import { advertiseAll, simulatedIdentities } from "../crypto/secagg/in-process.ts";
 import type { ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
 import { prepareRound } from "../crypto/secagg/round.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
-import { createServer, serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
+import { serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
 import type { ServerState } from "../crypto/secagg/server.ts";
 
 const { values } = parseArgs({
@@ -110,19 +110,10 @@ for (const d of list(values.entries)) {
 
     // Stages 0–1 once per (n, d): site states are immutable, so both dropout rates start from them.
     const setupStart = performance.now();
-    const clients = new Map<SiteId, ClientState>();
     const round = prepareRound(config);
-    let server = createServer(round);
-    for (const site of roster) {
-      const start = createClient({
-        round,
-        siteId: site,
-        identitySeed: identitySeeds.get(site) as Uint8Array,
-        rng,
-      });
-      clients.set(site, start.state);
-      server = serverReceive(server, start.message);
-    }
+    const advertised = advertiseAll(round, roster, identitySeeds, rng);
+    const { clients } = advertised;
+    let server = advertised.server;
     let step = serverCloseStage(server);
     server = deliver(step.messages, clients, step.state, rng);
     step = serverCloseStage(server);

@@ -6,7 +6,7 @@ import type { ClientState } from "./client.ts";
 import { PROTOCOL_STAGES } from "./messages.ts";
 import type { ClientToServerMessage, ProtocolStage, SiteId } from "./messages.ts";
 import { prepareRound } from "./round.ts";
-import type { SecAggConfig } from "./round.ts";
+import type { SecAggConfig, SecAggRound } from "./round.ts";
 import { createServer, serverCloseStage, serverReceive } from "./server.ts";
 import type { ServerState, ServerTransition } from "./server.ts";
 
@@ -23,6 +23,28 @@ export function simulatedIdentities(
     identityKeys.set(site, pair.publicKey);
   }
   return { identitySeeds, identityKeys };
+}
+
+/** Stage 0 (advertise keys) for `sites`: their clients, and a new server holding every advertisement. */
+export function advertiseAll(
+  round: SecAggRound,
+  sites: readonly SiteId[],
+  identitySeeds: ReadonlyMap<SiteId, Uint8Array>,
+  rng: Rng,
+): { server: ServerState; clients: Map<SiteId, ClientState> } {
+  let server = createServer(round);
+  const clients = new Map<SiteId, ClientState>();
+  for (const site of sites) {
+    const start = createClient({
+      round,
+      siteId: site,
+      identitySeed: identitySeeds.get(site) as Uint8Array,
+      rng,
+    });
+    clients.set(site, start.state);
+    server = serverReceive(server, start.message);
+  }
+  return { server, clients };
 }
 
 export interface InProcessRoundOptions {
@@ -58,24 +80,13 @@ export function* playInProcessRound(
     const from = dropouts.get(site);
     return from !== undefined && PROTOCOL_STAGES.indexOf(stage) >= PROTOCOL_STAGES.indexOf(from);
   };
-  const clients = new Map<SiteId, ClientState>();
-  const round = prepareRound(config);
-  let server = createServer(round);
+  const advertising = [...config.roster].sort().filter((site) => !silent(site, "advertise-keys"));
+  const started = advertiseAll(prepareRound(config), advertising, identitySeeds, rng);
+  const { clients } = started;
+  let server = started.server;
   const send = (m: ClientToServerMessage | null) => {
     if (m !== null) server = serverReceive(server, m);
   };
-
-  for (const site of [...config.roster].sort()) {
-    if (silent(site, "advertise-keys")) continue;
-    const start = createClient({
-      round,
-      siteId: site,
-      identitySeed: identitySeeds.get(site) as Uint8Array,
-      rng,
-    });
-    clients.set(site, start.state);
-    send(start.message);
-  }
   let step: ServerTransition | undefined;
   for (const stage of PROTOCOL_STAGES) {
     if (stage !== "advertise-keys") {
