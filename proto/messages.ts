@@ -20,6 +20,8 @@ import type { SubmitMetricsRequest as WireSubmitMetricsRequest } from "./generat
 import type { DeclineRequest as WireDeclineRequest } from "./generated/fedtune/v1/DeclineRequest.ts";
 import type { KeyPart as WireKeyPart } from "./generated/fedtune/v1/KeyPart.ts";
 import type { FetchKeysRequest as WireFetchKeysRequest } from "./generated/fedtune/v1/FetchKeysRequest.ts";
+import type { ExportAggregatesRequest as WireExportAggregatesRequest } from "./generated/fedtune/v1/ExportAggregatesRequest.ts";
+import type { ExportPart as WireExportPart } from "./generated/fedtune/v1/ExportPart.ts";
 import type { StatusResponse as WireStatusResponse } from "./generated/fedtune/v1/StatusResponse.ts";
 import type { RoundsResponse as WireRoundsResponse } from "./generated/fedtune/v1/RoundsResponse.ts";
 import type { SitesResponse as WireSitesResponse } from "./generated/fedtune/v1/SitesResponse.ts";
@@ -338,6 +340,12 @@ export const keyPartSchema = z.discriminatedUnion("part", [
       keyId: keyIdSchema,
       recipient: siteIdSchema,
       length: u64.pipe(z.number().min(1).max(MAX_KEY_BLOB_BYTES)),
+      // Both empty in PublishKeys (the caller is the sealer); both set in FetchKeys.
+      sealerSiteId: z.union([z.literal(""), siteIdSchema]),
+      sealerEnvelopePublicKey: bytes.refine(
+        (value) => value.length === 0 || value.length === X25519_KEY_BYTES,
+        { message: `must be empty or exactly ${X25519_KEY_BYTES} bytes` },
+      ),
     }),
   }),
   z.object({ part: z.literal("chunk"), chunk: dataChunkSchema }),
@@ -346,6 +354,35 @@ export type KeyPart = z.output<typeof keyPartSchema>;
 
 export const fetchKeysRequestSchema = z.object({ keyId: keyIdSchema });
 export type FetchKeysRequest = z.output<typeof fetchKeysRequestSchema>;
+
+/** round 0 asks for the last completed training round. */
+export const exportAggregatesRequestSchema = z.object({ round: u32 });
+export type ExportAggregatesRequest = z.output<typeof exportAggregatesRequestSchema>;
+
+const exportManifestSchema = z.object({
+  siteId: siteIdSchema,
+  round: positiveU32,
+  keyId: keyIdSchema,
+  serverLearningRate: finite.positive(),
+  vectorLength: positiveU32.max(MAX_VECTOR_LENGTH),
+  lora: loraSettingsSchema,
+  versions: z.array(positiveU32).min(1).max(100_000),
+});
+export type ExportManifest = z.output<typeof exportManifestSchema>;
+
+const aggregateHeaderSchema = z.object({
+  round: positiveU32,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256"),
+  length: u64.pipe(z.number().min(1).max(MAX_UPDATE_BYTES)),
+});
+export type AggregateHeader = z.output<typeof aggregateHeaderSchema>;
+
+export const exportPartSchema = z.discriminatedUnion("part", [
+  z.object({ part: z.literal("manifest"), manifest: exportManifestSchema }),
+  z.object({ part: z.literal("aggregate"), aggregate: aggregateHeaderSchema }),
+  z.object({ part: z.literal("chunk"), chunk: dataChunkSchema }),
+]);
+export type ExportPart = z.output<typeof exportPartSchema>;
 
 export const emptySchema = z.object({});
 
@@ -430,6 +467,8 @@ export type SchemasMatchWire = [
   Assert<Encodes<DeclineRequest, WireDeclineRequest>>,
   Assert<Encodes<KeyPart, WireKeyPart>>,
   Assert<Encodes<FetchKeysRequest, WireFetchKeysRequest>>,
+  Assert<Encodes<ExportAggregatesRequest, WireExportAggregatesRequest>>,
+  Assert<Encodes<ExportPart, WireExportPart>>,
   Assert<Encodes<StatusResponse, WireStatusResponse>>,
   Assert<Encodes<RoundsResponse, WireRoundsResponse>>,
   Assert<Encodes<SitesResponse, WireSitesResponse>>,

@@ -33,6 +33,12 @@ const FEDERATION_METHODS = {
   decline: spec("unary", "Decline", m.declineRequestSchema, m.ackSchema),
   publishKeys: spec("clientStream", "PublishKeys", m.keyPartSchema, m.ackSchema),
   fetchKeys: spec("serverStream", "FetchKeys", m.fetchKeysRequestSchema, m.keyPartSchema),
+  exportAggregates: spec(
+    "serverStream",
+    "ExportAggregates",
+    m.exportAggregatesRequestSchema,
+    m.exportPartSchema,
+  ),
 } as const;
 
 /** fedtune.v1.Admin: called with an admin certificate. */

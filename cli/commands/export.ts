@@ -1,24 +1,46 @@
-// `fedtune export --round N --out <dir>`: a round's global adapter as an HF PEFT folder.
-import type { Command } from "../command.ts";
+// `fedtune export (--config coordinator.yaml | --site-config site.yaml) [--round N] --out <dir>`: a round's global adapter as an HF PEFT folder.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CliContext, Command, ParsedArgs } from "../command.ts";
 import { UsageError } from "../command.ts";
+import { SiteConfigError, loadSiteConfig } from "../../client/node/config.ts";
+import { SiteExportError, rebuildGlobalAtSite } from "../../client/node/he-export.ts";
+import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
+import { dialGrpc } from "../../client/transport/grpc.ts";
+import { initialGlobalVector, type AdapterSpec } from "../../coordinator/checkpoints.ts";
 import { ConfigError, loadFederationConfig } from "../../coordinator/config.ts";
 import { describeConfiguredAdapter } from "../../coordinator/server.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
+import { createCkksContext, loadSeal } from "../../crypto/ckks/context.ts";
+import { cryptoRng } from "../../crypto/rng.ts";
+import { readBaseModelConfig } from "../../model/model-dir.ts";
 import { loraTensorsFromFlat, writePeftAdapter } from "../../model/peft.ts";
+import { FederationError } from "../../proto/errors.ts";
+
+/** How long the site waits for the coordinator's aggregates. */
+const SITE_EXPORT_DEADLINE_MS = 10 * 60_000;
 
 export const exportCommand: Command = {
   path: ["export"],
   summary: "Write a round's global adapter as a PEFT folder",
   details:
-    "Reads the coordinator's state (storageDir of --config), checks the round's checkpoint against the " +
-    "SHA-256 recorded with it, and writes adapter_model.safetensors + adapter_config.json. In he mode " +
-    "the coordinator only ever holds the encrypted aggregate: the plaintext adapter exists only at the " +
-    "sites, so there the export must run at a site, which holds the consortium key.",
+    "Writes adapter_model.safetensors + adapter_config.json for a completed training round, in one of two places:\n" +
+    "  --config coordinator.yaml   at the coordinator (privacy modes none and secagg): reads its state " +
+    "(storageDir) and checks the round's checkpoint against the SHA-256 recorded with it.\n" +
+    "  --site-config site.yaml     at a site (privacy mode he, where the coordinator holds only the " +
+    "encrypted aggregate): fetches the round's encrypted aggregates from the coordinator over the site's " +
+    "mutual-TLS channel, checks each against the SHA-256 the coordinator recorded, decrypts them with the " +
+    "consortium key (the site's envelope, opened with the key in its stateDir) and replays them on the " +
+    "adapter's initialisation. The coordinator must be running; the site's client need not be.",
   options: {
     config: {
       type: "string",
-      description: "Federation config (YAML or JSON)",
+      description: "Federation config (YAML or JSON): export at the coordinator",
       defaultText: "coordinator.yaml",
+    },
+    "site-config": {
+      type: "string",
+      description: "Site config (YAML): export at the site (privacy mode he)",
     },
     round: {
       type: "string",
@@ -28,54 +50,144 @@ export const exportCommand: Command = {
   },
   async run(args, ctx) {
     const out = args.requireString("out");
-    let config;
-    try {
-      config = loadFederationConfig(args.string("config") ?? "coordinator.yaml");
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        ctx.logger.error({ problems: error.problems }, error.message);
-        return 2;
-      }
-      throw error;
-    }
-    if (config.privacy.mode === "he") {
-      ctx.logger.error(
-        "privacy mode he: the coordinator holds only the encrypted aggregate; the plaintext adapter exists only at the sites, so export it at a site",
-      );
-      return 1;
-    }
-    const adapter = await describeConfiguredAdapter(config, ctx.logger);
-    const state = DurableState.open(config.storageDir, adapter.spec);
-    try {
-      const trained = state
-        .rounds()
-        .filter((r) => r.kind === "train" && r.outcome === "completed")
-        .map((r) => r.round);
-      const round = args.integer("round") ?? trained.at(-1);
-      if (round === undefined) {
-        ctx.logger.error("no training round has completed yet");
-        return 1;
-      }
-      if (!trained.includes(round))
+    if (args.has("site-config")) {
+      if (args.has("config"))
         throw new UsageError(
-          `round ${round} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
+          "give --config (export at the coordinator) or --site-config (at a site), not both",
         );
-      const checkpoint = await state.checkpoint(round);
-      if (checkpoint?.model.kind !== "plain")
-        throw new UsageError(`round ${round} has no plaintext checkpoint`);
-      const { spec } = adapter;
-      await writePeftAdapter(
-        out,
-        loraTensorsFromFlat(spec.model, spec.lora, checkpoint.model.vector),
-        spec.lora,
-        {
-          baseModelNameOrPath: spec.baseModelNameOrPath,
-        },
-      );
-      ctx.print(JSON.stringify({ round, out, checkpointSha256: checkpoint.sha256 }));
-      return 0;
-    } finally {
-      state.close();
+      return exportAtSite(args, out, ctx);
     }
+    return exportAtCoordinator(args, out, ctx);
   },
 };
+
+/** The round to export: --round, or undefined for the last completed one. */
+function requestedRound(args: ParsedArgs): number | undefined {
+  const round = args.integer("round");
+  if (round !== undefined && round < 1) throw new UsageError(`--round must be at least 1, got ${round}`);
+  return round;
+}
+
+/** The PEFT folder of a flat global vector: the one writer both export paths share. */
+async function writeExport(out: string, spec: AdapterSpec, vector: Float32Array): Promise<void> {
+  await writePeftAdapter(out, loraTensorsFromFlat(spec.model, spec.lora, vector), spec.lora, {
+    baseModelNameOrPath: spec.baseModelNameOrPath,
+  });
+}
+
+async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContext): Promise<number> {
+  let config;
+  try {
+    config = loadFederationConfig(args.string("config") ?? "coordinator.yaml");
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      ctx.logger.error({ problems: error.problems }, error.message);
+      return 2;
+    }
+    throw error;
+  }
+  if (config.privacy.mode === "he") {
+    ctx.logger.error(
+      "privacy mode he: the coordinator holds only the encrypted aggregate; the plaintext adapter exists only at the sites, so export it at a site: fedtune export --site-config site.yaml --out <dir>",
+    );
+    return 1;
+  }
+  const adapter = await describeConfiguredAdapter(config, ctx.logger);
+  const state = DurableState.open(config.storageDir, adapter.spec);
+  try {
+    const trained = state
+      .rounds()
+      .filter((r) => r.kind === "train" && r.outcome === "completed")
+      .map((r) => r.round);
+    const round = requestedRound(args) ?? trained.at(-1);
+    if (round === undefined) {
+      ctx.logger.error("no training round has completed yet");
+      return 1;
+    }
+    if (!trained.includes(round))
+      throw new UsageError(
+        `round ${round} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
+      );
+    const checkpoint = await state.checkpoint(round);
+    if (checkpoint?.model.kind !== "plain")
+      throw new UsageError(`round ${round} has no plaintext checkpoint`);
+    await writeExport(out, adapter.spec, checkpoint.model.vector);
+    ctx.print(JSON.stringify({ round, out, checkpointSha256: checkpoint.sha256 }));
+    return 0;
+  } finally {
+    state.close();
+  }
+}
+
+async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Promise<number> {
+  let config;
+  try {
+    config = loadSiteConfig(args.requireString("site-config"));
+  } catch (error) {
+    if (error instanceof SiteConfigError) {
+      ctx.logger.error({ problems: error.problems }, error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const round = requestedRound(args) ?? 0;
+  // The consortium key reaches a site sealed to the envelope key in its state folder; without that file
+  // this site never joined, and a fresh key would open nothing.
+  if (!existsSync(join(config.stateDir, "site-keys.json"))) {
+    ctx.logger.error(
+      `no key: ${config.stateDir} holds no site keys (site-keys.json); run fedtune client start with this site config first`,
+    );
+    return 1;
+  }
+  const keys = loadOrCreateSiteKeys(config.stateDir, cryptoRng());
+  const model = await readBaseModelConfig(config.baseModel);
+  const ckks = createCkksContext(await loadSeal());
+  const connection = dialGrpc({
+    address: config.coordinator,
+    tls: {
+      caPem: readFileSync(config.tls.caCert, "utf8"),
+      certPem: readFileSync(config.tls.cert, "utf8"),
+      keyPem: readFileSync(config.tls.key, "utf8"),
+    },
+  });
+  let spec: AdapterSpec | undefined;
+  try {
+    const result = await rebuildGlobalAtSite({
+      federation: connection.federation,
+      options: { deadlineMs: SITE_EXPORT_DEADLINE_MS },
+      ctx: ckks,
+      envelopeSecretKey: keys.envelopeSecretKey,
+      round,
+      initialGlobal: (lora) => {
+        spec = { model, lora: { ...lora }, baseModelNameOrPath: config.baseModel };
+        return initialGlobalVector(spec);
+      },
+    });
+    if (spec === undefined) throw new Error("no adapter spec");
+    await writeExport(out, spec, result.vector);
+    ctx.print(
+      JSON.stringify({
+        round: result.manifest.round,
+        out,
+        site: result.manifest.siteId,
+        aggregates: result.aggregates,
+      }),
+    );
+    return 0;
+  } catch (error) {
+    if (error instanceof SiteExportError) {
+      ctx.logger.error({ code: error.code }, error.message);
+      return 1;
+    }
+    if (error instanceof FederationError) {
+      ctx.logger.error({ code: error.code }, `the coordinator refused the export: ${error.publicMessage}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    connection.close();
+    keys.envelopeSecretKey.fill(0);
+    keys.identitySeed.fill(0);
+    ckks.dispose();
+  }
+}

@@ -2,7 +2,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { Logger } from "pino";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
-import { openConsortiumKey, sealConsortiumKey } from "../../crypto/ckks/key-ceremony.ts";
+import { handOnConsortiumKey, openConsortiumKey, sealConsortiumKey } from "../../crypto/ckks/key-ceremony.ts";
 import {
   generateConsortiumSecretKey,
   openSiteSession,
@@ -42,6 +42,7 @@ import type {
   UpdateHeader,
   UpdatePart,
 } from "../../proto/messages.ts";
+import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
 import type { Connection, DialFunction, TlsIdentity } from "../../proto/transport.ts";
 import { LedgerFile, loadOrCreateSiteKeys, type SiteKeys } from "./site-state.ts";
 import type { LocalTrainer, LocalUpdate, TrainerFactory } from "./trainer.ts";
@@ -121,6 +122,8 @@ class LeaveRound extends Error {
 }
 
 const CLIENT_VERSION = "fedtune-site/1";
+/** Pause before polling again after a step this site already took was handed again. */
+const REPEAT_PAUSE_MS = 1_000;
 
 /** The SecAgg stage a site is waiting to enter when it polls for each step. */
 const STAGE_OF_STEP = {
@@ -175,6 +178,8 @@ export class SiteClient {
   private global: { version: number; vector: Float32Array } | undefined;
   private he: { keyId: string; session: CkksSiteSession } | undefined;
   private pushedBack: PollResponse | undefined;
+  /** Steps taken so far, as "kind round.attempt": the coordinator repeats a step until it is answered. */
+  private readonly taken = new Set<string>();
   private roundsContributed = 0;
   private readonly certificateFingerprint: string;
 
@@ -231,6 +236,12 @@ export class SiteClient {
       for (;;) {
         if (this.signal.aborted) return this.summary("stopped");
         const step = await this.nextStep();
+        if (this.repeated(step)) {
+          // Handed again because this site has not answered it (it left that try, or an answer was
+          // lost): a step is taken at most once, and the site pauses instead of polling in a loop.
+          await sleep(REPEAT_PAUSE_MS, this.signal);
+          continue;
+        }
         switch (step.step) {
           case "wait":
             await sleep(step.wait.retryAfterMs, this.signal);
@@ -246,7 +257,13 @@ export class SiteClient {
             await this.inRound(step.eval.ref, () => this.evaluate(step.eval));
             break;
           case "keyCeremony":
-            await this.keyCeremony(step.keyCeremony);
+            try {
+              await this.keyCeremony(step.keyCeremony);
+            } catch (error) {
+              // Refused or cut off: the coordinator retries with another dealer or key holder.
+              if (!(error instanceof FederationError) || this.signal.aborted) throw error;
+              logger.warn({ code: error.code, err: error.message }, "key ceremony step failed");
+            }
             break;
           case "shareKeys":
           case "maskedInput":
@@ -319,6 +336,16 @@ export class SiteClient {
     return this.withBackoff("poll", () =>
       this.connection.federation.poll({ waitMs }, { deadlineMs: waitMs + 10_000, signal: this.signal }),
     );
+  }
+
+  /** Whether this site already took `step` (same kind, round and try); marks it taken otherwise. */
+  private repeated(step: PollResponse): boolean {
+    const ref = stepRef(step);
+    if (ref === undefined) return false;
+    const key = `${step.step} ${ref.round}.${ref.attempt}`;
+    if (this.taken.has(key)) return true;
+    this.taken.add(key);
+    return false;
   }
 
   /** Runs one round's work; leaving the round (fault, refusal, the round moved on) is not an error. */
@@ -403,14 +430,10 @@ export class SiteClient {
     for (const round of he.versions) {
       if (round <= current.version || round > version) continue;
       const decrypted = session.decryptVector(await this.fetchAll(round, undefined, 1), d + 1);
-      const totalWeight = decrypted[d] ?? 0;
-      if (!(totalWeight > 0))
-        throw new FederationError("internal", `aggregate of round ${round} has no weight`);
-      const vector = Float32Array.from(current.vector);
-      for (let i = 0; i < d; i++) {
-        vector[i] = (vector[i] ?? 0) + (he.serverLearningRate * (decrypted[i] ?? 0)) / totalWeight;
-      }
-      current = { version: round, vector };
+      current = {
+        version: round,
+        vector: applyAggregate(current.vector, decrypted, he.serverLearningRate, round),
+      };
     }
     this.global = { version, vector: current.vector };
     return current.vector;
@@ -425,23 +448,14 @@ export class SiteClient {
   private async heSession(he: HeSettings): Promise<CkksSiteSession> {
     if (this.he?.keyId === he.keyId) return this.he.session;
     const ctx = await this.ckks();
-    const parts: Uint8Array[] = [];
-    let length = 0;
-    for await (const part of this.connection.federation.fetchKeys(
-      { keyId: he.keyId },
-      this.streamOptions(),
-    )) {
-      if (part.part === "header") length = part.header.length;
-      else parts.push(part.chunk.data);
-    }
-    const envelope = concatBytes(parts);
-    if (envelope.length !== length) throw new FederationError("internal", "key envelope arrived incomplete");
-    const secretKey = openConsortiumKey({
-      envelope,
+    const secretKey = await fetchConsortiumKey({
+      federation: this.connection.federation,
+      options: this.streamOptions(),
+      ctx,
       keyId: he.keyId,
-      paramsFingerprint: ctx.fingerprint,
+      siteId: this.siteId(),
+      envelopeSecretKey: this.keys.envelopeSecretKey,
       dealer: { siteId: he.dealerSiteId, boxPublicKey: he.dealerEnvelopePublicKey },
-      recipient: { siteId: this.siteId(), boxSecretKey: this.keys.envelopeSecretKey },
     });
     try {
       this.he?.session.dispose();
@@ -457,35 +471,65 @@ export class SiteClient {
     return this.joined.siteId;
   }
 
-  /** The dealer generates the consortium key and seals it to every recipient; the coordinator relays. */
+  /**
+   * The dealer generates the consortium key and seals it to every recipient; in a handoff (step.dealer
+   * false) a key holder seals the key it holds to sites that joined after the ceremony. The coordinator
+   * only relays the envelopes.
+   */
   private async keyCeremony(step: KeyCeremonyStep): Promise<void> {
     const ctx = await this.ckks();
-    const secretKey = generateConsortiumSecretKey(ctx);
-    try {
-      const parts: KeyPart[] = [];
-      for (const recipient of step.recipients) {
-        const envelope = sealConsortiumKey({
-          secretKey,
-          keyId: step.keyId,
-          paramsFingerprint: ctx.fingerprint,
-          dealer: { siteId: this.siteId(), boxSecretKey: this.keys.envelopeSecretKey },
-          recipient: { siteId: recipient.siteId, boxPublicKey: recipient.envelopePublicKey },
-          rng: this.options.rng,
-        });
-        parts.push({
-          part: "header",
-          header: { keyId: step.keyId, recipient: recipient.siteId, length: envelope.length },
-        });
-        for (const chunk of chunkBytes(envelope, MAX_CHUNK_BYTES, 1)) parts.push({ part: "chunk", chunk });
+    const self = { siteId: this.siteId(), boxSecretKey: this.keys.envelopeSecretKey };
+    const recipients = step.recipients.map((r) => ({ siteId: r.siteId, boxPublicKey: r.envelopePublicKey }));
+    let envelopes: Uint8Array[];
+    if (step.dealer) {
+      const secretKey = generateConsortiumSecretKey(ctx);
+      try {
+        envelopes = recipients.map((recipient) =>
+          sealConsortiumKey({
+            secretKey,
+            keyId: step.keyId,
+            paramsFingerprint: ctx.fingerprint,
+            dealer: self,
+            recipient,
+            rng: this.options.rng,
+          }),
+        );
+      } finally {
+        secretKey.fill(0);
       }
-      await this.connection.federation.publishKeys(parts, this.streamOptions());
-      this.options.logger.info(
-        { keyId: step.keyId, recipients: step.recipients.length },
-        "published the consortium key envelopes",
-      );
-    } finally {
-      secretKey.fill(0);
+    } else {
+      const own = await fetchKeyEnvelope(this.connection.federation, this.streamOptions(), step.keyId);
+      checkSealer(own.sealer, { siteId: step.dealerSiteId, boxPublicKey: step.dealerEnvelopePublicKey });
+      envelopes = handOnConsortiumKey({
+        ownEnvelope: own.envelope,
+        keyId: step.keyId,
+        paramsFingerprint: ctx.fingerprint,
+        ownSealer: own.sealer,
+        holder: self,
+        recipients,
+        rng: this.options.rng,
+      });
     }
+    const parts: KeyPart[] = [];
+    for (const [i, recipient] of step.recipients.entries()) {
+      const envelope = envelopes[i] ?? new Uint8Array();
+      parts.push({
+        part: "header",
+        header: {
+          keyId: step.keyId,
+          recipient: recipient.siteId,
+          length: envelope.length,
+          sealerSiteId: "",
+          sealerEnvelopePublicKey: new Uint8Array(),
+        },
+      });
+      for (const chunk of chunkBytes(envelope, MAX_CHUNK_BYTES, 1)) parts.push({ part: "chunk", chunk });
+    }
+    await this.connection.federation.publishKeys(parts, this.streamOptions());
+    this.options.logger.info(
+      { keyId: step.keyId, recipients: step.recipients.map((r) => r.siteId), handoff: !step.dealer },
+      step.dealer ? "published the consortium key envelopes" : "handed the consortium key on",
+    );
   }
 
   // ---- training rounds ----
@@ -795,8 +839,10 @@ export class SiteClient {
       if (step.step === "wait") continue;
       if (step.step === kind) {
         const body = (step as Record<string, unknown>)[kind] as { ref: RoundRef };
-        if (body.ref.round === ref.round && body.ref.attempt === ref.attempt)
+        if (body.ref.round === ref.round && body.ref.attempt === ref.attempt) {
+          this.repeated(step);
           return step as Extract<PollResponse, { step: K }>;
+        }
       }
       this.pushedBack = step;
       throw new LeaveRound(
@@ -818,6 +864,113 @@ export class SiteClient {
     );
     this.emit({ type: "evaluated", ref: task.ref, metrics: result.metrics });
   }
+}
+
+/** The round try a step belongs to; undefined for steps outside rounds (wait, finished, key ceremony). */
+function stepRef(step: PollResponse): RoundRef | undefined {
+  switch (step.step) {
+    case "train":
+      return step.train.ref;
+    case "eval":
+      return step.eval.ref;
+    case "shareKeys":
+      return step.shareKeys.ref;
+    case "maskedInput":
+      return step.maskedInput.ref;
+    case "consistency":
+      return step.consistency.ref;
+    case "unmask":
+      return step.unmask.ref;
+    case "wait":
+    case "finished":
+    case "keyCeremony":
+      return undefined;
+  }
+}
+
+/**
+ * One he-mode replay step (FedAvg, ARCHITECTURE.md "One round, as data", step 4): from a decrypted
+ * aggregate [Σw·Δ, Σw], global + η · Σw·Δ / Σw. Shared by the site client and the site-side export.
+ */
+export function applyAggregate(
+  global: Float32Array,
+  decrypted: Float64Array,
+  serverLearningRate: number,
+  round: number,
+): Float32Array {
+  const d = global.length;
+  const totalWeight = decrypted[d] ?? 0;
+  if (decrypted.length !== d + 1 || !(totalWeight > 0))
+    throw new FederationError("internal", `aggregate of round ${round} has no weight`);
+  const vector = Float32Array.from(global);
+  for (let i = 0; i < d; i++) {
+    vector[i] = (vector[i] ?? 0) + (serverLearningRate * (decrypted[i] ?? 0)) / totalWeight;
+  }
+  return vector;
+}
+
+interface Sealer {
+  readonly siteId: string;
+  readonly boxPublicKey: Uint8Array;
+}
+
+/** This site's key envelope and its sealer, as FetchKeys names them. */
+async function fetchKeyEnvelope(
+  federation: FederationStub,
+  options: CallOptions,
+  keyId: string,
+): Promise<{ envelope: Uint8Array; sealer: Sealer }> {
+  const parts: Uint8Array[] = [];
+  let header: Extract<KeyPart, { part: "header" }>["header"] | undefined;
+  for await (const part of federation.fetchKeys({ keyId }, options)) {
+    if (part.part === "header") {
+      if (header !== undefined) throw new FederationError("internal", "key envelope with two headers");
+      header = part.header;
+    } else parts.push(part.chunk.data);
+  }
+  const envelope = concatBytes(parts);
+  if (header === undefined || envelope.length !== header.length)
+    throw new FederationError("internal", "key envelope arrived incomplete");
+  if (header.keyId !== keyId || header.sealerSiteId === "" || header.sealerEnvelopePublicKey.length === 0)
+    throw new FederationError("internal", "key envelope header does not name its ceremony and sealer");
+  return {
+    envelope,
+    sealer: { siteId: header.sealerSiteId, boxPublicKey: header.sealerEnvelopePublicKey },
+  };
+}
+
+/** An envelope said to come from the ceremony's dealer must carry the dealer key the task names. */
+function checkSealer(sealer: Sealer, dealer: Sealer | undefined): void {
+  if (dealer === undefined || sealer.siteId !== dealer.siteId) return;
+  if (Buffer.compare(Buffer.from(sealer.boxPublicKey), Buffer.from(dealer.boxPublicKey)) !== 0)
+    throw new FederationError("internal", "the key envelope names the dealer with another key");
+}
+
+/**
+ * Fetches this site's envelope of the consortium key and opens it (crypto/ckks/key-ceremony.ts): sealed
+ * by the ceremony's dealer, or by the key holder that keyed this site after the ceremony. Returns the
+ * serialized secret key; the caller loads it and zeroes it. A site with no envelope gets NOT_FOUND; an
+ * envelope that does not open throws CkksFormatError.
+ */
+export async function fetchConsortiumKey(input: {
+  readonly federation: FederationStub;
+  readonly options: CallOptions;
+  readonly ctx: CkksContext;
+  readonly keyId: string;
+  readonly siteId: string;
+  readonly envelopeSecretKey: Uint8Array;
+  /** The ceremony's dealer as a task names it, when known. */
+  readonly dealer?: Sealer;
+}): Promise<Uint8Array> {
+  const { envelope, sealer } = await fetchKeyEnvelope(input.federation, input.options, input.keyId);
+  checkSealer(sealer, input.dealer);
+  return openConsortiumKey({
+    envelope,
+    keyId: input.keyId,
+    paramsFingerprint: input.ctx.fingerprint,
+    dealer: sealer,
+    recipient: { siteId: input.siteId, boxSecretKey: input.envelopeSecretKey },
+  });
 }
 
 /** Joins streamed chunks into one array. */

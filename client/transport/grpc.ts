@@ -46,6 +46,8 @@ function completion(
   };
 }
 
+const MAX_RECONNECT_BACKOFF_MS = 10_000;
+
 /** Dials the coordinator over TLS, presenting this process's certificate and trusting only the CA. */
 export function dialGrpc(options: DialOptions): Connection {
   const credentials = grpc.credentials.createSsl(
@@ -56,6 +58,9 @@ export function dialGrpc(options: DialOptions): Connection {
   const client = new grpc.Client(options.address, credentials, {
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    // grpc-js backs off up to 120 s between reconnects; a site should be back within seconds of a
+    // coordinator restart (the site client adds its own backoff on top).
+    "grpc.max_reconnect_backoff_ms": MAX_RECONNECT_BACKOFF_MS,
   });
   return connectionOver({
     unary: (path, request, call) =>

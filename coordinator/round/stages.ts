@@ -31,7 +31,7 @@ export interface Stage {
   readonly name: StageName;
   /** Sites that must answer in this stage (the survivors of the previous one). */
   readonly expected: ReadonlySet<SiteId>;
-  /** Sites that were handed this stage's step by Poll. */
+  /** Sites that were handed this stage's step by Poll at least once (see owesStep: delivery repeats). */
   readonly delivered: ReadonlySet<SiteId>;
   /** Sites that answered. */
   readonly answered: ReadonlySet<SiteId>;
@@ -121,7 +121,20 @@ function withStage(state: Running, stage: Stage): Running {
   return { ...state, stage };
 }
 
+/**
+ * Whether `site` is to be handed this stage's step when it polls: it is expected, and has neither
+ * answered nor dropped. Delivery is idempotent — a site that polls again before answering gets the
+ * step again, because the response that carried it may have been lost on the way (a cancelled or
+ * timed-out poll). Answered and dropped sites get nothing more in this stage.
+ */
+export function owesStep(state: Running, site: SiteId): boolean {
+  const { expected, answered, dropped } = state.stage;
+  return expected.has(site) && !answered.has(site) && !dropped.has(site);
+}
+
+/** Records that `site` was handed this stage's step (a repeated delivery changes nothing). */
 export function markDelivered(state: Running, site: SiteId): Running {
+  if (state.stage.delivered.has(site)) return state;
   return withStage(state, { ...state.stage, delivered: new Set(state.stage.delivered).add(site) });
 }
 

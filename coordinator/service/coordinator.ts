@@ -1,6 +1,15 @@
 // The coordinator service: drives rounds through their stages and answers the sites' RPCs.
 import type { Logger } from "pino";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
+import {
+  acceptHandoff,
+  deliverHandoffs,
+  deliveredHandoffs,
+  holdsKey,
+  keyHolders,
+  planHandoffs,
+  type KeyHolders,
+} from "../../crypto/ckks/key-ceremony.ts";
 import { CryptoError } from "../../crypto/errors.ts";
 import { verifySignature } from "../../crypto/keys.ts";
 import type { Rng } from "../../crypto/rng.ts";
@@ -13,6 +22,7 @@ import type {
   Ack,
   DataChunk,
   EvalTask,
+  ExportPart,
   HeSettings,
   JoinRequest,
   JoinResponse,
@@ -25,6 +35,7 @@ import type {
   UpdatePart,
 } from "../../proto/messages.ts";
 import type { FederationHandlers, HandlerContext, Peer } from "../../proto/rpc.ts";
+import { CheckpointError } from "../checkpoints.ts";
 import { resolveSecAggParameters, type FederationConfig } from "../config.ts";
 import { planRounds, pickParticipants, type PlannedRound } from "../round/plan.ts";
 import {
@@ -33,6 +44,7 @@ import {
   markAnswered,
   markDelivered,
   markDropped,
+  owesStep,
   pendingSites,
   stageClosable,
   stageSequence,
@@ -133,6 +145,11 @@ interface Attempt {
   readonly he: HeSettings | null;
   /** Per-site steps of the current SecAgg stage (from the SecAgg server's messages). */
   outbox: Map<SiteId, PollResponse>;
+  /**
+   * The train or eval task each site was first handed in this try (tasks belong to the try's first
+   * stage): a repeated delivery hands the same task again, with only its relative deadline refreshed.
+   */
+  readonly tasks: Map<SiteId, PollResponse>;
   readonly reports: Map<SiteId, EvalReport>;
   stageStartedAt: number;
 }
@@ -179,6 +196,8 @@ export class Coordinator {
   private state: RoundState = { phase: "idle", completedRounds: 0 };
   private attempt: Attempt | undefined;
   private ceremony: KeyCeremony | undefined;
+  /** he mode, after the ceremony: who holds the consortium key, and handoffs to sites that joined later. */
+  private holders: KeyHolders | undefined;
   private readonly sites = new Map<SiteId, Site>();
   private global: { version: number; vector: Float32Array; strategyState: StrategyState } | undefined;
   private readonly change = new ChangeSignal();
@@ -345,6 +364,7 @@ export class Coordinator {
     if (keyed.length >= config.sitesPerRound.minimum) {
       const dealer = store.ceremonyDealer(keyId) ?? "";
       this.ceremony = { keyId, dealer, recipients: keyed, deadlineAt: 0, delivered: true, done: true };
+      this.holders = keyHolders(keyId, keyed);
       return;
     }
     for (let attempt = 1; attempt <= config.maxAttemptsPerRound; attempt++) {
@@ -374,6 +394,7 @@ export class Coordinator {
         config.deadlines.keyCeremonyMs,
       );
       if (done === true) {
+        this.holders = keyHolders(keyId, online);
         store.audit("key_ceremony", { keyId, dealer, recipients: online });
         this.emit({ type: "key_ceremony", keyId, dealer, outcome: "completed" });
         return;
@@ -412,8 +433,9 @@ export class Coordinator {
   private eligibleSites(): SiteId[] {
     const online = this.onlineSites();
     if (this.deps.config.privacy.mode !== "he") return online;
-    const keyed = new Set(this.ceremony?.recipients ?? []);
-    return online.filter((site) => keyed.has(site));
+    // A site that joined after the key ceremony is picked only once a handoff has keyed it.
+    const holders = this.holders;
+    return holders === undefined ? [] : online.filter((site) => holdsKey(holders, site));
   }
 
   private stageDeadlineMs(stage: StageName): number {
@@ -619,6 +641,7 @@ export class Coordinator {
       secagg,
       he,
       outbox: new Map(),
+      tasks: new Map(),
       reports: new Map(),
       stageStartedAt: Date.now(),
     };
@@ -900,6 +923,7 @@ export class Coordinator {
         Promise.resolve(this.decline(peer, request.ref, request.reason, request.detail)),
       publishKeys: (peer, parts, ctx) => this.publishKeys(peer, parts, ctx),
       fetchKeys: (peer, request) => this.fetchKeys(peer, request.keyId),
+      exportAggregates: (peer, request, ctx) => this.exportAggregates(peer, request.round, ctx),
     };
   }
 
@@ -966,7 +990,11 @@ export class Coordinator {
     }
   }
 
-  /** The step this site should take now, marking it delivered; undefined when there is none. */
+  /**
+   * The step this site should take now, marking it delivered; undefined when there is none. A site
+   * still owed an answer gets its step again on every poll (stages.ts owesStep): the same task, or for
+   * SecAgg stages exactly the same message, so a poll response lost on the way costs nothing.
+   */
   private nextStep(site: SiteId): PollResponse | undefined {
     const state = this.state;
     if (state.phase === "finished") {
@@ -976,27 +1004,24 @@ export class Coordinator {
     }
     const ceremonyStep = this.ceremonyStep(site);
     if (ceremonyStep !== undefined) return ceremonyStep;
-    if (state.phase !== "running") return undefined;
-    const { stage } = state;
-    if (
-      !stage.expected.has(site) ||
-      stage.delivered.has(site) ||
-      stage.answered.has(site) ||
-      stage.dropped.has(site)
-    ) {
-      return undefined;
-    }
+    if (state.phase !== "running" || !owesStep(state, site)) return undefined;
     const attempt = this.attempt;
     if (attempt === undefined) return undefined;
+    const { stage } = state;
     const deadlineMs = Math.max(1, stage.deadlineAt - Date.now());
     let step: PollResponse | undefined;
     switch (stage.name) {
       case "collect_updates":
       case "advertise_keys":
-        step = { step: "train", train: this.trainTask(attempt, deadlineMs) };
-        break;
       case "collect_metrics":
-        step = { step: "eval", eval: this.evalTask(attempt, deadlineMs) };
+        step = withDeadline(attempt.tasks.get(site), deadlineMs);
+        if (step === undefined) {
+          step =
+            stage.name === "collect_metrics"
+              ? { step: "eval", eval: this.evalTask(attempt, deadlineMs) }
+              : { step: "train", train: this.trainTask(attempt, deadlineMs) };
+          attempt.tasks.set(site, step);
+        }
         break;
       case "share_keys":
       case "masked_input":
@@ -1006,6 +1031,12 @@ export class Coordinator {
         break;
     }
     if (step === undefined) return undefined;
+    if (stage.delivered.has(site)) {
+      this.deps.logger.debug(
+        { siteId: site, round: state.ref.round, attempt: state.ref.attempt, stage: stage.name },
+        "step delivered again",
+      );
+    }
     this.state = markDelivered(state, site);
     return step;
   }
@@ -1028,11 +1059,54 @@ export class Coordinator {
         deadlineMs: Math.max(1, ceremony.deadlineAt - Date.now()),
       },
     });
-    if (ceremony.done || site !== ceremony.dealer || ceremony.delivered || Date.now() > ceremony.deadlineAt) {
+    if (ceremony.done) return this.handoffStep(site, ceremony);
+    if (site !== ceremony.dealer || ceremony.delivered || Date.now() > ceremony.deadlineAt) {
       return undefined;
     }
     ceremony.delivered = true;
     return keyCeremony();
+  }
+
+  /**
+   * After the ceremony: plans a handoff for every online site without the key (crypto/ckks/key-ceremony.ts
+   * planHandoffs) and hands `site` the handoffs it was asked to make. Only holders that owe the running
+   * round nothing are asked: they are the ones polling now.
+   */
+  private handoffStep(site: SiteId, ceremony: KeyCeremony): PollResponse | undefined {
+    const before = this.holders;
+    if (before === undefined) return undefined;
+    const now = Date.now();
+    const online = this.onlineSites();
+    const busy = new Set(this.state.phase === "running" ? pendingSites(this.state) : []);
+    const planned = planHandoffs(before, {
+      waiting: online.filter((s) => !holdsKey(before, s)),
+      candidates: online.filter((s) => holdsKey(before, s) && !busy.has(s)),
+      now,
+      deadlineMs: this.deps.config.deadlines.keyCeremonyMs,
+    });
+    const delivery = deliverHandoffs(planned, site, now);
+    this.holders = delivery.state;
+    // Wake the other pollers only when the plan changed (a handoff may now wait for one of them).
+    if (planned !== before) this.change.notify();
+    if (delivery.recipients.length === 0) return undefined;
+    this.deps.logger.info(
+      { keyId: ceremony.keyId, holder: site, recipients: delivery.recipients },
+      "asking a key holder to hand the consortium key on",
+    );
+    return {
+      step: "keyCeremony",
+      keyCeremony: {
+        dealer: false,
+        keyId: ceremony.keyId,
+        dealerSiteId: ceremony.dealer,
+        dealerEnvelopePublicKey: this.sites.get(ceremony.dealer)?.record.envelopeKey ?? new Uint8Array(32),
+        recipients: delivery.recipients.map((siteId) => ({
+          siteId,
+          envelopePublicKey: this.sites.get(siteId)?.record.envelopeKey ?? new Uint8Array(32),
+        })),
+        deadlineMs: Math.max(1, delivery.deadlineAt - now),
+      },
+    };
   }
 
   private privacySettings(participants: number): PrivacySettings {
@@ -1262,16 +1336,49 @@ export class Coordinator {
     return { note: "decline recorded" };
   }
 
+  /**
+   * The dealer's envelopes of a running ceremony, or after it a key holder's handoff envelopes for the
+   * late sites it was asked to key (crypto/ckks/key-ceremony.ts acceptHandoff).
+   */
   private async publishKeys(peer: Peer, parts: AsyncIterable<KeyPart>, ctx: HandlerContext): Promise<Ack> {
     this.checkStopped();
     this.seen(peer);
     const ceremony = this.ceremony;
-    if (ceremony === undefined || ceremony.done || ceremony.dealer !== peer.name || !ceremony.delivered) {
+    const dealing =
+      ceremony !== undefined && !ceremony.done && ceremony.dealer === peer.name && ceremony.delivered;
+    const handoffs =
+      ceremony?.done === true && this.holders !== undefined
+        ? deliveredHandoffs(this.holders, peer.name, Date.now())
+        : [];
+    if (ceremony === undefined || (!dealing && handoffs.length === 0)) {
       throw new FederationError(
         "failed_precondition",
-        "this site is not the dealer of a running key ceremony",
+        "this site is not the dealer of a running key ceremony, nor asked to hand the key on",
       );
     }
+    const expected = dealing ? ceremony.recipients : handoffs;
+    const envelopes = await this.readEnvelopes(peer, parts, ceremony.keyId, expected, ctx);
+    if (!dealing) return this.completeHandoff(peer, ceremony.keyId, envelopes);
+    if (envelopes.size !== ceremony.recipients.length) {
+      throw new FederationError("invalid_argument", "one envelope per recipient is required");
+    }
+    if (Date.now() > ceremony.deadlineAt || this.ceremony !== ceremony) {
+      throw new FederationError("failed_precondition", "the key ceremony is over");
+    }
+    this.deps.store.saveEnvelopes(ceremony.keyId, ceremony.dealer, envelopes);
+    ceremony.done = true;
+    this.change.notify();
+    return { note: "envelopes stored" };
+  }
+
+  /** Reads a PublishKeys stream: per envelope a header naming an expected recipient, then its chunks. */
+  private async readEnvelopes(
+    peer: Peer,
+    parts: AsyncIterable<KeyPart>,
+    ceremonyKeyId: string,
+    expected: readonly SiteId[],
+    ctx: HandlerContext,
+  ): Promise<Map<SiteId, Uint8Array>> {
     const iterator = parts[Symbol.asyncIterator]();
     const envelopes = new Map<SiteId, Uint8Array>();
     let pending = await iterator.next();
@@ -1279,10 +1386,12 @@ export class Coordinator {
       const part = pending.value;
       if (part.part !== "header")
         throw new FederationError("invalid_argument", "each envelope starts with its header");
-      const { keyId, recipient, length } = part.header;
-      if (keyId !== ceremony.keyId)
+      const { keyId, recipient, length, sealerSiteId } = part.header;
+      if (keyId !== ceremonyKeyId)
         throw new FederationError("invalid_argument", "envelope for another ceremony");
-      if (!ceremony.recipients.includes(recipient) || envelopes.has(recipient)) {
+      if (sealerSiteId !== "" && sealerSiteId !== peer.name)
+        throw new FederationError("invalid_argument", "an uploaded envelope's sealer is its uploader");
+      if (!expected.includes(recipient) || envelopes.has(recipient)) {
         throw new FederationError("invalid_argument", "envelope for an unexpected or repeated recipient");
       }
       let nextHeader: IteratorResult<KeyPart> | undefined;
@@ -1300,27 +1409,140 @@ export class Coordinator {
       if (ctx.signal.aborted) throw new FederationError("cancelled", "upload cancelled");
       pending = nextHeader ?? { done: true, value: undefined };
     }
-    if (envelopes.size !== ceremony.recipients.length) {
-      throw new FederationError("invalid_argument", "one envelope per recipient is required");
+    return envelopes;
+  }
+
+  /** Stores a handoff's envelopes (with the audit entry) and makes their recipients key holders. */
+  private completeHandoff(peer: Peer, keyId: string, envelopes: ReadonlyMap<SiteId, Uint8Array>): Ack {
+    const holders = this.holders;
+    if (holders === undefined || holders.keyId !== keyId)
+      throw new FederationError("failed_precondition", "no key handoff is running");
+    let next: KeyHolders;
+    try {
+      next = acceptHandoff(holders, peer.name, [...envelopes.keys()], Date.now());
+    } catch (error) {
+      if (error instanceof CryptoError)
+        throw new FederationError("failed_precondition", `handoff refused: ${error.code}`, error.message);
+      throw error;
     }
-    if (Date.now() > ceremony.deadlineAt || this.ceremony !== ceremony) {
-      throw new FederationError("failed_precondition", "the key ceremony is over");
-    }
-    this.deps.store.saveEnvelopes(ceremony.keyId, ceremony.dealer, envelopes);
-    ceremony.done = true;
+    this.deps.store.saveHandoff(keyId, peer.name, envelopes);
+    this.holders = next;
+    this.deps.logger.info({ keyId, holder: peer.name, recipients: [...envelopes.keys()] }, "key handed on");
     this.change.notify();
     return { note: "envelopes stored" };
   }
 
+  /** A site's own envelope, with its sealer (the dealer, or the holder that keyed it late). */
   private async *fetchKeys(peer: Peer, keyId: string): AsyncGenerator<KeyPart> {
     this.checkStopped();
-    this.seen(peer);
-    const envelope = this.deps.store.envelope(keyId, peer.name);
+    // Authenticated, but not counted as online: an exporting site fetches its key too.
+    this.known(peer);
+    const { store } = this.deps;
+    const envelope = store.envelope(keyId, peer.name);
     if (envelope === undefined) throw new FederationError("not_found", "no key envelope for this site");
-    yield { part: "header", header: { keyId, recipient: peer.name, length: envelope.length } };
+    const sealer = store.envelopeSealer(keyId, peer.name);
+    const sealerKey = sealer === undefined ? undefined : this.sites.get(sealer)?.record.envelopeKey;
+    if (sealer === undefined || sealerKey === undefined)
+      throw new FederationError("internal", "the key envelope's sealer is unknown");
+    yield {
+      part: "header",
+      header: {
+        keyId,
+        recipient: peer.name,
+        length: envelope.length,
+        sealerSiteId: sealer,
+        sealerEnvelopePublicKey: sealerKey,
+      },
+    };
     for (const chunk of chunkBytes(envelope, MAX_CHUNK_BYTES, 1)) yield { part: "chunk", chunk };
     await Promise.resolve();
   }
+
+  /**
+   * he mode export at a site: the manifest of round `round` (0 = the last completed training round),
+   * then every aggregate up to it behind its recorded SHA-256. The coordinator re-checks each checkpoint
+   * against that hash as it reads it; the site checks what arrives against it again.
+   */
+  private async *exportAggregates(
+    peer: Peer,
+    round: number,
+    ctx: HandlerContext,
+  ): AsyncGenerator<ExportPart> {
+    this.checkStopped();
+    this.known(peer);
+    const { config, store, vectorLength } = this.deps;
+    if (config.privacy.mode !== "he") {
+      throw new FederationError(
+        "failed_precondition",
+        `this federation runs in privacy mode ${config.privacy.mode}: its global adapter is exported at the coordinator (fedtune export --config)`,
+      );
+    }
+    const trained = store
+      .rounds()
+      .filter((r) => r.outcome === "completed" && r.kind === "train")
+      .map((r) => r.round)
+      .sort((a, b) => a - b);
+    const target = round === 0 ? trained.at(-1) : round;
+    if (target === undefined || !trained.includes(target)) {
+      throw new FederationError(
+        "not_found",
+        target === undefined
+          ? "no training round has completed yet"
+          : `round ${target} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
+      );
+    }
+    const he = this.heSettings(target);
+    yield {
+      part: "manifest",
+      manifest: {
+        siteId: peer.name,
+        round: target,
+        keyId: he.keyId,
+        serverLearningRate: he.serverLearningRate,
+        vectorLength,
+        lora: { ...config.lora, targetModules: [...config.lora.targetModules] },
+        versions: he.versions,
+      },
+    };
+    for (const version of he.versions) {
+      let aggregate: Uint8Array;
+      let sha256: string;
+      try {
+        const checkpoint = await store.checkpoint(version);
+        if (checkpoint?.model.kind !== "encrypted")
+          throw new FederationError("not_found", `no encrypted aggregate for round ${version}`);
+        aggregate = checkpoint.model.aggregate;
+        sha256 = checkpoint.sha256;
+      } catch (error) {
+        if (error instanceof CheckpointError)
+          throw new FederationError(
+            "failed_precondition",
+            `the coordinator's aggregate of round ${version} does not match its recorded SHA-256`,
+            error.message,
+          );
+        throw error;
+      }
+      yield { part: "aggregate", aggregate: { round: version, sha256, length: aggregate.length } };
+      for await (const chunk of this.countedOut(chunkBytes(aggregate, MAX_CHUNK_BYTES, 1), ctx))
+        yield { part: "chunk", chunk };
+    }
+  }
+
+  /** The caller is a joined site with the certificate it joined with; unlike seen(), not marked online. */
+  private known(peer: Peer): Site {
+    const site = this.sites.get(peer.name);
+    if (site === undefined || site.record.fingerprint !== peer.fingerprint) {
+      throw new FederationError("failed_precondition", "join the federation first");
+    }
+    return site;
+  }
+}
+
+/** A train or eval task handed again: the same task, its relative deadline counted from now. */
+function withDeadline(step: PollResponse | undefined, deadlineMs: number): PollResponse | undefined {
+  if (step?.step === "train") return { step: "train", train: { ...step.train, deadlineMs } };
+  if (step?.step === "eval") return { step: "eval", eval: { ...step.eval, deadlineMs } };
+  return step;
 }
 
 /** Settles with `work`, or rejects with DEADLINE_EXCEEDED after `ms`. */

@@ -1,4 +1,5 @@
 // The round service's view of durable state: the SQLite store plus per-round checkpoints, one commit per round.
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   readAdapterCheckpoint,
@@ -24,6 +25,7 @@ import type {
 const ENVELOPE_KEY_META = "site-envelope-key:";
 const ENVELOPE_META = "he-envelope:";
 const DEALER_META = "he-dealer:";
+const SEALER_META = "he-sealer:";
 
 export interface OpenRound {
   readonly round: number;
@@ -171,11 +173,29 @@ export class DurableState {
     );
   }
 
-  /** Abandons a try left open by a crash and returns the last completed training round's checkpoint. */
+  /**
+   * Abandons a try left open by a crash, removes the checkpoint files a crash left half-written, and
+   * returns the last completed training round's checkpoint.
+   */
   async resume(): Promise<Checkpoint | undefined> {
     const point = this.store.resume(new Date());
+    this.removeCrashLeftovers();
     if (point.checkpoint === undefined) return undefined;
     return this.readCheckpoint(point.completedTrainRounds, point.checkpoint, point.strategyState);
+  }
+
+  /**
+   * Checkpoints are written under a hidden temporary name and renamed into place (checkpoints.ts,
+   * storage/atomic-file.ts): `.round-NNNNNN.partial-<pid>` folders and `.<name>.<pid>.tmp` files are
+   * what a kill -9 mid-write leaves. No committed checkpoint has such a name.
+   */
+  private removeCrashLeftovers(): void {
+    if (!existsSync(this.checkpointDir)) return;
+    for (const name of readdirSync(this.checkpointDir)) {
+      if (/^\..+\.partial-\d+$/.test(name) || /^\..+\.\d+\.tmp$/.test(name)) {
+        rmSync(join(this.checkpointDir, name), { recursive: true, force: true });
+      }
+    }
   }
 
   /** The checkpoint of the training round `version`, checked against its recorded hash. */
@@ -258,6 +278,7 @@ export class DurableState {
       this.store.setMeta(`${DEALER_META}${keyId}`, dealer);
       for (const [siteId, envelope] of envelopes) {
         this.store.setMeta(`${ENVELOPE_META}${keyId}:${siteId}`, Buffer.from(envelope).toString("base64"));
+        this.store.setMeta(`${SEALER_META}${keyId}:${siteId}`, dealer);
       }
       this.store.audit(
         "coordinator",
@@ -266,6 +287,30 @@ export class DurableState {
         new Date(),
       );
     });
+  }
+
+  /**
+   * Envelopes a key holder sealed to sites keyed after the ceremony (a handoff), who sealed them, and the
+   * audit entry, in one write.
+   */
+  saveHandoff(keyId: string, holder: SiteId, envelopes: ReadonlyMap<SiteId, Uint8Array>): void {
+    this.store.transaction(() => {
+      for (const [siteId, envelope] of envelopes) {
+        this.store.setMeta(`${ENVELOPE_META}${keyId}:${siteId}`, Buffer.from(envelope).toString("base64"));
+        this.store.setMeta(`${SEALER_META}${keyId}:${siteId}`, holder);
+      }
+      this.store.audit(
+        "coordinator",
+        "key_handed_on",
+        { keyId, holder, recipients: [...envelopes.keys()].sort() },
+        new Date(),
+      );
+    });
+  }
+
+  /** Who sealed a site's envelope: the holder of its handoff, else the ceremony's dealer. */
+  envelopeSealer(keyId: string, siteId: SiteId): SiteId | undefined {
+    return this.store.getMeta(`${SEALER_META}${keyId}:${siteId}`) ?? this.ceremonyDealer(keyId);
   }
 
   /** The dealer of a completed key ceremony. */

@@ -7,7 +7,13 @@
 // identity, e.g. by its certificate or its signed SecAgg advertisement), so a coordinator cannot slip in
 // a key of its own. The plaintext repeats the key id, both site ids and the parameters fingerprint, so an
 // envelope cannot be replayed to another site, another ceremony or other parameters.
+//
+// A site that joins after the ceremony is keyed by a handoff (the KeyHolders transitions at the end): the
+// coordinator asks one key holder to open its own envelope and seal the key to the newcomer
+// (handOnConsortiumKey), binding the holder as the envelope's sealer. The coordinator still relays only
+// envelopes; until the newcomer holds the key it is not picked for rounds.
 import nacl from "tweetnacl";
+import { ProtocolError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
 import { CkksFormatError } from "./wire.ts";
@@ -175,4 +181,187 @@ export function openConsortiumKey(request: OpenKeyRequest): Uint8Array {
   } finally {
     plaintext.fill(0);
   }
+}
+
+export interface HandOnKeyRequest {
+  /** This site's own envelope, as FetchKeys returned it. */
+  readonly ownEnvelope: Uint8Array;
+  readonly keyId: string;
+  readonly paramsFingerprint: Uint8Array;
+  /** Who sealed this site's own envelope (the dealer, or the holder that keyed this site late). */
+  readonly ownSealer: { readonly siteId: string; readonly boxPublicKey: Uint8Array };
+  /** This site: it opens its envelope, then seals the key as the new envelope's sealer. */
+  readonly holder: { readonly siteId: string; readonly boxSecretKey: Uint8Array };
+  readonly recipients: readonly { readonly siteId: string; readonly boxPublicKey: Uint8Array }[];
+  readonly rng: Rng;
+}
+
+/**
+ * A handoff: opens the holder's own envelope and seals the same key to each late recipient, with the
+ * holder as sealer (so the recipient checks the holder's key, bound to its identity at Join). The key
+ * bytes are zeroed before returning; the envelopes come back in the order of `recipients`.
+ */
+export function handOnConsortiumKey(request: HandOnKeyRequest): Uint8Array[] {
+  const secretKey = openConsortiumKey({
+    envelope: request.ownEnvelope,
+    keyId: request.keyId,
+    paramsFingerprint: request.paramsFingerprint,
+    dealer: request.ownSealer,
+    recipient: request.holder,
+  });
+  try {
+    return request.recipients.map((recipient) =>
+      sealConsortiumKey({
+        secretKey,
+        keyId: request.keyId,
+        paramsFingerprint: request.paramsFingerprint,
+        dealer: request.holder,
+        recipient,
+        rng: request.rng,
+      }),
+    );
+  } finally {
+    secretKey.fill(0);
+  }
+}
+
+// ---- Key holders and handoffs: pure transitions (STYLE.md item 4), driven by the coordinator ----
+
+/** One handoff in flight: `holder` must seal the key to `recipient` by `deadlineAt`. */
+export interface KeyHandoff {
+  readonly recipient: string;
+  readonly holder: string;
+  readonly deadlineAt: number;
+  /** True once the holder was handed the step (Poll); it may publish only then. */
+  readonly delivered: boolean;
+}
+
+/** Who holds one ceremony's key, and the handoffs to sites that joined after it. */
+export interface KeyHolders {
+  readonly keyId: string;
+  readonly holders: ReadonlySet<string>;
+  /** By recipient: at most one handoff per late site at a time. */
+  readonly handoffs: ReadonlyMap<string, KeyHandoff>;
+  /** Handoffs tried per recipient: a retry after an expired one asks the next holder. */
+  readonly tries: ReadonlyMap<string, number>;
+}
+
+/** The state after a ceremony (or a restart): `holders` are the sites with an envelope. */
+export function keyHolders(keyId: string, holders: Iterable<string>): KeyHolders {
+  return { keyId, holders: new Set(holders), handoffs: new Map(), tries: new Map() };
+}
+
+export function holdsKey(state: KeyHolders, site: string): boolean {
+  return state.holders.has(site);
+}
+
+/**
+ * Drops expired handoffs and assigns a holder to every waiting site without one. `candidates` are the
+ * holders that can act now (online, owing nothing to a running round); with none, sites keep waiting.
+ * Returns `state` itself when nothing changed, so callers can tell (and wake pollers only then).
+ */
+export function planHandoffs(
+  state: KeyHolders,
+  input: {
+    readonly waiting: readonly string[];
+    readonly candidates: readonly string[];
+    readonly now: number;
+    readonly deadlineMs: number;
+  },
+): KeyHolders {
+  const handoffs = new Map(state.handoffs);
+  const tries = new Map(state.tries);
+  let changed = false;
+  for (const [recipient, handoff] of handoffs) {
+    if (input.now > handoff.deadlineAt || state.holders.has(recipient)) {
+      handoffs.delete(recipient);
+      changed = true;
+    }
+  }
+  const candidates = [...new Set(input.candidates)].filter((site) => state.holders.has(site)).sort();
+  for (const recipient of [...new Set(input.waiting)].sort()) {
+    if (state.holders.has(recipient) || handoffs.has(recipient)) continue;
+    const eligible = candidates.filter((site) => site !== recipient);
+    if (eligible.length === 0) continue;
+    const tried = tries.get(recipient) ?? 0;
+    const holder = eligible[tried % eligible.length] as string;
+    handoffs.set(recipient, {
+      recipient,
+      holder,
+      deadlineAt: input.now + input.deadlineMs,
+      delivered: false,
+    });
+    tries.set(recipient, tried + 1);
+    changed = true;
+  }
+  return changed ? { ...state, handoffs, tries } : state;
+}
+
+/** The recipients `holder` must seal to now (live handoffs not yet handed to it), marked delivered. */
+export function deliverHandoffs(
+  state: KeyHolders,
+  holder: string,
+  now: number,
+): { readonly state: KeyHolders; readonly recipients: readonly string[]; readonly deadlineAt: number } {
+  const due = [...state.handoffs.values()]
+    .filter((h) => h.holder === holder && !h.delivered && now <= h.deadlineAt)
+    .sort((a, b) => (a.recipient < b.recipient ? -1 : 1));
+  if (due.length === 0) return { state, recipients: [], deadlineAt: now };
+  const handoffs = new Map(state.handoffs);
+  for (const h of due) handoffs.set(h.recipient, { ...h, delivered: true });
+  return {
+    state: { ...state, handoffs },
+    recipients: due.map((h) => h.recipient),
+    deadlineAt: Math.min(...due.map((h) => h.deadlineAt)),
+  };
+}
+
+/** Recipients whose handoff `holder` was handed and may still publish. */
+export function deliveredHandoffs(state: KeyHolders, holder: string, now: number): string[] {
+  return [...state.handoffs.values()]
+    .filter((h) => h.holder === holder && h.delivered && now <= h.deadlineAt)
+    .map((h) => h.recipient)
+    .sort();
+}
+
+/**
+ * The holder published envelopes for `recipients`: each must be a live handoff delivered to this holder,
+ * named once. They become holders; anything else is a ProtocolError and changes nothing.
+ */
+export function acceptHandoff(
+  state: KeyHolders,
+  holder: string,
+  recipients: readonly string[],
+  now: number,
+): KeyHolders {
+  if (recipients.length === 0)
+    throw new ProtocolError("malformed", "a handoff carries at least one envelope", { siteId: holder });
+  if (new Set(recipients).size !== recipients.length)
+    throw new ProtocolError("duplicate", "a recipient is named twice", { siteId: holder });
+  for (const recipient of recipients) {
+    const handoff = state.handoffs.get(recipient);
+    if (handoff === undefined || handoff.holder !== holder)
+      throw new ProtocolError("unknown-site", "no handoff to this recipient was asked of this site", {
+        siteId: holder,
+      });
+    if (!handoff.delivered)
+      throw new ProtocolError("wrong-stage", "the handoff was not handed to this site yet", {
+        expectedStage: "handoff-delivered",
+        receivedStage: "handoff-planned",
+        siteId: holder,
+      });
+    if (now > handoff.deadlineAt)
+      throw new ProtocolError("wrong-stage", "the handoff's deadline passed", {
+        expectedStage: "handoff-delivered",
+        receivedStage: "handoff-expired",
+        siteId: holder,
+      });
+  }
+  const holders = new Set(state.holders);
+  const handoffs = new Map(state.handoffs);
+  for (const recipient of recipients) {
+    holders.add(recipient);
+    handoffs.delete(recipient);
+  }
+  return { ...state, holders, handoffs };
 }

@@ -5,6 +5,7 @@ import type { Ack as _fedtune_v1_Ack, Ack__Output as _fedtune_v1_Ack__Output } f
 import type { AdminClient as _fedtune_v1_AdminClient, AdminDefinition as _fedtune_v1_AdminDefinition } from './fedtune/v1/Admin.ts';
 import type { AdvertiseKeysRequest as _fedtune_v1_AdvertiseKeysRequest, AdvertiseKeysRequest__Output as _fedtune_v1_AdvertiseKeysRequest__Output } from './fedtune/v1/AdvertiseKeysRequest.ts';
 import type { AdvertisedKeys as _fedtune_v1_AdvertisedKeys, AdvertisedKeys__Output as _fedtune_v1_AdvertisedKeys__Output } from './fedtune/v1/AdvertisedKeys.ts';
+import type { AggregateHeader as _fedtune_v1_AggregateHeader, AggregateHeader__Output as _fedtune_v1_AggregateHeader__Output } from './fedtune/v1/AggregateHeader.ts';
 import type { AuditEntry as _fedtune_v1_AuditEntry, AuditEntry__Output as _fedtune_v1_AuditEntry__Output } from './fedtune/v1/AuditEntry.ts';
 import type { AuditRequest as _fedtune_v1_AuditRequest, AuditRequest__Output as _fedtune_v1_AuditRequest__Output } from './fedtune/v1/AuditRequest.ts';
 import type { ConsistencyStep as _fedtune_v1_ConsistencyStep, ConsistencyStep__Output as _fedtune_v1_ConsistencyStep__Output } from './fedtune/v1/ConsistencyStep.ts';
@@ -13,6 +14,9 @@ import type { DeclineRequest as _fedtune_v1_DeclineRequest, DeclineRequest__Outp
 import type { EncryptedShare as _fedtune_v1_EncryptedShare, EncryptedShare__Output as _fedtune_v1_EncryptedShare__Output } from './fedtune/v1/EncryptedShare.ts';
 import type { EnvelopeRecipient as _fedtune_v1_EnvelopeRecipient, EnvelopeRecipient__Output as _fedtune_v1_EnvelopeRecipient__Output } from './fedtune/v1/EnvelopeRecipient.ts';
 import type { EvalTask as _fedtune_v1_EvalTask, EvalTask__Output as _fedtune_v1_EvalTask__Output } from './fedtune/v1/EvalTask.ts';
+import type { ExportAggregatesRequest as _fedtune_v1_ExportAggregatesRequest, ExportAggregatesRequest__Output as _fedtune_v1_ExportAggregatesRequest__Output } from './fedtune/v1/ExportAggregatesRequest.ts';
+import type { ExportManifest as _fedtune_v1_ExportManifest, ExportManifest__Output as _fedtune_v1_ExportManifest__Output } from './fedtune/v1/ExportManifest.ts';
+import type { ExportPart as _fedtune_v1_ExportPart, ExportPart__Output as _fedtune_v1_ExportPart__Output } from './fedtune/v1/ExportPart.ts';
 import type { FederationClient as _fedtune_v1_FederationClient, FederationDefinition as _fedtune_v1_FederationDefinition } from './fedtune/v1/Federation.ts';
 import type { FetchAdapterRequest as _fedtune_v1_FetchAdapterRequest, FetchAdapterRequest__Output as _fedtune_v1_FetchAdapterRequest__Output } from './fedtune/v1/FetchAdapterRequest.ts';
 import type { FetchKeysRequest as _fedtune_v1_FetchKeysRequest, FetchKeysRequest__Output as _fedtune_v1_FetchKeysRequest__Output } from './fedtune/v1/FetchKeysRequest.ts';
@@ -70,6 +74,7 @@ export interface ProtoGrpcType {
       Admin: SubtypeConstructor<typeof grpc.Client, _fedtune_v1_AdminClient> & { service: _fedtune_v1_AdminDefinition }
       AdvertiseKeysRequest: MessageTypeDefinition<_fedtune_v1_AdvertiseKeysRequest, _fedtune_v1_AdvertiseKeysRequest__Output>
       AdvertisedKeys: MessageTypeDefinition<_fedtune_v1_AdvertisedKeys, _fedtune_v1_AdvertisedKeys__Output>
+      AggregateHeader: MessageTypeDefinition<_fedtune_v1_AggregateHeader, _fedtune_v1_AggregateHeader__Output>
       AuditEntry: MessageTypeDefinition<_fedtune_v1_AuditEntry, _fedtune_v1_AuditEntry__Output>
       AuditRequest: MessageTypeDefinition<_fedtune_v1_AuditRequest, _fedtune_v1_AuditRequest__Output>
       ConsistencyStep: MessageTypeDefinition<_fedtune_v1_ConsistencyStep, _fedtune_v1_ConsistencyStep__Output>
@@ -78,6 +83,9 @@ export interface ProtoGrpcType {
       EncryptedShare: MessageTypeDefinition<_fedtune_v1_EncryptedShare, _fedtune_v1_EncryptedShare__Output>
       EnvelopeRecipient: MessageTypeDefinition<_fedtune_v1_EnvelopeRecipient, _fedtune_v1_EnvelopeRecipient__Output>
       EvalTask: MessageTypeDefinition<_fedtune_v1_EvalTask, _fedtune_v1_EvalTask__Output>
+      ExportAggregatesRequest: MessageTypeDefinition<_fedtune_v1_ExportAggregatesRequest, _fedtune_v1_ExportAggregatesRequest__Output>
+      ExportManifest: MessageTypeDefinition<_fedtune_v1_ExportManifest, _fedtune_v1_ExportManifest__Output>
+      ExportPart: MessageTypeDefinition<_fedtune_v1_ExportPart, _fedtune_v1_ExportPart__Output>
       /**
        * The service that sites (hospital clients) call.
        */

@@ -69,6 +69,7 @@ function fakeHandlers(calls: string[]): { federation: FederationHandlers; admin:
     decline: notUsed,
     publishKeys: notUsed,
     fetchKeys: notUsed,
+    exportAggregates: notUsed,
   };
   const admin: AdminHandlers = {
     status: (peer) => {

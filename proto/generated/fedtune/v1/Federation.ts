@@ -6,6 +6,8 @@ import type { Ack as _fedtune_v1_Ack, Ack__Output as _fedtune_v1_Ack__Output } f
 import type { AdvertiseKeysRequest as _fedtune_v1_AdvertiseKeysRequest, AdvertiseKeysRequest__Output as _fedtune_v1_AdvertiseKeysRequest__Output } from '../../fedtune/v1/AdvertiseKeysRequest.ts';
 import type { DataChunk as _fedtune_v1_DataChunk, DataChunk__Output as _fedtune_v1_DataChunk__Output } from '../../fedtune/v1/DataChunk.ts';
 import type { DeclineRequest as _fedtune_v1_DeclineRequest, DeclineRequest__Output as _fedtune_v1_DeclineRequest__Output } from '../../fedtune/v1/DeclineRequest.ts';
+import type { ExportAggregatesRequest as _fedtune_v1_ExportAggregatesRequest, ExportAggregatesRequest__Output as _fedtune_v1_ExportAggregatesRequest__Output } from '../../fedtune/v1/ExportAggregatesRequest.ts';
+import type { ExportPart as _fedtune_v1_ExportPart, ExportPart__Output as _fedtune_v1_ExportPart__Output } from '../../fedtune/v1/ExportPart.ts';
 import type { FetchAdapterRequest as _fedtune_v1_FetchAdapterRequest, FetchAdapterRequest__Output as _fedtune_v1_FetchAdapterRequest__Output } from '../../fedtune/v1/FetchAdapterRequest.ts';
 import type { FetchKeysRequest as _fedtune_v1_FetchKeysRequest, FetchKeysRequest__Output as _fedtune_v1_FetchKeysRequest__Output } from '../../fedtune/v1/FetchKeysRequest.ts';
 import type { JoinRequest as _fedtune_v1_JoinRequest, JoinRequest__Output as _fedtune_v1_JoinRequest__Output } from '../../fedtune/v1/JoinRequest.ts';
@@ -54,6 +56,21 @@ export interface FederationClient extends grpc.Client {
   decline(argument: _fedtune_v1_DeclineRequest, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientUnaryCall;
   
   /**
+   * he mode export at a site (`fedtune export --site-config`): the encrypted aggregates a site replays to
+   * rebuild a round's global adapter, each behind a header carrying the SHA-256 recorded with its round.
+   * Unlike Poll it does not mark the site online, so an exporting site is not picked for rounds.
+   */
+  ExportAggregates(argument: _fedtune_v1_ExportAggregatesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_ExportPart__Output>;
+  ExportAggregates(argument: _fedtune_v1_ExportAggregatesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_ExportPart__Output>;
+  /**
+   * he mode export at a site (`fedtune export --site-config`): the encrypted aggregates a site replays to
+   * rebuild a round's global adapter, each behind a header carrying the SHA-256 recorded with its round.
+   * Unlike Poll it does not mark the site online, so an exporting site is not picked for rounds.
+   */
+  exportAggregates(argument: _fedtune_v1_ExportAggregatesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_ExportPart__Output>;
+  exportAggregates(argument: _fedtune_v1_ExportAggregatesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_ExportPart__Output>;
+  
+  /**
    * Streams the global adapter of a version (float32), or in he mode the encrypted aggregate of a round.
    */
   FetchAdapter(argument: _fedtune_v1_FetchAdapterRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_DataChunk__Output>;
@@ -65,12 +82,12 @@ export interface FederationClient extends grpc.Client {
   fetchAdapter(argument: _fedtune_v1_FetchAdapterRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_DataChunk__Output>;
   
   /**
-   * he mode key ceremony: a site downloads its own envelope.
+   * he mode key ceremony: a site downloads its own envelope, with the sealer named in the header.
    */
   FetchKeys(argument: _fedtune_v1_FetchKeysRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
   FetchKeys(argument: _fedtune_v1_FetchKeysRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
   /**
-   * he mode key ceremony: a site downloads its own envelope.
+   * he mode key ceremony: a site downloads its own envelope, with the sealer named in the header.
    */
   fetchKeys(argument: _fedtune_v1_FetchKeysRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
   fetchKeys(argument: _fedtune_v1_FetchKeysRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
@@ -108,14 +125,16 @@ export interface FederationClient extends grpc.Client {
   poll(argument: _fedtune_v1_PollRequest, callback: grpc.requestCallback<_fedtune_v1_PollResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient.
+   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient; after the
+   * ceremony, a key holder uploads the envelopes it sealed to sites keyed late (KeyCeremonyStep.dealer false).
    */
   PublishKeys(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   PublishKeys(metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   PublishKeys(options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   PublishKeys(callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   /**
-   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient.
+   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient; after the
+   * ceremony, a key holder uploads the envelopes it sealed to sites keyed late (KeyCeremonyStep.dealer false).
    */
   publishKeys(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   publishKeys(metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
@@ -214,12 +233,19 @@ export interface FederationHandlers extends grpc.UntypedServiceImplementation {
   Decline: grpc.handleUnaryCall<_fedtune_v1_DeclineRequest__Output, _fedtune_v1_Ack>;
   
   /**
+   * he mode export at a site (`fedtune export --site-config`): the encrypted aggregates a site replays to
+   * rebuild a round's global adapter, each behind a header carrying the SHA-256 recorded with its round.
+   * Unlike Poll it does not mark the site online, so an exporting site is not picked for rounds.
+   */
+  ExportAggregates: grpc.handleServerStreamingCall<_fedtune_v1_ExportAggregatesRequest__Output, _fedtune_v1_ExportPart>;
+  
+  /**
    * Streams the global adapter of a version (float32), or in he mode the encrypted aggregate of a round.
    */
   FetchAdapter: grpc.handleServerStreamingCall<_fedtune_v1_FetchAdapterRequest__Output, _fedtune_v1_DataChunk>;
   
   /**
-   * he mode key ceremony: a site downloads its own envelope.
+   * he mode key ceremony: a site downloads its own envelope, with the sealer named in the header.
    */
   FetchKeys: grpc.handleServerStreamingCall<_fedtune_v1_FetchKeysRequest__Output, _fedtune_v1_KeyPart>;
   
@@ -235,7 +261,8 @@ export interface FederationHandlers extends grpc.UntypedServiceImplementation {
   Poll: grpc.handleUnaryCall<_fedtune_v1_PollRequest__Output, _fedtune_v1_PollResponse>;
   
   /**
-   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient.
+   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient; after the
+   * ceremony, a key holder uploads the envelopes it sealed to sites keyed late (KeyCeremonyStep.dealer false).
    */
   PublishKeys: grpc.handleClientStreamingCall<_fedtune_v1_KeyPart__Output, _fedtune_v1_Ack>;
   
@@ -269,6 +296,7 @@ export interface FederationHandlers extends grpc.UntypedServiceImplementation {
 export interface FederationDefinition extends grpc.ServiceDefinition {
   AdvertiseKeys: MethodDefinition<_fedtune_v1_AdvertiseKeysRequest, _fedtune_v1_Ack, _fedtune_v1_AdvertiseKeysRequest__Output, _fedtune_v1_Ack__Output>
   Decline: MethodDefinition<_fedtune_v1_DeclineRequest, _fedtune_v1_Ack, _fedtune_v1_DeclineRequest__Output, _fedtune_v1_Ack__Output>
+  ExportAggregates: MethodDefinition<_fedtune_v1_ExportAggregatesRequest, _fedtune_v1_ExportPart, _fedtune_v1_ExportAggregatesRequest__Output, _fedtune_v1_ExportPart__Output>
   FetchAdapter: MethodDefinition<_fedtune_v1_FetchAdapterRequest, _fedtune_v1_DataChunk, _fedtune_v1_FetchAdapterRequest__Output, _fedtune_v1_DataChunk__Output>
   FetchKeys: MethodDefinition<_fedtune_v1_FetchKeysRequest, _fedtune_v1_KeyPart, _fedtune_v1_FetchKeysRequest__Output, _fedtune_v1_KeyPart__Output>
   Join: MethodDefinition<_fedtune_v1_JoinRequest, _fedtune_v1_JoinResponse, _fedtune_v1_JoinRequest__Output, _fedtune_v1_JoinResponse__Output>

@@ -18,6 +18,16 @@ export interface KeyBlobHeader {
    * Total bytes of the envelope.
    */
   'length'?: (number | string | Long);
+  /**
+   * FetchKeys only (empty in PublishKeys, whose caller's certificate names the sealer): the site that
+   * sealed this envelope, i.e. the ceremony's dealer, or the key holder that handed the key to a late site.
+   */
+  'sealerSiteId'?: (string);
+  /**
+   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join; the
+   * recipient opens the envelope only if the sealer named inside it holds this key.
+   */
+  'sealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -36,4 +46,14 @@ export interface KeyBlobHeader__Output {
    * Total bytes of the envelope.
    */
   'length': (string);
+  /**
+   * FetchKeys only (empty in PublishKeys, whose caller's certificate names the sealer): the site that
+   * sealed this envelope, i.e. the ceremony's dealer, or the key holder that handed the key to a late site.
+   */
+  'sealerSiteId': (string);
+  /**
+   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join; the
+   * recipient opens the envelope only if the sealer named inside it holds this key.
+   */
+  'sealerEnvelopePublicKey': (Buffer);
 }

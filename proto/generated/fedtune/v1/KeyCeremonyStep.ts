@@ -4,11 +4,13 @@ import type { EnvelopeRecipient as _fedtune_v1_EnvelopeRecipient, EnvelopeRecipi
 
 /**
  * he mode key ceremony (crypto/ckks/key-ceremony.ts): one dealer site seals the consortium secret key
- * to every keyed site; the coordinator only relays opaque envelopes.
+ * to every keyed site; the coordinator only relays opaque envelopes. A site that joins after the ceremony
+ * is keyed by a handoff: a key holder seals the key it holds to the newcomer.
  */
 export interface KeyCeremonyStep {
   /**
-   * True when this site must generate the consortium key and publish one envelope per recipient.
+   * True when this site must generate the consortium key and publish one envelope per recipient; false
+   * for a handoff: open this site's own envelope (FetchKeys) and seal that key to each recipient.
    */
   'dealer'?: (boolean);
   /**
@@ -24,7 +26,7 @@ export interface KeyCeremonyStep {
    */
   'dealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
   /**
-   * Sites the dealer seals the key to (dealer only), the dealer included.
+   * Sites to seal the key to: every keyed site, the dealer included (ceremony), or the sites keyed late (handoff).
    */
   'recipients'?: (_fedtune_v1_EnvelopeRecipient)[];
   /**
@@ -35,11 +37,13 @@ export interface KeyCeremonyStep {
 
 /**
  * he mode key ceremony (crypto/ckks/key-ceremony.ts): one dealer site seals the consortium secret key
- * to every keyed site; the coordinator only relays opaque envelopes.
+ * to every keyed site; the coordinator only relays opaque envelopes. A site that joins after the ceremony
+ * is keyed by a handoff: a key holder seals the key it holds to the newcomer.
  */
 export interface KeyCeremonyStep__Output {
   /**
-   * True when this site must generate the consortium key and publish one envelope per recipient.
+   * True when this site must generate the consortium key and publish one envelope per recipient; false
+   * for a handoff: open this site's own envelope (FetchKeys) and seal that key to each recipient.
    */
   'dealer': (boolean);
   /**
@@ -55,7 +59,7 @@ export interface KeyCeremonyStep__Output {
    */
   'dealerEnvelopePublicKey': (Buffer);
   /**
-   * Sites the dealer seals the key to (dealer only), the dealer included.
+   * Sites to seal the key to: every keyed site, the dealer included (ceremony), or the sites keyed late (handoff).
    */
   'recipients': (_fedtune_v1_EnvelopeRecipient__Output)[];
   /**

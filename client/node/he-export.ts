@@ -1,0 +1,156 @@
+// he mode export at a site: fetch a round's encrypted aggregates, check their recorded SHA-256, decrypt with the consortium key, replay.
+import { createHash } from "node:crypto";
+import type { CkksContext } from "../../crypto/ckks/context.ts";
+import { openSiteSession, type CkksSiteSession } from "../../crypto/ckks/site.ts";
+import { CryptoError } from "../../crypto/errors.ts";
+import { collectChunks } from "../../proto/chunks.ts";
+import { FederationError } from "../../proto/errors.ts";
+import type { ExportManifest, ExportPart, LoraSettings } from "../../proto/messages.ts";
+import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
+import { applyAggregate, fetchConsortiumKey } from "./site-client.ts";
+
+export type SiteExportErrorCode = "wrong-round" | "no-key" | "hash-mismatch" | "malformed";
+
+/** Why a site could not rebuild a round's global adapter; the message says what to do. */
+export class SiteExportError extends Error {
+  override readonly name = "SiteExportError";
+  constructor(
+    readonly code: SiteExportErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SiteExportRequest {
+  /** The site's channel to the coordinator (mTLS with the site certificate). */
+  readonly federation: FederationStub;
+  readonly options: CallOptions;
+  readonly ctx: CkksContext;
+  /** The X25519 key this site's envelope is sealed to (site-keys.json in its state folder). */
+  readonly envelopeSecretKey: Uint8Array;
+  /** The training round to export; 0 = the last completed one. */
+  readonly round: number;
+  /** The version-0 global adapter for the federation's LoRA settings (PEFT initialisation from the shared seed). */
+  readonly initialGlobal: (lora: LoraSettings, vectorLength: number) => Float32Array;
+}
+
+export interface SiteExport {
+  readonly manifest: ExportManifest;
+  /** The plaintext global adapter of manifest.round, flat (PEFT key order). */
+  readonly vector: Float32Array;
+  /** The SHA-256 of each aggregate replayed, as recorded by the coordinator and checked here. */
+  readonly aggregates: readonly { readonly round: number; readonly sha256: string }[];
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Rebuilds the global adapter of a round as the site client does during training (site-client.ts
+ * applyAggregate): version 0 plus, for every completed training round up to it, η · Σw·Δ / Σw from the
+ * decrypted aggregate. Each aggregate must match the SHA-256 the coordinator recorded with its round.
+ */
+export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<SiteExport> {
+  const parts = request.federation.exportAggregates({ round: request.round }, request.options);
+  const stream = parts[Symbol.asyncIterator]();
+  let session: CkksSiteSession | undefined;
+  try {
+    const first = await next(stream, request.round);
+    if (first === undefined || first.part !== "manifest")
+      throw new SiteExportError("malformed", "the coordinator's answer does not start with its manifest");
+    const { manifest } = first;
+    if (request.round !== 0 && manifest.round !== request.round)
+      throw new SiteExportError("malformed", `asked for round ${request.round}, got round ${manifest.round}`);
+    let vector = request.initialGlobal(manifest.lora, manifest.vectorLength);
+    if (vector.length !== manifest.vectorLength)
+      throw new SiteExportError(
+        "malformed",
+        `the local base model gives ${vector.length} trainable values, the federation ${manifest.vectorLength}`,
+      );
+    session = await openKey(request, manifest);
+    const aggregates: { round: number; sha256: string }[] = [];
+    let pending = await next(stream, request.round);
+    for (const version of manifest.versions) {
+      if (pending?.part !== "aggregate" || pending.aggregate.round !== version)
+        throw new SiteExportError("malformed", `expected the aggregate of round ${version}`);
+      const header = pending.aggregate;
+      let following: ExportPart | undefined;
+      const chunks = (async function* () {
+        for (;;) {
+          const part = await next(stream, request.round);
+          if (part === undefined || part.part !== "chunk") {
+            following = part;
+            return;
+          }
+          yield part.chunk;
+        }
+      })();
+      const bytes = await collectChunks(chunks, header.length, 1);
+      const actual = sha256Hex(bytes);
+      if (actual !== header.sha256)
+        throw new SiteExportError(
+          "hash-mismatch",
+          `the aggregate of round ${version} has SHA-256 ${actual}, the coordinator recorded ${header.sha256}`,
+        );
+      vector = applyAggregate(
+        vector,
+        session.decryptVector(bytes, manifest.vectorLength + 1),
+        manifest.serverLearningRate,
+        version,
+      );
+      aggregates.push({ round: version, sha256: header.sha256 });
+      pending = following;
+    }
+    if (pending !== undefined) throw new SiteExportError("malformed", "data after the last aggregate");
+    return { manifest, vector, aggregates };
+  } finally {
+    session?.dispose();
+    await stream.return?.();
+  }
+}
+
+/** The next part of the stream; a coordinator that refuses the round is a wrong-round error. */
+async function next(stream: AsyncIterator<ExportPart>, round: number): Promise<ExportPart | undefined> {
+  try {
+    const result = await stream.next();
+    return result.done === true ? undefined : result.value;
+  } catch (error) {
+    if (error instanceof FederationError && error.code === "not_found")
+      throw new SiteExportError("wrong-round", `cannot export round ${round}: ${error.publicMessage}`);
+    throw error;
+  }
+}
+
+/** This site's consortium key, as a CKKS session; the serialized key is zeroed at once. */
+async function openKey(request: SiteExportRequest, manifest: ExportManifest): Promise<CkksSiteSession> {
+  let secretKey: Uint8Array;
+  try {
+    secretKey = await fetchConsortiumKey({
+      federation: request.federation,
+      options: request.options,
+      ctx: request.ctx,
+      keyId: manifest.keyId,
+      siteId: manifest.siteId,
+      envelopeSecretKey: request.envelopeSecretKey,
+    });
+  } catch (error) {
+    if (error instanceof FederationError && error.code === "not_found")
+      throw new SiteExportError(
+        "no-key",
+        `site ${manifest.siteId} holds no consortium key for ${manifest.keyId} yet (it is keyed at the ceremony or, if it joined later, by a handoff while its client runs)`,
+      );
+    if (error instanceof CryptoError)
+      throw new SiteExportError(
+        "no-key",
+        `site ${manifest.siteId}'s key envelope does not open with the envelope key in its state folder: ${error.message}`,
+      );
+    throw error;
+  }
+  try {
+    return openSiteSession(request.ctx, secretKey);
+  } finally {
+    secretKey.fill(0);
+  }
+}

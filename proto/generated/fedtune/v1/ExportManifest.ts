@@ -1,0 +1,71 @@
+// Original file: proto/fedtune.proto
+
+import type { LoraSettings as _fedtune_v1_LoraSettings, LoraSettings__Output as _fedtune_v1_LoraSettings__Output } from '../../fedtune/v1/LoraSettings.ts';
+
+/**
+ * How a site turns encrypted aggregates into the global adapter of a round.
+ */
+export interface ExportManifest {
+  /**
+   * The calling site's id, read from its certificate (its key envelope is bound to this name).
+   */
+  'siteId'?: (string);
+  /**
+   * The training round exported (the global adapter's version).
+   */
+  'round'?: (number);
+  /**
+   * The key ceremony whose consortium key encrypts the aggregates.
+   */
+  'keyId'?: (string);
+  /**
+   * FedAvg server learning rate η: global += η · Σw·Δ / Σw per aggregate.
+   */
+  'serverLearningRate'?: (number | string);
+  /**
+   * Number of trainable adapter parameters (each aggregate decrypts to this many values plus Σw).
+   */
+  'vectorLength'?: (number);
+  /**
+   * LoRA settings of the federation (shapes and names of the PEFT adapter written).
+   */
+  'lora'?: (_fedtune_v1_LoraSettings | null);
+  /**
+   * Every completed training round up to `round`, oldest first; one aggregate follows per entry.
+   */
+  'versions'?: (number)[];
+}
+
+/**
+ * How a site turns encrypted aggregates into the global adapter of a round.
+ */
+export interface ExportManifest__Output {
+  /**
+   * The calling site's id, read from its certificate (its key envelope is bound to this name).
+   */
+  'siteId': (string);
+  /**
+   * The training round exported (the global adapter's version).
+   */
+  'round': (number);
+  /**
+   * The key ceremony whose consortium key encrypts the aggregates.
+   */
+  'keyId': (string);
+  /**
+   * FedAvg server learning rate η: global += η · Σw·Δ / Σw per aggregate.
+   */
+  'serverLearningRate': (number);
+  /**
+   * Number of trainable adapter parameters (each aggregate decrypts to this many values plus Σw).
+   */
+  'vectorLength': (number);
+  /**
+   * LoRA settings of the federation (shapes and names of the PEFT adapter written).
+   */
+  'lora': (_fedtune_v1_LoraSettings__Output | null);
+  /**
+   * Every completed training round up to `round`, oldest first; one aggregate follows per entry.
+   */
+  'versions': (number)[];
+}
