@@ -4,6 +4,11 @@
 // The coordinator runs in this process (its peak RSS is what "coordinator memory" reports); the n site
 // clients run together in one child process, so they share that process's CPU: round times are
 // wall times on this machine with every site's protect step serialized behind the others'.
+// To tell that apart from the protocol's own cost, each row also reports what it measures directly:
+// the wall time and coordinator CPU of every stage of the round (stageMs, stageCoordinatorCpuMs), the
+// sites' own protect time summed over the n sites and for the slowest one (sitesProtectMsTotal,
+// sitesProtectMsMaxSite: work that runs in parallel on n machines in a deployment), and the CPU time
+// of the site process during the round (sitesProcessCpuMs). Ratios compare rows of the same run.
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,6 +60,10 @@ interface ChildInit {
 interface ChildResult {
   readonly sentBytes: number[];
   readonly roundsContributed: number[];
+  /** Per site, its protect time in the training round (SiteEvent "submitted".protectMs). */
+  readonly protectMs: number[];
+  /** CPU time of the site process (all n sites) from the first site's training step to the last submission. */
+  readonly processCpuMs: number;
 }
 
 /** "Training" returns a Δ drawn before any site joins, so round times measure the protocol alone. */
@@ -75,6 +84,9 @@ async function runSites(init: ChildInit): Promise<void> {
   const ckks = init.mode === "he" ? createCkksContext(await loadSeal()) : undefined;
   const trainers = new Map<string, LocalTrainer>();
   for (const site of init.sites) trainers.set(site.name, await precomputedTrainer(init.dim, site.name));
+  const protectMs = new Map<string, number>();
+  let cpuAtFirstStep: NodeJS.CpuUsage | undefined;
+  let processCpuMs = 0;
   const clients = init.sites.map((site) =>
     startSiteClient({
       coordinator: init.address,
@@ -87,12 +99,24 @@ async function runSites(init: ChildInit): Promise<void> {
       createTrainer: () => Promise.resolve(trainers.get(site.name) as LocalTrainer),
       ...(ckks === undefined ? {} : { ckks: () => Promise.resolve(ckks) }),
       pollWaitMs: 5_000,
+      onEvent: (event) => {
+        if (event.type === "stage" && event.stage === "train") cpuAtFirstStep ??= process.cpuUsage();
+        if (event.type === "submitted") {
+          protectMs.set(site.name, event.protectMs);
+          if (protectMs.size === init.sites.length && cpuAtFirstStep !== undefined) {
+            const cpu = process.cpuUsage(cpuAtFirstStep);
+            processCpuMs = (cpu.user + cpu.system) / 1000;
+          }
+        }
+      },
     }),
   );
   const summaries = await Promise.all(clients.map((client) => client.done));
   const result: ChildResult = {
     sentBytes: summaries.map((s) => s.sentBytes),
     roundsContributed: summaries.map((s) => s.roundsContributed),
+    protectMs: init.sites.map((site) => protectMs.get(site.name) ?? 0),
+    processCpuMs,
   };
   process.send?.(result);
   ckks?.dispose();
@@ -147,13 +171,23 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
   let cpuAtStart = process.cpuUsage();
   let coordinatorCpuMs = 0;
   let sampling = false;
+  // Per stage of the training round: wall time and coordinator CPU from stage_started to stage_closed;
+  // "complete" runs from the last stage_closed to round_completed (strategy, checkpoint, audit record).
+  const stageMs: Record<string, number> = {};
+  const stageCpuMs: Record<string, number> = {};
+  let mark = { at: 0, cpu: process.cpuUsage() };
+  const sinceMark = (): { ms: number; cpuMs: number } => {
+    const cpu = process.cpuUsage(mark.cpu);
+    return { ms: Math.round(performance.now() - mark.at), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+  };
   // With --expose-gc, every 250 ms a full collection first, so that the live peak (heap + external,
   // which holds the update buffers and the SEAL heap) is told apart from garbage awaiting collection.
   let peakLive = 0;
   let ticks = 0;
   const sampler = setInterval(() => {
     if (!sampling) return;
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    // memoryUsage.rss() reads the RSS alone (memoryUsage() also walks the heap spaces): 100 calls a second.
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     if (global.gc !== undefined && ++ticks % 25 === 0) {
       global.gc();
       const usage = process.memoryUsage();
@@ -173,6 +207,15 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
         roundStarted = performance.now();
         cpuAtStart = process.cpuUsage();
         sampling = true;
+      }
+      if (!sampling) return;
+      if (event.type === "stage_started") mark = { at: performance.now(), cpu: process.cpuUsage() };
+      if (event.type === "stage_closed" || event.type === "round_completed") {
+        const name = event.type === "stage_closed" ? event.stage : "complete";
+        const { ms, cpuMs } = sinceMark();
+        stageMs[name] = ms;
+        stageCpuMs[name] = cpuMs;
+        mark = { at: performance.now(), cpu: process.cpuUsage() };
       }
       if (event.type === "round_completed" && event.kind === "train") {
         roundMs = performance.now() - roundStarted;
@@ -220,6 +263,17 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
     outcome: summary.outcome,
     roundMs: Math.round(roundMs),
     coordinatorCpuMs: Math.round(coordinatorCpuMs),
+    // Wall time and coordinator CPU of each stage of the round, in order ("complete": aggregation,
+    // checkpoint and audit record after the last stage closed).
+    stageMs,
+    stageCoordinatorCpuMs: stageCpuMs,
+    // Measured at the sites (all n in one process, sharing this machine's cores with the coordinator):
+    // each site's own protect work this round (clip, weight, encode, key agreement, Shamir, masks,
+    // signatures, CKKS encryption), summed over the sites and the largest single site; and the CPU time
+    // of the whole site process (protect work plus transport and polling) during the round.
+    sitesProtectMsTotal: Math.round(result.protectMs.reduce((a, b) => a + b, 0)),
+    sitesProtectMsMaxSite: Math.round(Math.max(0, ...result.protectMs)),
+    sitesProcessCpuMs: Math.round(result.processCpuMs),
     bytesPerSite: Math.round(meanSent),
     bytesPerSiteOverRaw: Number((meanSent / rawBytes).toFixed(3)),
     coordinatorPeakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),

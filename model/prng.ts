@@ -19,6 +19,11 @@ function hash32(text: string): number {
  * xoshiro128** (Blackman & Vigna, 2018) seeded through splitmix32 from `hash(seed/label)`, so that
  * each label (e.g. a PEFT key) gets an independent stream whatever else is drawn.
  */
+/** A module-level function, not a closure per call: tsx names every closure it creates, which is slow in this hot loop. */
+function rotl(v: number, k: number): number {
+  return ((v << k) | (v >>> (32 - k))) >>> 0;
+}
+
 export class SeededStream {
   private readonly s = new Uint32Array(4);
   private spareNormal: number | undefined;
@@ -41,7 +46,6 @@ export class SeededStream {
     const s1 = s[1] ?? 0;
     const s2 = s[2] ?? 0;
     const s3 = s[3] ?? 0;
-    const rotl = (v: number, k: number): number => ((v << k) | (v >>> (32 - k))) >>> 0;
     const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (s1 << 9) >>> 0;
     const n2 = (s2 ^ s0) >>> 0;

@@ -43,7 +43,7 @@ const RECIPE = {
   specialTokens: { bos: "<s>", eos: "</s>", pad: "<pad>" },
   seqLen: 256,
   batchSize: 8,
-  steps: 300,
+  steps: 1500,
   learningRate: 3e-3,
   warmupSteps: 20,
   minLearningRateRatio: 0.1,

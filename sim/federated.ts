@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { SiteEvent } from "../client/node/site-client.ts";
 import type { FederationConfig } from "../coordinator/config.ts";
 import { startCoordinator } from "../coordinator/server.ts";
+import { evaluatesAfter } from "../coordinator/round/plan.ts";
 import type { CoordinatorHandle } from "../coordinator/server.ts";
 import type { CoordinatorEvent, RunSummary } from "../coordinator/service/ports.ts";
 import { seededRng } from "../crypto/rng.ts";
@@ -140,7 +141,7 @@ export async function runFederated(
     storageDir,
     prepared.base.hash,
     "127.0.0.1:0",
-    runOptions.everyRound ? 1 : 0,
+    runOptions.everyRound ? Math.min(options.evaluateEvery, options.rounds) : 0,
   );
   const config: FederationConfig = await writeFederationConfig(runDir, input);
 
@@ -367,7 +368,9 @@ export async function runFederated(
     // Sites learn the run is over at their next poll.
     await Promise.race([allSitesDone.promise, delay(30_000), failure.promise]);
 
-    const versions = runOptions.everyRound ? trainingVersions : trainingVersions.slice(-1);
+    const versions = trainingVersions.filter((_, i) =>
+      evaluatesAfter(i + 1, trainingVersions.length, runOptions.everyRound ? options.evaluateEvery : 0),
+    );
     progress({
       type: "step",
       text: `scoring ${versions.length} global adapter${versions.length === 1 ? "" : "s"} on the global test set`,

@@ -59,7 +59,10 @@ export function federationConfigInput(
       evalMs: deadlines.trainMs,
       keyCeremonyMs: 120_000,
     },
-    strategy: { name: options.strategy },
+    strategy: {
+      name: options.strategy,
+      ...(options.serverLearningRate === undefined ? {} : { serverLearningRate: options.serverLearningRate }),
+    },
     privacy: { mode: options.privacy },
     ...(options.dp === "none"
       ? {}

@@ -36,9 +36,11 @@ const probability = z.number().min(0).max(1);
 export const simOptionsSchema = z.strictObject({
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
   sites: z.number().int().min(2).max(64).default(8),
-  rounds: z.number().int().min(1).max(1000).default(5),
+  rounds: z.number().int().min(1).max(1000).default(12),
   privacy: z.enum(PRIVACY_MODES).default("secagg"),
   strategy: z.enum(STRATEGY_NAMES).default("fedavg"),
+  /** Server learning rate η of the strategies that have one; absent: the strategy's own default. */
+  serverLearningRate: z.number().positive().optional(),
   dp: z.enum(DP_LEVELS).default("none"),
   /** DP clipping bound: per-example gradient (record) or per-site update (site). */
   clipNorm: z.number().positive().default(1),
@@ -59,15 +61,17 @@ export const simOptionsSchema = z.strictObject({
   concentration: z.number().positive().default(0.5),
   examplesPerSite: z.number().int().min(8).default(120),
   testPerCondition: z.number().int().min(1).default(1),
+  /** Evaluate the global adapter (sites' validation sets, global test set) after every Nth training round and the last. */
+  evaluateEvery: z.number().int().min(1).default(2),
   validationFraction: z.number().min(0.05).max(0.5).default(0.12),
   maxValidationPerSite: z.number().int().min(2).default(12),
   labelNoiseScale: z.number().min(0).default(1),
   /** Share of questions whose distractors come from the true condition's category (the hard ones). */
   hardQuestionRate: z.number().min(0).max(1).default(0.2),
-  localSteps: z.number().int().min(1).default(10),
-  learningRate: z.number().positive().default(1e-2),
+  localSteps: z.number().int().min(1).default(12),
+  learningRate: z.number().positive().default(2e-2),
   batchSize: z.number().int().min(1).default(4),
-  seqLen: z.number().int().min(16).default(224),
+  seqLen: z.number().int().min(16).default(256),
   loraRank: z.number().int().min(1).default(8),
   loraAlpha: z.number().positive().default(16),
   loraTargets: z

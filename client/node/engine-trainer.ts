@@ -9,6 +9,7 @@ import type { Example, MultipleChoiceRow } from "../data/rows.ts";
 import type { CausalLm } from "../eval/causal-lm.ts";
 import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../eval/perplexity.ts";
+import { OptimizerSlot } from "../training/train-model.ts";
 import { trainLora } from "../training/train-lora.ts";
 import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
 
@@ -58,6 +59,8 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
     // PEFT's initialisation from the shared seed: identical at every site and at the coordinator.
     const initial = adapter.flatten();
     const evalBatchSize = options.evalBatchSize ?? 8;
+    // The site's AdamW moments carry over from round to round (they never leave the site).
+    const optimizerSlot = new OptimizerSlot();
     let seqLen = 256;
     const trainer: LocalTrainer = {
       vectorLength: adapter.flatLength,
@@ -84,6 +87,7 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
             ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
           },
           logger,
+          optimizerSlot,
           // DP-SGD clips per example in one thread; data-parallel workers only serve non-private rounds.
           ...(recordDp === undefined
             ? options.workers === undefined
@@ -125,7 +129,10 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
         );
         return Promise.resolve({ numExamples: validation.length, metrics: finite });
       },
-      dispose: () => adapter.dispose(),
+      dispose: () => {
+        optimizerSlot.dispose();
+        adapter.dispose();
+      },
     };
     return Promise.resolve(trainer);
   };

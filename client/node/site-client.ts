@@ -68,7 +68,17 @@ export type SiteEvent =
       readonly numExamples: number;
       readonly trainLoss: number;
     }
-  | { readonly type: "submitted"; readonly ref: RoundRef; readonly sentBytes: number }
+  | {
+      readonly type: "submitted";
+      readonly ref: RoundRef;
+      readonly sentBytes: number;
+      /**
+       * Time this site spent computing its protection this round (clipping and noise, weighting,
+       * fixed-point encoding, SecAgg key agreement, Shamir, masking and signatures, CKKS encryption), in
+       * ms: the site's own work, which runs in parallel across sites in a deployment.
+       */
+      readonly protectMs: number;
+    }
   | { readonly type: "declined"; readonly ref: RoundRef; readonly reason: string; readonly detail: string }
   | { readonly type: "evaluated"; readonly ref: RoundRef; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: "dropped"; readonly ref: RoundRef; readonly stage: SiteStage; readonly reason: string }
@@ -164,6 +174,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** DataChunks (offsets in bytes) of consecutive byte pieces. */
+function* offsetChunks(pieces: Iterable<Uint8Array>): Generator<{ offset: number; data: Uint8Array }> {
+  let offset = 0;
+  for (const data of pieces) {
+    yield { offset, data };
+    offset += data.length;
+  }
+}
+
 function float32Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
@@ -181,6 +200,8 @@ export class SiteClient {
   /** Steps taken so far, as "kind round.attempt": the coordinator repeats a step until it is answered. */
   private readonly taken = new Set<string>();
   private roundsContributed = 0;
+  /** Protect time of the round in progress (see the "submitted" event). */
+  private protectMs = 0;
   private readonly certificateFingerprint: string;
 
   constructor(private readonly options: SiteClientOptions) {
@@ -188,6 +209,25 @@ export class SiteClient {
     this.keys = loadOrCreateSiteKeys(options.stateDir, options.rng);
     this.ledgerFile = LedgerFile.open(options.stateDir);
     this.certificateFingerprint = certificateSha256(options.tls.certPem);
+  }
+
+  /** Runs a synchronous protect step, adding its duration to this round's protect time. */
+  private protect<T>(step: () => T): T {
+    const started = performance.now();
+    try {
+      return step();
+    } finally {
+      this.protectMs += performance.now() - started;
+    }
+  }
+
+  /** Pulls `source` through {@link protect}: for bytes produced as they are sent. */
+  private *protectEach<T>(source: Iterator<T>): Generator<T> {
+    for (;;) {
+      const next = this.protect(() => source.next());
+      if (next.done === true) return;
+      yield next.value;
+    }
   }
 
   private get signal(): AbortSignal {
@@ -597,7 +637,8 @@ export class SiteClient {
       signal: this.signal,
     });
     this.emit({ type: "trained", ref, numExamples: update.numExamples, trainLoss: update.trainLoss });
-    const { delta, weighted } = this.privatize(task, update);
+    this.protectMs = 0;
+    const { delta, weighted } = this.protect(() => this.privatize(task, update));
     const before = this.connection.traffic().sentBytes;
     switch (privacy.mode) {
       case "none":
@@ -619,7 +660,12 @@ export class SiteClient {
         break;
     }
     this.roundsContributed++;
-    this.emit({ type: "submitted", ref, sentBytes: this.connection.traffic().sentBytes - before });
+    this.emit({
+      type: "submitted",
+      ref,
+      sentBytes: this.connection.traffic().sentBytes - before,
+      protectMs: this.protectMs,
+    });
   }
 
   /**
@@ -681,22 +727,27 @@ export class SiteClient {
     if (he === null) throw new FederationError("internal", "he round without he settings");
     const session = await this.heSession(he);
     await this.stage("submit", task.ref);
-    const plain = this.protectedVector(delta, numExamples, he.maxExamples);
+    const plain = this.protect(() => this.protectedVector(delta, numExamples, he.maxExamples));
     // The weighted update in the clear is as sensitive as the records it came from (as `input` in secureAggregation).
-    let encrypted: Uint8Array;
     try {
-      encrypted = session.encryptVector(plain);
+      // Ciphertexts are made as the transport asks for the next chunk, so the upload (and the coordinator's
+      // ingest) runs alongside the encryption instead of after it; the bytes are those of encryptVector.
+      const encrypted = this.protect(() => session.encryptVectorStream(plain, MAX_CHUNK_BYTES));
+      try {
+        await this.submit(
+          task.ref,
+          "ciphertext",
+          encrypted.byteLength,
+          0,
+          0,
+          offsetChunks(this.protectEach(encrypted.pieces)),
+        );
+      } finally {
+        encrypted.pieces.return();
+      }
     } finally {
       plain.fill(0);
     }
-    await this.submit(
-      task.ref,
-      "ciphertext",
-      encrypted.length,
-      0,
-      0,
-      chunkBytes(encrypted, MAX_CHUNK_BYTES, 1),
-    );
   }
 
   /** SecAgg+ as a site (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020): stages 0–4 over Poll and the stage RPCs. */
@@ -715,18 +766,20 @@ export class SiteClient {
       identityKeys: new Map(settings.roster.map((entry) => [entry.siteId, entry.identityKey])),
     };
     const codec = createFixedPointCodec({ clipRange: settings.clipRange, maxSummands: settings.maxSummands });
-    const input = codec.encode(this.protectedVector(delta, numExamples, settings.maxExamples), { rng });
-    const start = createClient({
-      round: prepareRound(config),
-      siteId: this.siteId(),
-      identitySeed: this.keys.identitySeed,
-      rng,
-    });
+    const start = this.protect(() =>
+      createClient({
+        round: prepareRound(config),
+        siteId: this.siteId(),
+        identitySeed: this.keys.identitySeed,
+        rng,
+      }),
+    );
     let state: ClientState = start.state;
+    let input: Uint32Array | undefined;
     try {
       await this.stage("advertise_keys", ref);
       const advertise = start.message;
-      await this.connection.federation.advertiseKeys(
+      const advertised = this.connection.federation.advertiseKeys(
         {
           ref,
           encryptionPublicKey: advertise.encryptionPublicKey,
@@ -735,22 +788,38 @@ export class SiteClient {
         },
         this.unaryOptions(),
       );
+      // The input is first needed at the masked-input step: encode it while the advertisement travels
+      // and the stage waits for the other sites, not before advertising. (A refusal surfaces at the
+      // await below; should encoding throw first, it must not also go unhandled.)
+      advertised.catch(() => undefined);
+      const encoded = this.protect(() => {
+        const weighted = this.protectedVector(delta, numExamples, settings.maxExamples);
+        try {
+          return codec.encode(weighted, { rng });
+        } finally {
+          weighted.fill(0);
+        }
+      });
+      input = encoded;
+      await advertised;
       const recipient = this.siteId();
       const shareKeys = await this.awaitStep(ref, "shareKeys");
       await this.stage("share_keys", ref);
-      const shared = clientReceive(
-        state,
-        {
-          kind: "keys-broadcast",
-          roundId: config.roundId,
-          recipient,
-          advertisements: shareKeys.shareKeys.advertisements.map((a) => ({
-            kind: "advertise-keys",
+      const shared = this.protect(() =>
+        clientReceive(
+          state,
+          {
+            kind: "keys-broadcast",
             roundId: config.roundId,
-            ...a,
-          })),
-        },
-        rng,
+            recipient,
+            advertisements: shareKeys.shareKeys.advertisements.map((a) => ({
+              kind: "advertise-keys",
+              roundId: config.roundId,
+              ...a,
+            })),
+          },
+          rng,
+        ),
       );
       state = shared.state;
       if (shared.message === null || shared.message.kind !== "share-keys")
@@ -761,13 +830,22 @@ export class SiteClient {
       );
       const delivery = await this.awaitStep(ref, "maskedInput");
       await this.stage("masked_input", ref);
-      const awaiting = clientReceive(
-        state,
-        { kind: "shares-delivery", roundId: config.roundId, recipient, shares: delivery.maskedInput.shares },
-        rng,
+      const awaiting = this.protect(() =>
+        clientReceive(
+          state,
+          {
+            kind: "shares-delivery",
+            roundId: config.roundId,
+            recipient,
+            shares: delivery.maskedInput.shares,
+          },
+          rng,
+        ),
       );
       state = awaiting.state;
-      const masked = clientMaskInput(state, input, { chunkLength: FLOAT_CHUNK_ELEMENTS });
+      const masked = this.protect(() =>
+        clientMaskInput(state, encoded, { chunkLength: FLOAT_CHUNK_ELEMENTS }),
+      );
       state = masked.state;
       await this.submit(
         ref,
@@ -782,15 +860,17 @@ export class SiteClient {
       );
       const consistency = await this.awaitStep(ref, "consistency");
       await this.stage("consistency", ref);
-      const signed = clientReceive(
-        state,
-        {
-          kind: "consistency-request",
-          roundId: config.roundId,
-          recipient,
-          survivors: consistency.consistency.survivors,
-        },
-        rng,
+      const signed = this.protect(() =>
+        clientReceive(
+          state,
+          {
+            kind: "consistency-request",
+            roundId: config.roundId,
+            recipient,
+            survivors: consistency.consistency.survivors,
+          },
+          rng,
+        ),
       );
       state = signed.state;
       if (signed.message === null || signed.message.kind !== "consistency-signature")
@@ -801,16 +881,18 @@ export class SiteClient {
       );
       const unmask = await this.awaitStep(ref, "unmask");
       await this.stage("unmask", ref);
-      const revealed = clientReceive(
-        state,
-        {
-          kind: "unmask-request",
-          roundId: config.roundId,
-          recipient,
-          survivors: unmask.unmask.survivors,
-          signatures: unmask.unmask.signatures,
-        },
-        rng,
+      const revealed = this.protect(() =>
+        clientReceive(
+          state,
+          {
+            kind: "unmask-request",
+            roundId: config.roundId,
+            recipient,
+            survivors: unmask.unmask.survivors,
+            signatures: unmask.unmask.signatures,
+          },
+          rng,
+        ),
       );
       state = revealed.state;
       if (revealed.message === null || revealed.message.kind !== "unmask-response")
@@ -825,7 +907,7 @@ export class SiteClient {
       );
     } finally {
       clientDispose(state);
-      input.fill(0);
+      input?.fill(0);
     }
   }
 

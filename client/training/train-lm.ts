@@ -16,6 +16,7 @@ import {
   trainSettingsSchema,
   type MicroBatchGradients,
   type TrainModelResult,
+  type OptimizerSlot,
   type TrainProgress,
 } from "./train-model.ts";
 
@@ -54,6 +55,8 @@ export interface TrainLanguageModelOptions {
   /** Replaces the in-process gradient computation, e.g. with data-parallel workers. */
   readonly gradientFn?: BatchGradientFn;
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Keeps the optimizer state across calls (see OptimizerSlot). */
+  readonly optimizerSlot?: OptimizerSlot;
   /** Record-level differential privacy (DP-SGD); excludes `gradientFn`. */
   readonly dpSgd?: DpSgdOptions;
 }
@@ -91,6 +94,7 @@ export async function trainLanguageModel(
     variables,
     settings: { ...optimizer, totalSteps },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.optimizerSlot ? { optimizerSlot: options.optimizerSlot } : {}),
   };
   const anchor = proximalMu > 0 ? snapshotVariables(variables) : [];
   const proximal = proximalMu > 0 ? { proximal: { mu: proximalMu, anchor } } : {};

@@ -14,6 +14,7 @@ import {
   TrainSettingsError,
   parseTrainSettings,
   type TrainModelResult,
+  type OptimizerSlot,
   type TrainProgress,
 } from "./train-model.ts";
 import { fitSettingsSchema, trainLanguageModel } from "./train-lm.ts";
@@ -53,6 +54,8 @@ export interface TrainLoraOptions {
    * given, as the ledger counts them), per-example gradients clipped and noised. Runs on one thread.
    */
   readonly dpSgd?: DpSgdSettings;
+  /** Keeps AdamW's moment estimates across calls on this adapter, e.g. a site's across rounds. */
+  readonly optimizerSlot?: OptimizerSlot;
 }
 
 export interface TrainResult extends TrainModelResult {
@@ -98,6 +101,7 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainResult>
       ...(pool ? { gradientFn: pool.gradientFn } : {}),
       ...(options.dpSgd ? { dpSgd: { ...options.dpSgd, populationSize: options.examples.length } } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.optimizerSlot ? { optimizerSlot: options.optimizerSlot } : {}),
     });
     logger?.info(
       {

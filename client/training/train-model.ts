@@ -82,6 +82,22 @@ interface TrainModelCommon<B> {
   /** FedProx: adds μ/2·‖w − anchor‖² to the objective. */
   readonly proximal?: ProximalTerm;
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Keeps the optimizer (its moment estimates) across calls, e.g. a site's across rounds. */
+  readonly optimizerSlot?: OptimizerSlot;
+}
+
+/**
+ * Holds an AdamW between training calls over the same variables: filled by the first call, reused by
+ * later ones, disposed by the owner. A fresh Adam's first steps are sign steps of the full learning
+ * rate (m̂/√v̂ = ±1), which with small noisy batches and a few local steps per round is mostly noise.
+ */
+export class OptimizerSlot {
+  optimizer: AdamW | undefined;
+
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = undefined;
+  }
 }
 
 export type TrainModelOptions<B> = TrainModelCommon<B> &
@@ -147,7 +163,9 @@ export async function trainModel<B>(options: TrainModelOptions<B>): Promise<Trai
     "gradientFn" in options
       ? options.gradientFn
       : (batch: B) => Promise.resolve(localGradients(variables, options.lossFn, options.tokensOf, batch));
-  const optimizer = new AdamW(variables, settings);
+  const slot = options.optimizerSlot;
+  const optimizer = slot?.optimizer ?? new AdamW(variables, settings);
+  if (slot !== undefined) slot.optimizer = optimizer;
   const lossHistory: number[] = [];
   let tokens = 0;
   const started = performance.now();
@@ -195,7 +213,7 @@ export async function trainModel<B>(options: TrainModelOptions<B>): Promise<Trai
     }
   } finally {
     tf.dispose(pending);
-    optimizer.dispose();
+    if (slot === undefined) optimizer.dispose();
     await iterator.return?.();
   }
   const finite = lossHistory.filter(Number.isFinite);

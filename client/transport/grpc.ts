@@ -1,6 +1,5 @@
 // The gRPC transport's client half: mutual TLS to the coordinator, a deadline on every call.
 import * as grpc from "@grpc/grpc-js";
-import { once } from "node:events";
 import { FederationError, codeForGrpcStatus } from "../../proto/errors.ts";
 import { MAX_MESSAGE_BYTES } from "../../proto/limits.ts";
 import type { CallOptions } from "../../proto/rpc.ts";
@@ -47,6 +46,8 @@ function completion(
 }
 
 const MAX_RECONNECT_BACKOFF_MS = 10_000;
+/** Messages of a client stream written but not yet handed to HTTP/2 (a few MiB of chunks). */
+const QUEUED_MESSAGES = 4;
 
 /** Dials the coordinator over TLS, presenting this process's certificate and trusting only the CA. */
 export function dialGrpc(options: DialOptions): Connection {
@@ -97,19 +98,32 @@ export function dialGrpc(options: DialOptions): Connection {
     },
     clientStream: (path, requests, call) =>
       new Promise((resolve, reject) => {
+        let callEnded = (): void => undefined;
+        const ended = new Promise<void>((resolveEnded) => (callEnded = resolveEnded));
         const stream = client.makeClientStreamRequest(
           path,
           passThrough,
           passThrough,
           new grpc.Metadata(),
           callOptions(call),
-          completion(resolve, reject, () => unlink()),
+          completion(resolve, reject, () => {
+            callEnded();
+            unlink();
+          }),
         );
         const unlink = linkSignal(stream, call);
+        // At most QUEUED_MESSAGES wait in the stream. The writable side would take 16 (32 MiB of chunks)
+        // before asking for a drain, and a lazily produced upload (an he site encrypting as it sends)
+        // should be produced about as fast as HTTP/2 flow control lets it out, not all ahead of it.
         const pump = async (): Promise<void> => {
+          const queued: Promise<void>[] = [];
           for await (const request of requests) {
-            if (!stream.write(request)) await once(stream, "drain");
+            // The write callback runs once the message is handed to HTTP/2 (or with an error, which
+            // reaches the caller through the call's own callback; `ended` covers a callback never made).
+            queued.push(new Promise<void>((resolveWritten) => stream.write(request, () => resolveWritten())));
+            if (queued.length >= QUEUED_MESSAGES) await Promise.race([queued.shift(), ended]);
           }
+          await Promise.race([Promise.all(queued), ended]);
           stream.end();
         };
         pump().catch((error: unknown) => {

@@ -14,14 +14,19 @@ export interface PlannedRound {
  * `trainingRounds` training rounds, with an evaluation round after every `evalEvery` of them and
  * always after the last (evalEvery = 0: only after the last).
  */
+/** Whether an evaluation round follows training round `t` (1-based): every `evalEvery`-th (0: none) and the last. */
+export function evaluatesAfter(t: number, trainingRounds: number, evalEvery: number): boolean {
+  return t === trainingRounds || (evalEvery > 0 && t % evalEvery === 0);
+}
+
 export function planRounds(trainingRounds: number, evalEvery: number): PlannedRound[] {
   const plan: PlannedRound[] = [];
   let version = 0;
   for (let t = 1; t <= trainingRounds; t++) {
     plan.push({ round: plan.length + 1, kind: "train", baseVersion: version });
     version = plan.length;
-    const evaluate = t === trainingRounds || (evalEvery > 0 && t % evalEvery === 0);
-    if (evaluate) plan.push({ round: plan.length + 1, kind: "eval", baseVersion: version });
+    if (evaluatesAfter(t, trainingRounds, evalEvery))
+      plan.push({ round: plan.length + 1, kind: "eval", baseVersion: version });
   }
   return plan;
 }

@@ -3,7 +3,14 @@ import { CryptoError } from "../errors.ts";
 import { deleteCiphertexts, loadEncryptedVector } from "./ciphertexts.ts";
 import type { CkksContext, SealLibrary } from "./context.ts";
 import { maxAbsInput } from "./params.ts";
-import { chunkCount, CkksFormatError, encodeEncryptedVector } from "./wire.ts";
+import {
+  chunkCount,
+  CkksFormatError,
+  encodeChunkLength,
+  encodeEncryptedVector,
+  encodeEncryptedVectorHeader,
+  HEADER_BYTES,
+} from "./wire.ts";
 
 type SealSecretKey = ReturnType<SealLibrary["SecretKey"]>;
 
@@ -34,9 +41,23 @@ export function generateConsortiumSecretKey(ctx: CkksContext): Uint8Array {
 export interface CkksSiteSession {
   /** Encrypts with the secret key (seeded symmetric encryption: the second polynomial travels as a seed, halving the upload). */
   encryptVector(values: Float32Array | Float64Array): Uint8Array;
+  /**
+   * The same bytes as {@link encryptVector}, produced ciphertext by ciphertext as the pieces are read, so
+   * that a site's upload (and the coordinator's ingest) overlaps its encryption. `values` is checked in
+   * full before anything is encrypted and must not change until the pieces are read; read the pieces to
+   * the end or call `pieces.return()` so that the scratch slots are zeroed.
+   */
+  encryptVectorStream(values: Float32Array | Float64Array, maxPieceBytes: number): EncryptedVectorStream;
   /** Decrypts an encrypted vector (typically the coordinator's aggregate) of the expected length. */
   decryptVector(encrypted: Uint8Array, expectedLength?: number): Float64Array;
   dispose(): void;
+}
+
+/** An encrypted vector whose exact size is known before its bytes are produced. */
+export interface EncryptedVectorStream {
+  readonly byteLength: number;
+  /** Consecutive pieces of the framed vector, each of at most maxPieceBytes bytes. */
+  readonly pieces: Generator<Uint8Array, void, undefined>;
 }
 
 export function openSiteSession(ctx: CkksContext, secretKeyBytes: Uint8Array): CkksSiteSession {
@@ -90,36 +111,91 @@ function sessionWithKey(
   const slots = new Float64Array(ctx.slotCount);
   const bound = maxAbsInput(ctx.params);
 
+  const checkRange = (values: Float32Array | Float64Array): void => {
+    if (values.length === 0) throw new CkksRangeError("cannot encrypt an empty vector");
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] ?? 0;
+      if (!(Math.abs(v) <= bound))
+        throw new CkksRangeError(
+          `value ${v} at index ${i} is outside ±${bound} (maxSummands ${ctx.params.maxSummands})`,
+        );
+    }
+  };
+  /** Serialized ciphertext of values[c·N/2, (c+1)·N/2); leaves the scratch slots and plaintext dirty. */
+  const encryptChunk = (values: Float32Array | Float64Array, c: number): Uint8Array => {
+    const start = c * ctx.slotCount;
+    const end = Math.min(start + ctx.slotCount, values.length);
+    slots.fill(0);
+    for (let i = start; i < end; i++) slots[i - start] = values[i] ?? 0;
+    encoder.encode(slots, ctx.scale, plain);
+    const serializable = encryptor.encryptSymmetricSerializable(plain);
+    try {
+      return serializable.saveArray(ctx.compression);
+    } finally {
+      serializable.delete();
+    }
+  };
+  const clearScratch = (): void => {
+    slots.fill(0);
+    plain.setZero();
+  };
+
+  const encryptVector = (values: Float32Array | Float64Array): Uint8Array => {
+    checkRange(values);
+    const chunks: Uint8Array[] = [];
+    try {
+      for (let c = 0; c < chunkCount(values.length, ctx.slotCount); c++) chunks.push(encryptChunk(values, c));
+    } finally {
+      clearScratch();
+    }
+    return encodeEncryptedVector(
+      { fingerprint: ctx.fingerprint, length: values.length, summands: 1 },
+      chunks,
+    );
+  };
+
   return {
-    encryptVector(values) {
-      if (values.length === 0) throw new CkksRangeError("cannot encrypt an empty vector");
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i] ?? 0;
-        if (!(Math.abs(v) <= bound))
-          throw new CkksRangeError(
-            `value ${v} at index ${i} is outside ±${bound} (maxSummands ${ctx.params.maxSummands})`,
-          );
+    encryptVector,
+
+    encryptVectorStream(values, maxPieceBytes) {
+      if (!Number.isSafeInteger(maxPieceBytes) || maxPieceBytes < 1)
+        throw new CkksRangeError(`bad piece size ${maxPieceBytes}`);
+      if (ctx.params.compression !== "none") {
+        // Compressed ciphertexts vary in size, so the total is known only once all are made.
+        const encoded = encryptVector(values);
+        return {
+          byteLength: encoded.length,
+          pieces: pieces(encoded.length, maxPieceBytes, [encoded].values()),
+        };
       }
-      const chunks: Uint8Array[] = [];
-      for (let c = 0; c < chunkCount(values.length, ctx.slotCount); c++) {
-        const start = c * ctx.slotCount;
-        const end = Math.min(start + ctx.slotCount, values.length);
-        slots.fill(0);
-        for (let i = start; i < end; i++) slots[i - start] = values[i] ?? 0;
-        encoder.encode(slots, ctx.scale, plain);
-        const serializable = encryptor.encryptSymmetricSerializable(plain);
+      checkRange(values);
+      const count = chunkCount(values.length, ctx.slotCount);
+      let first: Uint8Array;
+      try {
+        first = encryptChunk(values, 0);
+      } finally {
+        // Cleared now too: pieces closed before they are read never run the generator's own cleanup.
+        clearScratch();
+      }
+      // Without compression every ciphertext of these parameters serializes to the same size.
+      const size = first.length;
+      const byteLength = HEADER_BYTES + count * (4 + size);
+      const header = { fingerprint: ctx.fingerprint, length: values.length, summands: 1 };
+      const produce = function* (): Generator<Uint8Array> {
         try {
-          chunks.push(serializable.saveArray(ctx.compression));
+          yield encodeEncryptedVectorHeader(header, count);
+          for (let c = 0; c < count; c++) {
+            const ciphertext = c === 0 ? first : encryptChunk(values, c);
+            if (ciphertext.length !== size)
+              throw new CkksFormatError(`ciphertext ${c} has ${ciphertext.length} bytes, the first ${size}`);
+            yield encodeChunkLength(size);
+            yield ciphertext;
+          }
         } finally {
-          serializable.delete();
+          clearScratch();
         }
-      }
-      slots.fill(0);
-      plain.setZero();
-      return encodeEncryptedVector(
-        { fingerprint: ctx.fingerprint, length: values.length, summands: 1 },
-        chunks,
-      );
+      };
+      return { byteLength, pieces: pieces(byteLength, maxPieceBytes, produce()) };
     },
 
     decryptVector(encrypted, expectedLength) {
@@ -145,4 +221,39 @@ function sessionWithKey(
 
     dispose,
   };
+}
+
+/**
+ * Regroups a byte sequence of known total length into pieces of exactly `maxPieceBytes` (the last one
+ * shorter), as proto/chunks.ts chunkBytes cuts one buffer: the bytes on the wire do not depend on how
+ * they were produced. Closing the pieces closes the source.
+ */
+function* pieces(
+  byteLength: number,
+  maxPieceBytes: number,
+  source: Iterator<Uint8Array> & Iterable<Uint8Array>,
+): Generator<Uint8Array, void, undefined> {
+  let emitted = 0;
+  let piece = new Uint8Array(Math.min(maxPieceBytes, byteLength));
+  let filled = 0;
+  try {
+    for (const bytes of source) {
+      for (let offset = 0; offset < bytes.length;) {
+        if (piece.length === 0) throw new CkksFormatError("encrypted vector runs past its announced size");
+        const take = Math.min(bytes.length - offset, piece.length - filled);
+        piece.set(bytes.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === piece.length) {
+          yield piece;
+          emitted += piece.length;
+          piece = new Uint8Array(Math.min(maxPieceBytes, byteLength - emitted));
+          filled = 0;
+        }
+      }
+    }
+  } finally {
+    source.return?.();
+  }
+  if (emitted !== byteLength) throw new CkksFormatError("encrypted vector ended before its announced size");
 }

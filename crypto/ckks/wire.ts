@@ -27,6 +27,32 @@ export function chunkCount(length: number, slotCount: number): number {
   return Math.ceil(length / slotCount);
 }
 
+/** Writes the fixed header of an encrypted vector of `chunkTotal` ciphertexts into out[0, HEADER_BYTES). */
+function writeHeader(out: Uint8Array, header: EncryptedVectorHeader, chunkTotal: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out.set(MAGIC, 0);
+  out[4] = VERSION;
+  out.set(header.fingerprint, 8);
+  const offset = 8 + FINGERPRINT_BYTES;
+  view.setUint32(offset, header.length, true);
+  view.setUint32(offset + 4, header.summands, true);
+  view.setUint32(offset + 8, chunkTotal, true);
+}
+
+/** The header alone, for a writer that streams the ciphertexts after it (same bytes as {@link encodeEncryptedVector}). */
+export function encodeEncryptedVectorHeader(header: EncryptedVectorHeader, chunkTotal: number): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES);
+  writeHeader(out, header, chunkTotal);
+  return out;
+}
+
+/** The 4-byte little-endian length that precedes each ciphertext. */
+export function encodeChunkLength(length: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, length, true);
+  return out;
+}
+
 /** Frames SEAL ciphertext bytes behind the header. */
 export function encodeEncryptedVector(
   header: EncryptedVectorHeader,
@@ -35,14 +61,8 @@ export function encodeEncryptedVector(
   const total = HEADER_BYTES + chunks.reduce((sum, c) => sum + 4 + c.length, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
-  out.set(MAGIC, 0);
-  out[4] = VERSION;
-  out.set(header.fingerprint, 8);
-  let offset = 8 + FINGERPRINT_BYTES;
-  view.setUint32(offset, header.length, true);
-  view.setUint32(offset + 4, header.summands, true);
-  view.setUint32(offset + 8, chunks.length, true);
-  offset += 12;
+  writeHeader(out, header, chunks.length);
+  let offset = HEADER_BYTES;
   for (const chunk of chunks) {
     view.setUint32(offset, chunk.length, true);
     out.set(chunk, offset + 4);

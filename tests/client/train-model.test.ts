@@ -6,6 +6,7 @@ import { createProgressBar } from "../../client/training/progress.ts";
 import { learningRateAt } from "../../client/training/schedule.ts";
 import {
   DEFAULT_TRAIN_SETTINGS,
+  OptimizerSlot,
   TrainSettingsError,
   trainModel,
   type TrainProgress,
@@ -51,6 +52,38 @@ describe("trainModel", () => {
     expect(result.steps).toBe(3);
     expect(w.dataSync()[0]).toBeCloseTo(referenceAdamW(0.5, grads, 0.1, 0.2), 6);
     w.dispose();
+  });
+
+  it("with an optimizer slot, continues AdamW across calls as one run would; without, starts afresh", async () => {
+    const grads = [0.3, -1.2, 2.0, 0.7, -0.4, 1.1];
+    const train = async (w: tf.Variable, batches: number[], slot?: OptimizerSlot) =>
+      trainModel({
+        variables: [w],
+        lossFn: (c: number) => w.mul<tf.Scalar>(c),
+        batches,
+        settings: settings({ learningRate: 0.1, weightDecay: 0.2, totalSteps: batches.length }),
+        ...(slot ? { optimizerSlot: slot } : {}),
+      });
+    const slot = new OptimizerSlot();
+    const kept = tf.variable(tf.scalar(0.5));
+    await train(kept, grads.slice(0, 3), slot);
+    await train(kept, grads.slice(3), slot);
+    expect(slot.optimizer?.steps).toBe(6);
+    expect(kept.dataSync()[0]).toBeCloseTo(referenceAdamW(0.5, grads, 0.1, 0.2), 6);
+    slot.dispose();
+
+    const fresh = tf.variable(tf.scalar(0.5));
+    await train(fresh, grads.slice(0, 3));
+    await train(fresh, grads.slice(3));
+    const restarted = referenceAdamW(
+      referenceAdamW(0.5, grads.slice(0, 3), 0.1, 0.2),
+      grads.slice(3),
+      0.1,
+      0.2,
+    );
+    expect(fresh.dataSync()[0]).toBeCloseTo(restarted, 6);
+    expect(Math.abs(restarted - referenceAdamW(0.5, grads, 0.1, 0.2))).toBeGreaterThan(1e-3);
+    tf.dispose([kept, fresh]);
   });
 
   it("averages accumulated micro-batches, adds the proximal gradient, clips the global norm", async () => {

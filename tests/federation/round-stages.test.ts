@@ -1,6 +1,6 @@
 // The pure round state machine and run plan: turns, deadlines as dropouts, abandonment, seeded selection.
 import { describe, expect, it } from "vitest";
-import { planRounds, pickParticipants } from "../../coordinator/round/plan.ts";
+import { evaluatesAfter, planRounds, pickParticipants } from "../../coordinator/round/plan.ts";
 import {
   checkTurn,
   closeStage,
@@ -82,6 +82,11 @@ describe("the run plan and participant selection", () => {
       { round: 4, kind: "train", baseVersion: 2 },
       { round: 5, kind: "eval", baseVersion: 4 },
     ]);
+    const after = (rounds: number, every: number) =>
+      Array.from({ length: rounds }, (_, i) => i + 1).filter((t) => evaluatesAfter(t, rounds, every));
+    expect(after(7, 3)).toEqual([3, 6, 7]);
+    expect(after(6, 3)).toEqual([3, 6]);
+    expect(after(4, 0)).toEqual([4]);
   });
 
   it("picks max(minimum, ⌈fraction·n⌉) sites, deterministically for a seed", () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadFederationConfig } from "../../coordinator/config.ts";
+import { ConfigError, loadFederationConfig, parseFederationConfig } from "../../coordinator/config.ts";
 import { federationConfigInput, writeFederationConfig } from "../../sim/federation-config.ts";
 import { parseSimOptions } from "../../sim/options.ts";
 import type { SimOptionsInput } from "../../sim/options.ts";
@@ -49,6 +49,13 @@ describe("federationConfigInput", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("passes a server learning rate to strategies that have one and is refused with one that has none", () => {
+    expect(input({ serverLearningRate: 0.5 }).strategy).toEqual({ name: "fedavg", serverLearningRate: 0.5 });
+    expect(input({}).strategy).toEqual({ name: "fedavg" });
+    const robust = input({ privacy: "none", strategy: "fedmedian", serverLearningRate: 0.5 });
+    expect(() => parseFederationConfig(robust, "sim", "/")).toThrow(ConfigError);
   });
 
   it("needs every site in a round unless faults are injected", () => {
