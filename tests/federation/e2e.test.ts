@@ -10,30 +10,11 @@ import {
   BASE_MODEL_HASH,
   TINY_MODEL,
   createFederation,
-  type Federation,
+  expectedFedAvg,
   type TransportKind,
 } from "./helpers/federation.ts";
 
 const SITES = ["alpha", "beta", "gamma"];
-
-/** FedAvg with η = 1: global_r = global_{r−1} + Σ n_k Δ_k / Σ n_k over the sites of round r. */
-function expectedGlobal(federation: Federation, rounds: number): Float64Array {
-  const d = federation.updates.get(SITES[0] ?? "")?.[0]?.delta.length ?? 0;
-  const global = new Float64Array(d);
-  for (let round = 0; round < rounds; round++) {
-    const weighted = new Float64Array(d);
-    let weight = 0;
-    for (const site of SITES) {
-      const update = federation.updates.get(site)?.[round];
-      if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
-      for (let i = 0; i < d; i++)
-        weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
-      weight += update.numExamples;
-    }
-    for (let i = 0; i < d; i++) global[i] = (global[i] ?? 0) + (weighted[i] ?? 0) / weight;
-  }
-  return global;
-}
 
 async function runFederation(mode: PrivacyMode, transport: TransportKind, ckks?: CkksContext) {
   const federation = await createFederation({
@@ -76,7 +57,7 @@ describe.each<[PrivacyMode, TransportKind]>([
     expect(siteSummaries.map((s) => s.outcome)).toEqual(["finished", "finished", "finished"]);
     expect(siteSummaries.map((s) => s.roundsContributed)).toEqual([2, 2, 2]);
     expect(summary.rounds[2]?.metrics["accuracy"]).toBeCloseTo(0.5);
-    const expected = expectedGlobal(federation, 2);
+    const expected = expectedFedAvg(federation, SITES, 2);
     if (mode === "he") {
       // The coordinator holds only ciphertexts: each site decrypts the aggregates and rebuilds the adapter.
       expect(summary.rounds[1]?.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);

@@ -11,28 +11,15 @@ import { seededRng } from "../../crypto/rng.ts";
 import { flattenLoraTensors } from "../../model/lora-layout.ts";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readPeftAdapter } from "../../model/peft.ts";
 import type { Connection } from "../../proto/transport.ts";
-import { TINY_MODEL, createFederation, quietLogger, type Federation } from "./helpers/federation.ts";
+import {
+  TINY_MODEL,
+  createFederation,
+  expectedFedAvg,
+  quietLogger,
+  type Federation,
+} from "./helpers/federation.ts";
 
 const SITES = ["alpha", "beta", "gamma"];
-
-/** FedAvg with η = 1: global_r = global_{r−1} + Σ n_k Δ_k / Σ n_k over the three sites. */
-function expectedGlobal(federation: Federation, rounds: number): Float64Array {
-  const d = federation.updates.get("alpha")?.[0]?.delta.length ?? 0;
-  const global = new Float64Array(d);
-  for (let round = 0; round < rounds; round++) {
-    const weighted = new Float64Array(d);
-    let weight = 0;
-    for (const site of SITES) {
-      const update = federation.updates.get(site)?.[round];
-      if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
-      for (let i = 0; i < d; i++)
-        weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
-      weight += update.numExamples;
-    }
-    for (let i = 0; i < d; i++) global[i] = (global[i] ?? 0) + (weighted[i] ?? 0) / weight;
-  }
-  return global;
-}
 
 let ckks: CkksContext;
 let federation: Federation;
@@ -144,7 +131,7 @@ describe("fedtune export --site-config in he mode", () => {
       expect([...(adapterConfig["target_modules"] as string[])].sort()).toEqual(["q_proj", "v_proj"]);
       const adapter = await readPeftAdapter(out);
       const exported = flattenLoraTensors(TINY_MODEL, { ...federation.config.lora }, adapter.tensors);
-      const expected = expectedGlobal(federation, round);
+      const expected = expectedFedAvg(federation, SITES, round);
       expect(exported.length).toBe(expected.length);
       let moved = 0;
       for (let i = 0; i < expected.length; i++) {

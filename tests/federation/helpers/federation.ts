@@ -174,3 +174,26 @@ export async function createFederation(options: {
   await federation.startCoordinator();
   return federation;
 }
+
+/** FedAvg with η = 1: global_r = global_{r−1} + Σ n_k Δ_k / Σ n_k over `sites`, from the updates they produced. */
+export function expectedFedAvg(
+  federation: Federation,
+  sites: readonly string[],
+  rounds: number,
+): Float64Array {
+  const d = federation.updates.get(sites[0] ?? "")?.[0]?.delta.length ?? 0;
+  const global = new Float64Array(d);
+  for (let round = 0; round < rounds; round++) {
+    const weighted = new Float64Array(d);
+    let weight = 0;
+    for (const site of sites) {
+      const update = federation.updates.get(site)?.[round];
+      if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
+      for (let i = 0; i < d; i++)
+        weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
+      weight += update.numExamples;
+    }
+    for (let i = 0; i < d; i++) global[i] = (global[i] ?? 0) + (weighted[i] ?? 0) / weight;
+  }
+  return global;
+}
