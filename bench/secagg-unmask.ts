@@ -183,10 +183,7 @@ for (const d of list(values.entries)) {
       }
       if (server.stage !== "collecting-unmask") throw new Error("unexpected stage");
       const survivors = server.survivors.length;
-      const droppedWithLiveNeighbours = [...dropped].filter((u) =>
-        graph.neighbours(u).some((v) => !dropped.has(v)),
-      );
-      const pairwiseMasks = droppedWithLiveNeighbours.reduce(
+      const pairwiseMasks = [...dropped].reduce(
         (a, u) => a + graph.neighbours(u).filter((v) => !dropped.has(v)).length,
         0,
       );

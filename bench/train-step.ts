@@ -98,7 +98,7 @@ async function benchModel(name: string, model: LlamaModel): Promise<void> {
     await pool?.close();
     adapter.dispose();
     // Steps after the warm-up ones (which build the model's per-length tables and transposes).
-    const from = marks[warmup - 1]!;
+    const from = warmup > 0 ? marks[warmup - 1]! : { tokens: 0, elapsedMs: 0 };
     const to = marks.at(-1)!;
     const tokensPerSecond = ((to.tokens - from.tokens) * 1000) / (to.elapsedMs - from.elapsedMs);
     const gflops = (6 * parameters * tokensPerSecond) / 1e9;

@@ -155,3 +155,19 @@ export function openBox(sealed: Uint8Array, key: Uint8Array): Uint8Array | null 
   const n = nacl.secretbox.nonceLength;
   return nacl.secretbox.open(sealed.subarray(n), sealed.subarray(0, n), key);
 }
+
+/** The bytes a site signs at Join to bind its SecAgg identity key (and envelope key) to its certificate. */
+export function joinBindingPayload(
+  fingerprintHex: string,
+  identityKey: Uint8Array,
+  envelopeKey: Uint8Array,
+): Uint8Array {
+  const label = new TextEncoder().encode("fedtune-join-v1");
+  const fingerprint = Buffer.from(fingerprintHex, "hex");
+  const out = new Uint8Array(label.length + fingerprint.length + identityKey.length + envelopeKey.length);
+  out.set(label, 0);
+  out.set(fingerprint, label.length);
+  out.set(identityKey, label.length + fingerprint.length);
+  out.set(envelopeKey, label.length + fingerprint.length + identityKey.length);
+  return out;
+}

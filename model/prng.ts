@@ -15,15 +15,15 @@ function hash32(text: string): number {
   return (h1 ^ h2) >>> 0;
 }
 
-/**
- * xoshiro128** (Blackman & Vigna, 2018) seeded through splitmix32 from `hash(seed/label)`, so that
- * each label (e.g. a PEFT key) gets an independent stream whatever else is drawn.
- */
 /** A module-level function, not a closure per call: tsx names every closure it creates, which is slow in this hot loop. */
 function rotl(v: number, k: number): number {
   return ((v << k) | (v >>> (32 - k))) >>> 0;
 }
 
+/**
+ * xoshiro128** (Blackman & Vigna, 2018) seeded through splitmix32 from `hash(seed/label)`, so that
+ * each label (e.g. a PEFT key) gets an independent stream whatever else is drawn.
+ */
 export class SeededStream {
   private readonly s = new Uint32Array(4);
   private spareNormal: number | undefined;

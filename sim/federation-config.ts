@@ -8,7 +8,7 @@ import type { SimOptions } from "./options.ts";
 import type { RunPki } from "./pki.ts";
 import { loraConfigOf } from "./prepare.ts";
 
-/** Whether the run injects dropouts or a coordinator restart (rounds may then lose sites). */
+/** Whether the run injects dropouts, slow sites or a coordinator restart (rounds may then lose sites). */
 export function faultsInjected(options: SimOptions): boolean {
   return options.dropout > 0 || options.restartAfterRound > 0 || options.slowSites > 0;
 }

@@ -53,7 +53,7 @@ export const simOptionsSchema = z.strictObject({
   /** Sites (the first N) that train slowly, each by `slowMs` per round. */
   slowSites: z.number().int().min(0).default(0),
   slowMs: z.number().int().min(0).default(3000),
-  /** Kill and restart the coordinator after this round completes (0 = never). */
+  /** Stop and restart the coordinator in the middle of the training round after this one (0 = never). */
   restartAfterRound: z.number().int().min(0).default(0),
   /** Processes hosting the site clients; absent: one per site; 0: all sites in this process. */
   workers: z.number().int().min(0).max(64).optional(),

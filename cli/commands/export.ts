@@ -10,7 +10,7 @@ import { dialGrpc } from "../../client/transport/grpc.ts";
 import { initialGlobalVector, type AdapterSpec } from "../../coordinator/checkpoints.ts";
 import { ConfigError, loadFederationConfig } from "../../coordinator/config.ts";
 import { describeConfiguredAdapter } from "../../coordinator/server.ts";
-import { DurableState } from "../../coordinator/service/durable-state.ts";
+import { DurableState, pickTrainedRound } from "../../coordinator/service/durable-state.ts";
 import { createCkksContext, loadSeal } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
 import { readBaseModelConfig } from "../../model/model-dir.ts";
@@ -95,19 +95,15 @@ async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContex
   const adapter = await describeConfiguredAdapter(config, ctx.logger);
   const state = DurableState.open(config.storageDir, adapter.spec);
   try {
-    const trained = state
-      .rounds()
-      .filter((r) => r.kind === "train" && r.outcome === "completed")
-      .map((r) => r.round);
-    const round = requestedRound(args) ?? trained.at(-1);
-    if (round === undefined) {
-      ctx.logger.error("no training round has completed yet");
+    const requested = requestedRound(args);
+    const picked = pickTrainedRound(state.trainedRounds(), requested);
+    if ("problem" in picked) {
+      // Nothing to export yet is the federation's state; a round that does not exist is the user's input.
+      if (requested !== undefined) throw new UsageError(picked.problem);
+      ctx.logger.error(picked.problem);
       return 1;
     }
-    if (!trained.includes(round))
-      throw new UsageError(
-        `round ${round} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
-      );
+    const { round } = picked;
     const checkpoint = await state.checkpoint(round);
     if (checkpoint?.model.kind !== "plain")
       throw new UsageError(`round ${round} has no plaintext checkpoint`);

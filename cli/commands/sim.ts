@@ -46,7 +46,7 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   "slow-sites": spec("How many sites train slowly", DEFAULTS.slowSites),
   "slow-ms": spec("Extra delay per round of a slow site, in ms", DEFAULTS.slowMs),
   "restart-after-round": spec(
-    "Kill and restart the coordinator after this round (0 = never)",
+    "Stop and restart the coordinator in the middle of the round after this one (0 = never)",
     DEFAULTS.restartAfterRound,
   ),
   seed: spec("Seed for data, initialisation and sampling", DEFAULTS.seed),

@@ -10,7 +10,7 @@ import type { CausalLm } from "../eval/causal-lm.ts";
 import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../eval/perplexity.ts";
 import { OptimizerSlot } from "../training/train-model.ts";
-import { trainLora } from "../training/train-lora.ts";
+import { DEFAULT_LORA_TRAIN_SETTINGS, trainLora } from "../training/train-lora.ts";
 import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
 
 export interface EngineTrainerOptions {
@@ -61,7 +61,10 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
     const evalBatchSize = options.evalBatchSize ?? 8;
     // The site's AdamW moments carry over from round to round (they never leave the site).
     const optimizerSlot = new OptimizerSlot();
-    let seqLen = 256;
+    let seqLen = DEFAULT_LORA_TRAIN_SETTINGS.seqLen;
+    // Validation rows never change: split them once, not every evaluation round.
+    const choices = validation.filter((row): row is Example & MultipleChoiceRow => row.kind === "mcq");
+    const texts = validation.filter((row) => row.kind !== "mcq");
     const trainer: LocalTrainer = {
       vectorLength: adapter.flatLength,
       trainExamples: train.length,
@@ -106,14 +109,12 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
         const lm = { model, adapter };
         if (options.evaluate) return Promise.resolve(options.evaluate(lm, global));
         const metrics: Record<string, number> = {};
-        const choices = validation.filter((row): row is Example & MultipleChoiceRow => row.kind === "mcq");
         if (choices.length > 0) {
           metrics["accuracy"] = evaluateMultipleChoice(lm, choices, tokenizer, {
             batchSize: evalBatchSize,
             seqLen,
           }).accuracy;
         }
-        const texts = validation.filter((row) => row.kind !== "mcq");
         if (texts.length > 0) {
           const { examples } = tokenizeExamples(texts, tokenizer, seqLen);
           if (examples.length > 0) {

@@ -17,7 +17,7 @@ import {
   spentEpsilon,
   type LedgerEntry,
 } from "../../crypto/dp/ledger.ts";
-import { signMessage } from "../../crypto/keys.ts";
+import { joinBindingPayload, signMessage } from "../../crypto/keys.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import {
   clientDispose,
@@ -142,19 +142,6 @@ const STAGE_OF_STEP = {
   consistency: "consistency",
   unmask: "unmask",
 } as const satisfies Record<string, SiteStage>;
-const JOIN_LABEL = new TextEncoder().encode("fedtune-join-v1");
-
-/** The bytes signed at Join (coordinator/service/coordinator.ts joinBindingPayload, same layout). */
-function joinPayload(certificateFingerprintHex: string, keys: SiteKeys): Uint8Array {
-  const fingerprint = Buffer.from(certificateFingerprintHex, "hex");
-  const out = new Uint8Array(JOIN_LABEL.length + fingerprint.length + 64);
-  out.set(JOIN_LABEL, 0);
-  out.set(fingerprint, JOIN_LABEL.length);
-  out.set(keys.identityKey, JOIN_LABEL.length + fingerprint.length);
-  out.set(keys.envelopePublicKey, JOIN_LABEL.length + fingerprint.length + 32);
-  return out;
-}
-
 function isTransient(error: unknown): boolean {
   return (
     error instanceof FederationError &&
@@ -343,7 +330,7 @@ export class SiteClient {
       baseModelHash,
       identityKey: this.keys.identityKey,
       keyBindingSignature: signMessage(
-        joinPayload(this.certificateFingerprint, this.keys),
+        joinBindingPayload(this.certificateFingerprint, this.keys.identityKey, this.keys.envelopePublicKey),
         this.keys.identitySeed,
       ),
       envelopePublicKey: this.keys.envelopePublicKey,
@@ -919,12 +906,10 @@ export class SiteClient {
     for (;;) {
       const step = await this.nextStep();
       if (step.step === "wait") continue;
-      if (step.step === kind) {
-        const body = (step as Record<string, unknown>)[kind] as { ref: RoundRef };
-        if (body.ref.round === ref.round && body.ref.attempt === ref.attempt) {
-          this.repeated(step);
-          return step as Extract<PollResponse, { step: K }>;
-        }
+      const stepOf = stepRef(step);
+      if (step.step === kind && stepOf?.round === ref.round && stepOf.attempt === ref.attempt) {
+        this.repeated(step);
+        return step as Extract<PollResponse, { step: K }>;
       }
       this.pushedBack = step;
       throw new LeaveRound(

@@ -10,15 +10,15 @@ export interface PlannedRound {
   readonly baseVersion: number;
 }
 
-/**
- * `trainingRounds` training rounds, with an evaluation round after every `evalEvery` of them and
- * always after the last (evalEvery = 0: only after the last).
- */
 /** Whether an evaluation round follows training round `t` (1-based): every `evalEvery`-th (0: none) and the last. */
 export function evaluatesAfter(t: number, trainingRounds: number, evalEvery: number): boolean {
   return t === trainingRounds || (evalEvery > 0 && t % evalEvery === 0);
 }
 
+/**
+ * `trainingRounds` training rounds, with an evaluation round after every `evalEvery` of them and
+ * always after the last (evalEvery = 0: only after the last).
+ */
 export function planRounds(trainingRounds: number, evalEvery: number): PlannedRound[] {
   const plan: PlannedRound[] = [];
   let version = 0;

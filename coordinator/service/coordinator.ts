@@ -11,7 +11,7 @@ import {
   type KeyHolders,
 } from "../../crypto/ckks/key-ceremony.ts";
 import { CryptoError } from "../../crypto/errors.ts";
-import { verifySignature } from "../../crypto/keys.ts";
+import { joinBindingPayload, verifySignature } from "../../crypto/keys.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import type { ServerToClientMessage } from "../../crypto/secagg/messages.ts";
 import { serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
@@ -67,25 +67,9 @@ import {
   weightedSumFromProtected,
   type TrainAggregator,
 } from "./aggregation.ts";
-import type { DurableState } from "./durable-state.ts";
+import { pickTrainedRound, type DurableState } from "./durable-state.ts";
 import type { Checkpoint, CoordinatorEvent, GlobalModel, RunSummary, SiteRecord } from "./ports.ts";
 import { TransferGate } from "./uploads.ts";
-
-/** The bytes a site signs at Join to bind its SecAgg identity key (and envelope key) to its certificate. */
-export function joinBindingPayload(
-  fingerprintHex: string,
-  identityKey: Uint8Array,
-  envelopeKey: Uint8Array,
-): Uint8Array {
-  const label = new TextEncoder().encode("fedtune-join-v1");
-  const fingerprint = Buffer.from(fingerprintHex, "hex");
-  const out = new Uint8Array(label.length + fingerprint.length + identityKey.length + envelopeKey.length);
-  out.set(label, 0);
-  out.set(fingerprint, label.length);
-  out.set(identityKey, label.length + fingerprint.length);
-  out.set(envelopeKey, label.length + fingerprint.length + identityKey.length);
-  return out;
-}
 
 export interface CoordinatorDeps {
   readonly config: FederationConfig;
@@ -657,11 +641,7 @@ export class Coordinator {
 
   private heSettings(version: number): HeSettings {
     const strategy = this.deps.config.strategy;
-    const versions = this.deps.store
-      .rounds()
-      .filter((r) => r.outcome === "completed" && r.kind === "train" && r.round <= version)
-      .map((r) => r.round)
-      .sort((a, b) => a - b);
+    const versions = this.deps.store.trainedRounds().filter((round) => round <= version);
     const dealer = this.ceremony?.dealer ?? "";
     return {
       keyId: this.keyId(),
@@ -861,10 +841,7 @@ export class Coordinator {
   // ---- Handlers ----
 
   private seen(peer: Peer): Site {
-    const site = this.sites.get(peer.name);
-    if (site === undefined || site.record.fingerprint !== peer.fingerprint) {
-      throw new FederationError("failed_precondition", "join the federation first");
-    }
+    const site = this.known(peer);
     const now = Date.now();
     // last_seen in the store is for admins: refreshed at most every 30 s, not on every poll.
     if (now - site.lastSeen > 30_000) this.deps.store.touchSite(peer.name);
@@ -1477,20 +1454,9 @@ export class Coordinator {
         `this federation runs in privacy mode ${config.privacy.mode}: its global adapter is exported at the coordinator (fedtune export --config)`,
       );
     }
-    const trained = store
-      .rounds()
-      .filter((r) => r.outcome === "completed" && r.kind === "train")
-      .map((r) => r.round)
-      .sort((a, b) => a - b);
-    const target = round === 0 ? trained.at(-1) : round;
-    if (target === undefined || !trained.includes(target)) {
-      throw new FederationError(
-        "not_found",
-        target === undefined
-          ? "no training round has completed yet"
-          : `round ${target} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
-      );
-    }
+    const picked = pickTrainedRound(store.trainedRounds(), round === 0 ? undefined : round);
+    if ("problem" in picked) throw new FederationError("not_found", picked.problem);
+    const target = picked.round;
     const he = this.heSettings(target);
     yield {
       part: "manifest",

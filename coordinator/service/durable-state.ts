@@ -163,6 +163,15 @@ export class DurableState {
     return checkpoint;
   }
 
+  /** Completed training rounds, ascending: the global adapter versions that exist. */
+  trainedRounds(): number[] {
+    return this.store
+      .listRounds()
+      .filter((r) => r.status === "completed" && r.kind === "train")
+      .map((r) => r.round)
+      .sort((a, b) => a - b);
+  }
+
   /** Round numbers (train and eval share one numbering) completed so far. */
   completedRounds(): Set<number> {
     return new Set(
@@ -322,4 +331,18 @@ export class DurableState {
     const value = this.store.getMeta(`${ENVELOPE_META}${keyId}:${siteId}`);
     return value === undefined ? undefined : new Uint8Array(Buffer.from(value, "base64"));
   }
+}
+
+/** The training round to export: `requested`, or the last completed one; a problem to report when there is none. */
+export function pickTrainedRound(
+  trained: readonly number[],
+  requested: number | undefined,
+): { readonly round: number } | { readonly problem: string } {
+  const round = requested ?? trained.at(-1);
+  if (round === undefined) return { problem: "no training round has completed yet" };
+  if (!trained.includes(round))
+    return {
+      problem: `round ${round} is not a completed training round (completed: ${trained.join(", ") || "none"})`,
+    };
+  return { round };
 }

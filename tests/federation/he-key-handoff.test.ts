@@ -20,7 +20,7 @@ import { ProtocolError } from "../../crypto/errors.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import type { KeyPart } from "../../proto/messages.ts";
 import type { DialFunction } from "../../proto/transport.ts";
-import { createFederation, type Federation } from "./helpers/federation.ts";
+import { createFederation, fedAvgOf, type Federation } from "./helpers/federation.ts";
 import { createTestPki } from "./helpers/pki.ts";
 
 let ckks: CkksContext;
@@ -142,27 +142,19 @@ function expectedGlobal(federation: Federation): Float64Array {
   const rounds = federation.coordinatorEvents
     .flatMap((e) => (e.type === "round_completed" && e.kind === "train" ? [e] : []))
     .sort((a, b) => a.ref.round - b.ref.round);
+  if (rounds.length === 0) throw new Error("no training round completed");
   const used = new Map<string, number>();
-  let global: Float64Array | undefined;
-  for (const round of rounds) {
-    let weight = 0;
-    let weighted: Float64Array | undefined;
-    for (const site of round.survivors) {
-      const index = used.get(site) ?? 0;
-      used.set(site, index + 1);
-      const update = federation.updates.get(site)?.[index];
-      if (update === undefined) throw new Error(`${site} has no update ${index}`);
-      weighted ??= new Float64Array(update.delta.length);
-      global ??= new Float64Array(update.delta.length);
-      for (let i = 0; i < update.delta.length; i++)
-        weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
-      weight += update.numExamples;
-    }
-    for (let i = 0; i < (global?.length ?? 0); i++)
-      if (global !== undefined) global[i] = (global[i] ?? 0) + (weighted?.[i] ?? 0) / weight;
-  }
-  if (global === undefined) throw new Error("no training round completed");
-  return global;
+  return fedAvgOf(
+    rounds.map((round) =>
+      round.survivors.map((site) => {
+        const index = used.get(site) ?? 0;
+        used.set(site, index + 1);
+        const update = federation.updates.get(site)?.[index];
+        if (update === undefined) throw new Error(`${site} has no update ${index}`);
+        return update;
+      }),
+    ),
+  );
 }
 
 describe("he federation with a site that joins after round 1", () => {

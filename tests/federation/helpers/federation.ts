@@ -175,20 +175,14 @@ export async function createFederation(options: {
   return federation;
 }
 
-/** FedAvg with η = 1: global_r = global_{r−1} + Σ n_k Δ_k / Σ n_k over `sites`, from the updates they produced. */
-export function expectedFedAvg(
-  federation: Federation,
-  sites: readonly string[],
-  rounds: number,
-): Float64Array {
-  const d = federation.updates.get(sites[0] ?? "")?.[0]?.delta.length ?? 0;
+/** FedAvg with η = 1 from zero: global += Σ n_k Δ_k / Σ n_k for each round's updates, in order. */
+export function fedAvgOf(rounds: readonly (readonly LocalUpdate[])[]): Float64Array {
+  const d = rounds[0]?.[0]?.delta.length ?? 0;
   const global = new Float64Array(d);
-  for (let round = 0; round < rounds; round++) {
+  for (const updates of rounds) {
     const weighted = new Float64Array(d);
     let weight = 0;
-    for (const site of sites) {
-      const update = federation.updates.get(site)?.[round];
-      if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
+    for (const update of updates) {
       for (let i = 0; i < d; i++)
         weighted[i] = (weighted[i] ?? 0) + update.numExamples * (update.delta[i] ?? 0);
       weight += update.numExamples;
@@ -196,4 +190,21 @@ export function expectedFedAvg(
     for (let i = 0; i < d; i++) global[i] = (global[i] ?? 0) + (weighted[i] ?? 0) / weight;
   }
   return global;
+}
+
+/** {@link fedAvgOf} over `sites`' first `rounds` updates, as recorded by the federation. */
+export function expectedFedAvg(
+  federation: Federation,
+  sites: readonly string[],
+  rounds: number,
+): Float64Array {
+  return fedAvgOf(
+    Array.from({ length: rounds }, (_, round) =>
+      sites.map((site) => {
+        const update = federation.updates.get(site)?.[round];
+        if (update === undefined) throw new Error(`${site} produced no update in round ${round + 1}`);
+        return update;
+      }),
+    ),
+  );
 }
