@@ -14,7 +14,7 @@ import {
   writePeftAdapter,
 } from "../model/peft.ts";
 import type { LoraConfig } from "../model/peft.ts";
-import { fsyncPath, writeFileAtomic } from "./storage/atomic-file.ts";
+import { fsyncPath, writeFileAtomic } from "../durable/atomic-file.ts";
 import type { CheckpointRef } from "./storage/store.ts";
 
 /** What turns a flat vector into a PEFT folder: the base model's shapes and the LoRA settings. */

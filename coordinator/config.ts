@@ -5,7 +5,8 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { isLoraTargetModule, LORA_TARGET_MODULES } from "../model/architecture.ts";
 import { IDENTITY_NAME_PATTERN } from "./pki/identity.ts";
-import { PRIVACY_MODES, strategyConfigSchema, strategyModeConflict } from "./strategies/config.ts";
+import { PRIVACY_MODES, type PrivacyMode } from "../proto/messages.ts";
+import { STRATEGY_INPUT, strategyConfigSchema, type StrategyConfig } from "../strategies/config.ts";
 
 /** A config that cannot be used; `problems` holds every one as "path: message". */
 export class ConfigError extends Error {
@@ -311,4 +312,21 @@ export function resolveSecAggParameters(
 ): { readonly neighbourDegree: number; readonly threshold: number } {
   const neighbourDegree = Math.min(settings.neighbourDegree ?? participants - 1, participants - 1);
   return { neighbourDegree, threshold: settings.threshold ?? Math.floor((neighbourDegree + 1) / 2) + 1 };
+}
+
+/** Why `strategy` cannot run under `mode`, or undefined when it can. */
+export function strategyModeConflict(strategy: StrategyConfig, mode: PrivacyMode): string | undefined {
+  const input = STRATEGY_INPUT[strategy.name];
+  switch (input) {
+    case "sum":
+      return undefined;
+    case "plaintext-sum":
+      return mode === "he"
+        ? `${strategy.name} keeps server optimizer state over the plaintext aggregate, which the coordinator never sees in he mode; use fedavg or fedprox, or privacy mode secagg`
+        : undefined;
+    case "individual":
+      return mode === "none"
+        ? undefined
+        : `${strategy.name} needs each site's individual update, which privacy mode ${mode} hides from the coordinator; it runs only with privacy mode none`;
+  }
 }

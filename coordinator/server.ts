@@ -16,13 +16,13 @@ import {
   type MetricsServer,
 } from "./metrics.ts";
 import { openRevocationSource, type Revocations } from "./pki/index.ts";
-import { createStrategy } from "./strategies/index.ts";
+import { createStrategy } from "../strategies/index.ts";
 import { pkiAuthenticator } from "./transport/authenticator.ts";
 import { serveGrpc } from "./transport/grpc-server.ts";
 import { adminHandlers } from "./service/admin.ts";
 import { Coordinator } from "./service/coordinator.ts";
 import { DurableState } from "./service/durable-state.ts";
-import type { CoordinatorEvent, RunSummary } from "./service/ports.ts";
+import type { CoordinatorEvent, RunSummary } from "./service/records.ts";
 
 /** The adapter the federation trains: its shapes (for PEFT checkpoints), length, start and base model. */
 export interface AdapterDescription {

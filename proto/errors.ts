@@ -49,7 +49,7 @@ export class FederationError extends Error {
 }
 
 /** An out-of-phase message (STYLE.md item 4): names the stage expected and the one received. */
-export class ProtocolError extends FederationError {
+export class OutOfPhaseError extends FederationError {
   constructor(
     readonly expected: string,
     readonly received: string,

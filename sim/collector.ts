@@ -1,5 +1,5 @@
 // Turns the coordinator's event stream into per-round figures: participants, dropouts, bytes, stage durations.
-import type { CoordinatorEvent } from "../coordinator/service/ports.ts";
+import type { CoordinatorEvent } from "../coordinator/service/records.ts";
 
 /** What the coordinator's events tell about one completed training round. */
 export interface ProtocolRound {

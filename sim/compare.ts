@@ -1,8 +1,9 @@
 // `fedtune sim compare`: the same sites under local-only, centralized and federated training in each privacy mode, with and without DP.
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { strategyConfigSchema, strategyModeConflict } from "../coordinator/strategies/config.ts";
-import type { PrivacyMode } from "../coordinator/strategies/config.ts";
+import { strategyModeConflict } from "../coordinator/config.ts";
+import { strategyConfigSchema } from "../strategies/config.ts";
+import type { PrivacyMode } from "../proto/messages.ts";
 import { runCentralized, runLocalOnly } from "./baselines.ts";
 import { runFederated } from "./federated.ts";
 import type { FederatedRun } from "./federated.ts";

@@ -10,7 +10,7 @@ import type { FederationConfig } from "../coordinator/config.ts";
 import { startCoordinator } from "../coordinator/server.ts";
 import { evaluatesAfter } from "../coordinator/round/plan.ts";
 import type { CoordinatorHandle } from "../coordinator/server.ts";
-import type { CoordinatorEvent, RunSummary } from "../coordinator/service/ports.ts";
+import type { CoordinatorEvent, RunSummary } from "../coordinator/service/records.ts";
 import { seededRng } from "../crypto/rng.ts";
 import { createLoraAdapter } from "../model/lora.ts";
 import { saveAdapter } from "../model/peft.ts";

@@ -1,7 +1,7 @@
 // The simulation's settings: defaults tuned so that `fedtune sim` alone runs a meaningful federation in minutes on 2 cores.
 import { z } from "zod";
-import { PRIVACY_MODES } from "../coordinator/strategies/config.ts";
-import type { PrivacyMode } from "../coordinator/strategies/config.ts";
+import { PRIVACY_MODES } from "../proto/messages.ts";
+import type { PrivacyMode } from "../proto/messages.ts";
 import type { SiteStage } from "../client/node/site-client.ts";
 
 export const DP_LEVELS = ["none", "record", "site"] as const;

@@ -1,8 +1,8 @@
 // `fedtune sim` and `fedtune sim compare`: a federation of synthetic hospitals, and the privacy–utility table.
 import type { Command, OptionSpec, ParsedArgs } from "../command.ts";
 import { UsageError } from "../command.ts";
-import { PRIVACY_MODES } from "../../coordinator/strategies/config.ts";
-import type { PrivacyMode } from "../../coordinator/strategies/config.ts";
+import { PRIVACY_MODES } from "../../proto/messages.ts";
+import type { PrivacyMode } from "../../proto/messages.ts";
 import { runComparison } from "../../sim/compare.ts";
 import {
   DP_LEVELS,

@@ -7,7 +7,8 @@ import { collectChunks } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { ExportManifest, ExportPart, LoraSettings } from "../../proto/messages.ts";
 import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
-import { applyAggregate, fetchConsortiumKey } from "./site-client.ts";
+import { replayAggregate } from "../modes/he.ts";
+import { fetchConsortiumKey } from "./key-ceremony.ts";
 
 export type SiteExportErrorCode = "wrong-round" | "no-key" | "hash-mismatch" | "malformed";
 
@@ -48,8 +49,8 @@ function sha256Hex(bytes: Uint8Array): string {
 }
 
 /**
- * Rebuilds the global adapter of a round as the site client does during training (site-client.ts
- * applyAggregate): version 0 plus, for every completed training round up to it, η · Σw·Δ / Σw from the
+ * Rebuilds the global adapter of a round as the site client does during training (client/modes/he.ts
+ * replayAggregate): version 0 plus, for every completed training round up to it, η · Σw·Δ / Σw from the
  * decrypted aggregate. Each aggregate must match the SHA-256 the coordinator recorded with its round.
  */
 export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<SiteExport> {
@@ -94,7 +95,7 @@ export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<S
           "hash-mismatch",
           `the aggregate of round ${version} has SHA-256 ${actual}, the coordinator recorded ${header.sha256}`,
         );
-      vector = applyAggregate(
+      vector = replayAggregate(
         vector,
         session.decryptVector(bytes, manifest.vectorLength + 1),
         manifest.serverLearningRate,

@@ -1,14 +1,5 @@
 // A site's durable state folder: its SecAgg identity and envelope keys, and its privacy ledger.
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import {
@@ -24,6 +15,7 @@ import {
   type PrivacyLedger,
 } from "../../crypto/dp/ledger.ts";
 import type { Rng } from "../../crypto/rng.ts";
+import { writeFileAtomic } from "../../durable/atomic-file.ts";
 
 export interface SiteKeys {
   /** Ed25519 seed of the SecAgg identity key (bound to the certificate at Join). */
@@ -40,19 +32,6 @@ const keysFileSchema = z.strictObject({
   envelopeSecretKey: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
-/** Writes via a temporary file, fsync and rename: a crash leaves the old or the new file, never half. */
-function writeDurably(path: string, text: string, mode: number): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text, { mode });
-  const fd = openSync(temporary, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-}
-
 /**
  * The site's keys, created on first start and kept (mode 0600) so that a restarted site joins with the
  * same identity key its certificate is bound to.
@@ -63,14 +42,14 @@ export function loadOrCreateSiteKeys(stateDir: string, rng: Rng): SiteKeys {
   if (!existsSync(path)) {
     const identity = generateSigningKeyPair(rng);
     const envelope = generateX25519KeyPair(rng);
-    writeDurably(
+    writeFileAtomic(
       path,
       JSON.stringify({
         format: "fedtune-site-keys/v1",
         identitySeed: Buffer.from(identity.seed).toString("hex"),
         envelopeSecretKey: Buffer.from(envelope.secretKey).toString("hex"),
       }),
-      0o600,
+      { mode: 0o600 },
     );
     // The keys are read back from the file below; these copies are not needed again (STYLE.md item 9).
     identity.seed.fill(0);
@@ -109,7 +88,7 @@ export class LedgerFile {
 
   /** Persists a charged ledger before anything that spends it leaves the site. */
   save(ledger: PrivacyLedger): void {
-    writeDurably(this.path, serializeLedger(ledger), 0o600);
+    writeFileAtomic(this.path, serializeLedger(ledger), { mode: 0o600 });
     this.current = ledger;
   }
 }

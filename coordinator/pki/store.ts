@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../storage/atomic-file.ts";
+import { writeFileAtomic } from "../../durable/atomic-file.ts";
 import { createCa, createCrl, issueCertificate } from "./authority.ts";
 import type { CreateCaOptions, IssuedCertificate, IssueRequest, KeyAndCertificate } from "./authority.ts";
 import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";

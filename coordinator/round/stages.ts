@@ -1,8 +1,9 @@
 // The round state machine: which sites must do what by when. Pure transitions, no I/O (STYLE.md items 1, 4).
-import { FederationError, ProtocolError } from "../../proto/errors.ts";
+import { FederationError, OutOfPhaseError } from "../../proto/errors.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
 import type { PrivacyMode, RoundRef } from "../../proto/messages.ts";
 
-export type SiteId = string;
+export type { SiteId };
 export type RoundKind = "train" | "eval";
 
 /**
@@ -24,6 +25,49 @@ export type StageName =
 export function stageSequence(kind: RoundKind, mode: PrivacyMode): readonly StageName[] {
   if (kind === "eval") return STAGE_SEQUENCES.eval;
   return mode === "secagg" ? STAGE_SEQUENCES.secagg : STAGE_SEQUENCES.plain;
+}
+
+/** The stage deadlines of the federation config, in ms (coordinator/config.ts `deadlines`). */
+export interface StageDeadlines {
+  readonly trainMs: number;
+  readonly advertiseKeysMs: number;
+  readonly shareKeysMs: number;
+  readonly unmaskMs: number;
+  readonly evalMs: number;
+}
+
+/**
+ * How long `stage` stays open. Local training happens before a site advertises its SecAgg keys, so the
+ * advertise stage's deadline covers training; the masked input upload shares the share-exchange budget.
+ */
+export function stageDeadlineMs(stage: StageName, deadlines: StageDeadlines): number {
+  switch (stage) {
+    case "collect_updates":
+      return deadlines.trainMs;
+    case "advertise_keys":
+      return deadlines.trainMs + deadlines.advertiseKeysMs;
+    case "share_keys":
+    case "masked_input":
+      return deadlines.shareKeysMs;
+    case "consistency":
+    case "unmask":
+      return deadlines.unmaskMs;
+    case "collect_metrics":
+      return deadlines.evalMs;
+  }
+}
+
+/** The deadline of the stage after the current one (the current one's, when it is the last). */
+export function nextStageDeadlineMs(state: Running, deadlines: StageDeadlines): number {
+  const next = stageSequence(state.kind, state.mode)[state.stageIndex + 1] ?? state.stage.name;
+  return stageDeadlineMs(next, deadlines);
+}
+
+/** The deadline of a try's first stage. */
+export function firstStageDeadlineMs(kind: RoundKind, mode: PrivacyMode, deadlines: StageDeadlines): number {
+  const [first] = stageSequence(kind, mode);
+  if (first === undefined) throw new Error("empty stage sequence");
+  return stageDeadlineMs(first, deadlines);
 }
 
 /** One stage of one round try: who is expected, who was told, who answered, and the deadline. */
@@ -93,13 +137,13 @@ function sameRef(a: RoundRef, b: RoundRef): boolean {
 }
 
 /**
- * Checks that `site` may act in `stage` of round try `ref` now; throws ProtocolError
+ * Checks that `site` may act in `stage` of round try `ref` now; throws OutOfPhaseError
  * (FAILED_PRECONDITION) naming the expected and received stage otherwise. Changes nothing.
  */
 export function checkTurn(state: RoundState, site: SiteId, ref: RoundRef, stage: StageName): Running {
-  if (state.phase !== "running") throw new ProtocolError(state.phase, stage);
+  if (state.phase !== "running") throw new OutOfPhaseError(state.phase, stage);
   if (!sameRef(state.ref, ref)) {
-    throw new ProtocolError(
+    throw new OutOfPhaseError(
       `round ${state.ref.round} try ${state.ref.attempt}`,
       `round ${ref.round} try ${ref.attempt}`,
     );
@@ -107,7 +151,7 @@ export function checkTurn(state: RoundState, site: SiteId, ref: RoundRef, stage:
   if (!state.participants.includes(site)) {
     throw new FederationError("failed_precondition", "this site is not a participant of the current round");
   }
-  if (state.stage.name !== stage) throw new ProtocolError(state.stage.name, stage);
+  if (state.stage.name !== stage) throw new OutOfPhaseError(state.stage.name, stage);
   if (!state.stage.expected.has(site) || state.stage.dropped.has(site)) {
     throw new FederationError("failed_precondition", `this site is no longer part of stage ${stage}`);
   }

@@ -10,7 +10,7 @@ import {
 } from "../checkpoints.ts";
 import type { JsonValue } from "../storage/canonical-json.ts";
 import { CoordinatorStore, STORE_FILE, type MetricInput } from "../storage/store.ts";
-import { decodeStrategyState, encodeStrategyState } from "../strategies/index.ts";
+import { decodeStrategyState, encodeStrategyState } from "../../strategies/index.ts";
 import type { RoundKind, SiteId } from "../round/stages.ts";
 import type {
   AuditRecord,
@@ -20,7 +20,7 @@ import type {
   RoundView,
   SiteRecord,
   SiteView,
-} from "./ports.ts";
+} from "./records.ts";
 
 const ENVELOPE_KEY_META = "site-envelope-key:";
 const ENVELOPE_META = "he-envelope:";
@@ -195,7 +195,7 @@ export class DurableState {
 
   /**
    * Checkpoints are written under a hidden temporary name and renamed into place (checkpoints.ts,
-   * storage/atomic-file.ts): `.round-NNNNNN.partial-<pid>` folders and `.<name>.<pid>.tmp` files are
+   * durable/atomic-file.ts): `.round-NNNNNN.partial-<pid>` folders and `.<name>.<pid>.tmp` files are
    * what a kill -9 mid-write leaves. No committed checkpoint has such a name.
    */
   private removeCrashLeftovers(): void {

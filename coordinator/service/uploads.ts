@@ -1,52 +1,101 @@
-// A gate that bounds how many tensor transfers the coordinator holds in memory at once.
+// SubmitUpdate: one site's (protected) update, staged through the upload gate and handed to the try's mode.
+import { collectChunks } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
+import type { Ack, RoundRef, UpdatePart } from "../../proto/messages.ts";
+import type { HandlerContext, Peer } from "../../proto/rpc.ts";
+import { checkTurn, markAnswered } from "../round/stages.ts";
+import type { RoundContext } from "./round-context.ts";
+
+export function refText(ref: RoundRef): string {
+  return `round ${ref.round} try ${ref.attempt}`;
+}
 
 /**
- * At most `capacity` transfers (staged uploads, or adapter downloads) run at once; the others wait
- * (and, over gRPC, HTTP/2 flow control holds their senders), so the coordinator's transfer buffers do
- * not grow with the number of sites.
+ * The slot is taken before the first message is read: a transport reads ahead into its buffers as
+ * soon as a stream is consumed (grpc-js: up to 16 messages), so a stream must not be touched while
+ * it waits, or every waiting site's whole update would sit in memory.
  */
-export class TransferGate {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+export async function submitUpdate(
+  round: RoundContext,
+  peer: Peer,
+  parts: AsyncIterable<UpdatePart>,
+  ctx: HandlerContext,
+): Promise<Ack> {
+  round.checkStopped();
+  round.sites.seen(peer);
+  return round.uploads.run(() => receiveUpdate(round, peer, parts, ctx), ctx.signal);
+}
 
-  constructor(private readonly capacity: number) {}
-
-  /** Waits for a free slot; the returned function frees it (call it exactly once). */
-  async acquire(signal: AbortSignal): Promise<() => void> {
-    if (this.active >= this.capacity) {
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          const index = this.waiting.indexOf(wake);
-          if (index >= 0) this.waiting.splice(index, 1);
-          reject(new FederationError("cancelled", "transfer cancelled while waiting"));
-        };
-        const wake = (): void => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        this.waiting.push(wake);
-      });
-    } else {
-      this.active++;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next === undefined) this.active--;
-      else next();
-    };
+async function receiveUpdate(
+  round: RoundContext,
+  peer: Peer,
+  parts: AsyncIterable<UpdatePart>,
+  ctx: HandlerContext,
+): Promise<Ack> {
+  round.checkStopped();
+  const iterator = parts[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done === true || first.value.part !== "header") {
+    throw new FederationError("invalid_argument", "an update stream starts with its header");
   }
-
-  async run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
-    try {
-      return await task();
-    } finally {
-      release();
+  const header = first.value.header;
+  const work = round.attempt?.work;
+  const upload = work?.upload;
+  if (work === undefined || upload === undefined) {
+    // Out of phase: the round machine names the stage it is in.
+    checkTurn(round.state, peer.name, header.ref, "collect_updates");
+    throw new FederationError("failed_precondition", "no training round is collecting updates");
+  }
+  checkTurn(round.state, peer.name, header.ref, upload.stage);
+  if (header.encoding !== upload.encoding) {
+    throw new FederationError(
+      "invalid_argument",
+      `this round expects a ${upload.encoding} update, got ${header.encoding}`,
+    );
+  }
+  if (upload.length !== undefined && header.length !== upload.length) {
+    throw new FederationError(
+      "invalid_argument",
+      `update must hold exactly ${upload.length} values, announced ${header.length}`,
+    );
+  }
+  const unit = upload.encoding === "ciphertext" ? 1 : 4;
+  const chunks = (async function* () {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value.part === "chunk" ? next.value.chunk : undefined;
     }
+  })();
+  // A site that stalls mid-upload must not hold its slot past the stage's deadline.
+  const running = round.state.phase === "running" ? round.state : undefined;
+  const bytes = await beforeDeadline(
+    collectChunks(chunks, header.length * unit, unit),
+    (running?.stage.deadlineAt ?? Date.now()) - Date.now(),
+  );
+  if (ctx.signal.aborted) throw new FederationError("cancelled", "upload cancelled");
+  round.emit({ type: "bytes", direction: "in", bytes: bytes.length });
+  // The stage may have moved while the bytes arrived: check again, then commit in one synchronous step.
+  const state = checkTurn(round.state, peer.name, header.ref, upload.stage);
+  if (round.attempt?.work !== work) throw new FederationError("failed_precondition", "the round moved on");
+  work.acceptUpload(peer.name, header, bytes);
+  round.state = markAnswered(state, peer.name);
+  round.notify();
+  return { note: `update for ${refText(header.ref)} accepted` };
+}
+
+/** Settles with `work`, or rejects with DEADLINE_EXCEEDED after `ms`. */
+async function beforeDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FederationError("deadline_exceeded", "the stage's deadline passed during the upload")),
+      Math.max(0, ms),
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

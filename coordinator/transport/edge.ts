@@ -1,7 +1,8 @@
 // The server edge shared by both transports: authenticate, decode, validate, run the handler, encode.
 import type { MethodDefinition, PackageDefinition } from "@grpc/proto-loader";
 import type { z } from "zod";
-import { FederationError, asFederationError } from "../../proto/errors.ts";
+import { CryptoError } from "../../crypto/errors.ts";
+import { FederationError, asFederationError, type FederationErrorCode } from "../../proto/errors.ts";
 import {
   ADMIN_SERVICE,
   FEDERATION_SERVICE,
@@ -26,6 +27,29 @@ export interface BoundMethod {
   readonly definition: MethodDefinition<unknown, unknown>;
   readonly spec: AnyMethod;
   readonly handler: AnyHandler;
+}
+
+/** CryptoError codes that mean "not now" rather than "malformed": the sender is out of stage. */
+const OUT_OF_STAGE_CRYPTO_CODES: ReadonlySet<string> = new Set([
+  "wrong-stage",
+  "wrong-round",
+  "duplicate",
+  "unknown-site",
+]);
+
+/**
+ * The one translation of the service's typed errors to the wire (STYLE.md item 8): a crypto refusal is the
+ * sender's fault, FAILED_PRECONDITION when out of stage, else INVALID_ARGUMENT; its public message names
+ * the code only (the detail, which may name a site, stays in the local log).
+ */
+export function publicError(error: unknown): FederationError {
+  if (error instanceof CryptoError) {
+    const code: FederationErrorCode = OUT_OF_STAGE_CRYPTO_CODES.has(error.code)
+      ? "failed_precondition"
+      : "invalid_argument";
+    return new FederationError(code, `refused: ${error.code}`, error.message);
+  }
+  return asFederationError(error);
 }
 
 /** zod issues as a public message: field paths and rules only, never the offending values. */
@@ -104,7 +128,7 @@ export class ServerEdge {
 
   /** The public form of an error, after reporting the full one. */
   fail(method: BoundMethod, peer: Peer | undefined, error: unknown): FederationError {
-    const typed = asFederationError(error);
+    const typed = publicError(error);
     this.onCallError?.(method.rpc, peer?.name, error);
     return new FederationError(typed.code, typed.publicMessage);
   }

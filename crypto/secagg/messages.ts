@@ -2,9 +2,9 @@
 import { ProtocolError } from "../errors.ts";
 import { ED25519_SIGNATURE_BYTES, SEALED_OVERHEAD_BYTES, X25519_KEY_BYTES } from "../keys.ts";
 import { SHAMIR_SHARE_BYTES } from "../shamir.ts";
+import type { SiteId } from "../site-id.ts";
 
-/** A participating hospital, as named on the round's roster (its certificate identity). */
-export type SiteId = string;
+export type { SiteId };
 
 /** Stage 0, site → server: fresh per-round public keys, signed with the site's identity key (Bonawitz et al. 2017, Fig. 4, round 0). */
 export interface AdvertiseKeysMessage {

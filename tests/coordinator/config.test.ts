@@ -10,7 +10,7 @@ import {
   parseFederationConfigText,
   resolveSecAggParameters,
 } from "../../coordinator/config.ts";
-import { strategySiteSettings } from "../../coordinator/strategies/config.ts";
+import { strategySiteSettings } from "../../strategies/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "fedtune-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,14 +10,14 @@ import {
   strategyConfigSchema,
   sumUpdates,
   trimmedMean,
-} from "../../coordinator/strategies/index.ts";
+} from "../../strategies/index.ts";
 import type {
   StrategyConfig,
   StrategyState,
   SumStrategy,
   WeightedSum,
   WeightedUpdate,
-} from "../../coordinator/strategies/index.ts";
+} from "../../strategies/index.ts";
 import { errorCode } from "./helpers/error-code.ts";
 
 const update = (delta: readonly number[], weight = 1): WeightedUpdate => ({

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
-import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
 import type { PrivacyMode } from "../../proto/messages.ts";
 import {

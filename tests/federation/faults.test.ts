@@ -1,6 +1,6 @@
 // Faults: a site killed mid-round in secagg mode, a coordinator restarted mid-run, bad and out-of-stage messages.
 import { describe, expect, it } from "vitest";
-import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { createFixedPointCodec } from "../../crypto/codec.ts";

@@ -2,7 +2,7 @@
 import nacl from "tweetnacl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
-import type { CoordinatorEvent } from "../../coordinator/service/ports.ts";
+import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import {
   acceptHandoff,

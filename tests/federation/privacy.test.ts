@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
-import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import type { PrivacyMode } from "../../proto/messages.ts";
 import { createFederation } from "./helpers/federation.ts";
 

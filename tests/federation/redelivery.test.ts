@@ -1,7 +1,7 @@
 // Idempotent step delivery: a poll response lost on the way back costs the site nothing, and a site
 // that answered (or dropped) is never handed that stage's step again.
 import { describe, expect, it } from "vitest";
-import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSiteClient, type SiteEvent, type SiteRunSummary } from "../../client/node/site-client.ts";
 import { syntheticTrainer, type LocalUpdate } from "../../client/node/trainer.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
-import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { CoordinatorStore } from "../../coordinator/storage/store.ts";

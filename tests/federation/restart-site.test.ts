@@ -11,9 +11,9 @@ import { startSiteClient, type SiteRunSummary } from "../../client/node/site-cli
 import { syntheticTrainer, type LocalUpdate } from "../../client/node/trainer.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { parseFederationConfig } from "../../coordinator/config.ts";
-import { MAX_EXAMPLES } from "../../coordinator/service/coordinator.ts";
+import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
-import type { CoordinatorEvent } from "../../coordinator/service/ports.ts";
+import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import {
   describeConfiguredAdapter,
   startCoordinator,

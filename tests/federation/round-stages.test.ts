@@ -11,7 +11,7 @@ import {
   startRound,
 } from "../../coordinator/round/stages.ts";
 import { seededRng } from "../../crypto/rng.ts";
-import { FederationError, ProtocolError } from "../../proto/errors.ts";
+import { FederationError, OutOfPhaseError } from "../../proto/errors.ts";
 
 const ref = { round: 1, attempt: 1 };
 
@@ -47,7 +47,7 @@ describe("the round state machine", () => {
       now: 0,
       deadlineMs: 100,
     });
-    expect(() => checkTurn(state, "a", ref, "unmask")).toThrow(ProtocolError);
+    expect(() => checkTurn(state, "a", ref, "unmask")).toThrow(OutOfPhaseError);
     expect(() => checkTurn(state, "a", { round: 1, attempt: 2 }, "collect_updates")).toThrow(/round 1 try 1/);
     expect(() => checkTurn(state, "z", ref, "collect_updates")).toThrow(/not a participant/);
     const answered = markAnswered(state, "a");

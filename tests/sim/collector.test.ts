@@ -1,6 +1,6 @@
 // Per-round figures from the coordinator's events, and the progress lines the simulation prints.
 import { describe, expect, it } from "vitest";
-import type { CoordinatorEvent } from "../../coordinator/service/ports.ts";
+import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import { RoundCollector } from "../../sim/collector.ts";
 import { createProgressDisplay } from "../../sim/progress.ts";
 

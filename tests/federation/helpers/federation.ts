@@ -15,7 +15,7 @@ import { syntheticTrainer, type LocalUpdate } from "../../../client/node/trainer
 import { parseFederationConfig, type FederationConfig } from "../../../coordinator/config.ts";
 import { describeAdapter, startCoordinator, type CoordinatorHandle } from "../../../coordinator/server.ts";
 import { serveInMemory } from "../../../coordinator/transport/in-memory.ts";
-import type { CoordinatorEvent } from "../../../coordinator/service/ports.ts";
+import type { CoordinatorEvent } from "../../../coordinator/service/records.ts";
 import type { CkksContext } from "../../../crypto/ckks/context.ts";
 import { seededRng } from "../../../crypto/rng.ts";
 import { parseLlamaConfig } from "../../../model/config.ts";

@@ -1,7 +1,8 @@
 // The coordinator service's records and events: what it stores, shows to admins and tells observers.
-import type { StrategyState } from "../strategies/index.ts";
+import type { StrategyState } from "../../strategies/index.ts";
 import type { RoundRef } from "../../proto/messages.ts";
-import type { RoundKind, SiteId, StageName } from "../round/stages.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
+import type { RoundKind, StageName } from "../round/stages.ts";
 
 export interface SiteRecord {
   readonly siteId: SiteId;

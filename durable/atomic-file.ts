@@ -1,4 +1,4 @@
-// Crash-safe file writes: write to a temporary file, fsync it, rename over the target, fsync the folder.
+// Crash-safe file writes for the coordinator and the sites alike: temporary file, fsync, rename, fsync the folder.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 

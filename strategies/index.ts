@@ -1,5 +1,5 @@
 // Aggregation strategies: pure functions over Float32Array (STYLE.md item 2).
-export * from "./adaptive.ts";
+export * from "./fedopt.ts";
 export * from "./config.ts";
 export * from "./create.ts";
 export * from "./fedavg.ts";

@@ -1,5 +1,5 @@
 // Builds the configured strategy; the one place that maps a StrategyConfig to its implementation.
-import { adaptiveStrategy } from "./adaptive.ts";
+import { adaptiveStrategy } from "./fedopt.ts";
 import type { StrategyConfig } from "./config.ts";
 import { fedAvg, fedAvgM } from "./fedavg.ts";
 import { coordinateMedian, krum, robustStrategy, trimmedMean } from "./robust.ts";

@@ -1,6 +1,5 @@
 // The strategy section of the federation config, and which privacy modes each strategy can run under.
 import { z } from "zod";
-import { PRIVACY_MODES, type PrivacyMode } from "../../proto/messages.ts";
 
 const serverLearningRate = z.number().positive().describe("server learning rate η");
 
@@ -45,9 +44,6 @@ export const strategyConfigSchema = z.discriminatedUnion("name", [
 export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
 export type StrategyName = StrategyConfig["name"];
 
-// Defined once, on the wire contract; re-exported for the config and the simulation.
-export { PRIVACY_MODES, type PrivacyMode };
-
 /**
  * What the coordinator must see to run a strategy:
  * - `sum`: only Σ n_k·Δ_k and Σ n_k, which the sites can also finish themselves from a decrypted
@@ -69,23 +65,6 @@ export const STRATEGY_INPUT: Readonly<Record<StrategyName, StrategyInput>> = {
   "trimmed-mean": "individual",
   krum: "individual",
 };
-
-/** Why `strategy` cannot run under `mode`, or undefined when it can. */
-export function strategyModeConflict(strategy: StrategyConfig, mode: PrivacyMode): string | undefined {
-  const input = STRATEGY_INPUT[strategy.name];
-  switch (input) {
-    case "sum":
-      return undefined;
-    case "plaintext-sum":
-      return mode === "he"
-        ? `${strategy.name} keeps server optimizer state over the plaintext aggregate, which the coordinator never sees in he mode; use fedavg or fedprox, or privacy mode secagg`
-        : undefined;
-    case "individual":
-      return mode === "none"
-        ? undefined
-        : `${strategy.name} needs each site's individual update, which privacy mode ${mode} hides from the coordinator; it runs only with privacy mode none`;
-  }
-}
 
 /** The part of the strategy the sites apply locally (FedProx's proximal term). */
 export function strategySiteSettings(strategy: StrategyConfig): { readonly fedproxMu: number } {

@@ -1,0 +1,221 @@
+// A site's session with the coordinator: the connection and its call options, retries, events, fault hooks and
+// the round's protect-time account. The site's modes and steps work through it.
+import type { Logger } from "pino";
+import type { CkksContext } from "../../crypto/ckks/context.ts";
+import type { Rng } from "../../crypto/rng.ts";
+import { FederationError } from "../../proto/errors.ts";
+import type { RoundRef } from "../../proto/messages.ts";
+import type { SecAggStage } from "../../proto/secagg-steps.ts";
+import type { Connection, DialFunction, TlsIdentity } from "../../proto/transport.ts";
+import type { SiteKeys } from "./site-state.ts";
+import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
+
+/** Where a site is in a round, as fault hooks and progress events name it. */
+export type SiteStage = "train" | SecAggStage | "submit" | "eval" | "key_ceremony";
+
+export type SiteEvent =
+  | { readonly type: "joined"; readonly siteId: string; readonly privacyMode: string }
+  | { readonly type: "stage"; readonly ref: RoundRef; readonly stage: SiteStage }
+  | {
+      readonly type: "trained";
+      readonly ref: RoundRef;
+      readonly numExamples: number;
+      readonly trainLoss: number;
+    }
+  | {
+      readonly type: "submitted";
+      readonly ref: RoundRef;
+      readonly sentBytes: number;
+      /**
+       * Time this site spent computing its protection this round (clipping and noise, weighting,
+       * fixed-point encoding, SecAgg key agreement, Shamir, masking and signatures, CKKS encryption), in
+       * ms: the site's own work, which runs in parallel across sites in a deployment.
+       */
+      readonly protectMs: number;
+    }
+  | { readonly type: "declined"; readonly ref: RoundRef; readonly reason: string; readonly detail: string }
+  | { readonly type: "evaluated"; readonly ref: RoundRef; readonly metrics: Readonly<Record<string, number>> }
+  | { readonly type: "dropped"; readonly ref: RoundRef; readonly stage: SiteStage; readonly reason: string }
+  | { readonly type: "privacy"; readonly epsilon: number; readonly budget: number }
+  | { readonly type: "finished"; readonly completedRounds: number };
+
+/** Fault injection for the simulation: called before each stage; "drop" silences the site for this try. */
+export interface SiteFaults {
+  beforeStage?(stage: SiteStage, ref: RoundRef): "continue" | "drop" | Promise<"continue" | "drop">;
+}
+
+export interface SiteClientOptions {
+  readonly coordinator: string;
+  readonly stateDir: string;
+  readonly tls: TlsIdentity;
+  readonly dial: DialFunction;
+  readonly logger: Logger;
+  /** Keys, masks, stochastic rounding and DP noise: a CSPRNG in production. */
+  readonly rng: Rng;
+  /** Hex SHA-256 of the local base model weights, checked against the federation's at Join. */
+  readonly baseModelHash: string;
+  readonly createTrainer: TrainerFactory;
+  /** he mode: the CKKS context (public parameters). */
+  readonly ckks?: () => Promise<CkksContext>;
+  /** The site's own ε cap; the federation's budget applies when it is smaller or this is unset. */
+  readonly epsilonBudget?: number;
+  readonly onEvent?: (event: SiteEvent) => void;
+  readonly faults?: SiteFaults;
+  /** Longest long-poll (default 10 s). */
+  readonly pollWaitMs?: number;
+  /** Deadline of unary calls other than Poll (default 30 s) and of streams (default 10 min). */
+  readonly callDeadlineMs?: number;
+  readonly streamDeadlineMs?: number;
+}
+
+/** Thrown inside a round to stop taking part in it (a fault hook said "drop", or the round moved on). */
+export class LeaveRound extends Error {
+  constructor(
+    readonly stage: SiteStage,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof FederationError &&
+    (error.code === "unavailable" || error.code === "deadline_exceeded" || error.code === "cancelled")
+  );
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+export class SiteSession {
+  readonly connection: Connection;
+  private readonly stopController = new AbortController();
+  private joinedSiteId: string | undefined;
+  private joinedTrainer: LocalTrainer | undefined;
+  /** Protect time of the round in progress (see the "submitted" event). */
+  private protectMs = 0;
+
+  constructor(
+    readonly options: SiteClientOptions,
+    readonly keys: SiteKeys,
+  ) {
+    this.connection = options.dial({ address: options.coordinator, tls: options.tls });
+  }
+
+  get signal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  get rng(): Rng {
+    return this.options.rng;
+  }
+
+  /** Records what Join established: this site's name and its trainer. */
+  joined(siteId: string, trainer: LocalTrainer): void {
+    this.joinedSiteId = siteId;
+    this.joinedTrainer = trainer;
+  }
+
+  siteId(): string {
+    if (this.joinedSiteId === undefined) throw new Error("not joined");
+    return this.joinedSiteId;
+  }
+
+  trainerIfJoined(): LocalTrainer | undefined {
+    return this.joinedTrainer;
+  }
+
+  trainer(): LocalTrainer {
+    if (this.joinedTrainer === undefined) throw new Error("not joined");
+    return this.joinedTrainer;
+  }
+
+  stop(): void {
+    this.stopController.abort();
+  }
+
+  emit(event: SiteEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  unaryOptions(): { deadlineMs: number; signal: AbortSignal } {
+    return { deadlineMs: this.options.callDeadlineMs ?? 30_000, signal: this.signal };
+  }
+
+  streamOptions(): { deadlineMs: number; signal: AbortSignal } {
+    return { deadlineMs: this.options.streamDeadlineMs ?? 600_000, signal: this.signal };
+  }
+
+  /** Retries transient failures (coordinator restarting, network) with capped exponential backoff. */
+  async withBackoff<T>(what: string, call: () => Promise<T>): Promise<T> {
+    let delay = 200;
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!isTransient(error) || this.signal.aborted) throw error;
+        this.logger.warn(
+          { what, retryInMs: delay, err: (error as Error).message },
+          "coordinator unreachable",
+        );
+        await sleep(delay, this.signal);
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  /** Enters a stage: the progress event, then the fault hook ("drop" leaves the round). */
+  async stage(stage: SiteStage, ref: RoundRef): Promise<void> {
+    this.emit({ type: "stage", ref, stage });
+    const verdict = (await this.options.faults?.beforeStage?.(stage, ref)) ?? "continue";
+    if (verdict === "drop") throw new LeaveRound(stage, "fault injection: dropping out");
+    if (this.signal.aborted) throw new LeaveRound(stage, "stopping");
+  }
+
+  /** Starts a round's protect-time account; returns the time spent so far in the previous one. */
+  resetProtectTime(): void {
+    this.protectMs = 0;
+  }
+
+  protectTimeMs(): number {
+    return this.protectMs;
+  }
+
+  /** Runs a synchronous protect step, adding its duration to this round's protect time. */
+  protect<T>(step: () => T): T {
+    const started = performance.now();
+    try {
+      return step();
+    } finally {
+      this.protectMs += performance.now() - started;
+    }
+  }
+
+  /** Pulls `source` through {@link protect}: for bytes produced as they are sent. */
+  *protectEach<T>(source: Iterator<T>): Generator<T> {
+    for (;;) {
+      const next = this.protect(() => source.next());
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+
+  async ckks(): Promise<CkksContext> {
+    if (this.options.ckks === undefined) throw new Error("he mode needs a CKKS context");
+    return this.options.ckks();
+  }
+}

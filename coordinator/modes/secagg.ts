@@ -1,0 +1,166 @@
+// Privacy mode secagg: the SecAgg+ server stage at the coordinator (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020).
+import { createFixedPointCodec, type FixedPointCodec } from "../../crypto/codec.ts";
+import { CryptoError } from "../../crypto/errors.ts";
+import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
+import {
+  createServer,
+  serverCloseStage,
+  serverReceive,
+  type ServerState,
+} from "../../crypto/secagg/server.ts";
+import { asUint32 } from "../../proto/chunks.ts";
+import { FederationError } from "../../proto/errors.ts";
+import type { PollResponse, SecAggSettings, UpdateHeader } from "../../proto/messages.ts";
+import { clientMessageOf, pollStepOf, type SecAggStageCall } from "../../proto/secagg-steps.ts";
+import type { Strategy } from "../../strategies/index.ts";
+import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
+import { resolveSecAggParameters } from "../config.ts";
+import type { Running, SiteId } from "../round/stages.ts";
+import { refuseMetrics, plainDriverBase } from "./plain.ts";
+import type { ModeDriver, ModeHost, ModeTry, PlainGlobal, Refusal, TryInput, TryResult } from "./mode.ts";
+
+/** Bound on each protected coordinate: the update clip norm (an L2 bound bounds every entry). */
+export function updateClipRange(host: ModeHost): number {
+  const { config } = host;
+  const clip = config.dp?.level === "site" ? config.dp.clipNorm : config.privacy.updateClipNorm;
+  // The weight entry w = n_k / MAX_EXAMPLES ≤ 1 must fit as well.
+  return Math.max(clip, 1);
+}
+
+/** The SecAgg+ settings a try's task carries: roster with identity keys, threshold, degree, codec range. */
+export function secAggSettings(
+  host: ModeHost,
+  input: TryInput,
+  vectorLength: number,
+  clipRange: number,
+): SecAggSettings {
+  const { participants, ref } = input;
+  const { neighbourDegree, threshold } = resolveSecAggParameters(
+    participants.length,
+    host.config.privacy.secagg,
+  );
+  const sessionId = new Uint8Array(32);
+  host.rng.fill(sessionId);
+  return {
+    // Unique per try, bound into every SecAgg+ signature and derived key.
+    roundId: ref.round * 1000 + ref.attempt,
+    sessionId,
+    threshold,
+    degree: neighbourDegree,
+    vectorLength,
+    clipRange,
+    maxSummands: participants.length,
+    maxExamples: MAX_EXAMPLES,
+    roster: participants.map((siteId) => ({
+      siteId,
+      identityKey: host.record(siteId)?.identityKey ?? new Uint8Array(32),
+    })),
+  };
+}
+
+/**
+ * One SecAgg+ session over the try's participants: stage messages go to the SecAgg+ server state
+ * machine (crypto/secagg/server.ts), the masked input arrives as an upload, and the server's messages of
+ * each next stage become Poll steps. `finishSum` turns the decoded sum into the try's result.
+ */
+export class SecAggTry implements ModeTry {
+  readonly kind = "secagg";
+  readonly he = null;
+  readonly upload;
+  private server: ServerState;
+  private readonly config: SecAggConfig;
+  private readonly codec: FixedPointCodec;
+
+  constructor(
+    readonly secagg: SecAggSettings,
+    private readonly finishSum: (
+      decoded: Float32Array,
+      survivors: number,
+      global: PlainGlobal | undefined,
+      strategy: Strategy,
+    ) => TryResult,
+  ) {
+    this.config = {
+      roundId: secagg.roundId,
+      sessionId: secagg.sessionId,
+      roster: secagg.roster.map((entry) => entry.siteId),
+      threshold: secagg.threshold,
+      degree: secagg.degree,
+      vectorLength: secagg.vectorLength,
+      identityKeys: new Map(secagg.roster.map((entry) => [entry.siteId, entry.identityKey])),
+    };
+    this.server = createServer(prepareRound(this.config));
+    this.codec = createFixedPointCodec({ clipRange: secagg.clipRange, maxSummands: secagg.roster.length });
+    this.upload = { stage: "masked_input", encoding: "masked", length: secagg.vectorLength } as const;
+  }
+
+  acceptUpload(site: SiteId, _header: UpdateHeader, bytes: Uint8Array): void {
+    this.server = serverReceive(this.server, {
+      kind: "masked-input-chunk",
+      roundId: this.config.roundId,
+      siteId: site,
+      offset: 0,
+      values: asUint32(bytes),
+    });
+  }
+
+  acceptStageMessage(site: SiteId, call: SecAggStageCall): void {
+    this.server = serverReceive(this.server, clientMessageOf(call, this.config.roundId, site));
+  }
+
+  acceptMetrics(): void {
+    refuseMetrics();
+  }
+
+  closeStage(state: Running, nextDeadlineMs: number): ReadonlyMap<SiteId, PollResponse> | Refusal {
+    let transition;
+    try {
+      transition = serverCloseStage(this.server);
+    } catch (error) {
+      if (error instanceof CryptoError)
+        return { refused: `secure aggregation refused to go on: ${error.code}` };
+      throw error;
+    }
+    this.server = transition.state;
+    const steps = new Map<SiteId, PollResponse>();
+    for (const message of transition.messages)
+      steps.set(message.recipient, pollStepOf(message, state.ref, nextDeadlineMs));
+    return steps;
+  }
+
+  finish(global: PlainGlobal | undefined, strategy: Strategy): TryResult | Refusal {
+    const server = this.server;
+    if (server.stage !== "done") throw new Error("secure aggregation did not finish");
+    const decoded = this.codec.decodeSum(server.sum, server.survivors.length);
+    return this.finishSum(decoded, server.survivors.length, global, strategy);
+  }
+
+  dispose(): void {}
+}
+
+/** The training result of a SecAgg+ sum [Σw·Δ, Σw]: the strategy's step from the weighted sum. */
+function applyStrategy(
+  decoded: Float32Array,
+  survivors: number,
+  global: PlainGlobal | undefined,
+  strategy: Strategy,
+): TryResult {
+  if (global === undefined || strategy.input === "individual") throw new Error("secagg needs a sum strategy");
+  const step = strategy.apply(global.vector, decodeWeightedSum(decoded, survivors), global.strategyState);
+  return { model: { kind: "plain", vector: step.global, strategyState: step.state }, metrics: {} };
+}
+
+export function createSecAggDriver(host: ModeHost): ModeDriver {
+  return {
+    mode: "secagg",
+    ...plainDriverBase(host),
+    openTrainingTry: (input) =>
+      new SecAggTry(secAggSettings(host, input, host.vectorLength + 1, updateClipRange(host)), applyStrategy),
+  };
+}
+
+/** Crypto refusals keep their CryptoError; the gRPC edge translates them (coordinator/transport/edge.ts). */
+export function requireSecAgg(work: ModeTry): void {
+  if (work.kind !== "secagg")
+    throw new FederationError("failed_precondition", "this round does not use secure aggregation");
+}

@@ -1,0 +1,107 @@
+// The sites the coordinator knows: joined with a certificate and bound keys, and when each was last seen.
+import { joinBindingPayload, verifySignature } from "../../crypto/keys.ts";
+import { FederationError } from "../../proto/errors.ts";
+import type { JoinRequest } from "../../proto/messages.ts";
+import type { Peer } from "../../proto/rpc.ts";
+import type { SiteId } from "../round/stages.ts";
+import type { DurableState } from "./durable-state.ts";
+import type { SiteRecord } from "./records.ts";
+
+interface Site {
+  readonly record: SiteRecord;
+  lastSeen: number;
+}
+
+/** Refreshes a site's last_seen in the store at most this often (it is for admins, not for every poll). */
+const TOUCH_EVERY_MS = 30_000;
+
+export class SiteRegistry {
+  private readonly sites = new Map<SiteId, Site>();
+
+  constructor(
+    private readonly store: DurableState,
+    /** A site that has not polled for this long is not online. */
+    private readonly onlineWindowMs: number,
+  ) {
+    for (const record of store.sites()) this.sites.set(record.siteId, { record, lastSeen: 0 });
+  }
+
+  get size(): number {
+    return this.sites.size;
+  }
+
+  record(site: SiteId): SiteRecord | undefined {
+    return this.sites.get(site)?.record;
+  }
+
+  ids(): SiteId[] {
+    return [...this.sites.keys()];
+  }
+
+  online(): SiteId[] {
+    const now = Date.now();
+    return [...this.sites.values()]
+      .filter((site) => now - site.lastSeen <= this.onlineWindowMs)
+      .map((site) => site.record.siteId)
+      .sort();
+  }
+
+  /**
+   * Checks the Join binding (the identity and envelope keys signed under this certificate) and records a
+   * new or re-keyed site; returns whether the site is new to the federation (or re-keyed).
+   */
+  join(peer: Peer, request: JoinRequest): boolean {
+    const payload = joinBindingPayload(peer.fingerprint, request.identityKey, request.envelopePublicKey);
+    if (!verifySignature(payload, request.keyBindingSignature, request.identityKey)) {
+      throw new FederationError("invalid_argument", "keyBindingSignature does not verify");
+    }
+    const existing = this.sites.get(peer.name);
+    const sameKeys =
+      existing !== undefined &&
+      Buffer.compare(existing.record.identityKey, request.identityKey) === 0 &&
+      Buffer.compare(existing.record.envelopeKey, request.envelopePublicKey) === 0;
+    if (existing !== undefined && existing.record.fingerprint === peer.fingerprint && !sameKeys) {
+      // One certificate, one identity key: a different key needs a new certificate.
+      throw new FederationError("permission_denied", "this certificate is bound to another identity key");
+    }
+    if (existing !== undefined && sameKeys && existing.record.fingerprint === peer.fingerprint) {
+      existing.lastSeen = Date.now();
+      return false;
+    }
+    const record: SiteRecord = {
+      siteId: peer.name,
+      fingerprint: peer.fingerprint,
+      identityKey: new Uint8Array(request.identityKey),
+      envelopeKey: new Uint8Array(request.envelopePublicKey),
+      joinedAt: new Date().toISOString(),
+    };
+    this.store.saveSite(record);
+    this.sites.set(peer.name, { record, lastSeen: Date.now() });
+    return true;
+  }
+
+  /** The caller is a joined site with the certificate it joined with; unlike seen(), not marked online. */
+  known(peer: Peer): SiteRecord {
+    const site = this.sites.get(peer.name);
+    if (site === undefined || site.record.fingerprint !== peer.fingerprint) {
+      throw new FederationError("failed_precondition", "join the federation first");
+    }
+    return site.record;
+  }
+
+  /** known(), and marks the site online now. */
+  seen(peer: Peer): SiteRecord {
+    const record = this.known(peer);
+    this.touch(peer.name);
+    return record;
+  }
+
+  /** Marks a site online now (a long poll still waiting counts). */
+  touch(siteId: SiteId): void {
+    const site = this.sites.get(siteId);
+    if (site === undefined) return;
+    const now = Date.now();
+    if (now - site.lastSeen > TOUCH_EVERY_MS) this.store.touchSite(siteId);
+    site.lastSeen = now;
+  }
+}

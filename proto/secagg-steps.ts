@@ -1,0 +1,179 @@
+// The one table between SecAgg+ messages (crypto/secagg) and the wire: Poll steps one way, stage RPCs the other.
+import type { ClientToServerMessage, ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
+import type {
+  AdvertiseKeysRequest,
+  PollResponse,
+  RoundRef,
+  ShareKeysRequest,
+  SignSurvivorsRequest,
+  UnmaskRequest,
+} from "./messages.ts";
+
+/**
+ * The SecAgg+ stages of a training try, one spelling each (Bonawitz et al. 2017, Fig. 4, rounds 0–4): the
+ * coordinator's round machine, the sites' progress events and this table all use these names.
+ */
+export const SECAGG_STAGES = [
+  "advertise_keys",
+  "share_keys",
+  "masked_input",
+  "consistency",
+  "unmask",
+] as const;
+export type SecAggStage = (typeof SECAGG_STAGES)[number];
+
+/** The Poll steps that carry a SecAgg+ server message to one site. */
+export type SecAggPollStep = Extract<
+  PollResponse,
+  { step: "shareKeys" | "maskedInput" | "consistency" | "unmask" }
+>;
+export type SecAggStepName = SecAggPollStep["step"];
+
+/** The stage a site enters when it is handed each SecAgg Poll step. */
+export const STAGE_OF_STEP: Readonly<Record<SecAggStepName, SecAggStage>> = {
+  shareKeys: "share_keys",
+  maskedInput: "masked_input",
+  consistency: "consistency",
+  unmask: "unmask",
+};
+
+/** A SecAgg+ site message on its way to a stage RPC (masked input travels as an update upload instead). */
+export type SecAggStageCall =
+  | {
+      readonly rpc: "advertiseKeys";
+      readonly stage: "advertise_keys";
+      readonly request: AdvertiseKeysRequest;
+    }
+  | { readonly rpc: "shareKeys"; readonly stage: "share_keys"; readonly request: ShareKeysRequest }
+  | { readonly rpc: "signSurvivors"; readonly stage: "consistency"; readonly request: SignSurvivorsRequest }
+  | { readonly rpc: "unmask"; readonly stage: "unmask"; readonly request: UnmaskRequest };
+
+/** Coordinator → site: the Poll step that carries a SecAgg+ server message. */
+export function pollStepOf(
+  message: ServerToClientMessage,
+  ref: RoundRef,
+  deadlineMs: number,
+): SecAggPollStep {
+  switch (message.kind) {
+    case "keys-broadcast":
+      return {
+        step: "shareKeys",
+        shareKeys: {
+          ref,
+          advertisements: message.advertisements.map((a) => ({
+            siteId: a.siteId,
+            encryptionPublicKey: a.encryptionPublicKey,
+            maskingPublicKey: a.maskingPublicKey,
+            signature: a.signature,
+          })),
+          deadlineMs,
+        },
+      };
+    case "shares-delivery":
+      return { step: "maskedInput", maskedInput: { ref, shares: [...message.shares], deadlineMs } };
+    case "consistency-request":
+      return { step: "consistency", consistency: { ref, survivors: [...message.survivors], deadlineMs } };
+    case "unmask-request":
+      return {
+        step: "unmask",
+        unmask: { ref, survivors: [...message.survivors], signatures: [...message.signatures], deadlineMs },
+      };
+  }
+}
+
+/** Site side of the same mapping: the SecAgg+ server message a Poll step carries to `recipient`. */
+export function serverMessageOf(
+  step: SecAggPollStep,
+  roundId: number,
+  recipient: SiteId,
+): ServerToClientMessage {
+  switch (step.step) {
+    case "shareKeys":
+      return {
+        kind: "keys-broadcast",
+        roundId,
+        recipient,
+        advertisements: step.shareKeys.advertisements.map((a) => ({ kind: "advertise-keys", roundId, ...a })),
+      };
+    case "maskedInput":
+      return { kind: "shares-delivery", roundId, recipient, shares: step.maskedInput.shares };
+    case "consistency":
+      return { kind: "consistency-request", roundId, recipient, survivors: step.consistency.survivors };
+    case "unmask":
+      return {
+        kind: "unmask-request",
+        roundId,
+        recipient,
+        survivors: step.unmask.survivors,
+        signatures: step.unmask.signatures,
+      };
+  }
+}
+
+/** Site → coordinator: the stage RPC that carries a SecAgg+ site message (undefined for masked input). */
+export function stageCallOf(message: ClientToServerMessage, ref: RoundRef): SecAggStageCall | undefined {
+  switch (message.kind) {
+    case "advertise-keys":
+      return {
+        rpc: "advertiseKeys",
+        stage: "advertise_keys",
+        request: {
+          ref,
+          encryptionPublicKey: message.encryptionPublicKey,
+          maskingPublicKey: message.maskingPublicKey,
+          signature: message.signature,
+        },
+      };
+    case "share-keys":
+      return {
+        rpc: "shareKeys",
+        stage: "share_keys",
+        request: { ref, shares: [...message.encryptedShares] },
+      };
+    case "consistency-signature":
+      return { rpc: "signSurvivors", stage: "consistency", request: { ref, signature: message.signature } };
+    case "unmask-response":
+      return {
+        rpc: "unmask",
+        stage: "unmask",
+        request: {
+          ref,
+          selfMaskShares: [...message.selfMaskShares],
+          maskingKeyShares: [...message.maskingKeyShares],
+        },
+      };
+    case "masked-input-chunk":
+      return undefined;
+  }
+}
+
+/** Coordinator side of the same mapping: the SecAgg+ site message a stage RPC carries from `siteId`. */
+export function clientMessageOf(
+  call: SecAggStageCall,
+  roundId: number,
+  siteId: SiteId,
+): ClientToServerMessage {
+  switch (call.rpc) {
+    case "advertiseKeys":
+      return {
+        kind: "advertise-keys",
+        roundId,
+        siteId,
+        encryptionPublicKey: call.request.encryptionPublicKey,
+        maskingPublicKey: call.request.maskingPublicKey,
+        signature: call.request.signature,
+      };
+    case "shareKeys":
+      return { kind: "share-keys", roundId, siteId, encryptedShares: call.request.shares };
+    case "signSurvivors":
+      return { kind: "consistency-signature", roundId, siteId, signature: call.request.signature };
+    case "unmask":
+      return {
+        kind: "unmask-response",
+        roundId,
+        siteId,
+        selfMaskShares: call.request.selfMaskShares,
+        maskingKeyShares: call.request.maskingKeyShares,
+      };
+  }
+}
