@@ -3,27 +3,15 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { LlamaConfig } from "../model/config.ts";
 import {
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
   flattenLoraTensors,
-  initialLoraTensors,
-  loraTensorsFromFlat,
   readPeftAdapter,
-  writePeftAdapter,
 } from "../model/peft.ts";
-import type { LoraConfig } from "../model/peft.ts";
+import { writeGlobalAdapter, type AdapterSpec } from "../model/peft-export.ts";
 import { fsyncPath, writeFileAtomic } from "../durable/atomic-file.ts";
 import type { CheckpointRef } from "./storage/store.ts";
-
-/** What turns a flat vector into a PEFT folder: the base model's shapes and the LoRA settings. */
-export interface AdapterSpec {
-  readonly model: LlamaConfig;
-  readonly lora: LoraConfig;
-  /** Written into adapter_config.json so that `peft` can find the base model. */
-  readonly baseModelNameOrPath: string | null;
-}
 
 export type CheckpointErrorCode = "missing" | "hash-mismatch";
 
@@ -47,14 +35,6 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /**
- * The global adapter before round 1, as every site derives it: PEFT's initialisation (seeded A,
- * zero B), flattened to the trainable parameters (B only in ffa mode).
- */
-export function initialGlobalVector(spec: AdapterSpec): Float32Array {
-  return flattenLoraTensors(spec.model, spec.lora, initialLoraTensors(spec.model, spec.lora));
-}
-
-/**
  * Writes `<dir>/round-NNNNNN/` (adapter_model.safetensors + adapter_config.json) from the flat global
  * vector. The folder is built under a temporary name, its files and the folder fsynced, then renamed
  * into place, so the final name only ever holds a complete adapter. A folder left by a try that
@@ -71,9 +51,7 @@ export async function writeAdapterCheckpoint(
   const finalPath = join(dir, roundName(round));
   const partialPath = join(dir, `.${roundName(round)}.partial-${process.pid}`);
   rmSync(partialPath, { recursive: true, force: true });
-  await writePeftAdapter(partialPath, loraTensorsFromFlat(spec.model, spec.lora, globalVector), spec.lora, {
-    baseModelNameOrPath: spec.baseModelNameOrPath,
-  });
+  await writeGlobalAdapter(partialPath, spec, globalVector);
   fsyncPath(join(partialPath, ADAPTER_WEIGHTS_FILE));
   fsyncPath(join(partialPath, ADAPTER_CONFIG_FILE));
   fsyncPath(partialPath);

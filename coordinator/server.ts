@@ -7,7 +7,7 @@ import type { LlamaConfig } from "../model/config.ts";
 import { hashBaseModel, readBaseModelConfig } from "../model/model-dir.ts";
 import { loraFlatLength, type LoraConfig } from "../model/peft.ts";
 import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
-import { initialGlobalVector, type AdapterSpec } from "./checkpoints.ts";
+import { initialGlobalVector, type AdapterSpec } from "../model/peft-export.ts";
 import type { FederationConfig } from "./config.ts";
 import {
   createCoordinatorMetrics,

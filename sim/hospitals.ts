@@ -140,7 +140,7 @@ export const HOSPITAL_PROFILES: readonly HospitalProfile[] = [
 ];
 
 /** One record as a site holds it. `label` may be wrong (label noise); `trueLabel` never is. */
-export interface SiteRecord {
+export interface PatientRecord {
   readonly conditionId: string;
   readonly label: string;
   readonly trueLabel: string;
@@ -155,14 +155,14 @@ export interface SiteData {
   readonly profile: HospitalProfile;
   /** Probability of each condition (CONDITIONS order) at this site. */
   readonly labelDistribution: readonly number[];
-  readonly train: readonly SiteRecord[];
-  readonly validation: readonly SiteRecord[];
+  readonly train: readonly PatientRecord[];
+  readonly validation: readonly PatientRecord[];
 }
 
 export interface FederationData {
   readonly sites: readonly SiteData[];
   /** Held out from every site: conditions in equal shares, note styles from every house. */
-  readonly test: readonly SiteRecord[];
+  readonly test: readonly PatientRecord[];
 }
 
 export interface FederationDataOptions {
@@ -212,7 +212,7 @@ function makeRecord(
   profile: HospitalProfile,
   noise: number,
   hardQuestionRate: number,
-): SiteRecord {
+): PatientRecord {
   const condition = CONDITIONS[conditionIndex];
   if (condition === undefined) throw new RangeError(`condition index ${conditionIndex} out of range`);
   const style = profileStyle(rng, profile);
@@ -271,7 +271,7 @@ export function generateFederationData(options: FederationDataOptions): Federati
       options.maxValidationPerSite ?? Number.POSITIVE_INFINITY,
       Math.max(2, Math.round(count * options.validationFraction)),
     );
-    const records: SiteRecord[] = [];
+    const records: PatientRecord[] = [];
     for (let j = 0; j < count; j++) {
       const isTrain = j >= nValidation;
       records.push(
@@ -293,7 +293,7 @@ export function generateFederationData(options: FederationDataOptions): Federati
     });
   }
   const testRng = seededRng(`${base}/test`);
-  const test: SiteRecord[] = [];
+  const test: PatientRecord[] = [];
   for (let c = 0; c < CONDITIONS.length; c++) {
     for (let j = 0; j < options.testPerCondition; j++) {
       test.push(makeRecord(testRng, c, pick(testRng, HOSPITAL_PROFILES), 0, hardRate));

@@ -7,14 +7,13 @@ import { SiteConfigError, loadSiteConfig } from "../../client/node/config.ts";
 import { SiteExportError, rebuildGlobalAtSite } from "../../client/node/he-export.ts";
 import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
-import { initialGlobalVector, type AdapterSpec } from "../../coordinator/checkpoints.ts";
 import { ConfigError, loadFederationConfig } from "../../coordinator/config.ts";
 import { describeConfiguredAdapter } from "../../coordinator/server.ts";
 import { DurableState, pickTrainedRound } from "../../coordinator/service/durable-state.ts";
 import { createCkksContext, loadSeal } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
 import { readBaseModelConfig } from "../../model/model-dir.ts";
-import { loraTensorsFromFlat, writePeftAdapter } from "../../model/peft.ts";
+import { initialGlobalVector, writeGlobalAdapter, type AdapterSpec } from "../../model/peft-export.ts";
 import { FederationError } from "../../proto/errors.ts";
 
 /** How long the site waits for the coordinator's aggregates. */
@@ -68,13 +67,6 @@ function requestedRound(args: ParsedArgs): number | undefined {
   return round;
 }
 
-/** The PEFT folder of a flat global vector: the one writer both export paths share. */
-async function writeExport(out: string, spec: AdapterSpec, vector: Float32Array): Promise<void> {
-  await writePeftAdapter(out, loraTensorsFromFlat(spec.model, spec.lora, vector), spec.lora, {
-    baseModelNameOrPath: spec.baseModelNameOrPath,
-  });
-}
-
 async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContext): Promise<number> {
   let config;
   try {
@@ -107,7 +99,7 @@ async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContex
     const checkpoint = await state.checkpoint(round);
     if (checkpoint?.model.kind !== "plain")
       throw new UsageError(`round ${round} has no plaintext checkpoint`);
-    await writeExport(out, adapter.spec, checkpoint.model.vector);
+    await writeGlobalAdapter(out, adapter.spec, checkpoint.model.vector);
     ctx.print(JSON.stringify({ round, out, checkpointSha256: checkpoint.sha256 }));
     return 0;
   } finally {
@@ -160,7 +152,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
       },
     });
     if (spec === undefined) throw new Error("no adapter spec");
-    await writeExport(out, spec, result.vector);
+    await writeGlobalAdapter(out, spec, result.vector);
     ctx.print(
       JSON.stringify({
         round: result.manifest.round,

@@ -2,6 +2,7 @@
 import { FederationError, OutOfPhaseError } from "../../proto/errors.ts";
 import type { SiteId } from "../../crypto/site-id.ts";
 import type { PrivacyMode, RoundRef } from "../../proto/messages.ts";
+import { SECAGG_STAGES } from "../../proto/secagg-steps.ts";
 
 export type { SiteId };
 export type RoundKind = "train" | "eval";
@@ -13,7 +14,7 @@ export type RoundKind = "train" | "eval";
  */
 const STAGE_SEQUENCES = {
   plain: ["collect_updates"],
-  secagg: ["advertise_keys", "share_keys", "masked_input", "consistency", "unmask"],
+  secagg: SECAGG_STAGES,
   eval: ["collect_metrics"],
 } as const;
 

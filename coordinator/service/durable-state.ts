@@ -6,8 +6,8 @@ import {
   readCiphertextCheckpoint,
   writeAdapterCheckpoint,
   writeCiphertextCheckpoint,
-  type AdapterSpec,
 } from "../checkpoints.ts";
+import type { AdapterSpec } from "../../model/peft-export.ts";
 import type { JsonValue } from "../storage/canonical-json.ts";
 import { CoordinatorStore, STORE_FILE, type MetricInput } from "../storage/store.ts";
 import { decodeStrategyState, encodeStrategyState } from "../../strategies/index.ts";

@@ -1,6 +1,7 @@
 // Poll: the step each site should take now, handed again until it is answered (once-only at the site).
 import type { EvalTask, PollResponse, PrivacySettings, TrainTask } from "../../proto/messages.ts";
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
+import { strategySiteSettings } from "../../strategies/config.ts";
 import { markDelivered, owesStep, type SiteId } from "../round/stages.ts";
 import type { Attempt, RoundContext } from "./round-context.ts";
 
@@ -91,7 +92,6 @@ function privacySettings(round: RoundContext, participants: number): PrivacySett
 
 function trainTask(round: RoundContext, attempt: Attempt, deadlineMs: number): TrainTask {
   const { config } = round;
-  const strategy = config.strategy;
   return {
     ref: attempt.ref,
     globalVersion: attempt.planned.baseVersion,
@@ -100,7 +100,7 @@ function trainTask(round: RoundContext, attempt: Attempt, deadlineMs: number): T
       batchSize: config.training.batchSize,
       learningRate: config.training.learningRate,
       maxSeqLen: config.training.maxSeqLen,
-      fedproxMu: strategy.name === "fedprox" ? strategy.mu : 0,
+      ...strategySiteSettings(config.strategy),
       // Reproducible runs: one seed per (round, attempt); the prime multiplier keeps a retried
       // attempt of round r from reusing round r+1's seed.
       seed: (attempt.ref.round * 7919 + attempt.ref.attempt) >>> 0,

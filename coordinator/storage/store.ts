@@ -82,7 +82,8 @@ export interface RoundRecord {
   readonly closedAt: string | null;
 }
 
-export interface SiteRecord {
+/** A site's row in the store, with its participation counts (the service's SiteRecord is built from it). */
+export interface SiteRow {
   readonly siteId: string;
   readonly certFingerprint: string;
   readonly signingPublicKey: Uint8Array | null;
@@ -321,7 +322,7 @@ export class CoordinatorStore {
     this.db.prepare("UPDATE sites SET last_seen = ? WHERE site_id = ?").run(now.toISOString(), siteId);
   }
 
-  listSites(): SiteRecord[] {
+  listSites(): SiteRow[] {
     const rows = this.db
       .prepare(
         `SELECT s.site_id, s.cert_fingerprint, s.signing_public_key, s.joined_at, s.last_seen,

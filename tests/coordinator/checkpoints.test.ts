@@ -6,13 +6,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CheckpointError,
-  initialGlobalVector,
   readAdapterCheckpoint,
   readCiphertextCheckpoint,
   writeAdapterCheckpoint,
   writeCiphertextCheckpoint,
 } from "../../coordinator/checkpoints.ts";
-import type { AdapterSpec } from "../../coordinator/checkpoints.ts";
+import { initialGlobalVector, type AdapterSpec } from "../../model/peft-export.ts";
 import { parseLlamaConfig } from "../../model/config.ts";
 import { readPeftAdapter } from "../../model/peft.ts";
 
