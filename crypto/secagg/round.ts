@@ -38,9 +38,13 @@ const MAX_VECTOR_LENGTH = 2 ** 28;
  * Validates a config. The threshold t bounds collusion: t of a site's k + 1 share holders
  * (itself and its neighbours) reconstruct its secrets, so the server learns nothing about one
  * site's input unless t − 1 others help it (Bonawitz et al. 2017, §6, honest-but-curious
- * server). 2 ≤ t ≤ k + 1. A majority, t > (k + 1)/2, additionally keeps a server that lies
- * about who dropped from collecting both secrets of a site from two disjoint holder sets;
- * it costs robustness (a survivor needs t live holders), so it is the caller's choice.
+ * server). t must be a majority of the holders, (k + 1)/2 < t ≤ k + 1: with t ≤ (k + 1)/2 a
+ * server that shows one survivor list to t holders and another to t others collects both
+ * b_u and s_u^SK of one site and unmasks its input; with a majority two such groups share
+ * 2t − (k + 1) ≥ 1 holders and an honest holder signs one list only, so the split needs at least
+ * 2t − (k + 1) sites colluding with the coordinator (docs/threat-model.md). Sites
+ * and coordinator both call this, so a site refuses a non-majority threshold whatever the
+ * coordinator's config says (tests/crypto/secagg-attacks.test.ts replays the attack).
  */
 export function prepareRound(config: SecAggConfig): SecAggRound {
   const { roundId, sessionId, threshold, vectorLength } = config;
@@ -53,9 +57,10 @@ export function prepareRound(config: SecAggConfig): SecAggRound {
   }
   const graph = buildNeighbourGraph(config.roster, config.degree, sessionId);
   const holders = graph.degree + 1;
-  if (!Number.isSafeInteger(threshold) || threshold < 2 || threshold > holders) {
+  const majority = Math.floor(holders / 2) + 1;
+  if (!Number.isSafeInteger(threshold) || threshold < Math.max(2, majority) || threshold > holders) {
     throw new ParameterError(
-      `secagg: threshold must be in [2, ${holders}] (k + 1 share holders), got ${threshold}`,
+      `secagg: threshold must be a majority of the k + 1 = ${holders} share holders, in [${Math.max(2, majority)}, ${holders}], got ${threshold}`,
     );
   }
   for (const site of graph.sites) {
