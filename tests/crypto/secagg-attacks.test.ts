@@ -1,7 +1,7 @@
 // Attacks by a coordinator that deviates from SecAgg+, replayed against the sites' own state machines (issue 18).
 import { describe, expect, it } from "vitest";
 import { ParameterError } from "../../crypto/errors.ts";
-import { x25519PublicKey } from "../../crypto/keys.ts";
+import { generateSigningKeyPair, x25519PublicKey } from "../../crypto/keys.ts";
 import { applyMasks } from "../../crypto/prg.ts";
 import type { SignedMask } from "../../crypto/prg.ts";
 import { seededRng } from "../../crypto/rng.ts";
@@ -20,10 +20,11 @@ import {
   pairwiseMaskSeed,
   pairwiseSign,
   prepareRound,
+  roundConfigHash,
   selfMaskSeed,
   shareIndex,
 } from "../../crypto/secagg/round.ts";
-import type { SecAggRound } from "../../crypto/secagg/round.ts";
+import type { SecAggConfig, SecAggRound } from "../../crypto/secagg/round.ts";
 import { createServer, serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
 import type { ServerState } from "../../crypto/secagg/server.ts";
 import { makeFixture, refusal } from "./secagg-helpers.ts";
@@ -129,7 +130,8 @@ function roundWith(threshold: number) {
 describe("a coordinator that splits the survivor list", () => {
   it("recovers a site's input when t = 2 of 4 holders is accepted (the attack the majority rule stops)", () => {
     const { config, identitySeeds } = roundWith(2);
-    const unchecked = { config, graph: buildNeighbourGraph(config.roster, config.degree, config.sessionId) };
+    const graph = buildNeighbourGraph(config.roster, config.degree, config.sessionId);
+    const unchecked = { config, graph, configHash: roundConfigHash(config, graph) };
     expect(Array.from(splitSurvivorAttack(unchecked, identitySeeds))).toEqual([100, 200, 300, 400]);
   });
 
@@ -143,5 +145,69 @@ describe("a coordinator that splits the survivor list", () => {
     const { config, identitySeeds } = roundWith(3);
     const e = refusal(() => splitSurvivorAttack(prepareRound(config), identitySeeds));
     expect(e.code).toBe("too-few-sites");
+  });
+});
+
+/**
+ * Stage 0 with each site holding the config the coordinator showed it: every site advertises, and
+ * `recipient` receives its neighbours' advertisements. Returns what the recipient's state machine does.
+ */
+function keysAt(
+  configs: ReadonlyMap<SiteId, SecAggConfig>,
+  identitySeeds: ReadonlyMap<SiteId, Uint8Array>,
+  recipient: SiteId,
+) {
+  const rng = seededRng("config-split");
+  const starts = new Map(
+    [...configs].map(([site, config]) => [
+      site,
+      createClient({
+        round: prepareRound(config),
+        siteId: site,
+        identitySeed: identitySeeds.get(site) as Uint8Array,
+        rng,
+      }),
+    ]),
+  );
+  const own = starts.get(recipient) as ReturnType<typeof createClient>;
+  const advertisements = [...starts].filter(([site]) => site !== recipient).map(([, start]) => start.message);
+  return () =>
+    clientReceive(
+      own.state,
+      { kind: "keys-broadcast", roundId: own.message.roundId, recipient, advertisements },
+      rng,
+    );
+}
+
+describe("a coordinator that shows sites different round parameters", () => {
+  const fixture = makeFixture(seededRng("config-split"), { n: 5, degree: 4, threshold: 3, vectorLength: 8 });
+  const { config, identitySeeds } = fixture;
+  const [a] = config.roster as [SiteId];
+  const showing = (aConfig: SecAggConfig) =>
+    new Map(config.roster.map((site) => [site, site === a ? aConfig : config]));
+
+  it("control: every site holding the same config accepts its peers", () => {
+    expect(keysAt(showing(config), identitySeeds, a)().state.stage).toBe("awaiting-shares");
+  });
+
+  it.each([
+    ["a higher threshold", { threshold: 4 }],
+    ["another vector length", { vectorLength: 9 }],
+    ["another codec range", { codec: { clipRange: 1, maxSummands: 5 } }],
+  ] as const)("%s for one site makes its peers' advertisements fail to verify there", (_, change) => {
+    const e = refusal(keysAt(showing({ ...config, ...change }), identitySeeds, a));
+    expect(e.code).toBe("bad-signature");
+  });
+
+  it("a peer's identity key substituted in one site's roster makes that site refuse its other peers", () => {
+    // The coordinator's own key in place of peer b's, shown to a only (consistent substitution at every
+    // site is what certificate-signed keys stop; see crypto/pki/key-binding.ts).
+    const b = config.roster[1] as SiteId;
+    const substituted = new Map(config.identityKeys).set(
+      b,
+      generateSigningKeyPair(seededRng("evil")).publicKey,
+    );
+    const e = refusal(keysAt(showing({ ...config, identityKeys: substituted }), identitySeeds, a));
+    expect(e.code).toBe("bad-signature");
   });
 });
