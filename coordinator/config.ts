@@ -5,7 +5,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { ParameterError } from "../crypto/errors.ts";
 import { isLoraTargetModule, LORA_TARGET_MODULES } from "../model/architecture.ts";
-import { IDENTITY_NAME_PATTERN } from "./pki/identity.ts";
+import { IDENTITY_NAME_PATTERN } from "../crypto/pki/identity.ts";
 import { PRIVACY_MODES, strategyConfigSchema, strategyModeConflict } from "./strategies/config.ts";
 
 /** A config that cannot be used; `problems` holds every one as "path: message". */
