@@ -1,6 +1,11 @@
 // The consortium certificate authority: create it, issue role certificates, sign revocation lists.
 import { randomBytes, webcrypto } from "node:crypto";
-import { certificateFingerprint, checkIdentityName, identityUri, normaliseSerialNumber } from "../../crypto/pki/identity.ts";
+import {
+  certificateFingerprint,
+  checkIdentityName,
+  identityUri,
+  normaliseSerialNumber,
+} from "../../crypto/pki/identity.ts";
 import type { Role } from "../../crypto/pki/identity.ts";
 import * as x509 from "../../crypto/pki/x509.ts";
 

@@ -9,6 +9,7 @@ import { combineShares } from "../../crypto/shamir.ts";
 import type { ShamirShare } from "../../crypto/shamir.ts";
 import { clientMaskInput, clientReceive, createClient } from "../../crypto/secagg/client.ts";
 import type { ClientState } from "../../crypto/secagg/client.ts";
+import { advertiseAll } from "../../crypto/secagg/in-process.ts";
 import { buildNeighbourGraph } from "../../crypto/secagg/graph.ts";
 import type {
   AdvertiseKeysMessage,
@@ -25,8 +26,7 @@ import {
   shareIndex,
 } from "../../crypto/secagg/round.ts";
 import type { SecAggConfig, SecAggRound } from "../../crypto/secagg/round.ts";
-import { createServer, serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
-import type { ServerState } from "../../crypto/secagg/server.ts";
+import { serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
 import { makeFixture, refusal } from "./secagg-helpers.ts";
 
 /**
@@ -45,18 +45,9 @@ function splitSurvivorAttack(
   const sites = [...round.graph.sites];
   const [a, b, c, d] = sites as [SiteId, SiteId, SiteId, SiteId];
   const inputOfA = Uint32Array.from([100, 200, 300, 400]);
-  let server: ServerState = createServer(round);
-  const clients = new Map<SiteId, ClientState>();
-  for (const site of sites) {
-    const start = createClient({
-      round,
-      siteId: site,
-      identitySeed: identitySeeds.get(site) as Uint8Array,
-      rng,
-    });
-    clients.set(site, start.state);
-    server = serverReceive(server, start.message);
-  }
+  const started = advertiseAll(round, sites, identitySeeds, rng);
+  const { clients } = started;
+  let server = started.server;
   const advertisements = new Map<SiteId, AdvertiseKeysMessage>();
   let maskedA: Uint32Array | undefined;
   for (let stage = 0; stage < 2; stage++) {
