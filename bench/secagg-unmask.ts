@@ -35,12 +35,12 @@ const started = performance.now();
 
 /**
  * Degree and threshold per roster size: classic SecAgg (k = n − 1) for small rosters,
- * SecAgg+ with k = 20 (about 2·log2 n at n = 1000, Bell et al. 2020 §3) above; t ≈ (k + 1)/3
- * so that a 30% dropout rarely leaves a survivor with fewer than t live share holders.
+ * SecAgg+ with k = 20 (about 2·log2 n at n = 1000, Bell et al. 2020 §3) above; t is the least
+ * majority of the k + 1 holders, the lowest threshold prepareRound accepts (issue 18 §2).
  */
 function parameters(n: number): { degree: number; threshold: number } {
   const degree = Math.min(n - 1, 20);
-  return { degree, threshold: degree === n - 1 ? Math.floor(n / 2) + 1 : Math.ceil((degree + 1) / 3) };
+  return { degree, threshold: Math.floor((degree + 1) / 2) + 1 };
 }
 
 /** Every site whose secret the server must rebuild keeps t live holders (else the round is, rightly, refused). */

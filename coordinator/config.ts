@@ -3,8 +3,9 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { ParameterError } from "../crypto/errors.ts";
 import { isLoraTargetModule, LORA_TARGET_MODULES } from "../model/architecture.ts";
-import { IDENTITY_NAME_PATTERN } from "./pki/identity.ts";
+import { IDENTITY_NAME_PATTERN } from "../crypto/pki/identity.ts";
 import { PRIVACY_MODES, type PrivacyMode } from "../proto/messages.ts";
 import { STRATEGY_INPUT, strategyConfigSchema, type StrategyConfig } from "../strategies/config.ts";
 
@@ -193,6 +194,15 @@ function crossSectionProblems(value: unknown): Problem[] {
         message: `threshold ${threshold} exceeds sitesPerRound.minimum ${minimum}: a round with the minimum number of survivors could never unmask`,
       });
     }
+    // A graph of odd degree on an odd roster gets one more neighbour (crypto/secagg/graph.ts), hence k + 2 holders.
+    const mostHolders =
+      neighbourDegree === undefined ? undefined : neighbourDegree + 1 + (neighbourDegree % 2);
+    if (threshold !== undefined && mostHolders !== undefined && 2 * threshold <= mostHolders) {
+      problems.push({
+        path: ["privacy", "secagg", "threshold"],
+        message: `threshold ${threshold} is not a majority of the up to ${mostHolders} share holders of each secret: a coordinator splitting the survivor list could unmask one site`,
+      });
+    }
     if (threshold !== undefined && neighbourDegree !== undefined && threshold > neighbourDegree + 1) {
       problems.push({
         path: ["privacy", "secagg", "threshold"],
@@ -304,14 +314,24 @@ export function loadFederationConfig(path: string): FederationConfig {
 /**
  * The SecAgg+ graph degree and Shamir threshold for a round try with `participants` sites. A
  * configured threshold is returned as is (never lowered to fit a small round: that would weaken
- * the guarantee silently); the default is a majority of each secret's neighbourDegree + 1 holders.
+ * the guarantee silently); the default is a majority of each secret's holders. A configured
+ * threshold that is no majority of this round's holders is refused (ParameterError), as every
+ * site would refuse it too (crypto/secagg/round.ts, prepareRound).
  */
 export function resolveSecAggParameters(
   participants: number,
   settings: FederationConfig["privacy"]["secagg"],
 ): { readonly neighbourDegree: number; readonly threshold: number } {
   const neighbourDegree = Math.min(settings.neighbourDegree ?? participants - 1, participants - 1);
-  return { neighbourDegree, threshold: settings.threshold ?? Math.floor((neighbourDegree + 1) / 2) + 1 };
+  const holders = neighbourDegree + 1 + (neighbourDegree % 2 === 1 && participants % 2 === 1 ? 1 : 0);
+  const majority = Math.floor(holders / 2) + 1;
+  const threshold = settings.threshold ?? majority;
+  if (threshold < majority) {
+    throw new ParameterError(
+      `secagg: threshold ${threshold} is not a majority of the ${holders} share holders of a round with ${participants} sites`,
+    );
+  }
+  return { neighbourDegree, threshold };
 }
 
 /** Why `strategy` cannot run under `mode`, or undefined when it can. */

@@ -67,8 +67,11 @@ export function createFixedPointCodec(params: FixedPointParams): FixedPointCodec
         const x = values[i] as number;
         if (!Number.isFinite(x)) throw new ParameterError(`codec: value at index ${i} is not finite`);
         const v = (x > clipRange ? clipRange : x < -clipRange ? -clipRange : x) * scale;
-        // floor(v + u), u ~ U[0,1), is unbiased; v ∈ [−maxLevel, maxLevel] keeps the result in range.
-        const q = rng === undefined ? Math.round(v) : Math.floor(v + rng.nextFloat64());
+        // floor(v + u), u ~ U[0,1), is unbiased. clipRange · scale can round a hair past maxLevel in
+        // float64, and floor(v + u) then one level further: clamp after rounding, so that no entry
+        // ever leaves the headroom the sum of maxSummands encodings relies on.
+        const rounded = rng === undefined ? Math.round(v) : Math.floor(v + rng.nextFloat64());
+        const q = rounded > maxLevel ? maxLevel : rounded < -maxLevel ? -maxLevel : rounded;
         out[offset + i] = q; // Uint32Array stores q mod 2^32 (ToUint32), i.e. two's complement.
       }
       return out;

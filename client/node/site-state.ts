@@ -10,6 +10,7 @@ import {
 } from "../../crypto/keys.ts";
 import {
   createPrivacyLedger,
+  tightenBudget,
   parseLedger,
   serializeLedger,
   type PrivacyLedger,
@@ -80,9 +81,13 @@ export class LedgerFile {
     return new LedgerFile(path, existsSync(path) ? parseLedger(readFileSync(path, "utf8")) : undefined);
   }
 
-  /** The ledger, created with `budget` the first time it is needed. */
+  /**
+   * The ledger, created with `budget` the first time it is needed and afterwards held to the tighter
+   * of the stored budget and `budget` (saved with the next charge).
+   */
   ledger(budget: { epsilon: number; delta: number }): PrivacyLedger {
-    this.current ??= createPrivacyLedger(budget);
+    this.current =
+      this.current === undefined ? createPrivacyLedger(budget) : tightenBudget(this.current, budget);
     return this.current;
   }
 

@@ -1,8 +1,13 @@
 // The consortium certificate authority: create it, issue role certificates, sign revocation lists.
 import { randomBytes, webcrypto } from "node:crypto";
-import { certificateFingerprint, checkIdentityName, identityUri, normaliseSerialNumber } from "./identity.ts";
-import type { Role } from "./identity.ts";
-import * as x509 from "./x509.ts";
+import {
+  certificateFingerprint,
+  checkIdentityName,
+  identityUri,
+  normaliseSerialNumber,
+} from "../../crypto/pki/identity.ts";
+import type { Role } from "../../crypto/pki/identity.ts";
+import * as x509 from "../../crypto/pki/x509.ts";
 
 /** ECDSA P-256 with SHA-256: supported by every TLS stack gRPC runs on, and small. */
 const SIGNING_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;

@@ -1,4 +1,4 @@
-// The consortium PKI: CA, role certificates, revocation and peer verification.
+// The consortium PKI: CA, role certificates and revocation; peer verification lives in crypto/pki so sites can use it too.
 export * from "./authority.ts";
-export * from "./identity.ts";
+export * from "../../crypto/pki/identity.ts";
 export * from "./store.ts";

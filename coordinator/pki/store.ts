@@ -5,8 +5,8 @@ import { z } from "zod";
 import { writeFileAtomic } from "../../durable/atomic-file.ts";
 import { createCa, createCrl, issueCertificate } from "./authority.ts";
 import type { CreateCaOptions, IssuedCertificate, IssueRequest, KeyAndCertificate } from "./authority.ts";
-import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";
-import type { Revocations } from "./identity.ts";
+import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "../../crypto/pki/identity.ts";
+import type { Revocations } from "../../crypto/pki/identity.ts";
 
 const PRIVATE_FILE_MODE = 0o600;
 

@@ -3,9 +3,9 @@
 // nacl.box is X25519 + XSalsa20-Poly1305 (Bernstein, "Cryptography in NaCl", 2009): authenticated
 // encryption under the Diffie–Hellman secret of the dealer's and the recipient's keys. The coordinator
 // relaying the envelope has neither secret key, so it can neither read nor alter one undetected. The
-// recipient checks the dealer's public key against the one it already trusts (bound to the dealer's
-// identity, e.g. by its certificate or its signed SecAgg advertisement), so a coordinator cannot slip in
-// a key of its own. The plaintext repeats the key id, both site ids and the parameters fingerprint, so an
+// recipient checks the sealer's public key against the one the sealer's certificate signed
+// (certifiedSealer), never against one the coordinator or the envelope names: only so can a
+// coordinator not slip in a key of its own (issue 18 §1). The plaintext repeats the key id, both site ids and the parameters fingerprint, so an
 // envelope cannot be replayed to another site, another ceremony or other parameters.
 //
 // A site that joins after the ceremony is keyed by a handoff (the KeyHolders transitions at the end): the
@@ -14,9 +14,27 @@
 // envelopes; until the newcomer holds the key it is not picked for rounds.
 import nacl from "tweetnacl";
 import { ProtocolError } from "../errors.ts";
+import { verifySiteKeys } from "../pki/key-binding.ts";
+import type { CertifiedSiteKeys, TrustAnchor } from "../pki/key-binding.ts";
 import type { Rng } from "../rng.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
 import { CkksFormatError } from "./wire.ts";
+
+/** A sealer (dealer or key holder) with the envelope key a recipient may check an envelope against. */
+export interface TrustedSealer {
+  readonly siteId: string;
+  readonly boxPublicKey: Uint8Array;
+}
+
+/**
+ * The sealer `siteId` as its own certificate vouches for it: the envelope key from its certified keys,
+ * after the CA chain, revocation list, role, name and signature are checked (crypto/pki/key-binding.ts).
+ * Pass the result as `dealer` to {@link openConsortiumKey}; a header's or task's key is never trusted.
+ */
+export function certifiedSealer(siteId: string, keys: CertifiedSiteKeys, trust: TrustAnchor): TrustedSealer {
+  verifySiteKeys(keys, trust, siteId);
+  return { siteId, boxPublicKey: keys.envelopeKey };
+}
 
 const MAGIC = [0x46, 0x54, 0x4b, 0x45]; // "FTKE"
 const VERSION = 1;

@@ -34,6 +34,23 @@ export function distributedNoiseStddev(config: DistributedNoiseConfig): number {
   return (noiseMultiplier * clipNorm) / Math.sqrt(minSurvivors);
 }
 
+/**
+ * Entries of a noise share beyond this many standard deviations may be clipped by the codec: each is
+ * clipped with probability 2Φ(−10) ≈ 1.5·10⁻²³, so a run with d·n·rounds < 10¹³ encoded entries clips
+ * none with probability 1 − 10⁻¹⁰, an event far below any δ a ledger accepts.
+ */
+export const NOISE_TAIL_STDDEVS = 10;
+
+/**
+ * The per-entry range a fixed-point codec must cover for a privatized update: an entry of an L2-clipped
+ * update is at most C, plus its noise share's tail. A codec clipped at C instead (as one sized for the
+ * update alone is) clips the noise shares, and the sum then carries less noise than the ledger charges
+ * (issue 18 §4: z = 2, C = 1, two sites gave std 1.13, not 2).
+ */
+export function privatizedEntryBound(config: DistributedNoiseConfig): number {
+  return config.clipNorm + NOISE_TAIL_STDDEVS * distributedNoiseStddev(config);
+}
+
 /** What a site sends into the protected sum: its update clipped to C plus its noise share. */
 export function privatizeUpdate(
   update: Float32Array,

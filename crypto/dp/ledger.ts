@@ -88,6 +88,19 @@ function previewCharge(
 }
 
 /**
+ * The ledger under the tighter of its stored budget and `requested` (the smaller ε and the smaller δ).
+ * A site that lowers its cap or δ after a restart is held to the lower one from the next charge on,
+ * and the saved ledger keeps it: a budget is never loosened by a later, laxer request (issue 18 §3).
+ */
+export function tightenBudget(ledger: PrivacyLedger, requested: PrivacyBudget): PrivacyLedger {
+  checkBudget(requested);
+  const epsilon = Math.min(ledger.budget.epsilon, requested.epsilon);
+  const delta = Math.min(ledger.budget.delta, requested.delta);
+  if (epsilon === ledger.budget.epsilon && delta === ledger.budget.delta) return ledger;
+  return { ...ledger, budget: { epsilon, delta } };
+}
+
+/**
  * Charges a block of steps before it runs. Throws {@link PrivacyBudgetExceededError} if ε would exceed the
  * budget; the input ledger is never modified, so a refused charge changes nothing.
  */

@@ -15,7 +15,7 @@ export interface AdvertiseKeysMessage {
   readonly encryptionPublicKey: Uint8Array;
   /** X25519 key s_u^PK, for agreeing pairwise mask seeds (32 bytes). */
   readonly maskingPublicKey: Uint8Array;
-  /** Ed25519 over (session, round, site, both keys) (64 bytes). */
+  /** Ed25519 over (session, round, round config hash, site, both keys) (64 bytes; round.ts, advertisementPayload). */
   readonly signature: Uint8Array;
 }
 
@@ -77,7 +77,7 @@ export interface ConsistencyRequestMessage {
   readonly survivors: readonly SiteId[];
 }
 
-/** Stage 3, site → server: Ed25519 signature over (session, round, survivors). */
+/** Stage 3, site → server: Ed25519 signature over (session, round, round config hash, survivors). */
 export interface ConsistencySignatureMessage {
   readonly kind: "consistency-signature";
   readonly roundId: number;

@@ -1,4 +1,6 @@
 // SecAgg+ round parameters shared by sites and server, and the key derivations and signed payloads both sides compute.
+import { createHash } from "node:crypto";
+import type { FixedPointParams } from "../codec.ts";
 import { ParameterError } from "../errors.ts";
 import { encodeContext, hkdfSha256 } from "../hkdf.ts";
 import { x25519 } from "../keys.ts";
@@ -23,12 +25,16 @@ export interface SecAggConfig {
   readonly vectorLength: number;
   /** Each roster site's long-term Ed25519 identity key (from enrolment), which signs its per-round keys. */
   readonly identityKeys: ReadonlyMap<SiteId, Uint8Array>;
+  /** The fixed-point codec of the protected vector, when it is one; its headroom must cover the roster. */
+  readonly codec?: FixedPointParams;
 }
 
 /** A validated config with its graph. */
 export interface SecAggRound {
   readonly config: SecAggConfig;
   readonly graph: NeighbourGraph;
+  /** {@link roundConfigHash} of `config`, signed into every advertisement and consistency signature. */
+  readonly configHash: Uint8Array;
 }
 
 export const SESSION_ID_BYTES = 32;
@@ -38,9 +44,13 @@ const MAX_VECTOR_LENGTH = 2 ** 28;
  * Validates a config. The threshold t bounds collusion: t of a site's k + 1 share holders
  * (itself and its neighbours) reconstruct its secrets, so the server learns nothing about one
  * site's input unless t − 1 others help it (Bonawitz et al. 2017, §6, honest-but-curious
- * server). 2 ≤ t ≤ k + 1. A majority, t > (k + 1)/2, additionally keeps a server that lies
- * about who dropped from collecting both secrets of a site from two disjoint holder sets;
- * it costs robustness (a survivor needs t live holders), so it is the caller's choice.
+ * server). t must be a majority of the holders, (k + 1)/2 < t ≤ k + 1: with t ≤ (k + 1)/2 a
+ * server that shows one survivor list to t holders and another to t others collects both
+ * b_u and s_u^SK of one site and unmasks its input; with a majority two such groups share
+ * 2t − (k + 1) ≥ 1 holders and an honest holder signs one list only, so the split needs at least
+ * 2t − (k + 1) sites colluding with the coordinator (docs/threat-model.md). Sites
+ * and coordinator both call this, so a site refuses a non-majority threshold whatever the
+ * coordinator's config says (tests/crypto/secagg-attacks.test.ts replays the attack).
  */
 export function prepareRound(config: SecAggConfig): SecAggRound {
   const { roundId, sessionId, threshold, vectorLength } = config;
@@ -53,16 +63,50 @@ export function prepareRound(config: SecAggConfig): SecAggRound {
   }
   const graph = buildNeighbourGraph(config.roster, config.degree, sessionId);
   const holders = graph.degree + 1;
-  if (!Number.isSafeInteger(threshold) || threshold < 2 || threshold > holders) {
+  const majority = Math.floor(holders / 2) + 1;
+  if (!Number.isSafeInteger(threshold) || threshold < Math.max(2, majority) || threshold > holders) {
     throw new ParameterError(
-      `secagg: threshold must be in [2, ${holders}] (k + 1 share holders), got ${threshold}`,
+      `secagg: threshold must be a majority of the k + 1 = ${holders} share holders, in [${Math.max(2, majority)}, ${holders}], got ${threshold}`,
     );
   }
   for (const site of graph.sites) {
     if (config.identityKeys.get(site)?.length !== 32)
       throw new ParameterError(`secagg: no 32-byte identity key for a roster site`);
   }
-  return { config, graph };
+  if (config.codec !== undefined && config.codec.maxSummands < graph.sites.length) {
+    throw new ParameterError(
+      `secagg: the codec's headroom covers ${config.codec.maxSummands} summands, the roster has ${graph.sites.length} sites`,
+    );
+  }
+  return { config, graph, configHash: roundConfigHash(config, graph) };
+}
+
+/**
+ * SHA-256 of everything the sites of a round must agree on: session, round, threshold, degree,
+ * vector length, the roster with each site's identity key, and the codec range. Signed into the
+ * advertisement and consistency payloads, so that a coordinator that shows sites different
+ * parameters (a lower threshold to some, another peer key to others) makes their signatures
+ * fail at each other and the round stops (issue 18 §1).
+ */
+export function roundConfigHash(config: SecAggConfig, graph: NeighbourGraph): Uint8Array {
+  const { sessionId, roundId, threshold, degree, vectorLength, codec } = config;
+  const codecFields =
+    codec === undefined
+      ? ["no-codec"]
+      : ["codec", new Uint8Array(Float64Array.of(codec.clipRange).buffer), codec.maxSummands];
+  const roster = graph.sites.flatMap((site) => [site, config.identityKeys.get(site) as Uint8Array]);
+  const encoded = encodeContext([
+    "fedtune/secagg/config/v1",
+    sessionId,
+    roundId,
+    threshold,
+    degree,
+    vectorLength,
+    ...codecFields,
+    graph.sites.length,
+    ...roster,
+  ]);
+  return new Uint8Array(createHash("sha256").update(encoded).digest());
 }
 
 /** Shamir x-coordinate of a roster site. */
@@ -81,9 +125,10 @@ export function advertisementPayload(
 ): Uint8Array {
   const { sessionId, roundId } = round.config;
   return encodeContext([
-    "fedtune/secagg/advertise/v1",
+    "fedtune/secagg/advertise/v2",
     sessionId,
     roundId,
+    round.configHash,
     site,
     encryptionPublicKey,
     maskingPublicKey,
@@ -93,7 +138,14 @@ export function advertisementPayload(
 /** The bytes each surviving site signs in the consistency check (Bonawitz et al. 2017, Fig. 4, round 3). */
 export function consistencyPayload(round: SecAggRound, survivors: readonly SiteId[]): Uint8Array {
   const { sessionId, roundId } = round.config;
-  return encodeContext(["fedtune/secagg/consistency/v1", sessionId, roundId, survivors.length, ...survivors]);
+  return encodeContext([
+    "fedtune/secagg/consistency/v2",
+    sessionId,
+    roundId,
+    round.configHash,
+    survivors.length,
+    ...survivors,
+  ]);
 }
 
 /** Secretbox key for shares sent from `sender` to `recipient`: HKDF over the X25519 secret, both ids and the round bound in. */

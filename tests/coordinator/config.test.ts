@@ -155,4 +155,25 @@ describe("federation config", () => {
     expect(resolveSecAggParameters(10, { neighbourDegree: 4 })).toEqual({ neighbourDegree: 4, threshold: 3 });
     expect(resolveSecAggParameters(3, { threshold: 4 })).toEqual({ neighbourDegree: 2, threshold: 4 });
   });
+
+  it("refuses a threshold that is no majority of the share holders, at load and for the round actually run", () => {
+    // Issue 18 §2: with t = 2 of 4 holders a coordinator splitting the survivor list unmasks one site
+    // (tests/crypto/secagg-attacks.test.ts).
+    expect(() => resolveSecAggParameters(4, { threshold: 2 })).toThrow(
+      /not a majority of the 4 share holders/,
+    );
+    expect(() => resolveSecAggParameters(5, { neighbourDegree: 3, threshold: 2 })).toThrow(
+      /majority of the 5/,
+    );
+    expect(resolveSecAggParameters(3, { threshold: 2 })).toEqual({ neighbourDegree: 2, threshold: 2 });
+    expect(
+      problems({
+        ...minimal,
+        sitesPerRound: { minimum: 4 },
+        privacy: { mode: "secagg", secagg: { neighbourDegree: 3, threshold: 2 } },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^privacy\.secagg\.threshold: threshold 2 is not a majority of the up to 5/),
+    ]);
+  });
 });

@@ -92,3 +92,14 @@ describe("createFixedPointCodec", () => {
     expect(Math.abs(mean - target)).toBeLessThan(0.02); // σ ≈ 0.46/sqrt(20000) ≈ 0.0032
   });
 });
+
+describe("clamping after rounding", () => {
+  it("never encodes past ±maxLevel, even where clipRange · scale rounds up in float64", () => {
+    // 0.3 · (maxLevel / 0.3) exceeds maxLevel by an ulp at maxSummands = 5; an rng drawing just below 1
+    // then rounds the clip limit one level past the headroom.
+    const codec = createFixedPointCodec({ clipRange: 0.3, maxSummands: 5 });
+    const highDraw = { nextUint32: () => 0xffffffff, nextFloat64: () => 1 - 2 ** -53, fill: () => {} };
+    const encoded = codec.encode(Float32Array.from([0.3, 5, -5]), { rng: highDraw });
+    expect(Array.from(encoded, (q) => q | 0)).toEqual([codec.maxLevel, codec.maxLevel, -codec.maxLevel]);
+  });
+});

@@ -18,7 +18,9 @@ export interface AdvertisedKeys {
    */
   'maskingPublicKey'?: (Buffer | Uint8Array | string);
   /**
-   * Ed25519 signature (64 bytes) over both keys by the participant's identity key.
+   * Ed25519 signature (64 bytes) by the participant's identity key over crypto/secagg/round.ts
+   * advertisementPayload: session id, protocol round id, the SHA-256 of the round config (threshold,
+   * degree, vector length, roster with identity keys, codec range), site id and both keys.
    */
   'signature'?: (Buffer | Uint8Array | string);
 }
@@ -40,7 +42,9 @@ export interface AdvertisedKeys__Output {
    */
   'maskingPublicKey': (Buffer);
   /**
-   * Ed25519 signature (64 bytes) over both keys by the participant's identity key.
+   * Ed25519 signature (64 bytes) by the participant's identity key over crypto/secagg/round.ts
+   * advertisementPayload: session id, protocol round id, the SHA-256 of the round config (threshold,
+   * degree, vector length, roster with identity keys, codec range), site id and both keys.
    */
   'signature': (Buffer);
 }

@@ -11,7 +11,8 @@ export interface SignSurvivorsRequest {
    */
   'ref'?: (_fedtune_v1_RoundRef | null);
   /**
-   * Ed25519 signature (64 bytes) over the survivor list.
+   * Ed25519 signature (64 bytes) over crypto/secagg/round.ts consistencyPayload: session id,
+   * protocol round id, the SHA-256 of the round config and the survivor list.
    */
   'signature'?: (Buffer | Uint8Array | string);
 }
@@ -25,7 +26,8 @@ export interface SignSurvivorsRequest__Output {
    */
   'ref': (_fedtune_v1_RoundRef__Output | null);
   /**
-   * Ed25519 signature (64 bytes) over the survivor list.
+   * Ed25519 signature (64 bytes) over crypto/secagg/round.ts consistencyPayload: session id,
+   * protocol round id, the SHA-256 of the round config and the survivor list.
    */
   'signature': (Buffer);
 }

@@ -10,7 +10,8 @@ export interface SiteSignature {
    */
   'siteId'?: (string);
   /**
-   * Ed25519 signature (64 bytes) over the survivor list.
+   * Ed25519 signature (64 bytes) over crypto/secagg/round.ts consistencyPayload: session id,
+   * protocol round id, the SHA-256 of the round config and the survivor list.
    */
   'signature'?: (Buffer | Uint8Array | string);
 }
@@ -24,7 +25,8 @@ export interface SiteSignature__Output {
    */
   'siteId': (string);
   /**
-   * Ed25519 signature (64 bytes) over the survivor list.
+   * Ed25519 signature (64 bytes) over crypto/secagg/round.ts consistencyPayload: session id,
+   * protocol round id, the SHA-256 of the round config and the survivor list.
    */
   'signature': (Buffer);
 }

@@ -1,4 +1,5 @@
 // Who a peer is, read from its certificate, and whether the consortium CA vouches for it right now.
+// Pure (no I/O), so both the coordinator (TLS peers) and a site (its peers' certified keys) use it.
 import { createHash, X509Certificate as NodeX509Certificate } from "node:crypto";
 import * as x509 from "./x509.ts";
 
@@ -28,7 +29,16 @@ export interface Revocations {
 export const NO_REVOCATIONS: Revocations = { fingerprints: new Set(), serialNumbers: new Set() };
 
 export type PkiErrorCode =
-  "malformed" | "unknown-ca" | "expired" | "revoked" | "wrong-role" | "invalid-name" | "exists" | "not-found";
+  | "malformed"
+  | "unknown-ca"
+  | "expired"
+  | "revoked"
+  | "wrong-role"
+  | "invalid-name"
+  | "exists"
+  | "not-found"
+  | "wrong-site"
+  | "bad-signature";
 
 /** A refused certificate or PKI operation; `code` is what the gRPC edge translates. */
 export class PkiError extends Error {

@@ -1,0 +1,81 @@
+// Certificate-rooted site keys: a site signs its SecAgg identity key and envelope key with its certificate's private key, and every peer verifies the CA chain, the revocation list and that signature before using either key (issue 18 §1).
+//
+// Without this a site takes its peers' keys from the coordinator, and a coordinator that substitutes
+// its own key for a peer's (the same one at every site, so the round config hashes still agree) reads
+// that peer's shares, or seals a CKKS key of its own choosing. The certificate's key never leaves
+// the site's TLS key file; the coordinator relays the signed binding and cannot forge one.
+// Used by SecAgg+ (identity keys of the roster), the CKKS key ceremony (sealers' and recipients'
+// envelope keys) and the multiparty CKKS shares alike: one check, one place.
+import { createPrivateKey, sign, verify, X509Certificate } from "node:crypto";
+import { joinBindingPayload } from "../keys.ts";
+import { certificateFingerprint, PkiError, verifyPeer } from "./identity.ts";
+import type { CertificateInput, PeerIdentity, Revocations } from "./identity.ts";
+
+/** What a site publishes about itself, relayed unchanged by the coordinator. */
+export interface CertifiedSiteKeys {
+  /** The site's certificate (PEM or DER) under the consortium CA. */
+  readonly certificate: CertificateInput;
+  /** Ed25519 identity key (32 bytes): signs SecAgg+ advertisements and consistency lists. */
+  readonly identityKey: Uint8Array;
+  /** X25519 envelope key (32 bytes): CKKS key envelopes are sealed to and by it. */
+  readonly envelopeKey: Uint8Array;
+  /** ECDSA by the certificate's key over joinBindingPayload(fingerprint, identityKey, envelopeKey). */
+  readonly signature: Uint8Array;
+}
+
+/** What a verifier trusts: the consortium CA and its current revocation list. */
+export interface TrustAnchor {
+  readonly caCert: CertificateInput;
+  readonly revocations: Revocations;
+  /** The instant validity is judged at (tests); defaults to now. */
+  readonly now?: Date;
+}
+
+function certificateObject(certificate: CertificateInput): X509Certificate {
+  try {
+    return new X509Certificate(typeof certificate === "string" ? certificate : Buffer.from(certificate));
+  } catch {
+    throw new PkiError("malformed", "certificate cannot be parsed");
+  }
+}
+
+/** The site's signature binding its two public keys to its certificate (SHA-256 with the certificate's key). */
+export function signSiteKeys(
+  certificate: CertificateInput,
+  certificateKeyPem: string,
+  identityKey: Uint8Array,
+  envelopeKey: Uint8Array,
+): Uint8Array {
+  const payload = joinBindingPayload(certificateFingerprint(certificate), identityKey, envelopeKey);
+  return new Uint8Array(sign("sha256", payload, createPrivateKey(certificateKeyPem)));
+}
+
+/**
+ * Verifies that `keys` belong to site `siteId`: its certificate chains to the CA, is in its validity
+ * period, is not revoked, has role site and names `siteId`, and its key signed both public keys.
+ * Throws PkiError otherwise; returns the certificate's identity. Call before using either key.
+ */
+export function verifySiteKeys(keys: CertifiedSiteKeys, trust: TrustAnchor, siteId: string): PeerIdentity {
+  const identity = verifyPeer(keys.certificate, trust.caCert, trust.revocations, {
+    roles: ["site"],
+    ...(trust.now === undefined ? {} : { now: trust.now }),
+  });
+  if (identity.name !== siteId) {
+    throw new PkiError(
+      "wrong-site",
+      `keys announced for ${siteId} come with the certificate of ${identity.name}`,
+    );
+  }
+  if (keys.identityKey.length !== 32 || keys.envelopeKey.length !== 32) {
+    throw new PkiError("malformed", `keys of ${siteId} must be 32 bytes each`);
+  }
+  const payload = joinBindingPayload(identity.fingerprint, keys.identityKey, keys.envelopeKey);
+  let valid: boolean;
+  try {
+    valid = verify("sha256", payload, certificateObject(keys.certificate).publicKey, keys.signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new PkiError("bad-signature", `the keys of ${siteId} are not signed by its certificate`);
+  return identity;
+}
