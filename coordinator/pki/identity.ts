@@ -28,7 +28,15 @@ export interface Revocations {
 export const NO_REVOCATIONS: Revocations = { fingerprints: new Set(), serialNumbers: new Set() };
 
 export type PkiErrorCode =
-  "malformed" | "unknown-ca" | "expired" | "revoked" | "wrong-role" | "invalid-name" | "exists" | "not-found";
+  | "malformed"
+  | "unknown-ca"
+  | "expired"
+  | "revoked"
+  | "wrong-role"
+  | "key-mismatch"
+  | "invalid-name"
+  | "exists"
+  | "not-found";
 
 /** A refused certificate or PKI operation; `code` is what the gRPC edge translates. */
 export class PkiError extends Error {
