@@ -69,6 +69,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/coordinator.ts")).coordinatorStartCommand,
   },
   {
+    path: ["coordinator", "check"],
+    summary: "Check that the coordinator can start, without starting it",
+    load: async () => (await import("./commands/coordinator.ts")).coordinatorCheckCommand,
+  },
+  {
+    path: ["client", "check"],
+    summary: "Check that the site client can start, without joining",
+    load: async () => (await import("./commands/client.ts")).clientCheckCommand,
+  },
+  {
     path: ["client", "start"],
     summary: "Run a site client next to the hospital's records",
     load: async () => (await import("./commands/client.ts")).clientStartCommand,

@@ -19,6 +19,8 @@ export const siteConfigSchema = z.strictObject({
     train: filePath,
     /** JSONL rows to evaluate on when the coordinator asks; defaults to the training rows. */
     validation: filePath.optional(),
+    /** Refuse to start at the first invalid row (as `fedtune train --strict`) instead of skipping it. */
+    strict: z.boolean().default(false),
   }),
   /** Keys, the privacy ledger and other state that must survive a restart. */
   stateDir: filePath.default("site-state"),
@@ -72,6 +74,7 @@ export function loadSiteConfig(path: string): SiteConfig {
     tls: { caCert: at(config.tls.caCert), cert: at(config.tls.cert), key: at(config.tls.key) },
     baseModel: config.baseModel === "builtin" ? "builtin" : at(config.baseModel),
     data: {
+      strict: config.data.strict,
       train: at(config.data.train),
       ...(config.data.validation === undefined ? {} : { validation: at(config.data.validation) }),
     },
