@@ -172,7 +172,10 @@ export async function sitePreflight(config: SiteConfig): Promise<CheckResult[]> 
   } catch (error) {
     rows.push({ check: "base model", ok: false, detail: `baseModel: ${(error as Error).message}` });
   }
-  const probe = await probeCoordinator(config.coordinator, tls);
+  const identityOk = rows.every((row) => row.ok || row.check !== "certificate");
+  const probe: CoordinatorProbe = identityOk
+    ? await probeCoordinator(config.coordinator, tls)
+    : { kind: "unreachable", reason: "not tried without a usable site certificate" };
   rows.push(
     probe.kind === "ok"
       ? { check: "coordinator", ok: true, detail: `${config.coordinator} answers as ${probe.name}` }
