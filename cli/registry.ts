@@ -49,9 +49,34 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/pki.ts")).pkiRevokeCommand,
   },
   {
+    path: ["pki", "request"],
+    summary: "Make this site's (or admin's) private key and a certificate signing request",
+    load: async () => (await import("./commands/pki-kits.ts")).pkiRequestCommand,
+  },
+  {
+    path: ["pki", "sign"],
+    summary: "Sign a site's or admin's CSR and write its kit",
+    load: async () => (await import("./commands/pki-kits.ts")).pkiSignCommand,
+  },
+  {
+    path: ["pki", "renew"],
+    summary: "Certify an identity's key again for a new period and write a fresh kit",
+    load: async () => (await import("./commands/pki-kits.ts")).pkiRenewCommand,
+  },
+  {
     path: ["coordinator", "start"],
     summary: "Run the coordinator server",
     load: async () => (await import("./commands/coordinator.ts")).coordinatorStartCommand,
+  },
+  {
+    path: ["coordinator", "check"],
+    summary: "Check that the coordinator can start, without starting it",
+    load: async () => (await import("./commands/coordinator.ts")).coordinatorCheckCommand,
+  },
+  {
+    path: ["client", "check"],
+    summary: "Check that the site client can start, without joining",
+    load: async () => (await import("./commands/client.ts")).clientCheckCommand,
   },
   {
     path: ["client", "start"],

@@ -1,5 +1,5 @@
 // The coordinator's composition root: store, strategy, round service, transport, metrics — and its handle.
-import { readFileSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { Logger } from "pino";
 import { createCkksContext, loadSeal, type CkksContext } from "../crypto/ckks/context.ts";
 import { cryptoRng, type Rng } from "../crypto/rng.ts";
@@ -8,7 +8,7 @@ import { hashBaseModel, readBaseModelConfig } from "../model/model-dir.ts";
 import { loraFlatLength, type LoraConfig } from "../model/peft.ts";
 import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
 import { initialGlobalVector, type AdapterSpec } from "../model/peft-export.ts";
-import type { FederationConfig } from "./config.ts";
+import { ConfigError, type FederationConfig } from "./config.ts";
 import {
   createCoordinatorMetrics,
   startMetricsServer,
@@ -23,6 +23,7 @@ import { adminHandlers } from "./service/admin.ts";
 import { Coordinator } from "./service/coordinator.ts";
 import { DurableState } from "./service/durable-state.ts";
 import type { CoordinatorEvent, RunSummary } from "./service/records.ts";
+import { coordinatorStartProblems, readConfiguredTls } from "./startup-checks.ts";
 
 /** The adapter the federation trains: its shapes (for PEFT checkpoints), length, start and base model. */
 export interface AdapterDescription {
@@ -104,14 +105,6 @@ export interface CoordinatorHandle {
   stop(): Promise<void>;
 }
 
-function readTls(config: FederationConfig): TlsIdentity {
-  return {
-    caPem: readFileSync(config.tls.caCert, "utf8"),
-    certPem: readFileSync(config.tls.cert, "utf8"),
-    keyPem: readFileSync(config.tls.key, "utf8"),
-  };
-}
-
 function wireMetrics(metrics: CoordinatorMetrics, event: CoordinatorEvent): void {
   switch (event.type) {
     case "round_started":
@@ -154,44 +147,68 @@ export async function startCoordinator(
   runtime: CoordinatorRuntime,
 ): Promise<CoordinatorHandle> {
   const { logger } = runtime;
+  // Every path, the certificate and the ports are judged before anything is opened or created.
+  const problems = await coordinatorStartProblems(config, {
+    tls: runtime.tls,
+    probePorts: runtime.serve === undefined,
+  });
+  if (problems.length > 0) throw new ConfigError("coordinator start", problems);
+  const tls = runtime.tls ?? readConfiguredTls(config);
   const adapter = runtime.adapter ?? (await describeConfiguredAdapter(config, logger));
   const mode = config.privacy.mode;
   const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
   const ownsCkks = mode === "he" && runtime.ckks === undefined;
+  const createsStorage = !existsSync(config.storageDir);
   const store = DurableState.open(config.storageDir, mode === "he" ? undefined : adapter.spec);
-  const tls = runtime.tls ?? readTls(config);
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
   const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode });
   let metricsServer: MetricsServer | undefined;
-  if (config.metricsPort !== undefined)
-    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
-  const coordinator = new Coordinator({
-    config,
-    store,
-    strategy: createStrategy(config.strategy),
-    rng: runtime.rng ?? cryptoRng(),
-    logger,
-    baseModelHash: adapter.baseModelHash,
-    vectorLength: adapter.vectorLength,
-    initialGlobal: adapter.initialGlobal,
-    ...(ckks === undefined ? {} : { ckks }),
-    onEvent: (event) => {
-      wireMetrics(metrics, event);
-      runtime.onEvent?.(event);
-    },
-    ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
-    ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
-  });
-  const server = await (runtime.serve ?? serveGrpc)({
-    listen: config.listen,
-    tls,
-    authenticator: pkiAuthenticator(tls.caPem, source === undefined ? revocations : () => source.current()),
-    federation: coordinator.handlers,
-    admin: adminHandlers(config, coordinator, store),
-    onCallError: (method, peer, error) => logger.debug({ method, peer, err: error }, "call refused"),
-  });
+  // A start that fails after this point releases what it opened, so the process can exit at once.
+  const release = async (): Promise<void> => {
+    await metricsServer?.stop();
+    store.close();
+    if (ownsCkks) ckks?.dispose();
+  };
+  let coordinator: Coordinator;
+  let server: Awaited<ReturnType<ServeFunction>>;
+  try {
+    if (config.metricsPort !== undefined)
+      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);
+    coordinator = new Coordinator({
+      config,
+      store,
+      strategy: createStrategy(config.strategy),
+      rng: runtime.rng ?? cryptoRng(),
+      logger,
+      baseModelHash: adapter.baseModelHash,
+      vectorLength: adapter.vectorLength,
+      initialGlobal: adapter.initialGlobal,
+      ...(ckks === undefined ? {} : { ckks }),
+      onEvent: (event) => {
+        wireMetrics(metrics, event);
+        runtime.onEvent?.(event);
+      },
+      ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
+      ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
+    });
+    server = await (runtime.serve ?? serveGrpc)({
+      listen: config.listen,
+      tls,
+      authenticator: pkiAuthenticator(tls.caPem, source === undefined ? revocations : () => source.current()),
+      federation: coordinator.handlers,
+      admin: adminHandlers(config, coordinator, store),
+      onCallError: (method, peer, error) => logger.debug({ method, peer, err: error }, "call refused"),
+    });
+  } catch (error) {
+    await release();
+    // Nothing was written yet: a folder this start created would only confuse the next one.
+    if (createsStorage) rmSync(config.storageDir, { recursive: true, force: true });
+    throw error;
+  }
+  if (metricsServer !== undefined)
+    logger.info({ address: `${config.metricsHost}:${metricsServer.port}` }, "metrics listening");
   logger.info(
     { address: server.address, mode, strategy: config.strategy.name, rounds: config.rounds },
     "coordinator listening",
@@ -202,9 +219,7 @@ export async function startCoordinator(
       coordinator.stop();
       await done.catch(() => undefined);
       await server.close();
-      await metricsServer?.stop();
-      store.close();
-      if (ownsCkks) ckks?.dispose();
+      await release();
     })();
     return stopped;
   };

@@ -4,14 +4,25 @@ import type { Command, CliContext, ParsedArgs } from "../command.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { Connection } from "../../proto/transport.ts";
+import { ADMIN_ENV, resolveAdminConnection } from "../admin-connection.ts";
+import { EXPIRY_WARNING_DAYS, expiryWarning, listIssued, listRevoked } from "../../coordinator/pki/index.ts";
 
 const CALL_DEADLINE = { deadlineMs: 15_000 };
 
 const connectionOptions = {
-  coordinator: { type: "string", description: "Coordinator host:port", defaultText: "127.0.0.1:50051" },
-  ca: { type: "string", description: "Consortium CA certificate (PEM)", defaultText: "pki/ca.cert.pem" },
-  cert: { type: "string", description: "Admin certificate (PEM, role admin)" },
-  key: { type: "string", description: "Admin private key (PEM)" },
+  coordinator: {
+    type: "string",
+    description: `Coordinator host:port (or ${ADMIN_ENV.coordinator})`,
+    defaultText: "127.0.0.1:50051",
+  },
+  ca: {
+    type: "string",
+    description: `Consortium CA certificate (PEM; or ${ADMIN_ENV.ca})`,
+    defaultText: "pki/ca.cert.pem",
+  },
+  cert: { type: "string", description: `Admin certificate (PEM, role admin; or ${ADMIN_ENV.cert})` },
+  key: { type: "string", description: `Admin private key (PEM; or ${ADMIN_ENV.key})` },
+  kit: { type: "string", description: `Admin kit folder from \`fedtune pki sign\` (or ${ADMIN_ENV.kit})` },
   json: { type: "boolean", description: "Print JSON instead of a table" },
 } as const;
 
@@ -20,14 +31,15 @@ async function withAdmin(
   ctx: CliContext,
   action: (connection: Connection) => Promise<number>,
 ): Promise<number> {
-  const connection = dialGrpc({
-    address: args.string("coordinator") ?? "127.0.0.1:50051",
-    tls: {
-      caPem: readFileSync(args.string("ca") ?? "pki/ca.cert.pem", "utf8"),
-      certPem: readFileSync(args.requireString("cert"), "utf8"),
-      keyPem: readFileSync(args.requireString("key"), "utf8"),
-    },
-  });
+  const settings = resolveAdminConnection(args);
+  const tls = {
+    caPem: readFileSync(settings.caPath, "utf8"),
+    certPem: readFileSync(settings.certPath, "utf8"),
+    keyPem: readFileSync(settings.keyPath, "utf8"),
+  };
+  const ownWarning = expiryWarning("this admin", tls.certPem);
+  if (ownWarning !== undefined) ctx.logger.warn(ownWarning);
+  const connection = dialGrpc({ address: settings.coordinator, tls });
   try {
     return await action(connection);
   } catch (error) {
@@ -66,12 +78,39 @@ function printRows(ctx: CliContext, json: boolean, rows: readonly Record<string,
   for (const row of rows) ctx.print(line(columns.map((column) => cell(row[column]))));
 }
 
+/** Unrevoked certificates in the operator's PKI folder that expire within EXPIRY_WARNING_DAYS. */
+function expiringCertificates(pkiDir: string, now: Date): string[] {
+  const revoked = new Set(listRevoked(pkiDir).map((entry) => entry.serialNumber));
+  const soon = now.getTime() + EXPIRY_WARNING_DAYS * 86_400_000;
+  const newest = new Map(
+    listIssued(pkiDir)
+      .filter((entry) => !revoked.has(entry.serialNumber))
+      .map((entry) => [entry.name, entry] as const),
+  );
+  return [...newest.values()]
+    .filter((entry) => new Date(entry.notAfter).getTime() < soon)
+    .map(
+      (entry) =>
+        `${entry.name} (${entry.role}) certificate expires ${entry.notAfter}: run fedtune pki renew --name ${entry.name}`,
+    );
+}
+
 export const adminStatusCommand: Command = {
   path: ["admin", "status"],
   summary: "Federation status (admin certificate)",
-  options: connectionOptions,
+  details: `Warns about certificates expiring within ${EXPIRY_WARNING_DAYS} days: the admin's own, and with --pki-dir every unrevoked one the operator issued.`,
+  options: {
+    ...connectionOptions,
+    "pki-dir": {
+      type: "string",
+      description: "The operator's PKI folder, to check every issued certificate's expiry",
+    },
+  },
   run: (args, ctx) =>
     withAdmin(args, ctx, async (connection) => {
+      const pkiDir = args.string("pki-dir");
+      for (const warning of pkiDir === undefined ? [] : expiringCertificates(pkiDir, new Date()))
+        ctx.logger.warn(warning);
       printRows(ctx, args.flag("json"), [await connection.admin.status({}, CALL_DEADLINE)]);
       return 0;
     }),

@@ -1,15 +1,86 @@
-// `fedtune client start`: the site client next to a hospital's records.
-import { readFileSync } from "node:fs";
-import type { Command } from "../command.ts";
-import { SiteConfigError, loadSiteConfig } from "../../client/node/config.ts";
+// `fedtune client start|check`: the site client next to a hospital's records, and its preflight.
+import type { CliContext, Command, ParsedArgs } from "../command.ts";
+import { SiteConfigError, loadSiteConfig, type SiteConfig } from "../../client/node/config.ts";
+import { DatasetError } from "../../client/data/load-jsonl.ts";
+import { printCheckTable } from "../check-table.ts";
+import {
+  loadSiteData,
+  probeCoordinator,
+  readSiteTls,
+  siteIdentityCheck,
+  sitePathProblems,
+  sitePreflight,
+  type SiteData,
+} from "../site-checks.ts";
+import { reportInvalidRows } from "./train.ts";
+import { expiryWarning } from "../../coordinator/pki/index.ts";
 import { engineTrainerFactory } from "../../client/node/engine-trainer.ts";
 import { startSiteClient } from "../../client/node/site-client.ts";
-import { loadJsonlDataset } from "../../client/data/load-jsonl.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
 import { initBackend } from "../../model/backend.ts";
 import { loadBaseModel } from "../../model/load.ts";
+
+/** The config, or undefined after logging every problem (exit 2). */
+function readConfig(args: ParsedArgs, ctx: CliContext): SiteConfig | undefined {
+  try {
+    return loadSiteConfig(args.string("config") ?? "site.yaml");
+  } catch (error) {
+    if (error instanceof SiteConfigError) {
+      ctx.logger.error({ problems: error.problems }, error.message);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Paths, certificate and data, before anything is created or any coordinator dialled; undefined after logging why not. */
+async function checkBeforeJoining(
+  config: SiteConfig,
+  ctx: CliContext,
+): Promise<{ tls: ReturnType<typeof readSiteTls>; data: SiteData } | undefined> {
+  const problems = sitePathProblems(config);
+  if (problems.length > 0) {
+    ctx.logger.error({ problems }, `cannot start:\n  ${problems.join("\n  ")}`);
+    return undefined;
+  }
+  const tls = readSiteTls(config);
+  const identity = siteIdentityCheck(config, tls);
+  if (!identity.ok) {
+    ctx.logger.error(`cannot start: ${identity.detail}`);
+    return undefined;
+  }
+  const expiry = expiryWarning("this site", tls.certPem);
+  if (expiry !== undefined) ctx.logger.warn(expiry);
+  try {
+    const data = await loadSiteData(config);
+    for (const dataset of new Set([data.train, data.validation])) reportInvalidRows(dataset, ctx);
+    return { tls, data };
+  } catch (error) {
+    if (!(error instanceof DatasetError)) throw error;
+    ctx.logger.error(`cannot start: ${error.message}`);
+    return undefined;
+  }
+}
+
+export const clientCheckCommand: Command = {
+  path: ["client", "check"],
+  summary: "Check that the site client can start, without joining",
+  details:
+    "Runs every start-up check (config, every path, the site certificate's role, CA, dates and key, the " +
+    "data rows, the base model's hash, and a TLS handshake with the coordinator) and prints a table. " +
+    "Exit 0 only when all pass.",
+  options: {
+    config: { type: "string", description: "Site config (YAML)", defaultText: "site.yaml" },
+    json: { type: "boolean", description: "JSON lines instead of a table" },
+  },
+  async run(args, ctx) {
+    const config = readConfig(args, ctx);
+    if (config === undefined) return 2;
+    return printCheckTable(ctx, await sitePreflight(config), args.flag("json"));
+  },
+};
 
 export const clientStartCommand: Command = {
   path: ["client", "start"],
@@ -23,35 +94,26 @@ export const clientStartCommand: Command = {
     config: { type: "string", description: "Site config (YAML)", defaultText: "site.yaml" },
   },
   async run(args, ctx) {
-    const path = args.string("config") ?? "site.yaml";
-    let config;
-    try {
-      config = loadSiteConfig(path);
-    } catch (error) {
-      if (error instanceof SiteConfigError) {
-        ctx.logger.error({ problems: error.problems }, error.message);
-        return 2;
-      }
-      throw error;
+    const config = readConfig(args, ctx);
+    if (config === undefined) return 2;
+    const checked = await checkBeforeJoining(config, ctx);
+    if (checked === undefined) return 2;
+    const { tls, data } = checked;
+    // Retrying cannot fix a server this site will never trust: stop now, with the reason.
+    const probe = await probeCoordinator(config.coordinator, tls);
+    if (probe.kind === "unusable-certificate") {
+      ctx.logger.error(`cannot start: ${probe.reason}`);
+      return 1;
     }
+    if (probe.kind === "unreachable")
+      ctx.logger.warn(`coordinator not reachable yet (${probe.reason}); retrying`);
     await initBackend(ctx.logger);
-    const train = await loadJsonlDataset(config.data.train);
-    const validation =
-      config.data.validation === undefined ? train : await loadJsonlDataset(config.data.validation);
-    for (const dataset of [train, validation]) {
-      if (dataset.invalid.length > 0)
-        ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
-    }
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
     let ckks: Promise<CkksContext> | undefined;
     const client = startSiteClient({
       coordinator: config.coordinator,
       stateDir: config.stateDir,
-      tls: {
-        caPem: readFileSync(config.tls.caCert, "utf8"),
-        certPem: readFileSync(config.tls.cert, "utf8"),
-        keyPem: readFileSync(config.tls.key, "utf8"),
-      },
+      tls,
       dial: dialGrpc,
       logger: ctx.logger,
       rng: cryptoRng(),
@@ -59,8 +121,8 @@ export const clientStartCommand: Command = {
       createTrainer: engineTrainerFactory({
         model,
         tokenizer,
-        train: train.examples,
-        validation: validation.examples,
+        train: data.train.examples,
+        validation: data.validation.examples,
         logger: ctx.logger,
         workers: config.workers,
       }),

@@ -3,13 +3,13 @@ import type { Command, ParsedArgs } from "../command.ts";
 import { UsageError } from "../command.ts";
 import { initPki, issueIdentity, PkiError, pkiPaths, revoke, ROLES } from "../../coordinator/pki/index.ts";
 
-const DEFAULT_PKI_DIR = "pki";
+export const DEFAULT_PKI_DIR = "pki";
 
 /**
  * PKI refusals (name taken, nothing to revoke, no CA) depend on the folder's state: exit 1, nothing
  * written. A name outside the allowed alphabet is wrong whatever the state, so it is a usage error (exit 2).
  */
-async function reportPkiErrors(
+export async function reportPkiErrors(
   action: () => Promise<void>,
   ctx: Parameters<Command["run"]>[1],
 ): Promise<number> {
@@ -26,7 +26,7 @@ async function reportPkiErrors(
   }
 }
 
-function readValidityDays(args: ParsedArgs, fallback: number): number {
+export function readValidityDays(args: ParsedArgs, fallback: number): number {
   const validityDays = args.integer("validity-days", fallback);
   if (validityDays < 1) throw new UsageError("--validity-days must be at least 1");
   return validityDays;

@@ -7,6 +7,8 @@ import { z } from "zod";
 const filePath = z.string().min(1);
 
 export const siteConfigSchema = z.strictObject({
+  /** This site's name; when set, start and check refuse a certificate issued to another name. */
+  name: z.string().min(1).optional(),
   /** The coordinator's host:port. */
   coordinator: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port"'),
   tls: z.strictObject({ caCert: filePath, cert: filePath, key: filePath }),
@@ -17,6 +19,8 @@ export const siteConfigSchema = z.strictObject({
     train: filePath,
     /** JSONL rows to evaluate on when the coordinator asks; defaults to the training rows. */
     validation: filePath.optional(),
+    /** Refuse to start at the first invalid row (as `fedtune train --strict`) instead of skipping it. */
+    strict: z.boolean().default(false),
   }),
   /** Keys, the privacy ledger and other state that must survive a restart. */
   stateDir: filePath.default("site-state"),
@@ -70,6 +74,7 @@ export function loadSiteConfig(path: string): SiteConfig {
     tls: { caCert: at(config.tls.caCert), cert: at(config.tls.cert), key: at(config.tls.key) },
     baseModel: config.baseModel === "builtin" ? "builtin" : at(config.baseModel),
     data: {
+      strict: config.data.strict,
       train: at(config.data.train),
       ...(config.data.validation === undefined ? {} : { validation: at(config.data.validation) }),
     },

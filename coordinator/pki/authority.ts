@@ -10,9 +10,9 @@ import type { Role } from "../../crypto/pki/identity.ts";
 import * as x509 from "../../crypto/pki/x509.ts";
 
 /** ECDSA P-256 with SHA-256: supported by every TLS stack gRPC runs on, and small. */
-const SIGNING_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+export const SIGNING_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY_MS = 86_400_000;
-const ORGANISATION = "fedtune";
+export const ORGANISATION = "fedtune";
 
 /** PEM text: the key in PKCS#8 ("PRIVATE KEY"), which grpc-js createSsl and node:tls accept. */
 export interface KeyAndCertificate {
@@ -35,12 +35,9 @@ export interface IssueRequest {
   readonly now?: Date;
 }
 
-export interface IssuedCertificate extends KeyAndCertificate {
-  readonly role: Role;
-  readonly name: string;
-  readonly serialNumber: string;
-  readonly fingerprint: string;
-  readonly notAfter: Date;
+/** A certificate together with the private key generated for it. */
+export interface IssuedCertificate extends CertifiedKey {
+  readonly keyPem: string;
 }
 
 export interface CrlEntry {
@@ -55,11 +52,11 @@ function randomSerialNumber(): string {
   return bytes.toString("hex");
 }
 
-async function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
+export async function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
   return await webcrypto.subtle.generateKey(SIGNING_ALGORITHM, true, ["sign", "verify"]);
 }
 
-async function exportPrivateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+export async function exportPrivateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", key);
   return x509.PemConverter.encode(pkcs8, "PRIVATE KEY");
 }
@@ -100,20 +97,30 @@ export async function createCa(options: CreateCaOptions = {}): Promise<KeyAndCer
 
 const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
+/** A certificate for a public key whose private half the CA never sees (a CSR or a renewal). */
+export interface CertifiedKey {
+  readonly role: Role;
+  readonly name: string;
+  readonly certPem: string;
+  readonly serialNumber: string;
+  readonly fingerprint: string;
+  readonly notAfter: Date;
+}
+
 /**
- * Issues a key pair and certificate for one identity. The role is the OU and part of the URI SAN
+ * Certifies `publicKey` for one identity. The role is the OU and part of the URI SAN
  * `fedtune://<role>/<name>` (see parsePeerIdentity); extended key usage follows RFC 5280 §4.2.1.12:
  * the coordinator is a TLS server (and may dial out), sites and admins are TLS clients.
  */
-export async function issueCertificate(
+export async function certifyPublicKey(
   ca: KeyAndCertificate,
   request: IssueRequest,
-): Promise<IssuedCertificate> {
+  publicKey: x509.PublicKey | webcrypto.CryptoKey,
+): Promise<CertifiedKey> {
   checkIdentityName(request.name);
   const now = request.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importCaSigningKey(ca.keyPem);
-  const keys = await generateKeyPair();
   const hosts = request.role === "coordinator" ? (request.hosts ?? ["localhost", "127.0.0.1"]) : [];
   const altNames: x509.JsonGeneralName[] = [
     { type: "url", value: identityUri(request.role, request.name) },
@@ -130,7 +137,7 @@ export async function issueCertificate(
     serialNumber: randomSerialNumber(),
     subject: `CN=${request.name}, OU=${request.role}, O=${ORGANISATION}`,
     issuer: caCert.subject,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: caKey,
     signingAlgorithm: SIGNING_ALGORITHM,
     notBefore: new Date(now.getTime() - 60_000),
@@ -140,7 +147,7 @@ export async function issueCertificate(
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension(usages),
       new x509.SubjectAlternativeNameExtension(altNames),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
@@ -149,11 +156,21 @@ export async function issueCertificate(
     role: request.role,
     name: request.name,
     certPem,
-    keyPem: await exportPrivateKeyPem(keys.privateKey),
     serialNumber: normaliseSerialNumber(cert.serialNumber),
     fingerprint: certificateFingerprint(certPem),
     notAfter,
   };
+}
+
+/** Issues a fresh key pair and its certificate (the operator holds the key: tests, `pki issue`). */
+export async function issueCertificate(
+  ca: KeyAndCertificate,
+  request: IssueRequest,
+): Promise<IssuedCertificate> {
+  checkIdentityName(request.name);
+  const keys = await generateKeyPair();
+  const certified = await certifyPublicKey(ca, request, keys.publicKey);
+  return { ...certified, keyPem: await exportPrivateKeyPem(keys.privateKey) };
 }
 
 /** A CRL (RFC 5280 §5) signed by the CA, for TLS stacks and tools that read revocations that way. */

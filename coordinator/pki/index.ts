@@ -2,3 +2,6 @@
 export * from "./authority.ts";
 export * from "../../crypto/pki/identity.ts";
 export * from "./store.ts";
+export * from "./own-identity.ts";
+export * from "./request.ts";
+export * from "./kit.ts";

@@ -1,17 +1,28 @@
 // The PKI folder: CA, issued identities, the revocation list and CRL, as written by `fedtune pki`.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../../durable/atomic-file.ts";
-import { createCa, createCrl, issueCertificate } from "./authority.ts";
-import type { CreateCaOptions, IssuedCertificate, IssueRequest, KeyAndCertificate } from "./authority.ts";
-import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "../../crypto/pki/identity.ts";
+import { certifyPublicKey, createCa, createCrl, issueCertificate } from "./authority.ts";
+import type {
+  CertifiedKey,
+  CreateCaOptions,
+  IssuedCertificate,
+  IssueRequest,
+  KeyAndCertificate,
+} from "./authority.ts";
+import { checkIdentityName, IDENTITY_NAME_PATTERN, parsePeerIdentity, PkiError, ROLES } from "../../crypto/pki/identity.ts";
 import type { Revocations } from "../../crypto/pki/identity.ts";
+import { SubjectAlternativeNameExtension, X509Certificate } from "../../crypto/pki/x509.ts";
+import type { PublicKey } from "../../crypto/pki/x509.ts";
 
 const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_DIR_MODE = 0o700;
 
 export interface PkiPaths {
   readonly caCert: string;
+  /** The CA signing key, alone in its own mode-700 folder: only issue, sign, renew and revoke read it. */
+  readonly caKeyDir: string;
   readonly caKey: string;
   readonly issued: string;
   readonly revocations: string;
@@ -23,7 +34,8 @@ export interface PkiPaths {
 export function pkiPaths(dir: string): PkiPaths {
   return {
     caCert: join(dir, "ca.cert.pem"),
-    caKey: join(dir, "ca.key.pem"),
+    caKeyDir: join(dir, "ca-key"),
+    caKey: join(dir, "ca-key", "ca.key.pem"),
     issued: join(dir, "issued.json"),
     revocations: join(dir, "revocations.json"),
     crl: join(dir, "crl.pem"),
@@ -80,7 +92,7 @@ export function listIssued(dir: string): IssuedEntry[] {
   return readJson(pkiPaths(dir).issued, issuedFileSchema, { version: 1, certificates: [] }).certificates;
 }
 
-function listRevoked(dir: string): RevocationEntry[] {
+export function listRevoked(dir: string): RevocationEntry[] {
   return readJson(pkiPaths(dir).revocations, revocationFileSchema, { version: 1, revoked: [] }).revoked;
 }
 
@@ -90,7 +102,8 @@ export async function initPki(dir: string, options: CreateCaOptions = {}): Promi
   if (existsSync(paths.caCert) || existsSync(paths.caKey)) {
     throw new PkiError("exists", `a CA already exists in ${dir}`);
   }
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(paths.caKeyDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(paths.caKeyDir, PRIVATE_DIR_MODE);
   const ca = await createCa(options);
   writeFileAtomic(paths.caKey, ca.keyPem, { mode: PRIVATE_FILE_MODE });
   writeFileAtomic(paths.caCert, ca.certPem);
@@ -113,30 +126,32 @@ export interface IssuedFiles extends IssuedCertificate {
   readonly keyPath: string;
 }
 
-/**
- * Issues an identity and writes `<name>.key.pem` / `<name>.cert.pem` into the PKI folder. A name
- * that still holds an unrevoked certificate is refused, so an identity is never silently replaced.
- */
-export async function issueIdentity(dir: string, request: IssueRequest): Promise<IssuedFiles> {
-  checkIdentityName(request.name);
-  const ca = loadCa(dir);
-  const paths = pkiPaths(dir);
-  const issued = listIssued(dir);
+export interface CertifiedFiles extends CertifiedKey {
+  readonly certPath: string;
+}
+
+function activeCertificateOf(dir: string, name: string): IssuedEntry | undefined {
   const revokedSerials = new Set(listRevoked(dir).map((entry) => entry.serialNumber));
-  const active = issued.find(
-    (entry) => entry.name === request.name && !revokedSerials.has(entry.serialNumber),
-  );
+  return listIssued(dir)
+    .filter((entry) => entry.name === name && !revokedSerials.has(entry.serialNumber))
+    .at(-1);
+}
+
+/** A name that still holds an unrevoked certificate is refused, so an identity is never silently replaced. */
+function refuseLiveName(dir: string, name: string): void {
+  const active = activeCertificateOf(dir, name);
   if (active !== undefined) {
     throw new PkiError(
       "exists",
-      `${request.name} already holds an unrevoked ${active.role} certificate; revoke it first`,
+      `${name} already holds an unrevoked ${active.role} certificate; revoke it first`,
     );
   }
-  const now = request.now ?? new Date();
-  const cert = await issueCertificate(ca, { ...request, now });
-  const certPath = paths.identityCert(request.name);
-  const keyPath = paths.identityKey(request.name);
-  writeFileAtomic(keyPath, cert.keyPem, { mode: PRIVATE_FILE_MODE });
+}
+
+/** Writes `<name>.cert.pem` and appends the certificate to issued.json. */
+function recordCertificate(dir: string, cert: CertifiedKey, now: Date): string {
+  const paths = pkiPaths(dir);
+  const certPath = paths.identityCert(cert.name);
   writeFileAtomic(certPath, cert.certPem);
   const entry: IssuedEntry = {
     name: cert.name,
@@ -148,9 +163,77 @@ export async function issueIdentity(dir: string, request: IssueRequest): Promise
   };
   writeFileAtomic(
     paths.issued,
-    `${JSON.stringify({ version: 1, certificates: [...issued, entry] }, null, 2)}\n`,
+    `${JSON.stringify({ version: 1, certificates: [...listIssued(dir), entry] }, null, 2)}\n`,
   );
-  return { ...cert, certPath, keyPath };
+  return certPath;
+}
+
+/**
+ * Issues an identity, key included, and writes `<name>.key.pem` / `<name>.cert.pem` into the PKI
+ * folder (the simulation and single-machine tests; real sites use {@link signRequest}).
+ */
+export async function issueIdentity(dir: string, request: IssueRequest): Promise<IssuedFiles> {
+  checkIdentityName(request.name);
+  const ca = loadCa(dir);
+  refuseLiveName(dir, request.name);
+  const now = request.now ?? new Date();
+  const cert = await issueCertificate(ca, { ...request, now });
+  const keyPath = pkiPaths(dir).identityKey(request.name);
+  writeFileAtomic(keyPath, cert.keyPem, { mode: PRIVATE_FILE_MODE });
+  return { ...cert, certPath: recordCertificate(dir, cert, now), keyPath };
+}
+
+export interface SignOptions {
+  readonly hosts?: readonly string[];
+  readonly validityDays?: number;
+  readonly now?: Date;
+}
+
+/** Certifies the key of a CSR (see request.ts) under the name and role it asks for. No private key is read but the CA's. */
+export async function signRequest(
+  dir: string,
+  requested: {
+    readonly name: string;
+    readonly role: IssueRequest["role"];
+    readonly publicKey: PublicKey;
+  },
+  options: SignOptions = {},
+): Promise<CertifiedFiles> {
+  const ca = loadCa(dir);
+  refuseLiveName(dir, requested.name);
+  const now = options.now ?? new Date();
+  const cert = await certifyPublicKey(
+    ca,
+    { ...options, name: requested.name, role: requested.role, now },
+    requested.publicKey,
+  );
+  return { ...cert, certPath: recordCertificate(dir, cert, now) };
+}
+
+/**
+ * A new certificate for the same key, name, role and hosts as the newest unrevoked one of `name`
+ * (read from `<name>.cert.pem`); the old one stays valid until it expires, so a site swaps at leisure.
+ */
+export async function renewIdentity(
+  dir: string,
+  name: string,
+  options: Omit<SignOptions, "hosts"> = {},
+): Promise<CertifiedFiles> {
+  checkIdentityName(name);
+  const ca = loadCa(dir);
+  const active = activeCertificateOf(dir, name);
+  if (active === undefined)
+    throw new PkiError("not-found", `no unrevoked certificate issued to ${name} in ${dir}`);
+  const current = new X509Certificate(readText(pkiPaths(dir).identityCert(name), `certificate of ${name}`));
+  const { role } = parsePeerIdentity(current.toString("pem"));
+  const hosts =
+    current
+      .getExtension(SubjectAlternativeNameExtension)
+      ?.names.items.filter((item) => item.type === "dns" || item.type === "ip")
+      .map((item) => item.value) ?? [];
+  const now = options.now ?? new Date();
+  const cert = await certifyPublicKey(ca, { ...options, name, role, hosts, now }, current.publicKey);
+  return { ...cert, certPath: recordCertificate(dir, cert, now) };
 }
 
 /**

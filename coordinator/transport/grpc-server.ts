@@ -141,9 +141,12 @@ export async function serveGrpc(options: ServeOptions): Promise<ServerHandle> {
     true,
   );
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.listen, credentials, (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
-    );
+    server.bindAsync(options.listen, credentials, (error, boundPort) => {
+      if (error === null) return resolve(boundPort);
+      // An unbound server still holds its handlers and timers: release it so the process can exit.
+      server.forceShutdown();
+      reject(error);
+    });
   });
   const host = options.listen.slice(0, options.listen.lastIndexOf(":"));
   // Dial loopback by name: TLS (RFC 6066) forbids an IP address as the server name.

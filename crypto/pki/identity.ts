@@ -34,6 +34,7 @@ export type PkiErrorCode =
   | "expired"
   | "revoked"
   | "wrong-role"
+  | "key-mismatch"
   | "invalid-name"
   | "exists"
   | "not-found"
