@@ -17,7 +17,7 @@ export type Poly = Uint32Array;
 export interface Modulus {
   readonly value: bigint;
   readonly degree: number;
-  /** out = a + b mod q, coefficient-wise (out may alias a or b). */
+  /** out = a + b mod q, coefficient-wise (out may alias a or b). Like every coefficient-wise operation here, it also takes several polynomials back to back. */
   addPoly(out: Poly, a: Poly, b: Poly): void;
   /** out = a − b mod q. */
   subPoly(out: Poly, a: Poly, b: Poly): void;
@@ -34,11 +34,18 @@ export interface Modulus {
   zeroPoly(): Poly;
 }
 
-/** Checks the lengths of polynomials against the degree: the arithmetic below trusts them. */
-function checkSameLength(degree: number, ...polys: Poly[]): void {
-  for (const p of polys)
-    if (p.length !== 2 * degree)
-      throw new ParameterError(`polynomial has ${p.length / 2} coefficients, expected ${degree}`);
+/**
+ * Checks lengths before coefficient-wise work: equal, and whole polynomials (several may lie back to back,
+ * as the chunks of an encrypted vector do). The arithmetic below trusts them.
+ */
+function checkSameLength(degree: number, first: Poly, ...rest: Poly[]): void {
+  if (first.length === 0 || first.length % (2 * degree) !== 0)
+    throw new ParameterError(
+      `${first.length / 2} coefficients is not a whole number of degree-${degree} polynomials`,
+    );
+  for (const p of rest)
+    if (p.length !== first.length)
+      throw new ParameterError(`polynomials of ${p.length / 2} and ${first.length / 2} coefficients`);
 }
 
 /** Arithmetic modulo the prime `q` (2^31 < q < 2^60) for polynomials of `degree` coefficients. */
@@ -213,6 +220,22 @@ export function createModulus(q: bigint, degree: number): Modulus {
     },
     zeroPoly: () => new Uint32Array(2 * degree),
   };
+}
+
+/** The bytes of a polynomial (its SEAL layout: N little-endian u64), without copying. */
+export function polyBytes(p: Poly): Uint8Array {
+  return new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/** base^exponent mod q by square-and-multiply (table set-up and scalars only: BigInt). */
+export function powMod(base: bigint, exponent: bigint, q: bigint): bigint {
+  let result = 1n;
+  let b = ((base % q) + q) % q;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % q;
+    b = (b * b) % q;
+  }
+  return result;
 }
 
 /** Coefficient i of a polynomial as a BigInt (tests, table set-up). */

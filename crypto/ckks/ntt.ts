@@ -6,23 +6,13 @@
 // Using the same root and the same loop gives bit-identical NTT forms; the inverse is that loop undone
 // (their Algorithm 2, Gentleman–Sande) followed by the factor N^−1.
 import { ParameterError } from "../errors.ts";
-import type { Modulus, Poly } from "./modular.ts";
+import { powMod, type Modulus, type Poly } from "./modular.ts";
 
 export interface NttTables {
   /** In place: coefficients → NTT form (evaluations at the odd powers of ψ, bit-reversed). */
   forward(p: Poly): void;
   /** In place: NTT form → coefficients. */
   inverse(p: Poly): void;
-}
-
-function powMod(base: bigint, exponent: bigint, q: bigint): bigint {
-  let result = 1n;
-  let b = base % q;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % q;
-    b = (b * b) % q;
-  }
-  return result;
 }
 
 function reverseBits(value: number, bits: number): number {

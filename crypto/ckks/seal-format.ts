@@ -8,7 +8,7 @@
 // A Plaintext (and a SecretKey) is parms_id, coeff_count u64, scale f64 and the DynArray. All little-endian.
 // Anything else — another version, compression, other sizes — is refused with a CkksFormatError: SEAL
 // can re-save a compressed object with compr_mode none, and that is what fedtune itself writes.
-import type { Poly } from "./modular.ts";
+import { polyBytes, type Poly } from "./modular.ts";
 import { CkksFormatError } from "./wire.ts";
 
 const SEAL_MAGIC = 0xa15e;
@@ -168,7 +168,7 @@ export function writeCiphertext(
   view.setBigUint64(offset + SEAL_HEADER_BYTES, BigInt(2 * degree), true);
   offset += DYNARRAY_PREFIX_BYTES;
   for (const poly of polys) {
-    out.set(new Uint8Array(poly.buffer, poly.byteOffset, poly.byteLength), offset);
+    out.set(polyBytes(poly), offset);
     offset += poly.byteLength;
   }
   return out;

@@ -53,6 +53,9 @@ describe("arithmetic mod a 60-bit prime", () => {
 
   it("refuses polynomials of the wrong length", () => {
     expect(() => modulus.addPoly(modulus.zeroPoly(), a, new Uint32Array(8))).toThrow(/coefficients/);
+    expect(() => modulus.addPoly(new Uint32Array(8), new Uint32Array(8), new Uint32Array(8))).toThrow(
+      /whole number/,
+    );
   });
 
   it("centres small signed values and back", () => {
