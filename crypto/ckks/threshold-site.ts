@@ -21,6 +21,10 @@ export interface ThresholdEncryptor {
 /** Loads the collective public key into SEAL (SEAL checks it is valid for the context) and returns an encryptor. */
 export function createThresholdEncryptor(tools: PolyTools, publicKeyBytes: Uint8Array): ThresholdEncryptor {
   const { seal, context } = tools.ctx;
+  // Parsed here first, so malformed bytes get a clear error rather than an abort inside SEAL's WebAssembly.
+  const { polys } = readCiphertext(publicKeyBytes, tools, "collective public key");
+  if (!polys.every((p) => tools.modulus.isReduced(p)))
+    throw new CkksFormatError("collective public key: coefficients not reduced mod q");
   const publicKey = seal.PublicKey();
   try {
     publicKey.loadArray(context, publicKeyBytes);
