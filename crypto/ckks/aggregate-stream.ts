@@ -1,4 +1,4 @@
-// The coordinator's running sum of threshold-CKKS uploads: modular addition on the serialized polynomials as uploads arrive, with no SEAL load or save per ciphertext.
+// The coordinator's running sum of threshold-CKKS uploads: modular addition (WebAssembly, wasm-sum.ts) on the serialized polynomials as uploads arrive, with no SEAL load or save per ciphertext.
 //
 // Each upload is checked in full (framing, SEAL header, parms_id, NTT form, scale, every coefficient below
 // q — what SEAL's own loader checks) into a scratch copy before anything is added, so a malformed upload
@@ -6,14 +6,13 @@
 import { CkksCapacityError } from "./aggregate.ts";
 import { CIPHERTEXT_DATA_OFFSET, checkCiphertextHeader, writeCiphertext } from "./seal-format.ts";
 import type { PolyTools } from "./threshold-params.ts";
+import { createModularSum, type ModularSum } from "./wasm-sum.ts";
 import { thresholdVectorExpectation } from "./threshold-site.ts";
 import { CkksFormatError, decodeEncryptedVector, encodeEncryptedVector } from "./wire.ts";
 
 export class CiphertextSumAccumulator {
   /** c0 and c1 of every chunk, back to back: the layout of the chunks' data in SEAL bytes. */
-  private readonly sum: Uint32Array;
-  private readonly scratch: Uint32Array;
-  private readonly scratchBytes: Uint8Array;
+  private readonly sum: ModularSum;
   private summandCount = 0;
   private readonly chunks: number;
 
@@ -22,9 +21,7 @@ export class CiphertextSumAccumulator {
     readonly length: number,
   ) {
     this.chunks = Math.ceil(length / tools.degree);
-    this.sum = new Uint32Array(this.chunks * 4 * tools.degree);
-    this.scratch = new Uint32Array(this.sum.length);
-    this.scratchBytes = new Uint8Array(this.scratch.buffer);
+    this.sum = createModularSum(this.chunks * 16 * tools.degree, tools.modulus.value);
   }
 
   get summands(): number {
@@ -47,11 +44,11 @@ export class CiphertextSumAccumulator {
       if (checkCiphertextHeader(chunk, this.tools, `chunk ${c}`) !== scale)
         throw new CkksFormatError(`chunk ${c} is not at scale 2^${this.tools.params.scaleBits}`);
       // SEAL's data starts at an odd offset: one copy aligns it.
-      this.scratchBytes.set(chunk.subarray(CIPHERTEXT_DATA_OFFSET), c * chunkBytes);
+      this.sum.staging.set(chunk.subarray(CIPHERTEXT_DATA_OFFSET), c * chunkBytes);
     });
-    if (!this.tools.modulus.isReduced(this.scratch))
+    if (!this.sum.stagedIsReduced())
       throw new CkksFormatError("a ciphertext coefficient is not reduced mod q");
-    this.tools.modulus.addPoly(this.sum, this.sum, this.scratch);
+    this.sum.addStaged();
     this.summandCount += header.summands;
   }
 
@@ -59,12 +56,13 @@ export class CiphertextSumAccumulator {
   serialize(): Uint8Array {
     if (this.summandCount === 0) throw new CkksCapacityError("nothing to serialize: no vector was added");
     const n2 = 2 * this.tools.degree;
+    const sum = new Uint32Array(Uint8Array.from(this.sum.sum).buffer);
     const scale = 2 ** this.tools.params.scaleBits;
     const chunks = Array.from({ length: this.chunks }, (_, c) =>
       writeCiphertext(
         [
-          this.sum.subarray(2 * c * n2, (2 * c + 1) * n2),
-          this.sum.subarray((2 * c + 1) * n2, (2 * c + 2) * n2),
+          sum.subarray(2 * c * n2, (2 * c + 1) * n2),
+          sum.subarray((2 * c + 1) * n2, (2 * c + 2) * n2),
         ],
         this.tools.parmsId,
         scale,
