@@ -60,10 +60,7 @@ export class CiphertextSumAccumulator {
     const scale = 2 ** this.tools.params.scaleBits;
     const chunks = Array.from({ length: this.chunks }, (_, c) =>
       writeCiphertext(
-        [
-          sum.subarray(2 * c * n2, (2 * c + 1) * n2),
-          sum.subarray((2 * c + 1) * n2, (2 * c + 2) * n2),
-        ],
+        [sum.subarray(2 * c * n2, (2 * c + 1) * n2), sum.subarray((2 * c + 1) * n2, (2 * c + 2) * n2)],
         this.tools.parmsId,
         scale,
       ),

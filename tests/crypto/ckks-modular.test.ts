@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
+import {
+  createCkksContext,
+  loadSeal,
+  type CkksContext,
+  type SealComprMode,
+} from "../../crypto/ckks/context.ts";
 import {
   centredCoefficients,
   coefficientOf,
@@ -11,6 +16,7 @@ import {
 import { createNttTables, minimalPrimitiveRoot } from "../../crypto/ckks/ntt.ts";
 import { readSecretKey } from "../../crypto/ckks/seal-format.ts";
 import { sealModulus, sealParmsId } from "../../crypto/ckks/threshold-params.ts";
+import { createModularSum } from "../../crypto/ckks/wasm-sum.ts";
 import { seededRng } from "../../crypto/rng.ts";
 
 const Q = (1n << 60n) - 16383n; // SEAL's 60-bit prime for N = 4096 (CoeffModulus.Create(4096, [60]))
@@ -120,7 +126,7 @@ describe("agreement with SEAL's own NTT form", () => {
     expect(modulus.value).toBe(Q);
     const generator = ctx.seal.KeyGenerator(ctx.context);
     const secretKey = generator.secretKey();
-    const bytes = secretKey.saveArray(ctx.seal.ComprModeType.none);
+    const bytes = secretKey.saveArray(ctx.seal.ComprModeType.none as SealComprMode);
     secretKey.delete();
     generator.delete();
     const s = readSecretKey(bytes, { degree: N, parmsId: sealParmsId(ctx) });
@@ -133,5 +139,25 @@ describe("agreement with SEAL's own NTT form", () => {
     }
     // Uniform ternary: each value about N/3 times.
     for (const count of Object.values(counts)) expect(count).toBeGreaterThan(N / 4);
+  });
+});
+
+describe("WebAssembly modular sum", () => {
+  it("adds u64 words mod q like BigInt, edge values included, and spots an unreduced word", () => {
+    const sum = createModularSum(N * 8, Q);
+    const a = randomPoly("wasm-a", Q, true);
+    const b = randomPoly("wasm-b", Q, true);
+    for (const p of [a, b]) {
+      sum.staging.set(new Uint8Array(p.buffer));
+      expect(sum.stagedIsReduced()).toBe(true);
+      sum.addStaged();
+    }
+    const result = new Uint32Array(Uint8Array.from(sum.sum).buffer);
+    for (let i = 0; i < N; i++)
+      expect(coefficientOf(result, i)).toBe((coefficientOf(a, i) + coefficientOf(b, i)) % Q);
+    const unreduced = Uint32Array.from(a);
+    setCoefficient(unreduced, N - 1, Q);
+    sum.staging.set(new Uint8Array(unreduced.buffer));
+    expect(sum.stagedIsReduced()).toBe(false);
   });
 });
