@@ -58,6 +58,26 @@ export function createModulus(q: bigint, degree: number): Modulus {
   let resultHigh = 0;
   let resultLow = 0;
 
+  /**
+   * (resultHigh, resultLow) = r mod q for r = high·2^32 + low with low in (−2^32, 2^33) and r in [−q, 2q):
+   * the one correction every operation below needs.
+   */
+  const settle = (high: number, low: number): void => {
+    let carry = Math.floor(low / TWO_32);
+    low -= carry * TWO_32;
+    high += carry;
+    if (high < 0) {
+      low += qLow;
+      high += qHigh;
+    } else if (high > qHigh || (high === qHigh && low >= qLow)) {
+      low -= qLow;
+      high -= qHigh;
+    }
+    carry = Math.floor(low / TWO_32);
+    resultHigh = high + carry;
+    resultLow = low - carry * TWO_32;
+  };
+
   /** (resultHigh, resultLow) = a·y mod q for a = aHigh·2^32 + aLow < q and an integer 0 ≤ y ≤ 2^30. */
   const mulSmall = (aHigh: number, aLow: number, y: number): void => {
     // a·y/q < 2^30 and its floating-point estimate is within 2^−21, so the floor is off by at most one:
@@ -67,32 +87,9 @@ export function createModulus(q: bigint, degree: number): Modulus {
     const productCarry = Math.round((aLow * y - productLow) / TWO_32);
     const quotientLow = Math.imul(qLow, quotient) >>> 0;
     const quotientCarry = Math.round((qLow * quotient - quotientLow) / TWO_32);
-    let low = productLow - quotientLow;
-    let borrow = 0;
-    if (low < 0) {
-      low += TWO_32;
-      borrow = 1;
-    }
     // Only the high word mod 2^32 is needed: r fits in 64 signed bits.
-    let high = (productCarry + Math.imul(aHigh, y) - quotientCarry - Math.imul(qHigh, quotient) - borrow) | 0;
-    if (high < 0) {
-      // r < 0: add q.
-      low += qLow;
-      high += qHigh;
-      if (low >= TWO_32) {
-        low -= TWO_32;
-        high += 1;
-      }
-    } else if (high > qHigh || (high === qHigh && low >= qLow)) {
-      low -= qLow;
-      high -= qHigh;
-      if (low < 0) {
-        low += TWO_32;
-        high -= 1;
-      }
-    }
-    resultHigh = high;
-    resultLow = low;
+    const high = (productCarry + Math.imul(aHigh, y) - quotientCarry - Math.imul(qHigh, quotient)) | 0;
+    settle(high, productLow - quotientLow);
   };
 
   /** (resultHigh, resultLow) = a·b mod q, with b = b1·2^30 + b0: ((a·b1 mod q)·2^30 + a·b0) mod q. */
@@ -104,68 +101,35 @@ export function createModulus(q: bigint, degree: number): Modulus {
     const h = resultHigh;
     const l = resultLow;
     mulSmall(aHigh, aLow, b0);
-    addInto(h, l, resultHigh, resultLow);
+    settle(h + resultHigh, l + resultLow);
   };
 
   /** (resultHigh, resultLow) = (x + y) mod q for x, y < q. */
   const addInto = (xHigh: number, xLow: number, yHigh: number, yLow: number): void => {
-    let low = xLow + yLow;
-    let high = xHigh + yHigh;
-    if (low >= TWO_32) {
-      low -= TWO_32;
-      high += 1;
-    }
-    if (high > qHigh || (high === qHigh && low >= qLow)) {
-      low -= qLow;
-      high -= qHigh;
-      if (low < 0) {
-        low += TWO_32;
-        high -= 1;
-      }
-    }
-    resultHigh = high;
-    resultLow = low;
+    settle(xHigh + yHigh, xLow + yLow);
   };
 
   /** (resultHigh, resultLow) = (x − y) mod q for x, y < q. */
   const subInto = (xHigh: number, xLow: number, yHigh: number, yLow: number): void => {
-    let low = xLow - yLow;
-    let high = xHigh - yHigh;
-    if (low < 0) {
-      low += TWO_32;
-      high -= 1;
+    settle(xHigh - yHigh, xLow - yLow);
+  };
+
+  type Operation = (xHigh: number, xLow: number, yHigh: number, yLow: number) => void;
+  /** out[i] = op(a[i], b[i]) for every coefficient. */
+  const coefficientWise = (operation: Operation, out: Poly, a: Poly, b: Poly): void => {
+    checkSameLength(degree, out, a, b);
+    for (let i = 0; i < out.length; i += 2) {
+      operation(a[i + 1] as number, a[i] as number, b[i + 1] as number, b[i] as number);
+      out[i] = resultLow;
+      out[i + 1] = resultHigh;
     }
-    if (high < 0) {
-      low += qLow;
-      high += qHigh;
-      if (low >= TWO_32) {
-        low -= TWO_32;
-        high += 1;
-      }
-    }
-    resultHigh = high;
-    resultLow = low;
   };
 
   return {
     value: q,
     degree,
-    addPoly(out, a, b) {
-      checkSameLength(degree, out, a, b);
-      for (let i = 0; i < out.length; i += 2) {
-        addInto(a[i + 1] as number, a[i] as number, b[i + 1] as number, b[i] as number);
-        out[i] = resultLow;
-        out[i + 1] = resultHigh;
-      }
-    },
-    subPoly(out, a, b) {
-      checkSameLength(degree, out, a, b);
-      for (let i = 0; i < out.length; i += 2) {
-        subInto(a[i + 1] as number, a[i] as number, b[i + 1] as number, b[i] as number);
-        out[i] = resultLow;
-        out[i + 1] = resultHigh;
-      }
-    },
+    addPoly: (out, a, b) => coefficientWise(addInto, out, a, b),
+    subPoly: (out, a, b) => coefficientWise(subInto, out, a, b),
     forwardButterfly(p, j, k, wHigh, wLow) {
       mulFull(p[2 * k + 1] as number, p[2 * k] as number, wHigh, wLow);
       const vHigh = resultHigh;
@@ -192,14 +156,7 @@ export function createModulus(q: bigint, degree: number): Modulus {
       p[2 * k] = resultLow;
       p[2 * k + 1] = resultHigh;
     },
-    mulPoly(out, a, b) {
-      checkSameLength(degree, out, a, b);
-      for (let i = 0; i < out.length; i += 2) {
-        mulFull(a[i + 1] as number, a[i] as number, b[i + 1] as number, b[i] as number);
-        out[i] = resultLow;
-        out[i + 1] = resultHigh;
-      }
-    },
+    mulPoly: (out, a, b) => coefficientWise(mulFull, out, a, b),
     mulScalar(out, a, c) {
       checkSameLength(degree, out, a);
       if (c < 0n || c >= q) throw new ParameterError("scalar must be reduced mod q");
