@@ -1,4 +1,4 @@
-// Collective CKKS public key (Mouchet, Troncoso-Pastoriza, Bossuat & Hubaux, PETS 2021, §4.1 "EncKeyGen"): each key holder publishes −a·s_i + e_i over a common a; the key is (Σ, a).
+// Collective CKKS public key (Mouchet, Troncoso-Pastoriza, Bossuat & Hubaux, PETS 2021, collective public-key generation): each key holder publishes −a·s_i + e_i over a common a; the key is (Σ, a).
 //
 // The common polynomial a is expanded from a seed that hashes every holder's nonce in roster order, so the
 // coordinator cannot choose it. A holder signs (ceremony, seed, its share's digest) with its Ed25519

@@ -1,7 +1,7 @@
 // Threshold decryption of an aggregate: what a key holder checks before it answers, its decryption share with smudging noise, and how t shares combine into the plain sum.
 //
 // A holder j of the answering set T sends h = c1·λ_j·F(x_j) + e_smudge per ciphertext (Mouchet et al.
-// 2021, §4.2 "DKeySwitch" to the zero key; Asharov et al. 2012, §4). Then c0 + Σ_{j∈T} h_j = c0 + c1·s +
+// 2021, collective key switching to the zero key; Asharov et al. 2012). Then c0 + Σ_{j∈T} h_j = c0 + c1·s +
 // Σ e_smudge = m + e + Σ e_smudge. The smudging noise hides e, whose value depends on the secrets (the
 // decryption of an unsmudged sum would leak s: Li & Micciancio, EUROCRYPT 2021); σ and its margin are in
 // threshold-params.ts and docs/he-threshold.md.

@@ -5,7 +5,7 @@
 // r_{t−1}·X^{t−1} with uniform polynomial coefficients r_k and sends f_i(x_j) to holder j. Holder j's key
 // share is F(x_j) = Σ_i f_i(x_j), a point on F with F(0) = Σ_i s_i = s, the collective secret; any t points
 // give s = Σ_j λ_j·F(x_j), and t − 1 points are uniformly distributed whatever s is (Mouchet et al. 2021,
-// §5, "threshold" variant; Asharov et al., EUROCRYPT 2012, §4 for the threshold decryption shape).
+// t-out-of-N variant; Asharov et al., EUROCRYPT 2012, for the threshold decryption shape).
 import { ParameterError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { powMod, type Poly } from "./modular.ts";

@@ -46,7 +46,7 @@ const TERNARY_VARIANCE = 2 / 3;
 /**
  * Standard deviation of one coefficient of the noise of a sum of `summands` fresh public-key encryptions
  * under a collective key of `holders` shares. A fresh ciphertext decrypts to m + u·e_pk + e0 + e1·s
- * (Mouchet et al. 2021, §4; Lyubashevsky, Peikert & Regev 2010 encryption), with e_pk = Σ e_i and
+ * (Mouchet et al. 2021; Lyubashevsky, Peikert & Regev 2010 encryption), with e_pk = Σ e_i and
  * s = Σ s_i: the two products each have variance N·(2/3)·holders·σ², e0 adds σ².
  */
 export function aggregateNoiseStddev(params: CkksParams, holders: number, summands: number): number {
@@ -76,10 +76,15 @@ export function checkThresholdParams(params: ThresholdCkksParams): void {
   if (params.coeffModulusBits.length !== 1)
     throw new ParameterError("threshold CKKS works under exactly one prime");
   const bits = params.smudgingStddevBits;
-  // The smudging of up to maxSummands shares, at 8σ, must stay a factor 2^4 below the scale's lowest bit budget.
-  if (!Number.isInteger(bits) || bits < 0 || bits + 3 + Math.log2(params.maxSummands) / 2 > params.scaleBits)
+  // The smudging of up to maxSummands shares, at 8σ, must fit in the 2^(bits − 2) below q/2 that the sum
+  // leaves free (params.ts maxAbsSum keeps |Δ·sum| below 2^(bits − 2)).
+  if (
+    !Number.isInteger(bits) ||
+    bits < 0 ||
+    bits + 3 + Math.log2(params.maxSummands) / 2 >= dataModulusBits(params) - 2
+  )
     throw new ParameterError(
-      `smudgingStddevBits ${bits} must be an integer in [0, scaleBits − 3 − log₂√maxSummands]`,
+      `smudgingStddevBits ${bits} could let the smudging noise of maxSummands shares wrap the modulus`,
     );
   if (dataModulusBits(params) - 2 - params.scaleBits < 1)
     throw new ParameterError("scaleBits leaves no room for the sum");

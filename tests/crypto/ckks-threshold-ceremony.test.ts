@@ -102,6 +102,15 @@ describe("a site checks the collective key against the signed transcript", () =>
   });
 });
 
+describe("parameters", () => {
+  it("refuses smudging that could wrap the modulus, and a context built from other parameters", () => {
+    expect(() => createPolyTools(ctx, { ...THRESHOLD_CKKS_PARAMS, smudgingStddevBits: 52 })).toThrow(/wrap/);
+    expect(() => createPolyTools(ctx, { ...THRESHOLD_CKKS_PARAMS, scaleBits: 36 })).toThrow(
+      /other parameters/,
+    );
+  });
+});
+
 describe("SEAL byte format", () => {
   it("refuses compressed objects, other versions and other parameters with a clear error", () => {
     const generator = ctx.seal.KeyGenerator(ctx.context);
