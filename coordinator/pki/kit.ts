@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "../../durable/atomic-file.ts";
-import { IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";
-import type { Role } from "./identity.ts";
+import { IDENTITY_NAME_PATTERN, PkiError, ROLES } from "../../crypto/pki/identity.ts";
+import type { Role } from "../../crypto/pki/identity.ts";
 
 export const KIT_FILE = "kit.json";
 export const KIT_CA_CERT = "ca.cert.pem";

@@ -1,7 +1,7 @@
 // Checks a process runs on its own certificate (role, CA, dates, key match) and warns before one expires.
 import { createPrivateKey, createPublicKey, X509Certificate as NodeX509Certificate } from "node:crypto";
-import { NO_REVOCATIONS, PkiError, verifyPeer } from "./identity.ts";
-import type { PeerIdentity, Role } from "./identity.ts";
+import { NO_REVOCATIONS, PkiError, verifyPeer } from "../../crypto/pki/identity.ts";
+import type { PeerIdentity, Role } from "../../crypto/pki/identity.ts";
 
 const DAY_MS = 86_400_000;
 /** How early `admin status` and the site's log warn that a certificate will expire. */

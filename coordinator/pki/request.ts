@@ -1,8 +1,8 @@
 // Certificate signing requests (PKCS#10, RFC 2986): a site or admin makes its own key and asks the CA to certify it.
 import { ORGANISATION, SIGNING_ALGORITHM, exportPrivateKeyPem, generateKeyPair } from "./authority.ts";
-import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "./identity.ts";
-import type { Role } from "./identity.ts";
-import * as x509 from "./x509.ts";
+import { checkIdentityName, IDENTITY_NAME_PATTERN, PkiError, ROLES } from "../../crypto/pki/identity.ts";
+import type { Role } from "../../crypto/pki/identity.ts";
+import * as x509 from "../../crypto/pki/x509.ts";
 
 export interface SigningRequest {
   /** PKCS#8 private key: stays where it was made. */
