@@ -11,7 +11,8 @@ import { privacyLabel } from "./options.ts";
 import { prepareRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { ComparisonRow } from "./report/metrics.ts";
-import { finishRun, runSettingsOf, scoreBaseModel } from "./runner.ts";
+import { finishRun, measureRunLeakage, runSettingsOf, scoreBaseModel } from "./runner.ts";
+import type { LeakageFigures } from "./leakage/probe.ts";
 import type { SimResult } from "./runner.ts";
 
 export interface ComparisonPlan {
@@ -20,7 +21,7 @@ export interface ComparisonPlan {
   readonly dpLevel: DpLevel;
 }
 
-function federatedRow(setting: string, run: FederatedRun): ComparisonRow {
+function federatedRow(setting: string, run: FederatedRun, leakage: LeakageFigures | null): ComparisonRow {
   return {
     setting,
     globalAccuracy: run.final.global.accuracy,
@@ -28,6 +29,7 @@ function federatedRow(setting: string, run: FederatedRun): ComparisonRow {
     epsilon: run.epsilon,
     bytesSent: run.bytesSent,
     wallTimeMs: run.wallTimeMs,
+    leakage,
   };
 }
 
@@ -87,7 +89,7 @@ export async function runComparison(
           progress,
           { everyRound: isHeadline },
         );
-        rows.push(federatedRow(label, run));
+        rows.push(federatedRow(label, run, await measureRunLeakage(prepared, run.adapterDir, progress)));
         if (isHeadline) shown = run;
       }
     }
@@ -98,6 +100,7 @@ export async function runComparison(
         settings: runSettingsOf(options),
         rounds: shown?.rounds ?? [],
         baseline,
+        leakage: null,
         comparison: rows,
       },
       performance.now() - started,

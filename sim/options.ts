@@ -81,6 +81,8 @@ export const simOptionsSchema = z.strictObject({
   model: z.string().min(1).default("builtin"),
   /** What sites train on: multiple-choice rows (the evaluation's format) or instruction rows. */
   trainFormat: z.enum(["mcq", "instruction"]).default("mcq"),
+  /** Plant canaries (sim/leakage/canary.ts) at the first site, for the exposure probe; they change its training rows. */
+  canaries: z.boolean().default(false),
   out: z.string().min(1),
 });
 

@@ -9,6 +9,8 @@ import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { ComparisonRow, EvalFigures, RunSettings, SimMetrics } from "./report/metrics.ts";
 import { summaryLines } from "./report/table.ts";
+import { measureLeakage } from "./leakage/probe.ts";
+import type { LeakageFigures } from "./leakage/probe.ts";
 import { writeReport } from "./report/write-report.ts";
 
 export interface SimResult {
@@ -51,7 +53,7 @@ export function scoreBaseModel(prepared: PreparedRun, progress: ProgressListener
 /** Writes the report files and builds the summary. */
 export async function finishRun(
   prepared: PreparedRun,
-  parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline"> & {
+  parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline" | "leakage"> & {
     comparison: readonly ComparisonRow[] | null;
   },
   wallTimeMs: number,
@@ -64,10 +66,26 @@ export async function finishRun(
     baseline: parts.baseline,
     rounds: parts.rounds,
     comparison: parts.comparison,
+    leakage: parts.leakage,
     wallTimeMs,
   };
   const files = await writeReport(prepared.outDir, metrics);
   return { metrics, summary: summaryLines(metrics), reportPath: files.html };
+}
+
+/** The leakage probes against a run's final global adapter (none when no round completed). */
+export async function measureRunLeakage(
+  prepared: PreparedRun,
+  adapterDir: string | null,
+  progress: ProgressListener,
+): Promise<LeakageFigures | null> {
+  if (adapterDir === null) return null;
+  const canaries = prepared.leakage.canaries.length;
+  progress({
+    type: "step",
+    text: `leakage: ${canaries > 0 ? `exposure of ${canaries} canaries, ` : ""}membership inference on ${prepared.leakage.siteId}`,
+  });
+  return measureLeakage(prepared.base, adapterDir, prepared.leakage, prepared.files);
 }
 
 export async function runSimulation(
@@ -87,6 +105,7 @@ export async function runSimulation(
         settings: runSettingsOf(options),
         rounds: federated.rounds,
         baseline,
+        leakage: await measureRunLeakage(prepared, federated.adapterDir, progress),
         comparison: null,
       },
       performance.now() - started,

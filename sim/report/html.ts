@@ -3,6 +3,7 @@ import { barChart, escapeXml, lineChart, stackedBarChart } from "./charts.ts";
 import type { Series } from "./charts.ts";
 import type { SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
+import { LEAKAGE_HEADERS, leakageNote, leakageRows } from "./leakage-table.ts";
 import { formatBytes, formatEpsilon, formatPercent, formatSeconds } from "./table.ts";
 
 export interface NamedChart {
@@ -203,6 +204,13 @@ export function renderHtml(metrics: SimMetrics, charts: readonly NamedChart[]): 
       ),
     );
   }
+  const leakage = leakageRows(metrics);
+  if (leakage.length > 0)
+    sections.push(
+      "<h2>Leakage</h2>",
+      table(LEAKAGE_HEADERS, leakage),
+      `<p class="sub">${escapeXml(leakageNote(metrics))}</p>`,
+    );
   sections.push(
     "<h2>Charts</h2>",
     `<div class="charts">${charts.map((c) => `<figure aria-label="${escapeXml(c.title)}">${c.svg}</figure>`).join("\n")}</div>`,
