@@ -101,6 +101,7 @@ export async function runComparison(
         rounds: shown?.rounds ?? [],
         baseline,
         leakage: null,
+        sitePrivacy: [],
         comparison: rows,
       },
       performance.now() - started,

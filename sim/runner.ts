@@ -10,6 +10,7 @@ import type { ProgressListener } from "./progress.ts";
 import type { ComparisonRow, EvalFigures, RunSettings, SimMetrics } from "./report/metrics.ts";
 import { summaryLines } from "./report/table.ts";
 import { measureLeakage } from "./leakage/probe.ts";
+import { readSitePrivacy } from "./site-privacy.ts";
 import type { LeakageFigures } from "./leakage/probe.ts";
 import { writeReport } from "./report/write-report.ts";
 
@@ -53,7 +54,7 @@ export function scoreBaseModel(prepared: PreparedRun, progress: ProgressListener
 /** Writes the report files and builds the summary. */
 export async function finishRun(
   prepared: PreparedRun,
-  parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline" | "leakage"> & {
+  parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline" | "leakage" | "sitePrivacy"> & {
     comparison: readonly ComparisonRow[] | null;
   },
   wallTimeMs: number,
@@ -67,6 +68,7 @@ export async function finishRun(
     rounds: parts.rounds,
     comparison: parts.comparison,
     leakage: parts.leakage,
+    sitePrivacy: parts.sitePrivacy,
     wallTimeMs,
   };
   const files = await writeReport(prepared.outDir, metrics);
@@ -106,6 +108,10 @@ export async function runSimulation(
         rounds: federated.rounds,
         baseline,
         leakage: await measureRunLeakage(prepared, federated.adapterDir, progress),
+        sitePrivacy: await readSitePrivacy(
+          prepared.outDir,
+          prepared.sites.map((s) => s.siteId),
+        ),
         comparison: null,
       },
       performance.now() - started,

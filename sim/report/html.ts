@@ -4,6 +4,7 @@ import type { Series } from "./charts.ts";
 import type { SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
 import { LEAKAGE_HEADERS, leakageNote, leakageRows } from "./leakage-table.ts";
+import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
 import { formatBytes, formatEpsilon, formatPercent, formatSeconds } from "./table.ts";
 
 export interface NamedChart {
@@ -210,6 +211,13 @@ export function renderHtml(metrics: SimMetrics, charts: readonly NamedChart[]): 
       "<h2>Leakage</h2>",
       table(LEAKAGE_HEADERS, leakage),
       `<p class="sub">${escapeXml(leakageNote(metrics))}</p>`,
+    );
+  const privacy = sitePrivacyRows(metrics);
+  if (privacy.length > 0)
+    sections.push(
+      "<h2>ε per site</h2>",
+      table(SITE_PRIVACY_HEADERS, privacy),
+      '<p class="sub">Each site\'s own ledger (RDP accountant) from the sampling rate and steps it used; the release is covered by the largest.</p>',
     );
   sections.push(
     "<h2>Charts</h2>",

@@ -1,5 +1,6 @@
 // The shape of a simulation's metrics.json: run settings, per-round figures, the comparison table.
 import type { LeakageFigures } from "../leakage/probe.ts";
+import type { SitePrivacy } from "../site-privacy.ts";
 
 /** Accuracy and loss measured on one evaluation set. */
 export interface EvalFigures {
@@ -75,6 +76,8 @@ export interface SimMetrics {
   readonly baseline: EvalFigures | null;
   /** Canary exposure and membership inference against the final global adapter (`fedtune sim`). */
   readonly leakage: LeakageFigures | null;
+  /** ε per site from each site's own ledger (empty without DP). */
+  readonly sitePrivacy: readonly SitePrivacy[];
 }
 
 /** Mean of a site→value record, or NaN when it is empty. */

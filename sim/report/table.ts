@@ -2,6 +2,7 @@
 import type { ComparisonRow, SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
 import { LEAKAGE_HEADERS, leakageRows } from "./leakage-table.ts";
+import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
 
 export function formatPercent(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(v * 100).toFixed(1)}%`;
@@ -76,5 +77,7 @@ export function summaryLines(metrics: SimMetrics): string[] {
     lines.push("", ...comparisonTable(metrics.comparison));
   const leakage = leakageRows(metrics);
   if (leakage.length > 0) lines.push("", ...formatTable(LEAKAGE_HEADERS, leakage));
+  const privacy = sitePrivacyRows(metrics);
+  if (privacy.length > 0) lines.push("", ...formatTable(SITE_PRIVACY_HEADERS, privacy));
   return lines;
 }

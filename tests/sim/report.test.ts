@@ -94,6 +94,26 @@ function syntheticMetrics(): SimMetrics {
     wallTimeMs: 33000,
     baseline: { accuracy: 0.27, loss: 3.1 },
     leakage: null,
+    sitePrivacy: [
+      {
+        siteId: sites[0] ?? "",
+        epsilon: 3.21,
+        delta: 1e-5,
+        samplingRates: [0.04],
+        noiseMultiplier: 1.1,
+        steps: 144,
+        rounds: 12,
+      },
+      {
+        siteId: sites[1] ?? "",
+        epsilon: 4.56,
+        delta: 1e-5,
+        samplingRates: [0.06],
+        noiseMultiplier: 1.1,
+        steps: 144,
+        rounds: 12,
+      },
+    ],
   };
 }
 
@@ -119,6 +139,7 @@ describe("writeReport", () => {
       expect(html).toContain("<h2>Leakage</h2>");
       expect(html).toContain("<td>9.97</td>");
       expect(html).toContain("<td>0.612</td>");
+      expect(html).toContain("<td>consortium (largest ε)</td><td>4.56</td>");
       expect(files.pngs.map((p) => p.split("/").pop())).toEqual([
         "accuracy.png",
         "loss.png",
