@@ -11,6 +11,7 @@ import type { ComparisonRow, EvalFigures, RunSettings, SimMetrics } from "./repo
 import { summaryLines } from "./report/table.ts";
 import { measureLeakage } from "./leakage/probe.ts";
 import { readSitePrivacy } from "./site-privacy.ts";
+import { withTargetEpsilon } from "./privacy-sweep.ts";
 import type { LeakageFigures } from "./leakage/probe.ts";
 import { writeReport } from "./report/write-report.ts";
 
@@ -42,6 +43,8 @@ export function runSettingsOf(options: SimOptions): RunSettings {
     workers: options.workers ?? options.sites,
     slowSites: options.slowSites,
     restartAfterRound: options.restartAfterRound,
+    ...(options.targetEpsilon === undefined ? {} : { targetEpsilon: options.targetEpsilon }),
+    ...(options.preset === undefined ? {} : { preset: options.preset }),
   };
 }
 
@@ -91,12 +94,16 @@ export async function measureRunLeakage(
 }
 
 export async function runSimulation(
-  options: SimOptions,
+  requested: SimOptions,
   logger: Logger,
   progress: ProgressListener,
 ): Promise<SimResult> {
   const started = performance.now();
-  const prepared = await prepareRun(options, logger, progress);
+  const prepared = await prepareRun(requested, logger, progress);
+  const options = withTargetEpsilon(
+    requested,
+    prepared.datasets.sites.map((s) => s.train.length),
+  );
   try {
     const baseline = scoreBaseModel(prepared, progress);
     const federated = await runFederated(prepared, options, prepared.outDir, logger, progress);

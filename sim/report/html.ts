@@ -148,6 +148,25 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
         bars: metrics.comparison.map((c) => ({ label: c.setting, value: c.globalAccuracy })),
       }),
     });
+    const sweep = metrics.comparison.filter((c) => c.targetEpsilon !== undefined);
+    if (sweep.length > 0)
+      charts.push({
+        name: "epsilon-sweep",
+        title: "Accuracy against ε",
+        svg: barChart({
+          title: "Privacy–utility sweep: global test accuracy against the target ε (δ as configured)",
+          xLabel: "accuracy",
+          xRange: [0, 1],
+          valueFormat: percent,
+          bars: sweep.map((c) => ({
+            label:
+              c.targetEpsilon === null || c.targetEpsilon === undefined
+                ? "ε = ∞ (no DP)"
+                : `ε ≤ ${c.targetEpsilon}`,
+            value: c.globalAccuracy,
+          })),
+        }),
+      });
   }
   return charts;
 }

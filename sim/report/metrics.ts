@@ -47,6 +47,8 @@ export interface ComparisonRow {
   readonly epsilon: number | null;
   readonly bytesSent: number;
   readonly wallTimeMs: number;
+  /** The ε a sweep row was run for (null: the run without DP); absent outside a sweep. */
+  readonly targetEpsilon?: number | null;
   /** Canary exposure and membership inference against the setting's final global adapter (federated rows). */
   readonly leakage?: LeakageFigures | null;
 }

@@ -75,6 +75,7 @@ function syntheticMetrics(): SimMetrics {
         epsilon: 2.1,
         bytesSent: 2e6,
         wallTimeMs: 30000,
+        targetEpsilon: 3,
         leakage: {
           siteId: sites[0] ?? "",
           canaries: [16, 0].map((repetitions) => ({
@@ -137,6 +138,7 @@ describe("writeReport", () => {
       expect(html).toContain("X &amp; Y");
       expect(html).toContain("federated secagg");
       expect(html).toContain("<h2>Leakage</h2>");
+      expect(html).toContain("ε ≤ 3");
       expect(html).toContain("<td>9.97</td>");
       expect(html).toContain("<td>0.612</td>");
       expect(html).toContain("<td>consortium (largest ε)</td><td>4.56</td>");
@@ -147,6 +149,7 @@ describe("writeReport", () => {
         "bytes.png",
         "stages.png",
         "comparison.png",
+        "epsilon-sweep.png",
       ]);
       for (const file of files.pngs) {
         const png = await readFile(file);
