@@ -55,6 +55,21 @@ function privatise(
   return noisy;
 }
 
+/** Σᵢ clip_C(∇ℓᵢ) over a lot and Σᵢ ℓᵢ. */
+interface ClippedSum {
+  readonly clippedSum: Float32Array | Float64Array;
+  readonly lossSum: number;
+}
+
+/** How a lot's clipped sum is computed; undefined when `lora` cannot run that way. */
+type ClippedSumOf<L, R = ClippedSum | undefined> = (
+  model: LlamaModel,
+  lora: L,
+  variables: readonly tf.Variable[],
+  lot: PaddedBatch,
+  clipNorm: number,
+) => R;
+
 /** The clipping factor of crypto/dp/clip.ts (clipL2), for a norm computed elsewhere. */
 function clipFactor(norm: number, clipNorm: number): number {
   return norm > clipNorm ? (clipNorm / norm) * (1 - 2 ** -20) : 1;
@@ -66,13 +81,7 @@ function clipFactor(norm: number, clipNorm: number): number {
  * gradient trick of Goodfellow 2015 and Opacus, here exact because only B trains). One forward and one
  * backward pass per lot instead of one per example. Returns the clipped sum and the summed loss.
  */
-function clippedSumVectorized(
-  model: LlamaModel,
-  lora: PerExampleLora,
-  variables: readonly tf.Variable[],
-  lot: PaddedBatch,
-  clipNorm: number,
-): { clippedSum: Float32Array; lossSum: number } | undefined {
+const clippedSumVectorized: ClippedSumOf<PerExampleLora> = (model, lora, variables, lot, clipNorm) => {
   const n = lot.batchSize;
   const perExample = variables.map((v) =>
     tf.tidy(() => tf.tile(tf.expandDims(v, 0), [n, 1, 1]) as tf.Tensor3D),
@@ -105,7 +114,7 @@ function clippedSumVectorized(
   } finally {
     tf.dispose(perExample);
   }
-}
+};
 
 /**
  * Examples per single pass: a lot of hundreds at once would hold every layer's activations for all of
@@ -113,13 +122,7 @@ function clippedSumVectorized(
  */
 export const PER_EXAMPLE_CHUNK = 16;
 
-function clippedSumInChunks(
-  model: LlamaModel,
-  lora: PerExampleLora,
-  variables: readonly tf.Variable[],
-  lot: PaddedBatch,
-  clipNorm: number,
-): { clippedSum: Float64Array; lossSum: number } | undefined {
+const clippedSumInChunks: ClippedSumOf<PerExampleLora> = (model, lora, variables, lot, clipNorm) => {
   const clippedSum = new Float64Array(variables.reduce((n, v) => n + v.size, 0));
   let lossSum = 0;
   for (const chunk of splitBatch(lot, Math.ceil(lot.batchSize / PER_EXAMPLE_CHUNK))) {
@@ -129,7 +132,7 @@ function clippedSumInChunks(
     for (let i = 0; i < clippedSum.length; i++) clippedSum[i]! += part.clippedSum[i]!;
   }
   return { clippedSum, lossSum };
-}
+};
 
 /** A batch cut to its longest row: right padding past it costs compute and changes nothing. */
 function trimPadding(batch: PaddedBatch): PaddedBatch {
@@ -149,13 +152,13 @@ function trimPadding(batch: PaddedBatch): PaddedBatch {
 }
 
 /** The same sum one example at a time, each at its own length: for adapters without per-example hooks. */
-function clippedSumLoop(
-  model: LlamaModel,
-  lora: LoraHook | undefined,
-  variables: readonly tf.Variable[],
-  lot: PaddedBatch,
-  clipNorm: number,
-): { clippedSum: Float64Array; lossSum: number } {
+const clippedSumLoop: ClippedSumOf<LoraHook | undefined, ClippedSum> = (
+  model,
+  lora,
+  variables,
+  lot,
+  clipNorm,
+) => {
   const clippedSum = new Float64Array(variables.reduce((n, v) => n + v.size, 0));
   let lossSum = 0;
   for (const row of splitBatch(lot, lot.batchSize)) {
@@ -171,7 +174,7 @@ function clippedSumLoop(
     for (let i = 0; i < clippedSum.length; i++) clippedSum[i]! += clipped[i]!;
   }
   return { clippedSum, lossSum };
-}
+};
 
 /** A LoRA hook that can also run with per-example Bᵀs (model/lora.ts, ffa mode). */
 export type PerExampleLora = LoraHook & Pick<LoraAdapter, "perExampleHook">;
