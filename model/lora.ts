@@ -29,6 +29,13 @@ export interface LoraAdapter extends LoraHook {
   /** Number of values in flatten(). */
   readonly flatLength: number;
   /**
+   * ffa mode: a hook that uses per-example copies of the Bᵀs, [n, r, out] each in trainableVariables()
+   * order, for a batch of n sequences; the gradient of the batch's summed loss with respect to them is
+   * every example's own gradient, from one backward pass (DP-SGD's per-example clipping). Undefined in
+   * standard mode, where the As train too.
+   */
+  perExampleHook(perExampleBT: readonly tf.Tensor3D[]): LoraHook | undefined;
+  /**
    * The trainable parameters as one vector in loraParameterLayout order (layers ascending, modules
    * q, k, v, o, gate, up, down, A before B, each row-major in PEFT shape; ffa: Bs only).
    */
@@ -120,6 +127,41 @@ class TfLoraAdapter implements LoraAdapter {
       ? trainableLinear(x, weights.aT)
       : frozenLinear(x, weights.aT, () => this.frozenTranspose(weights.aT));
     return tf.add(base, trainableLinear(tf.mul(down, this.scaling), weights.bT));
+  }
+
+  perExampleHook(perExampleBT: readonly tf.Tensor3D[]): LoraHook | undefined {
+    this.checkAlive();
+    if (this.config.mode !== "ffa") return undefined;
+    const byModule = new Map<string, { weights: ModuleWeights; bT: tf.Tensor3D }>();
+    let i = 0;
+    for (const [key, weights] of this.modules) {
+      const bT = perExampleBT[i++];
+      if (bT === undefined || bT.shape[1] !== weights.bT.shape[0] || bT.shape[2] !== weights.bT.shape[1])
+        throw new LoraError(`per-example Bᵀ ${i - 1} does not match module ${key}`);
+      byModule.set(key, { weights, bT });
+    }
+    if (perExampleBT.length !== i)
+      throw new LoraError(`${perExampleBT.length} per-example Bᵀs for ${i} modules`);
+    return {
+      applyLora: (layer, module, input, base, training) => {
+        const entry = byModule.get(`${layer}/${module}`);
+        if (entry === undefined) return base;
+        const x =
+          training && this.config.dropout > 0
+            ? (tf.dropout(
+                input,
+                this.config.dropout,
+                undefined,
+                this.dropoutSeeds.nextUint32(),
+              ) as tf.Tensor2D)
+            : input;
+        const down = frozenLinear(x, entry.weights.aT, () => this.frozenTranspose(entry.weights.aT));
+        const [n, r, out] = entry.bT.shape;
+        // Rows are n sequences of equal length: [n·T, r] → [n, T, r] · [n, r, out] → [n·T, out].
+        const perSequence = tf.reshape(tf.mul(down, this.scaling), [n, input.shape[0] / n, r]);
+        return tf.add(base, tf.reshape(tf.matMul(perSequence, entry.bT), [input.shape[0], out]));
+      },
+    };
   }
 
   flatten(): Float32Array {

@@ -10,18 +10,26 @@ import type { FederatedRun } from "./federated.ts";
 import type { DpLevel, SimOptions } from "./options.ts";
 import { privacyLabel } from "./options.ts";
 import { prepareRun } from "./prepare.ts";
+import type { PreparedRun } from "./prepare.ts";
+import { withTargetEpsilon } from "./privacy-sweep.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { ComparisonRow } from "./report/metrics.ts";
-import { finishRun, runSettingsOf, scoreBaseModel } from "./runner.ts";
+import { finishRun, measureRunLeakage, runSettingsOf, scoreBaseModel } from "./runner.ts";
+import type { LeakageFigures } from "./leakage/probe.ts";
 import type { SimResult } from "./runner.ts";
 
 export interface ComparisonPlan {
   readonly modes: readonly PrivacyMode[];
   /** DP level of the DP variants; "none" runs only the variants without DP. */
   readonly dpLevel: DpLevel;
+  /**
+   * Target ε of a privacy–utility sweep (∞ = no DP): when given, the federated rows are one run per
+   * target in the first usable mode, each with the noise the accountant picks for it.
+   */
+  readonly epsilons: readonly number[];
 }
 
-function federatedRow(setting: string, run: FederatedRun): ComparisonRow {
+function federatedRow(setting: string, run: FederatedRun, leakage: LeakageFigures | null): ComparisonRow {
   return {
     setting,
     globalAccuracy: run.final.global.accuracy,
@@ -29,7 +37,45 @@ function federatedRow(setting: string, run: FederatedRun): ComparisonRow {
     epsilon: run.epsilon,
     bytesSent: run.bytesSent,
     wallTimeMs: run.wallTimeMs,
+    leakage,
   };
+}
+
+/** One federated run per target ε, noise by the accountant; the ∞ run (no DP) is the one charted by round. */
+async function runSweep(
+  prepared: PreparedRun,
+  options: SimOptions,
+  mode: PrivacyMode,
+  plan: ComparisonPlan,
+  logger: Logger,
+  progress: ProgressListener,
+): Promise<{ rows: ComparisonRow[]; shown: FederatedRun | undefined }> {
+  if (plan.dpLevel === "none") throw new RangeError("an ε sweep needs a DP level (record or site)");
+  const records = prepared.datasets.sites.map((s) => s.train.length);
+  const rows: ComparisonRow[] = [];
+  let shown: FederatedRun | undefined;
+  for (const target of plan.epsilons) {
+    const finite = Number.isFinite(target);
+    const runOptions: SimOptions = finite
+      ? withTargetEpsilon({ ...options, privacy: mode, dp: plan.dpLevel, targetEpsilon: target }, records)
+      : { ...options, privacy: mode, dp: "none" };
+    const label = finite
+      ? `federated ${privacyLabel(mode, plan.dpLevel, Number(runOptions.noiseMultiplier.toFixed(3)))}, target ε ${target}`
+      : `federated ${mode}, ε = ∞`;
+    progress({ type: "step", text: label });
+    const run = await runFederated(
+      prepared,
+      runOptions,
+      join(prepared.outDir, `federated-${mode}-epsilon-${finite ? target : "inf"}`),
+      logger,
+      progress,
+      { everyRound: !finite },
+    );
+    const leakage = await measureRunLeakage(prepared, run.adapterDir, progress);
+    rows.push({ ...federatedRow(label, run, leakage), targetEpsilon: finite ? target : null });
+    if (!finite) shown = run;
+  }
+  return { rows, shown };
 }
 
 export async function runComparison(
@@ -69,7 +115,12 @@ export async function runComparison(
     const headline: PrivacyMode | undefined = plan.modes.includes("secagg")
       ? "secagg"
       : plan.modes.find((m) => strategyModeConflict(strategy, m) === undefined);
-    for (const mode of plan.modes) {
+    if (plan.epsilons.length > 0 && headline !== undefined) {
+      const sweep = await runSweep(prepared, options, headline, plan, logger, progress);
+      rows.push(...sweep.rows);
+      shown = sweep.shown;
+    }
+    for (const mode of plan.epsilons.length > 0 ? [] : plan.modes) {
       const conflict = strategyModeConflict(strategy, mode);
       if (conflict !== undefined) {
         progress({ type: "step", text: `skipping federated ${mode}: ${conflict}` });
@@ -88,7 +139,7 @@ export async function runComparison(
           progress,
           { everyRound: isHeadline },
         );
-        rows.push(federatedRow(label, run));
+        rows.push(federatedRow(label, run, await measureRunLeakage(prepared, run.adapterDir, progress)));
         if (isHeadline) shown = run;
       }
     }
@@ -99,6 +150,8 @@ export async function runComparison(
         settings: runSettingsOf(options),
         rounds: shown?.rounds ?? [],
         baseline,
+        leakage: null,
+        sitePrivacy: [],
         comparison: rows,
       },
       performance.now() - started,

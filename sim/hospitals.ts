@@ -302,6 +302,29 @@ export function generateFederationData(options: FederationDataOptions): Federati
   return { sites, test };
 }
 
+/**
+ * More records from one site's own distribution (its profile, label mix and training label noise)
+ * from a stream of their own, so that the site's records are unchanged: rows that no one trains on,
+ * for the membership-inference probe (sim/leakage/membership.ts).
+ */
+export function heldOutRecords(
+  site: SiteData,
+  count: number,
+  options: Pick<FederationDataOptions, "seed" | "labelNoiseScale" | "hardQuestionRate">,
+): SiteRecord[] {
+  const rng = seededRng(`${String(options.seed)}/held-out/${site.siteId}`);
+  const noise = site.profile.labelNoise * (options.labelNoiseScale ?? 1);
+  return Array.from({ length: count }, () =>
+    makeRecord(
+      rng,
+      weightedIndex(rng, site.labelDistribution),
+      site.profile,
+      noise,
+      options.hardQuestionRate ?? 0.5,
+    ),
+  );
+}
+
 /** Where a site's files live under the run's data folder. */
 export interface SiteFiles {
   readonly dir: string;

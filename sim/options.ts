@@ -45,6 +45,8 @@ export const simOptionsSchema = z.strictObject({
   /** DP clipping bound: per-example gradient (record) or per-site update (site). */
   clipNorm: z.number().positive().default(1),
   noiseMultiplier: z.number().min(0).default(0.8),
+  /** Pick the noise multiplier with the accountant so that every site ends at or below this ε (overrides noiseMultiplier). */
+  targetEpsilon: z.number().positive().optional(),
   delta: z.number().gt(0).lt(1).default(1e-5),
   epsilonBudget: z.number().positive().default(50),
   /** Probability that a site drops out of a round, at `dropoutStage`. */
@@ -81,6 +83,10 @@ export const simOptionsSchema = z.strictObject({
   model: z.string().min(1).default("builtin"),
   /** What sites train on: multiple-choice rows (the evaluation's format) or instruction rows. */
   trainFormat: z.enum(["mcq", "instruction"]).default("mcq"),
+  /** The preset the defaults came from (sim/presets.ts), for the report. */
+  preset: z.string().optional(),
+  /** Plant canaries (sim/leakage/canary.ts) at the first site, for the exposure probe; they change its training rows. */
+  canaries: z.boolean().default(false),
   out: z.string().min(1),
 });
 

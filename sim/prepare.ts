@@ -14,6 +14,8 @@ import type { FederationData, FederationFiles } from "./hospitals.ts";
 import type { SimOptions } from "./options.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { SiteSummary } from "./report/metrics.ts";
+import { prepareLeakage } from "./leakage/probe.ts";
+import type { LeakagePlan } from "./leakage/probe.ts";
 
 /** The output folder already holds something: a run never writes over another. */
 export class OutputExistsError extends Error {
@@ -28,6 +30,7 @@ export interface PreparedRun {
   readonly datasets: RunDatasets;
   readonly plan: TrainingPlan;
   readonly sites: readonly SiteSummary[];
+  readonly leakage: LeakagePlan;
 }
 
 /** Creates `dir`, refusing one that exists and is not empty. */
@@ -86,6 +89,7 @@ export async function prepareRun(
     hardQuestionRate: options.hardQuestionRate,
   });
   const files = await writeFederationData(join(outDir, "data"), data);
+  const leakage = await prepareLeakage(data, files, options);
   progress({ type: "step", text: `loading base model "${options.model}"` });
   await initBackend(logger);
   const base = await loadBaseModel(options.model, logger);
@@ -97,6 +101,7 @@ export async function prepareRun(
     base,
     datasets,
     plan: trainingPlanOf(options),
+    leakage,
     sites: data.sites.map((s) => ({
       siteId: s.siteId,
       kind: s.profile.kind,

@@ -9,6 +9,10 @@ import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { ComparisonRow, EvalFigures, RunSettings, SimMetrics } from "./report/metrics.ts";
 import { summaryLines } from "./report/table.ts";
+import { measureLeakage } from "./leakage/probe.ts";
+import { readSitePrivacy } from "./site-privacy.ts";
+import { withTargetEpsilon } from "./privacy-sweep.ts";
+import type { LeakageFigures } from "./leakage/probe.ts";
 import { writeReport } from "./report/write-report.ts";
 
 export interface SimResult {
@@ -39,6 +43,8 @@ export function runSettingsOf(options: SimOptions): RunSettings {
     workers: options.workers ?? options.sites,
     slowSites: options.slowSites,
     restartAfterRound: options.restartAfterRound,
+    ...(options.targetEpsilon === undefined ? {} : { targetEpsilon: options.targetEpsilon }),
+    ...(options.preset === undefined ? {} : { preset: options.preset }),
   };
 }
 
@@ -51,7 +57,7 @@ export function scoreBaseModel(prepared: PreparedRun, progress: ProgressListener
 /** Writes the report files and builds the summary. */
 export async function finishRun(
   prepared: PreparedRun,
-  parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline"> & {
+  parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline" | "leakage" | "sitePrivacy"> & {
     comparison: readonly ComparisonRow[] | null;
   },
   wallTimeMs: number,
@@ -64,19 +70,40 @@ export async function finishRun(
     baseline: parts.baseline,
     rounds: parts.rounds,
     comparison: parts.comparison,
+    leakage: parts.leakage,
+    sitePrivacy: parts.sitePrivacy,
     wallTimeMs,
   };
   const files = await writeReport(prepared.outDir, metrics);
   return { metrics, summary: summaryLines(metrics), reportPath: files.html };
 }
 
+/** The leakage probes against a run's final global adapter (none when no round completed). */
+export async function measureRunLeakage(
+  prepared: PreparedRun,
+  adapterDir: string | null,
+  progress: ProgressListener,
+): Promise<LeakageFigures | null> {
+  if (adapterDir === null) return null;
+  const canaries = prepared.leakage.canaries.length;
+  progress({
+    type: "step",
+    text: `leakage: ${canaries > 0 ? `exposure of ${canaries} canaries, ` : ""}membership inference on ${prepared.leakage.siteId}`,
+  });
+  return measureLeakage(prepared.base, adapterDir, prepared.leakage, prepared.files);
+}
+
 export async function runSimulation(
-  options: SimOptions,
+  requested: SimOptions,
   logger: Logger,
   progress: ProgressListener,
 ): Promise<SimResult> {
   const started = performance.now();
-  const prepared = await prepareRun(options, logger, progress);
+  const prepared = await prepareRun(requested, logger, progress);
+  const options = withTargetEpsilon(
+    requested,
+    prepared.datasets.sites.map((s) => s.train.length),
+  );
   try {
     const baseline = scoreBaseModel(prepared, progress);
     const federated = await runFederated(prepared, options, prepared.outDir, logger, progress);
@@ -87,6 +114,11 @@ export async function runSimulation(
         settings: runSettingsOf(options),
         rounds: federated.rounds,
         baseline,
+        leakage: await measureRunLeakage(prepared, federated.adapterDir, progress),
+        sitePrivacy: await readSitePrivacy(
+          prepared.outDir,
+          prepared.sites.map((s) => s.siteId),
+        ),
         comparison: null,
       },
       performance.now() - started,

@@ -14,6 +14,8 @@ import {
 import type { SimOptions, SimOptionsInput } from "../../sim/options.ts";
 import { OutputExistsError } from "../../sim/prepare.ts";
 import { createProgressDisplay } from "../../sim/progress.ts";
+import { PRESETS, presetDefaults } from "../../sim/presets.ts";
+import { SWEEP_EPSILONS } from "../../sim/privacy-sweep.ts";
 import { runSimulation } from "../../sim/runner.ts";
 
 const DEFAULTS = simOptionsSchema.parse({ out: "runs/sim" });
@@ -70,6 +72,15 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   "lora-targets": spec("Comma-separated modules that get LoRA adapters", DEFAULTS.loraTargets.join(",")),
   "train-format": spec("Rows sites train on: mcq | instruction", DEFAULTS.trainFormat),
   model: spec("Base model: builtin or an HF model folder", DEFAULTS.model),
+  preset: spec(
+    `Start from a named set of defaults: ${Object.keys(PRESETS).join(", ")} (explicit flags still win)`,
+  ),
+  "target-epsilon": spec("Pick the DP noise multiplier with the accountant so every site ends at ε ≤ this"),
+  canaries: {
+    type: "boolean",
+    description:
+      "Plant canaries (random record numbers, 1, 4 and 16 times) at the first site and report their exposure",
+  },
 };
 
 function defaultOut(seed: number, prefix: string): string {
@@ -79,37 +90,49 @@ function defaultOut(seed: number, prefix: string): string {
 
 /** Reads the shared flags; values are checked by the options schema, which lists every problem. */
 function readOptions(args: ParsedArgs, prefix: string): SimOptions {
-  const seed = args.integer("seed", DEFAULTS.seed);
+  let defaults: SimOptions;
+  try {
+    defaults = simOptionsSchema.parse({ ...presetDefaults(args.string("preset")), out: "unused" });
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`--preset: ${error.message}`);
+    throw error;
+  }
+  const seed = args.integer("seed", defaults.seed);
   const input: SimOptionsInput = {
     seed,
-    sites: args.integer("sites", DEFAULTS.sites),
-    rounds: args.integer("rounds", DEFAULTS.rounds),
-    privacy: args.choice("privacy", PRIVACY_MODES, DEFAULTS.privacy),
-    dp: args.choice("dp", DP_LEVELS, DEFAULTS.dp),
-    noiseMultiplier: args.number("noise-multiplier", DEFAULTS.noiseMultiplier),
-    clipNorm: args.number("clip-norm", DEFAULTS.clipNorm),
-    epsilonBudget: args.number("epsilon-budget", DEFAULTS.epsilonBudget),
-    delta: args.number("delta", DEFAULTS.delta),
-    strategy: args.choice("strategy", STRATEGY_NAMES, DEFAULTS.strategy),
+    sites: args.integer("sites", defaults.sites),
+    rounds: args.integer("rounds", defaults.rounds),
+    privacy: args.choice("privacy", PRIVACY_MODES, defaults.privacy),
+    dp: args.choice("dp", DP_LEVELS, defaults.dp),
+    noiseMultiplier: args.number("noise-multiplier", defaults.noiseMultiplier),
+    // An explicit noise multiplier wins over the preset's target ε.
+    targetEpsilon:
+      args.number("target-epsilon") ?? (args.has("noise-multiplier") ? undefined : defaults.targetEpsilon),
+    clipNorm: args.number("clip-norm", defaults.clipNorm),
+    epsilonBudget: args.number("epsilon-budget", defaults.epsilonBudget),
+    delta: args.number("delta", defaults.delta),
+    strategy: args.choice("strategy", STRATEGY_NAMES, defaults.strategy),
     serverLearningRate: args.number("server-lr"),
-    dropout: args.number("dropout", DEFAULTS.dropout),
-    dropoutStage: args.choice("dropout-stage", FAULT_STAGES, DEFAULTS.dropoutStage),
-    slowSites: args.integer("slow-sites", DEFAULTS.slowSites),
-    slowMs: args.integer("slow-ms", DEFAULTS.slowMs),
-    restartAfterRound: args.integer("restart-after-round", DEFAULTS.restartAfterRound),
+    dropout: args.number("dropout", defaults.dropout),
+    dropoutStage: args.choice("dropout-stage", FAULT_STAGES, defaults.dropoutStage),
+    slowSites: args.integer("slow-sites", defaults.slowSites),
+    slowMs: args.integer("slow-ms", defaults.slowMs),
+    restartAfterRound: args.integer("restart-after-round", defaults.restartAfterRound),
     workers: args.integer("workers"),
-    concentration: args.number("concentration", DEFAULTS.concentration),
-    examplesPerSite: args.integer("examples-per-site", DEFAULTS.examplesPerSite),
-    testPerCondition: args.integer("test-per-condition", DEFAULTS.testPerCondition),
-    evaluateEvery: args.integer("eval-every", DEFAULTS.evaluateEvery),
-    localSteps: args.integer("local-steps", DEFAULTS.localSteps),
-    learningRate: args.number("lr", DEFAULTS.learningRate),
-    batchSize: args.integer("batch-size", DEFAULTS.batchSize),
-    seqLen: args.integer("seq-len", DEFAULTS.seqLen),
-    loraRank: args.integer("rank", DEFAULTS.loraRank),
-    loraTargets: args.list("lora-targets") ?? DEFAULTS.loraTargets,
-    trainFormat: args.choice("train-format", ["mcq", "instruction"] as const, DEFAULTS.trainFormat),
-    model: args.string("model") ?? DEFAULTS.model,
+    concentration: args.number("concentration", defaults.concentration),
+    examplesPerSite: args.integer("examples-per-site", defaults.examplesPerSite),
+    testPerCondition: args.integer("test-per-condition", defaults.testPerCondition),
+    evaluateEvery: args.integer("eval-every", defaults.evaluateEvery),
+    localSteps: args.integer("local-steps", defaults.localSteps),
+    learningRate: args.number("lr", defaults.learningRate),
+    batchSize: args.integer("batch-size", defaults.batchSize),
+    seqLen: args.integer("seq-len", defaults.seqLen),
+    loraRank: args.integer("rank", defaults.loraRank),
+    loraTargets: args.list("lora-targets") ?? defaults.loraTargets,
+    trainFormat: args.choice("train-format", ["mcq", "instruction"] as const, defaults.trainFormat),
+    model: args.string("model") ?? defaults.model,
+    canaries: args.flag("canaries") || defaults.canaries,
+    preset: defaults.preset,
     out: args.string("out") ?? defaultOut(seed, prefix),
   };
   try {
@@ -169,6 +192,9 @@ export const simCompareCommand: Command = {
     ...SIM_OPTIONS,
     modes: spec("Comma-separated privacy modes to run federated", PRIVACY_MODES.join(",")),
     dp: spec(`DP level of the DP variants: ${DP_LEVELS.join(" | ")} (none skips them)`, "site"),
+    epsilons: spec(
+      `Privacy–utility sweep: comma-separated target ε (inf = no DP), one federated run each in the first mode, e.g. ${SWEEP_EPSILONS.map((e) => (Number.isFinite(e) ? String(e) : "inf")).join(",")}`,
+    ),
   },
   async run(args, ctx) {
     const modesRaw = args.list("modes") ?? [...PRIVACY_MODES];
@@ -180,11 +206,18 @@ export const simCompareCommand: Command = {
     });
     const options = readOptions(args, "compare");
     const dpLevel = args.choice("dp", DP_LEVELS, "site");
+    const epsilons = (args.list("epsilons") ?? []).map((e) => {
+      const value = e === "inf" ? Number.POSITIVE_INFINITY : Number(e);
+      if (!(value > 0)) throw new UsageError(`--epsilons: "${e}" is not a positive number or inf`);
+      return value;
+    });
+    if (epsilons.length > 0 && dpLevel === "none")
+      throw new UsageError("--epsilons needs --dp record or site");
     return refuseExistingOutput(async () => {
       const progress = createProgressDisplay((line) => process.stderr.write(`${line}\n`));
       const result = await runComparison(
         { ...options, dp: "none" },
-        { modes, dpLevel },
+        { modes, dpLevel, epsilons },
         ctx.logger,
         progress,
       );

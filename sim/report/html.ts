@@ -3,6 +3,8 @@ import { barChart, escapeXml, lineChart, stackedBarChart } from "./charts.ts";
 import type { Series } from "./charts.ts";
 import type { SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
+import { LEAKAGE_HEADERS, leakageNote, leakageRows } from "./leakage-table.ts";
+import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
 import { formatBytes, formatEpsilon, formatPercent, formatSeconds } from "./table.ts";
 
 export interface NamedChart {
@@ -146,6 +148,25 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
         bars: metrics.comparison.map((c) => ({ label: c.setting, value: c.globalAccuracy })),
       }),
     });
+    const sweep = metrics.comparison.filter((c) => c.targetEpsilon !== undefined);
+    if (sweep.length > 0)
+      charts.push({
+        name: "epsilon-sweep",
+        title: "Accuracy against ε",
+        svg: barChart({
+          title: "Privacy–utility sweep: global test accuracy against the target ε (δ as configured)",
+          xLabel: "accuracy",
+          xRange: [0, 1],
+          valueFormat: percent,
+          bars: sweep.map((c) => ({
+            label:
+              c.targetEpsilon === null || c.targetEpsilon === undefined
+                ? "ε = ∞ (no DP)"
+                : `ε ≤ ${c.targetEpsilon}`,
+            value: c.globalAccuracy,
+          })),
+        }),
+      });
   }
   return charts;
 }
@@ -203,6 +224,20 @@ export function renderHtml(metrics: SimMetrics, charts: readonly NamedChart[]): 
       ),
     );
   }
+  const leakage = leakageRows(metrics);
+  if (leakage.length > 0)
+    sections.push(
+      "<h2>Leakage</h2>",
+      table(LEAKAGE_HEADERS, leakage),
+      `<p class="sub">${escapeXml(leakageNote(metrics))}</p>`,
+    );
+  const privacy = sitePrivacyRows(metrics);
+  if (privacy.length > 0)
+    sections.push(
+      "<h2>ε per site</h2>",
+      table(SITE_PRIVACY_HEADERS, privacy),
+      '<p class="sub">Each site\'s own ledger (RDP accountant) from the sampling rate and steps it used; the release is covered by the largest.</p>',
+    );
   sections.push(
     "<h2>Charts</h2>",
     `<div class="charts">${charts.map((c) => `<figure aria-label="${escapeXml(c.title)}">${c.svg}</figure>`).join("\n")}</div>`,

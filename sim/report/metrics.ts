@@ -1,4 +1,6 @@
 // The shape of a simulation's metrics.json: run settings, per-round figures, the comparison table.
+import type { LeakageFigures } from "../leakage/probe.ts";
+import type { SitePrivacy } from "../site-privacy.ts";
 
 /** Accuracy and loss measured on one evaluation set. */
 export interface EvalFigures {
@@ -45,6 +47,10 @@ export interface ComparisonRow {
   readonly epsilon: number | null;
   readonly bytesSent: number;
   readonly wallTimeMs: number;
+  /** The ε a sweep row was run for (null: the run without DP); absent outside a sweep. */
+  readonly targetEpsilon?: number | null;
+  /** Canary exposure and membership inference against the setting's final global adapter (federated rows). */
+  readonly leakage?: LeakageFigures | null;
 }
 
 export interface RunSettings {
@@ -70,6 +76,10 @@ export interface SimMetrics {
   readonly wallTimeMs: number;
   /** The base model's accuracy before any fine-tuning, as a reference line. */
   readonly baseline: EvalFigures | null;
+  /** Canary exposure and membership inference against the final global adapter (`fedtune sim`). */
+  readonly leakage: LeakageFigures | null;
+  /** ε per site from each site's own ledger (empty without DP). */
+  readonly sitePrivacy: readonly SitePrivacy[];
 }
 
 /** Mean of a site→value record, or NaN when it is empty. */

@@ -1,6 +1,8 @@
 // Plain-text tables for the terminal summary, and the number formats shared with the HTML report.
 import type { ComparisonRow, SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
+import { LEAKAGE_HEADERS, leakageRows } from "./leakage-table.ts";
+import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
 
 export function formatPercent(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(v * 100).toFixed(1)}%`;
@@ -73,5 +75,9 @@ export function summaryLines(metrics: SimMetrics): string[] {
     );
   if (metrics.comparison !== null && metrics.comparison.length > 0)
     lines.push("", ...comparisonTable(metrics.comparison));
+  const leakage = leakageRows(metrics);
+  if (leakage.length > 0) lines.push("", ...formatTable(LEAKAGE_HEADERS, leakage));
+  const privacy = sitePrivacyRows(metrics);
+  if (privacy.length > 0) lines.push("", ...formatTable(SITE_PRIVACY_HEADERS, privacy));
   return lines;
 }

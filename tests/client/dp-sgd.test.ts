@@ -6,7 +6,7 @@ import type { LlamaModel } from "../../model/llama.ts";
 import { createLoraAdapter, type LoraAdapter } from "../../model/lora.ts";
 import { tokenizeExamples } from "../../client/data/prompt-format.ts";
 import { padBatch, splitBatch } from "../../client/training/batches.ts";
-import { dpSgdGradientFn, poissonLots } from "../../client/training/dp-sgd.ts";
+import { PER_EXAMPLE_CHUNK, dpSgdGradientFn, poissonLots } from "../../client/training/dp-sgd.ts";
 import { readFlat } from "../../client/training/flat-values.ts";
 import { batchLoss } from "../../client/training/loss.ts";
 import { TrainSettingsError } from "../../client/training/train-model.ts";
@@ -103,5 +103,48 @@ describe("DP-SGD", () => {
       trainLora({ model, adapter: fresh, examples: additionRows(4), tokenizer, dpSgd: dp, workers: 2 }),
     ).rejects.toThrow(TrainSettingsError);
     fresh.dispose();
+  });
+
+  it("gives FFA-LoRA's per-example gradients from one pass, equal to one example at a time", async () => {
+    const ffa = createLoraAdapter(model, {
+      ...adapter.config,
+      targetModules: ["q_proj", "v_proj"],
+      mode: "ffa",
+    });
+    const rng = seededRng("ffa-b");
+    ffa.assign(Float32Array.from({ length: ffa.flatLength }, () => rng.nextFloat64() - 0.5));
+    // Rows of different lengths, so that the loop trims padding and the single pass keeps it.
+    // More rows than PER_EXAMPLE_CHUNK, so that the single pass goes in two chunks.
+    const rows = additionRows(PER_EXAMPLE_CHUNK + 4).map((row, i) =>
+      row.kind === "instruction" ? { ...row, instruction: `${row.instruction}${"+0".repeat(i % 7)}` } : row,
+    );
+    const mixed = padBatch(tokenizeExamples(rows, tokenizer, 48).examples, 0);
+    expect(new Set(mixed.rowTokens).size).toBeGreaterThan(1);
+    // A plain hook (no perExampleHook) takes the loop.
+    const plain = { applyLora: ffa.applyLora.bind(ffa) };
+    // Warm the model's per-length caches (rotary tables, masks) and the frozen-A transposes first.
+    for (const hook of [ffa, plain]) {
+      const warm = await dpSgdGradientFn(
+        model,
+        hook,
+        ffa.trainableVariables(),
+        { clipNorm: 1, noiseMultiplier: 0, rng: seededRng(1) },
+        6,
+      )(mixed);
+      tf.dispose(warm.grads);
+    }
+    for (const clipNorm of [1e6, 1e-2]) {
+      const settings = { clipNorm, noiseMultiplier: 0, rng: seededRng(1) };
+      const before = tf.memory().numTensors;
+      const once = await dpSgdGradientFn(model, ffa, ffa.trainableVariables(), settings, 6)(mixed);
+      const looped = await dpSgdGradientFn(model, plain, ffa.trainableVariables(), settings, 6)(mixed);
+      const [a, b] = [readFlat(once.grads), readFlat(looped.grads)];
+      tf.dispose([...once.grads, ...looped.grads]);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Math.max(...a.map((x) => Math.abs(x)))).toBeGreaterThan(0);
+      a.forEach((g, i) => expect(g).toBeCloseTo(b[i]!, 6));
+      expect(once.loss).toBeCloseTo(looped.loss, 5);
+    }
+    ffa.dispose();
   });
 });

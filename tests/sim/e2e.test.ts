@@ -69,6 +69,7 @@ describe("fedtune sim, end to end", () => {
         batchSize: 4,
         workers: 0,
         model: modelDir,
+        canaries: true,
         out,
       }),
       pino({ level: "silent" }),
@@ -102,5 +103,16 @@ describe("fedtune sim, end to end", () => {
     };
     expect(adapterConfig.peft_type).toBe("LORA");
     expect(result.summary.some((l) => l.startsWith("1 "))).toBe(true);
+    // The leakage probes ran against the final adapter: every canary ranked exactly, the attack scored.
+    const leakage = result.metrics.leakage;
+    expect(leakage?.canaries.map((c) => c.repetitions)).toEqual([1, 4, 16, 0, 0, 0, 0]);
+    for (const c of leakage?.canaries ?? []) {
+      expect(c.ranking.method).toBe("exact");
+      expect(c.ranking.exposure).toBeGreaterThanOrEqual(0);
+      expect(c.ranking.exposure).toBeLessThanOrEqual(Math.log2(1000));
+    }
+    expect(leakage?.membership.members).toBeGreaterThan(0);
+    expect(leakage?.membership.nonMembers).toBe(leakage?.membership.members);
+    expect(result.summary.some((l) => l.includes("membership AUC"))).toBe(true);
   });
 });

@@ -75,10 +75,46 @@ function syntheticMetrics(): SimMetrics {
         epsilon: 2.1,
         bytesSent: 2e6,
         wallTimeMs: 30000,
+        targetEpsilon: 3,
+        leakage: {
+          siteId: sites[0] ?? "",
+          canaries: [16, 0].map((repetitions) => ({
+            patient: "P",
+            repetitions,
+            ranking: {
+              rank: 1,
+              candidates: 1000,
+              exposure: repetitions === 16 ? 9.97 : 1.5,
+              method: "exact",
+            },
+          })),
+          membership: { auc: 0.612, members: 100, nonMembers: 100, memberLoss: 0.4, nonMemberLoss: 0.6 },
+        },
       },
     ],
     wallTimeMs: 33000,
     baseline: { accuracy: 0.27, loss: 3.1 },
+    leakage: null,
+    sitePrivacy: [
+      {
+        siteId: sites[0] ?? "",
+        epsilon: 3.21,
+        delta: 1e-5,
+        samplingRates: [0.04],
+        noiseMultiplier: 1.1,
+        steps: 144,
+        rounds: 12,
+      },
+      {
+        siteId: sites[1] ?? "",
+        epsilon: 4.56,
+        delta: 1e-5,
+        samplingRates: [0.06],
+        noiseMultiplier: 1.1,
+        steps: 144,
+        rounds: 12,
+      },
+    ],
   };
 }
 
@@ -101,6 +137,11 @@ describe("writeReport", () => {
       expect(html).toContain("Synthetic &lt;test&gt; run");
       expect(html).toContain("X &amp; Y");
       expect(html).toContain("federated secagg");
+      expect(html).toContain("<h2>Leakage</h2>");
+      expect(html).toContain("ε ≤ 3");
+      expect(html).toContain("<td>9.97</td>");
+      expect(html).toContain("<td>0.612</td>");
+      expect(html).toContain("<td>consortium (largest ε)</td><td>4.56</td>");
       expect(files.pngs.map((p) => p.split("/").pop())).toEqual([
         "accuracy.png",
         "loss.png",
@@ -108,6 +149,7 @@ describe("writeReport", () => {
         "bytes.png",
         "stages.png",
         "comparison.png",
+        "epsilon-sweep.png",
       ]);
       for (const file of files.pngs) {
         const png = await readFile(file);
@@ -132,6 +174,9 @@ describe("terminal summary", () => {
     expect(lines[0]).toContain("27.0%");
     expect(lines.filter((l) => /^\d+\s/.test(l))).toHaveLength(6);
     expect(lines.some((l) => l.startsWith("centralized") && l.includes("88.0%"))).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith("federated secagg") && l.includes("9.97") && l.endsWith("0.612")),
+    ).toBe(true);
     const widths = new Set(lines.slice(1, 9).map((l) => l.length));
     expect(widths.size).toBeLessThanOrEqual(2);
   });
