@@ -5,6 +5,9 @@ import { SiteConfigError, loadSiteConfig } from "../../client/node/config.ts";
 import { engineTrainerFactory } from "../../client/node/engine-trainer.ts";
 import { startSiteClient } from "../../client/node/site-client.ts";
 import { loadJsonlDataset } from "../../client/data/load-jsonl.ts";
+import { rowScrubber } from "../../client/deid/rows.ts";
+import { DEID_SECRET_FILE, loadOrCreateDeidSecret } from "../../client/deid/secret.ts";
+import { join } from "node:path";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
@@ -35,13 +38,22 @@ export const clientStartCommand: Command = {
       throw error;
     }
     await initBackend(ctx.logger);
-    const train = await loadJsonlDataset(config.data.train);
-    const validation =
-      config.data.validation === undefined ? train : await loadJsonlDataset(config.data.validation);
+    // De-identification happens here, at load: the trainer and the site client only ever see scrubbed rows.
+    const deid =
+      config.deid === "off"
+        ? undefined
+        : rowScrubber(loadOrCreateDeidSecret(join(config.stateDir, DEID_SECRET_FILE)), config.deid);
+    const load = (file: string): ReturnType<typeof loadJsonlDataset> =>
+      loadJsonlDataset(file, deid === undefined ? {} : { transform: deid.scrubRow });
+    const train = await load(config.data.train);
+    const validation = config.data.validation === undefined ? train : await load(config.data.validation);
     for (const dataset of [train, validation]) {
+      for (const row of dataset.invalid) ctx.logger.warn(`${row.file}:${row.line}: ${row.reason}`);
       if (dataset.invalid.length > 0)
         ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
     }
+    // Counts by kind go to this site's log only; nothing about them is sent to the coordinator.
+    if (deid !== undefined) ctx.logger.info({ mode: config.deid, replaced: deid.counts }, "de-identified rows");
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
     let ckks: Promise<CkksContext> | undefined;
     const client = startSiteClient({

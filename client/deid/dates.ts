@@ -20,6 +20,7 @@ const MONTHS = [
 const MONTH_NAME =
   "(?<mn>(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?|SEPT?(?:EMBER)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)\\.?)";
 const DAY = "(?<d>(?:0?[1-9]|[12]\\d|3[01])(?:st|nd|rd|th)?)";
+const WEEKDAY = "(?:(?<wd>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday|s|r|rs)?)\\.?,? )?";
 const YEAR4 = "(?<y>(?:1[89]|20)\\d\\d)";
 const YEAR = "(?<y>(?:1[89]|20)\\d\\d|'?\\d\\d)";
 
@@ -36,8 +37,8 @@ const FORMATS: readonly DateFormat[] = [
   { pattern: new RegExp(`\\b${YEAR4}(?<m>0[1-9]|1[0-2])(?<d>0[1-9]|[12]\\d|3[01])\\b`, "g") },
   // 04/05/2023, 5.4.23, 04-05-2023: US or European order, decided per match
   { pattern: new RegExp(`(?<![\\d/.-])(?<p>\\d{1,2})(?<s>[-/.])(?<q>\\d{1,2})\\k<s>${YEAR}(?![\\d/-]|\\.\\d)`, "g") },
-  // April 5, 2023 · Apr. 5th 2023 · APR-05-2023
-  { pattern: new RegExp(`\\b${MONTH_NAME}[ -]?${DAY},?[ -]${YEAR4}\\b`, "g") },
+  // April 5, 2023 · Apr. 5th 2023 · APR-05-2023, with the weekday (it would contradict the shifted date)
+  { pattern: new RegExp(`\\b${WEEKDAY}${MONTH_NAME}[ -]?${DAY},?[ -]${YEAR4}\\b`, "g") },
   // 5 April 2023 · 5th of April, 2023 · 05-Apr-2023 · 05APR2023 · 5-Apr-23
   { pattern: new RegExp(`\\b${DAY}(?: of |[ -]?)${MONTH_NAME},?[ -]?${YEAR}\\b`, "g") },
   // April 2023 · Apr '23 (a date element without the day)
@@ -61,7 +62,7 @@ interface FoundDate {
   readonly month: number;
   readonly day: number | undefined;
   /** Group positions inside the match, to rewrite each in place. */
-  readonly parts: { readonly role: "y" | "m" | "mn" | "d"; readonly start: number; readonly end: number }[];
+  readonly parts: { readonly role: "y" | "m" | "mn" | "d" | "wd"; readonly start: number; readonly end: number }[];
 }
 
 function monthOfName(name: string): number {
@@ -112,6 +113,7 @@ function parseMatch(m: RegExpExecArray | RegExpMatchArray): FoundDate | undefine
   }
   const year = groups["y"] === undefined ? undefined : fullYear(groups["y"]);
   add("y", "y");
+  add("wd", "wd");
   if (!(month >= 1 && month <= 12)) return undefined;
   if (day !== undefined && !(day >= 1 && day <= daysIn(year, month))) return undefined;
   return { start, end: start + m[0].length, year, month, day, parts };
@@ -148,6 +150,14 @@ function monthName(month: number, like: string): string {
   return name[0]?.toUpperCase() + name.slice(1) + dot;
 }
 
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** The weekday of the shifted date, written like the original ("Mon" or "Monday"). */
+function weekdayName(day: number, like: string): string {
+  const full = WEEKDAYS[day] ?? "Monday";
+  return like.length <= 4 ? full.slice(0, 3) : full;
+}
+
 function ordinal(n: number): string {
   const tens = n % 100;
   if (tens >= 11 && tens <= 13) return "th";
@@ -177,7 +187,9 @@ function shiftOne(text: string, date: FoundDate, offsetDays: number): string {
   for (const part of [...date.parts].sort((a, b) => b.start - a.start)) {
     const like = original.slice(part.start, part.end);
     const replacement =
-      part.role === "y"
+      part.role === "wd"
+        ? weekdayName(moved.getUTCDay(), like)
+        : part.role === "y"
         ? yearText(values.y, like)
         : part.role === "mn"
           ? monthName(values.m, like)

@@ -36,7 +36,7 @@ export const NOT_NAMES: ReadonlySet<string> = new Set(
     "a an the and or but if on in at of to for by with from as is was are were be been has had have he she his her him " +
     "they them their we our you your it its this that these those there here then than so no not yes all any each every " +
     "some one two three four five six seven eight nine ten first second third last next new old also only very more most " +
-    "mr mrs ms dr miss prof nurse sister patient pt name signed seen per re cc attn note notes plan plans assessment " +
+    "mr mrs ms dr miss prof sr mx rev capt nurse sister case patient pt name signed seen per re cc attn note notes plan plans assessment " +
     "impression history hpi pmh psh fh sh ros exam examination vitals labs bloods imaging results result findings " +
     "diagnosis diagnoses medications medication meds allergies allergy social family follow followup discharge " +
     "admission admitted discharged summary triage subjective objective reason complaint chief presenting course " +

@@ -83,7 +83,7 @@ const STREET_TYPES =
   "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Terr|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Close|Crescent|Cres|Row|Grove|Gardens|Mews|Walk|Hill|Park|Alley|Loop|Pike|Plaza|Run|Path";
 // House number, one to four capitalised words, a street type; then an optional unit.
 const STREET = new RegExp(
-  `\\b\\d{1,6}[A-Za-z]?,? (?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\\.? )?(?:${CAP_WORD} ){0,3}${CAP_WORD} (?:${STREET_TYPES})\\b\\.?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Rm|Room|#)\\.? ?#?[A-Za-z0-9-]+)?`,
+  `\\b(?:(?:Flat|Apt|Apartment|Unit|Suite) \\w{1,5},? )?\\d{1,6}[A-Za-z]?,? (?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\\.? )?(?:${CAP_WORD} ){0,3}${CAP_WORD} (?:${STREET_TYPES})\\b\\.?(?: (?:NW|NE|SW|SE|N|S|E|W)\\b)?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Rm|Room|#)\\.? ?#?[A-Za-z0-9-]+)?`,
   "gu",
 );
 // Continental order: Hauptstraße 12, Rue de la Paix 4 is rarer; the German compound suffixes cover most.

@@ -25,7 +25,7 @@ const HELD_OUT_DATES: readonly ((d: CalendarDate) => string)[] = [
   (d) => `${d.day}-${MONTHS[d.month - 1]}-${p2(d.year % 100)}`,
   (d) => `${d.year}/${p2(d.month)}/${p2(d.day)}`,
   (d) => `${d.day}.${d.month}.${p2(d.year % 100)}`,
-  (d) => `the ${th(d.day)} of ${LONG[d.month - 1]}`,
+  (d) => `${th(d.day)} of ${LONG[d.month - 1]}`,
   (d) => `${MONTHS[d.month - 1]} ${d.year}`,
   (d) => `${p2(d.month)}-${p2(d.day)}-${d.year}`,
   (d) => `${WEEKDAYS[new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() === 0 ? 6 : new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() - 1]}, ${LONG[d.month - 1]} ${d.day}, ${d.year}`,
@@ -111,7 +111,7 @@ function heldOutSentence(b: NoteBuilder, rng: Rng): void {
       break;
     }
     case 5:
-      b.template(["Please call back on ", ["phone", fillDigits(rng, pick(rng, HELD_OUT_PHONES))], " after ", ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))], ". "]);
+      b.template(["Please call back on ", ["phone", fillDigits(rng, pick(rng, HELD_OUT_PHONES))], " after the ", ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))], ". "]);
       break;
     case 6: {
       const [label, value] = heldOutId(rng);
