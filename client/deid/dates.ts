@@ -20,7 +20,8 @@ const MONTHS = [
 const MONTH_NAME =
   "(?<mn>(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?|SEPT?(?:EMBER)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)\\.?)";
 const DAY = "(?<d>(?:0?[1-9]|[12]\\d|3[01])(?:st|nd|rd|th)?)";
-const WEEKDAY = "(?:(?<wd>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday|s|r|rs)?)\\.?,? )?";
+const WEEKDAY_NAME = "(?<wd>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday|s|r|rs)?)\\.?,? ";
+const WEEKDAY = `(?:${WEEKDAY_NAME})?`;
 const YEAR4 = "(?<y>(?:1[89]|20)\\d\\d)";
 const YEAR = "(?<y>(?:1[89]|20)\\d\\d|'?\\d\\d)";
 
@@ -47,10 +48,12 @@ const FORMATS: readonly DateFormat[] = [
   { pattern: new RegExp(`\\b${MONTH_NAME} ${DAY}\\b(?![:.]\\d)`, "g") },
   // 5th of April · 5 April (no year)
   { pattern: new RegExp(`\\b${DAY}(?: of | )${MONTH_NAME}(?![a-z])`, "g") },
+  // Friday 9/12 · Tue, 4/5: the weekday makes it a date and belongs to it
+  { pattern: new RegExp(`(?<![\\p{L}])${WEEKDAY_NAME}(?<p>\\d{1,2})(?<s>\\/)(?<q>\\d{1,2})(?![\\d/])`, "gu") },
   // 4/5 after a word that introduces a date (otherwise a ratio, a murmur grade or a score)
   {
     pattern:
-      /(?<=\b(?:on|since|from|until|till|to|dated|DOS|DOB|seen|admitted|discharged|visit|f\/u|follow-up|due|by)[: ]+)(?<p>\d{1,2})(?<s>\/)(?<q>\d{1,2})(?![\d/])/gi,
+      /(?<=\b(?:on|since|from|until|till|to|dated|DOS|DOB|seen|admitted|discharged|visit|f\/u|follow-up|due|by|recheck|review|repeat|appointment|appt|next)[: ]+)(?<p>\d{1,2})(?<s>\/)(?<q>\d{1,2})(?![\d/])/gi,
   },
 ];
 

@@ -48,7 +48,7 @@ export const NOT_NAMES: ReadonlySet<string> = new Set(
     "nicu picu hdu theatre lab laboratory pharmacy physio physiotherapy dietitian social work chaplain " +
     "january february march april may june july august september october november december " +
     "monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday morning evening night " +
-    "christmas easter hope faith grace joy rose lily iris daisy holly ivy heather hazel amber ruby pearl " +
+    "asia africa europe america americas australia oceania arctic antarctica christmas easter hope faith grace joy rose lily iris daisy holly ivy heather hazel amber ruby pearl " +
     "chest heart head neck back arm leg hand foot eye ear nose throat skin blood urine stool bone joint " +
     "pain fever cough rash fall well good fair poor stable normal abnormal mild moderate severe acute chronic " +
     "left right bilateral upper lower anterior posterior positive negative high low raised elevated reduced " +
@@ -66,4 +66,4 @@ export const NOT_NAMES: ReadonlySet<string> = new Set(
 
 /** Words after a capitalised word that make it an eponym or a named scale, not a person: "Bell palsy". */
 export const EPONYM_NOUNS =
-  /^[\s-]+(?:disease|syndrome|sign|signs|palsy|test|score|criteria|scale|classification|phenomenon|reflex|manoeuvre|maneuver|tumou?r|lymphoma|fracture|procedure|operation|catheter|tube|position|triad|law|rule|stain|method|equation|formula|ulcer|node|nodes|disorder|anomaly|cyst|hernia|ligament|sarcoma|angina|encephalopathy|thyroiditis|orthopnoea)\b/i;
+  /^[ -]+(?:disease|syndrome|sign|signs|palsy|test|score|criteria|scale|classification|phenomenon|reflex|manoeuvre|maneuver|tumou?r|lymphoma|lesions?|lines?|cells?|fracture|procedure|operation|catheter|tube|position|triad|law|rule|stain|method|equation|formula|ulcer|node|nodes|disorder|anomaly|cyst|hernia|ligament|sarcoma|angina|encephalopathy|thyroiditis|orthopnoea)\b/i;

@@ -4,7 +4,7 @@ import type { PhiSpan } from "./spans.ts";
 
 // A name word: capitalised, with inner capitals and apostrophes (McDonald, O'Brien, DeShawn, Jean-Luc,
 // al-Hassan), any Latin diacritics; or an initial ("J.", "J").
-const WORD = "(?:\\p{Lu}[\\p{Ll}\\p{Lu}'’]*\\p{Ll}[\\p{Ll}\\p{Lu}'’]*(?:-\\p{L}[\\p{Ll}'’]+)*|\\p{Ll}{1,3}-\\p{Lu}\\p{Ll}+)";
+const WORD = "(?:\\p{Lu}[\\p{Ll}\\p{Lu}'’]*\\p{Ll}[\\p{Ll}\\p{Lu}'’]*(?:-\\p{L}[\\p{Ll}'’]+)*|(?<![\\p{L}])\\p{Ll}{1,3}-\\p{Lu}\\p{Ll}+)";
 const INITIAL = "\\p{Lu}\\.?(?=[\\s,])";
 const CAPS_WORD = "\\p{Lu}{2,}(?:['’-]\\p{Lu}+)*";
 // Lower-case particles inside a name: van der Berg, de la Cruz, bin Said, dos Santos.
@@ -26,7 +26,15 @@ function anyCase(words: string): string {
   return words.replace(/\\.|[a-z]/gi, (c) => (c.length === 1 ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c));
 }
 
-const AFTER_RELATION = new RegExp(`\\b(?:${anyCase(RELATIONS)})(?:[ \\t]*[:,(]|[ \\t]+(?:is|was|named|called))?[ \\t]+(${NAME_RUN})`, "gu");
+const AFTER_RELATION = new RegExp(
+  `\\b(?:${anyCase(RELATIONS)})(?:[ \\t]*[:,(][ \\t]*|[ \\t]+(?:(?:is|was|named|called)[ \\t]+)?)(${NAME_RUN})`,
+  "gu",
+);
+// Structure: a name run right before an age and sex ("Tomasz Nowak, 58M", "Zainab (6 years)", "Ann Lee, 91,").
+const BEFORE_AGE = new RegExp(
+  `(${NAME_RUN})(?:,[ \\t]*|[ \\t]+\\()\\d{1,3}(?:[ \\t]?(?:[MF]|yo|y\\.?o\\.?|years?|yrs?|months?)\\b|[,)])`,
+  "gu",
+);
 const AFTER_PHRASE = new RegExp(
   `(?<![\\p{L}])(?:${anyCase(PHRASES)})[ \\t]*[:,\\-–—]?[ \\t]*\\n?[ \\t]*(${NAME_RUN})`,
   "gu",
@@ -74,15 +82,28 @@ function tokensIn(text: string, offset: number): Token[] {
 }
 
 function isStopWord(word: string): boolean {
-  return NOT_NAMES.has(word.toLowerCase().replace(/[.’']+$/, ""));
+  const bare = word.toLowerCase().replace(/[.’']+$/, "");
+  // Professions are titles of a line, not names: "Consultant Nephrologist", "Paediatrician".
+  return NOT_NAMES.has(bare) || /(?:ologist|iatrist|ician|ographer|surgeon)$/.test(bare);
 }
 
 /**
  * Trims a captured run to its name words: drops trailing stop words ("Dr. Lee Cardiology" → "Lee"),
  * stops at an eponym ("Bell palsy"). Undefined when no name word is left.
  */
-function trimRun(text: string, start: number, run: string, trusted: boolean): PhiSpan | undefined {
-  const tokens = tokensIn(run, start);
+function trimRun(
+  text: string,
+  start: number,
+  run: string,
+  trusted: boolean,
+  skipLeading = false,
+): PhiSpan | undefined {
+  let tokens = tokensIn(run, start);
+  // Structure rules see a line's leading words too ("Patient Ann Lee, 58M"): skip plain words there.
+  if (skipLeading) {
+    const firstName = tokens.findIndex((t) => !NOT_NAMES_STRICT.has(t.text.toLowerCase()));
+    tokens = firstName < 0 ? [] : tokens.slice(firstName);
+  }
   let keep = 0;
   for (const [i, token] of tokens.entries()) {
     // After a context, only plain words end the run ("Pt Chukwu Grace" keeps Grace); a title even
@@ -98,7 +119,8 @@ function trimRun(text: string, start: number, run: string, trusted: boolean): Ph
   // A run of initials alone ("J. K.") is not enough to call a name.
   if (tokens.slice(0, keep).every((t) => /^\p{Lu}\.?$/u.test(t.text))) return undefined;
   // A leading particle belongs to the name: "Dr van de Merwe".
-  const lead = /^(?:van|von|de|del|della|di|da|dos|das|du|la|le|al|el|ten|ter)\s/.test(run) ? start : first.start;
+  const lead =
+    !skipLeading && /^(?:van|von|de|del|della|di|da|dos|das|du|la|le|al|el|ten|ter)\s/.test(run) ? start : first.start;
   return { kind: "name", start: lead, end: last.end };
 }
 
@@ -107,13 +129,13 @@ const NOT_NAMES_STRICT: ReadonlySet<string> = new Set(
   [...NOT_NAMES].filter((w) => !/^(hope|faith|grace|joy|rose|lily|iris|daisy|holly|ivy|heather|hazel|amber|ruby|pearl|may|june|april|august|white|black|brown|green|gray|grey|young|long|short|little|bell|graves|parkinson|wilson|murphy|beck|paget|addison|crohn|cushing|hodgkin|down|kawasaki|doppler|foley|holter|gram|bin|will|mark|bill|frank|grant|dean|gay|carol|sue|pat)$/.test(w)),
 );
 
-function captured(text: string, pattern: RegExp, trusted: boolean): PhiSpan[] {
+function captured(text: string, pattern: RegExp, trusted: boolean, skipLeading = false): PhiSpan[] {
   const out: PhiSpan[] = [];
   for (const m of text.matchAll(new RegExp(pattern.source, pattern.flags + "d"))) {
     const at = m.indices?.[1];
     const run = m[1];
     if (at === undefined || run === undefined) continue;
-    const span = trimRun(text, at[0], run, trusted);
+    const span = trimRun(text, at[0], run, trusted, skipLeading);
     if (span !== undefined) out.push(span);
   }
   return out;
@@ -184,6 +206,7 @@ export function detectNames(text: string): PhiSpan[] {
     ...captured(text, LABELLED_LAST_FIRST, true),
     ...captured(text, LABELLED_CAPS, true),
     ...captured(text, BEFORE_CREDENTIALS, false),
+    ...captured(text, BEFORE_AGE, true, true),
     ...captured(text, SIGNATURE_LINE, false).filter((s) =>
       tokensIn(text.slice(s.start, s.end), 0).some((t) => peopleNames().has(t.text.toLowerCase())),
     ),

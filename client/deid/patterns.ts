@@ -80,7 +80,7 @@ const EU_POSTCODE = /\b(\d{4,5}) (?=\p{Lu}\p{Ll}+)/gu;
 const CAP_WORD = "\\p{Lu}[\\p{Ll}'’-]+\\.?";
 const TOWN_WORD = "\\p{Lu}[\\p{Ll}'’-]+";
 const STREET_TYPES =
-  "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Terr|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Close|Crescent|Cres|Row|Grove|Gardens|Mews|Walk|Hill|Park|Alley|Loop|Pike|Plaza|Run|Path";
+  "Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Terr|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Close|Crescent|Cres|Row|Grove|Gardens|Mews|Walk|Hill|Park|Alley|Loop|Pike|Plaza|Run|Path|Concourse|Esplanade|Quay|Wharf|Rise|View|Heights|Green|Vale|Broadway";
 // House number, one to four capitalised words, a street type; then an optional unit.
 const STREET = new RegExp(
   `\\b(?:(?:Flat|Apt|Apartment|Unit|Suite) \\w{1,5},? )?\\d{1,6}[A-Za-z]?,? (?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\\.? )?(?:${CAP_WORD} ){0,3}${CAP_WORD} (?:${STREET_TYPES})\\b\\.?(?: (?:NW|NE|SW|SE|N|S|E|W)\\b)?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Rm|Room|#)\\.? ?#?[A-Za-z0-9-]+)?`,
@@ -95,14 +95,22 @@ const CITY_BEFORE_STATE = new RegExp(
   `(?<![\\p{L}])((?:${TOWN_WORD} ){0,2}${TOWN_WORD}), (?:${STATES})\\b(?=,? \\d{5}|[.,;)]|\\s*$|\\s)`,
   "gmu",
 );
+// A town right before a UK or Canadian postcode: "Didsbury, M20 6RT", "Leeds LS8 2QF".
+const CITY_BEFORE_POSTCODE = new RegExp(
+  `(?<![\\p{L}])((?:${TOWN_WORD} ){0,2}${TOWN_WORD}),? (?=[A-Z]{1,2}\\d[A-Z\\d]? ?\\d[A-Z]{2}\\b|[A-Z]\\d[A-Z] ?\\d[A-Z]\\d\\b)`,
+  "gu",
+);
 const CITY_AFTER_PHRASE = new RegExp(
-  `\\b(?:lives in|living in|resides in|residing in|resident of|moved (?:here )?from|moved to|home in|relocated from|relocated to|visiting from|transferred from)\\s+((?:${TOWN_WORD}[ -]){0,2}${TOWN_WORD})`,
+  `\\b(?:lives in|living in|resides in|resided in|residing in|resident of|moved (?:here )?from|moved to|home in|relocated from|relocated to|visiting from|transferred from)\\s+((?:${TOWN_WORD}[ -]){0,2}${TOWN_WORD})`,
   "gu",
 );
 
 // Ages over 89 (Safe Harbor groups them as 90 or older): "92-year-old", "aged 95", "94 yo", "age: 101", "91F".
 const AGE_OVER_89 =
   /\b(?:(?:aged?|age:)\s*)?(9\d|1[01]\d)(?=[- ]?(?:years?|yrs?|y\.?o\.?|yo|-year-old|year-old)\b|[MF]\b)|\b(?:aged?|age:)\s*(9\d|1[01]\d)\b/gi;
+
+// An age over 89 written bare beside a name: "Grace Lee, 91, awaiting…", "Ann Lee (96) bedbound".
+const AGE_BESIDE_NAME = /(?<=\p{Ll}(?:, | \())(9\d|1[01]\d)(?=[),])/gu;
 
 /** Every structured identifier in `text`. Spans may overlap each other and names; the caller resolves overlaps. */
 export function detectStructured(text: string): PhiSpan[] {
@@ -126,7 +134,9 @@ export function detectStructured(text: string): PhiSpan[] {
     ...matchSpans(text, STREET_SUFFIXED, "street"),
     ...matchSpans(text, PO_BOX, "street"),
     ...matchSpans(text, CITY_BEFORE_STATE, "city", 1),
+    ...matchSpans(text, CITY_BEFORE_POSTCODE, "city", 1),
     ...matchSpans(text, CITY_AFTER_PHRASE, "city", 1),
+    ...matchSpans(text, AGE_BESIDE_NAME, "age", 1),
     ...matchSpans(text, AGE_OVER_89, "age", 1),
     ...matchSpans(text, AGE_OVER_89, "age", 2),
   ];
