@@ -33,7 +33,15 @@ for (const [part, notes] of parts) {
   const { scores, misses, falseAlarms } = scoreDetector(notes, detectPhi);
   for (const s of scores) {
     if (s.labelled === 0 && s.found === 0) continue;
-    emit({ part, notes: notes.length, kind: s.kind, labelled: s.labelled, recall: round(s.recall), found: s.found, precision: round(s.precision) });
+    emit({
+      part,
+      notes: notes.length,
+      kind: s.kind,
+      labelled: s.labelled,
+      recall: round(s.recall),
+      found: s.found,
+      precision: round(s.precision),
+    });
   }
   for (const miss of misses.slice(0, Number(values.misses))) emit({ part, miss });
   for (const alarm of falseAlarms.slice(0, Number(values.misses))) emit({ part, falseAlarm: alarm });
@@ -49,7 +57,13 @@ for (const doc of clean) {
     if (s.kind !== "age") falseAlarms++;
   }
 }
-emit({ part: "no-phi", documents: clean.length, spans, falseAlarms, falseAlarmsPerThousandDocs: round((1000 * falseAlarms) / clean.length) });
+emit({
+  part: "no-phi",
+  documents: clean.length,
+  spans,
+  falseAlarms,
+  falseAlarmsPerThousandDocs: round((1000 * falseAlarms) / clean.length),
+});
 
 // Throughput: the whole scrub beside one pass of a single regex over the same notes (the floor of any regex scrubber).
 const texts = parts[0]?.[1].map((n) => n.text) ?? [];
@@ -62,4 +76,12 @@ t0 = performance.now();
 let matches = 0;
 for (const t of texts) matches += [...t.matchAll(/\b\d{3}-\d{2}-\d{4}\b/g)].length;
 const regexMs = performance.now() - t0;
-emit({ part: "throughput", notes: texts.length, chars, scrubCharsPerSecond: Math.round(chars / (scrubMs / 1000)), oneRegexCharsPerSecond: Math.round(chars / (regexMs / 1000)), ratio: round(scrubMs / regexMs), matches });
+emit({
+  part: "throughput",
+  notes: texts.length,
+  chars,
+  scrubCharsPerSecond: Math.round(chars / (scrubMs / 1000)),
+  oneRegexCharsPerSecond: Math.round(chars / (regexMs / 1000)),
+  ratio: round(scrubMs / regexMs),
+  matches,
+});

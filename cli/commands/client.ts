@@ -53,7 +53,8 @@ export const clientStartCommand: Command = {
         ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
     }
     // Counts by kind go to this site's log only; nothing about them is sent to the coordinator.
-    if (deid !== undefined) ctx.logger.info({ mode: config.deid, replaced: deid.counts }, "de-identified rows");
+    if (deid !== undefined)
+      ctx.logger.info({ mode: config.deid, replaced: deid.counts }, "de-identified rows");
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
     let ckks: Promise<CkksContext> | undefined;
     const client = startSiteClient({

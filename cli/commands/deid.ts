@@ -36,7 +36,10 @@ export const deidCommand: Command = {
       ctx.logger.error(`cannot read ${input}: ${(error as Error).message}`);
       return 1;
     }
-    const scrubber = jsonScrubber(loadOrCreateDeidSecret(args.string("secret") ?? "site-state/deid-secret.key"), mode);
+    const scrubber = jsonScrubber(
+      loadOrCreateDeidSecret(args.string("secret") ?? "site-state/deid-secret.key"),
+      mode,
+    );
     const clean: string[] = [];
     const refused: { file: string; line: number; reason: string }[] = [];
     const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);

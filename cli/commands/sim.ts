@@ -70,6 +70,11 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   "lora-targets": spec("Comma-separated modules that get LoRA adapters", DEFAULTS.loraTargets.join(",")),
   "train-format": spec("Rows sites train on: mcq | instruction", DEFAULTS.trainFormat),
   model: spec("Base model: builtin or an HF model folder", DEFAULTS.model),
+  phi: {
+    type: "boolean",
+    description:
+      "Hospitals' training notes carry identifiers (names, dates, record numbers, …); each site de-identifies them as it loads them",
+  },
 };
 
 function defaultOut(seed: number, prefix: string): string {
@@ -110,6 +115,7 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     loraTargets: args.list("lora-targets") ?? DEFAULTS.loraTargets,
     trainFormat: args.choice("train-format", ["mcq", "instruction"] as const, DEFAULTS.trainFormat),
     model: args.string("model") ?? DEFAULTS.model,
+    phi: args.flag("phi"),
     out: args.string("out") ?? defaultOut(seed, prefix),
   };
   try {

@@ -20,7 +20,10 @@ export interface LoadOptions {
    * Runs on every valid row before it is kept (de-identification, client/deid/rows.ts): returns the
    * row to keep, or a reason to refuse it as file:line.
    */
-  readonly transform?: (row: DatasetRow, raw: Readonly<Record<string, unknown>>) => DatasetRow | { refused: string };
+  readonly transform?: (
+    row: DatasetRow,
+    raw: Readonly<Record<string, unknown>>,
+  ) => DatasetRow | { refused: string };
 }
 
 /** The data file is missing, unreadable, empty, or (in strict mode) holds an invalid row. */

@@ -33,11 +33,21 @@ interface DateFormat {
 // Ordered from most to least specific; overlapping matches are resolved by length later.
 const FORMATS: readonly DateFormat[] = [
   // 2023-04-05, 2023/4/5, 2023.04.05
-  { pattern: new RegExp(`\\b${YEAR4}(?<s>[-/.])(?<m>0?[1-9]|1[0-2])\\k<s>(?<d>0?[1-9]|[12]\\d|3[01])\\b`, "g") },
+  {
+    pattern: new RegExp(
+      `\\b${YEAR4}(?<s>[-/.])(?<m>0?[1-9]|1[0-2])\\k<s>(?<d>0?[1-9]|[12]\\d|3[01])\\b`,
+      "g",
+    ),
+  },
   // 20230405
   { pattern: new RegExp(`\\b${YEAR4}(?<m>0[1-9]|1[0-2])(?<d>0[1-9]|[12]\\d|3[01])\\b`, "g") },
   // 04/05/2023, 5.4.23, 04-05-2023: US or European order, decided per match
-  { pattern: new RegExp(`(?<![\\d/.-])(?<p>\\d{1,2})(?<s>[-/.])(?<q>\\d{1,2})\\k<s>${YEAR}(?![\\d/-]|\\.\\d)`, "g") },
+  {
+    pattern: new RegExp(
+      `(?<![\\d/.-])(?<p>\\d{1,2})(?<s>[-/.])(?<q>\\d{1,2})\\k<s>${YEAR}(?![\\d/-]|\\.\\d)`,
+      "g",
+    ),
+  },
   // April 5, 2023 · Apr. 5th 2023 · APR-05-2023, with the weekday (it would contradict the shifted date)
   { pattern: new RegExp(`\\b${WEEKDAY}${MONTH_NAME}[ -]?${DAY},?[ -]${YEAR4}\\b`, "g") },
   // 5 April 2023 · 5th of April, 2023 · 05-Apr-2023 · 05APR2023 · 5-Apr-23
@@ -49,7 +59,9 @@ const FORMATS: readonly DateFormat[] = [
   // 5th of April · 5 April (no year)
   { pattern: new RegExp(`\\b${DAY}(?: of | )${MONTH_NAME}(?![a-z])`, "g") },
   // Friday 9/12 · Tue, 4/5: the weekday makes it a date and belongs to it
-  { pattern: new RegExp(`(?<![\\p{L}])${WEEKDAY_NAME}(?<p>\\d{1,2})(?<s>\\/)(?<q>\\d{1,2})(?![\\d/])`, "gu") },
+  {
+    pattern: new RegExp(`(?<![\\p{L}])${WEEKDAY_NAME}(?<p>\\d{1,2})(?<s>\\/)(?<q>\\d{1,2})(?![\\d/])`, "gu"),
+  },
   // 4/5 after a word that introduces a date (otherwise a ratio, a murmur grade or a score)
   {
     pattern:
@@ -65,7 +77,11 @@ interface FoundDate {
   readonly month: number;
   readonly day: number | undefined;
   /** Group positions inside the match, to rewrite each in place. */
-  readonly parts: { readonly role: "y" | "m" | "mn" | "d" | "wd"; readonly start: number; readonly end: number }[];
+  readonly parts: {
+    readonly role: "y" | "m" | "mn" | "d" | "wd";
+    readonly start: number;
+    readonly end: number;
+  }[];
 }
 
 function monthOfName(name: string): number {
@@ -147,7 +163,8 @@ function monthName(month: number, like: string): string {
   const full = MONTHS[month - 1] ?? "january";
   const bare = like.replace(/\.$/, "");
   const dot = like.endsWith(".") ? "." : "";
-  let name = bare.length <= 4 && bare.toLowerCase() !== full ? full.slice(0, bare.length === 4 ? 4 : 3) : full;
+  let name =
+    bare.length <= 4 && bare.toLowerCase() !== full ? full.slice(0, bare.length === 4 ? 4 : 3) : full;
   if (bare.length === 4 && name !== "sept") name = full.slice(0, 3);
   if (bare === bare.toUpperCase()) return name.toUpperCase() + dot;
   return name[0]?.toUpperCase() + name.slice(1) + dot;
@@ -193,10 +210,10 @@ function shiftOne(text: string, date: FoundDate, offsetDays: number): string {
       part.role === "wd"
         ? weekdayName(moved.getUTCDay(), like)
         : part.role === "y"
-        ? yearText(values.y, like)
-        : part.role === "mn"
-          ? monthName(values.m, like)
-          : number(part.role === "m" ? values.m : values.d, like);
+          ? yearText(values.y, like)
+          : part.role === "mn"
+            ? monthName(values.m, like)
+            : number(part.role === "m" ? values.m : values.d, like);
     out = out.slice(0, part.start) + replacement + out.slice(part.end);
   }
   return out;

@@ -4,11 +4,13 @@ import type { PhiSpan } from "./spans.ts";
 
 // A name word: capitalised, with inner capitals and apostrophes (McDonald, O'Brien, DeShawn, Jean-Luc,
 // al-Hassan), any Latin diacritics; or an initial ("J.", "J").
-const WORD = "(?:\\p{Lu}[\\p{Ll}\\p{Lu}'’]*\\p{Ll}[\\p{Ll}\\p{Lu}'’]*(?:-\\p{L}[\\p{Ll}'’]+)*|(?<![\\p{L}])\\p{Ll}{1,3}-\\p{Lu}\\p{Ll}+)";
+const WORD =
+  "(?:\\p{Lu}[\\p{Ll}\\p{Lu}'’]*\\p{Ll}[\\p{Ll}\\p{Lu}'’]*(?:-\\p{L}[\\p{Ll}'’]+)*|(?<![\\p{L}])\\p{Ll}{1,3}-\\p{Lu}\\p{Ll}+)";
 const INITIAL = "\\p{Lu}\\.?(?=[\\s,])";
 const CAPS_WORD = "\\p{Lu}{2,}(?:['’-]\\p{Lu}+)*";
 // Lower-case particles inside a name: van der Berg, de la Cruz, bin Said, dos Santos.
-const PARTICLE = "(?:van|von|der|den|de|del|della|di|da|dos|das|du|la|le|bin|binti|ibn|al|el|ten|ter|y|zu|af)";
+const PARTICLE =
+  "(?:van|von|der|den|de|del|della|di|da|dos|das|du|la|le|bin|binti|ibn|al|el|ten|ter|y|zu|af)";
 // One space between a name's words: two or more separate fields ("Name: Ann Lee  MRN …").
 const NAME_RUN = `(?:${WORD}|${INITIAL})(?:[ \\t](?:${PARTICLE}[ \\t])*(?:${WORD}|${INITIAL})){0,3}`;
 const CAPS_RUN = `${CAPS_WORD}(?:,?[ \\t]${CAPS_WORD}){0,3}`;
@@ -32,7 +34,7 @@ const AFTER_RELATION = new RegExp(
 );
 // Structure: a name run right before an age and sex ("Tomasz Nowak, 58M", "Zainab (6 years)", "Ann Lee, 91,").
 const BEFORE_AGE = new RegExp(
-  `(${NAME_RUN})(?:,[ \\t]*|[ \\t]+\\()\\d{1,3}(?:[ \\t]?(?:[MF]|yo|y\\.?o\\.?|years?|yrs?|months?)\\b|[,)])`,
+  `(?<![\\p{L}.'’-])(${NAME_RUN})(?:,[ \\t]*|[ \\t]+\\()\\d{1,3}(?:[ \\t]?(?:[MF]|yo|y\\.?o\\.?|years?|yrs?|months?)\\b|[,)])`,
   "gu",
 );
 const AFTER_PHRASE = new RegExp(
@@ -54,7 +56,7 @@ const LABELLED = new RegExp(
 );
 const CREDENTIALS =
   "MD|M\\.D\\.|DO|RN|NP|PA|PA-C|APRN|CNM|CRNA|LPN|LVN|CNA|MBBS|MBChB|MB|BS|FRCP|FRCS|MRCP|FRACP|PhD|PharmD|DPT|PT|OT|RD|MSW|LCSW|DNP|BSN|MSN|DDS|DMD|OD|EMT|Paramedic";
-const BEFORE_CREDENTIALS = new RegExp(`(${NAME_RUN}),?[ \\t]+(?:${CREDENTIALS})\\b`, "gu");
+const BEFORE_CREDENTIALS = new RegExp(`(?<![\\p{L}.'’-])(${NAME_RUN}),?[ \\t]+(?:${CREDENTIALS})\\b`, "gu");
 // A line that is only a name (a signature), maybe after a dash or "/s/", maybe with credentials.
 const SIGNATURE_LINE = new RegExp(
   `^[ \\t]*(?:[-–—~]+|\\/s\\/)?[ \\t]*(${WORD}(?:[ \\t]+(?:${PARTICLE}[ \\t]+)*(?:${WORD}|${INITIAL})){1,3})[ \\t]*(?:,?[ \\t]*(?:${CREDENTIALS}))?[ \\t]*$`,
@@ -108,7 +110,8 @@ function trimRun(
   for (const [i, token] of tokens.entries()) {
     // After a context, only plain words end the run ("Pt Chukwu Grace" keeps Grace); a title even
     // makes a name-like first word a name ("Dr. Hope").
-    const stop = i === 0 && !trusted ? isStopWord(token.text) : NOT_NAMES_STRICT.has(token.text.toLowerCase());
+    const stop =
+      i === 0 && !trusted ? isStopWord(token.text) : NOT_NAMES_STRICT.has(token.text.toLowerCase());
     if (stop) break;
     if (EPONYM_NOUNS.test(text.slice(token.end))) break;
     keep = i + 1;
@@ -120,13 +123,20 @@ function trimRun(
   if (tokens.slice(0, keep).every((t) => /^\p{Lu}\.?$/u.test(t.text))) return undefined;
   // A leading particle belongs to the name: "Dr van de Merwe".
   const lead =
-    !skipLeading && /^(?:van|von|de|del|della|di|da|dos|das|du|la|le|al|el|ten|ter)\s/.test(run) ? start : first.start;
+    !skipLeading && /^(?:van|von|de|del|della|di|da|dos|das|du|la|le|al|el|ten|ter)\s/.test(run)
+      ? start
+      : first.start;
   return { kind: "name", start: lead, end: last.end };
 }
 
 // Words that even a title or "seen by" does not make a name ("seen by Cardiology", "Dr. on call").
 const NOT_NAMES_STRICT: ReadonlySet<string> = new Set(
-  [...NOT_NAMES].filter((w) => !/^(hope|faith|grace|joy|rose|lily|iris|daisy|holly|ivy|heather|hazel|amber|ruby|pearl|may|june|april|august|white|black|brown|green|gray|grey|young|long|short|little|bell|graves|parkinson|wilson|murphy|beck|paget|addison|crohn|cushing|hodgkin|down|kawasaki|doppler|foley|holter|gram|bin|will|mark|bill|frank|grant|dean|gay|carol|sue|pat)$/.test(w)),
+  [...NOT_NAMES].filter(
+    (w) =>
+      !/^(hope|faith|grace|joy|rose|lily|iris|daisy|holly|ivy|heather|hazel|amber|ruby|pearl|may|june|april|august|white|black|brown|green|gray|grey|young|long|short|little|bell|graves|parkinson|wilson|murphy|beck|paget|addison|crohn|cushing|hodgkin|down|kawasaki|doppler|foley|holter|gram|bin|will|mark|bill|frank|grant|dean|gay|carol|sue|pat)$/.test(
+        w,
+      ),
+  ),
 );
 
 function captured(text: string, pattern: RegExp, trusted: boolean, skipLeading = false): PhiSpan[] {
@@ -145,7 +155,10 @@ function captured(text: string, pattern: RegExp, trusted: boolean, skipLeading =
 function listedRuns(text: string): PhiSpan[] {
   const names = peopleNames();
   const out: PhiSpan[] = [];
-  const runs = new RegExp(`${WORD}(?:[ \\t](?:${PARTICLE}[ \\t])*(?:${WORD}|${INITIAL}))*`, "gu");
+  const runs = new RegExp(
+    `(?<![\\p{L}'’-])${WORD}(?:[ \\t](?:${PARTICLE}[ \\t])*(?:${WORD}|${INITIAL}))*`,
+    "gu",
+  );
   for (const m of text.matchAll(runs)) {
     const tokens = tokensIn(m[0], m.index);
     // Split the run at stop words; each piece is judged alone.
@@ -156,7 +169,9 @@ function listedRuns(text: string): PhiSpan[] {
       const first = piece[0];
       const last = piece[piece.length - 1];
       if (first !== undefined && last !== undefined && listed.length > 0) {
-        const sentenceStart = /(?:^|[.!?:]\s+|\n\s*)$/.test(text.slice(Math.max(0, first.start - 3), first.start));
+        const sentenceStart = /(?:^|[.!?:]\s+|\n\s*)$/.test(
+          text.slice(Math.max(0, first.start - 3), first.start),
+        );
         const eponym = EPONYM_NOUNS.test(text.slice(last.end));
         const single = words.length === 1;
         // One listed word alone counts mid-sentence only; a pair counts anywhere.
@@ -179,19 +194,21 @@ function propagate(text: string, found: readonly PhiSpan[]): PhiSpan[] {
   const words = new Set<string>();
   for (const span of found) {
     for (const token of tokensIn(text.slice(span.start, span.end), 0)) {
-      // Short words ("Ha", "Le") would also match abbreviations; three letters or more travel.
-      if (token.text.replace(/\.$/, "").length >= 3 && !isStopWord(token.text)) words.add(token.text.replace(/\.$/, ""));
+      const word = token.text.replace(/\.$/, "");
+      // Short words ("Ha", "Le") would also match abbreviations; three letters or more travel, and
+      // their all-caps form from four letters.
+      if (word.length >= 3 && !isStopWord(word)) {
+        words.add(word);
+        if (word.length >= 4) words.add(word.toUpperCase());
+      }
     }
   }
+  if (words.size === 0) return [];
   const out: PhiSpan[] = [];
-  for (const word of words) {
-    const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const upper = word.length >= 4 ? `|${escaped.toUpperCase()}` : "";
-    const re = new RegExp(`(?<![\\p{L}'’-])(?:${escaped}${upper})(?:['’]s)?(?![\\p{L}'’-])`, "gu");
-    for (const m of text.matchAll(re)) {
-      const end = m.index + m[0].replace(/['’]s$/, "").length;
-      out.push({ kind: "name", start: m.index, end });
-    }
+  // One pass over the text's words (a regex per found word would rescan the note for each).
+  for (const m of text.matchAll(/[\p{L}][\p{L}'’-]*/gu)) {
+    const word = m[0].replace(/['’]s$/, "");
+    if (words.has(word)) out.push({ kind: "name", start: m.index, end: m.index + word.length });
   }
   return out;
 }
@@ -212,8 +229,10 @@ export function detectNames(text: string): PhiSpan[] {
     ),
     ...listedRuns(text),
   ];
-  const scripts = [...text.matchAll(OTHER_SCRIPT), ...text.matchAll(GREEK_RUN)].map(
-    (m): PhiSpan => ({ kind: "name", start: m.index, end: m.index + m[0].length }),
-  );
+  const scripts = [...text.matchAll(OTHER_SCRIPT), ...text.matchAll(GREEK_RUN)].map((m): PhiSpan => ({
+    kind: "name",
+    start: m.index,
+    end: m.index + m[0].length,
+  }));
   return [...found, ...propagate(text, found), ...scripts];
 }

@@ -4,7 +4,8 @@ import { matchSpans, type PhiSpan } from "./spans.ts";
 // RFC 5322's dot-atom local part, simplified; the domain needs a dot and a 2+ letter top-level label.
 const EMAIL = /\b[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
 
-const TLDS = "com|org|net|edu|gov|mil|int|info|io|health|care|uk|de|fr|es|it|nl|ca|au|in|ng|za|ch|se|no|dk|eu|us|co|me|app";
+const TLDS =
+  "com|org|net|edu|gov|mil|int|info|io|health|care|uk|de|fr|es|it|nl|ca|au|in|ng|za|ch|se|no|dk|eu|us|co|me|app";
 // A URL with a scheme or "www.", or a bare host with a known top-level domain followed by a path.
 const URL = new RegExp(
   `\\b(?:(?:https?|ftp)://|www\\.)[^\\s<>"'()\\[\\]]+|\\b[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.(?:${TLDS})/[^\\s<>"'()\\[\\]]*`,
@@ -24,7 +25,7 @@ const SSN_CONTEXT = /\b(?:SSN|SS#|social security(?: number| no\.?)?)\s*[:#]?\s*
 // Phone and fax: a digit string of 7–15 digits with the usual separators, taken when it has the
 // shape of a phone number (+country code, (area), or 3-3-4) or follows a word that announces one.
 const PHONE_CANDIDATE =
-  /(?<![\w+.\/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,10}(?:[ .-]\d{1,10}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w\/-]|\.\d)/g;
+  /(?<![\w+./-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,10}(?:[ .-]\d{1,10}){0,5}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/-]|\.\d)/g;
 const PHONE_CONTEXT =
   /\b(?:tel|telephone|phone|ph|fax|mobile|mob|cell|cellphone|pager|bleep|call(?:ed)?|contact|number|no|on|at|#)\.?\s*[:#]?\s*$/i;
 
@@ -61,7 +62,8 @@ const VIN = /\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z
 function idShapeSpans(text: string): PhiSpan[] {
   // Five digits alone are usually a ZIP code or a count (found by their own rules); take six or more.
   return matchSpans(text, ID_SHAPE, "id").filter(
-    (s) => text.slice(s.start, s.end).replace(/\D/g, "").length >= 6 || /[A-Z]/.test(text.slice(s.start, s.end)),
+    (s) =>
+      text.slice(s.start, s.end).replace(/\D/g, "").length >= 6 || /[A-Z]/.test(text.slice(s.start, s.end)),
   );
 }
 
@@ -71,7 +73,8 @@ const STATE_NAMES =
   "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming";
 // US ZIP (after a state, or labelled), UK postcode, Canadian postal code.
 const ZIP_AFTER_STATE = new RegExp(`\\b(?:${STATES}|${STATE_NAMES}),?\\s+(\\d{5}(?:-\\d{4})?)\\b`, "g");
-const ZIP_LABELLED = /\b(?:zip(?: code)?|postcode|postal code|post code|PLZ)\s*[:#]?\s*([A-Z0-9][A-Z0-9 -]{2,8}[A-Z0-9])\b/gi;
+const ZIP_LABELLED =
+  /\b(?:zip(?: code)?|postcode|postal code|post code|PLZ)\s*[:#]?\s*([A-Z0-9][A-Z0-9 -]{2,8}[A-Z0-9])\b/gi;
 const UK_POSTCODE = /\b[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}\b/g;
 const CA_POSTCODE = /\b[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d\b/g;
 // Four or five digits before a capitalised town: European postcode order (10115 Berlin, 75008 Paris).
@@ -87,7 +90,8 @@ const STREET = new RegExp(
   "gu",
 );
 // Continental order: Hauptstraße 12, Rue de la Paix 4 is rarer; the German compound suffixes cover most.
-const STREET_SUFFIXED = /\b\p{Lu}\p{Ll}+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|vej|gatan|vägen)\s\d{1,4}[a-z]?\b/gu;
+const STREET_SUFFIXED =
+  /\b\p{Lu}\p{Ll}+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|vej|gatan|vägen)\s\d{1,4}[a-z]?\b/gu;
 const PO_BOX = /\bP\.? ?O\.? Box \d{1,6}\b/gi;
 
 // A town: capitalised words before ", ST" or ", State"; or after "lives in", "resident of" and the like.

@@ -7,7 +7,10 @@ export const DEID_MODES = ["off", "on", "required"] as const;
 export type DeidMode = (typeof DEID_MODES)[number];
 
 /** What a loader does with each row: the scrubbed row, or a reason to refuse it. */
-export type RowScrub = (row: DatasetRow, raw: Readonly<Record<string, unknown>>) => DatasetRow | { refused: string };
+export type RowScrub = (
+  row: DatasetRow,
+  raw: Readonly<Record<string, unknown>>,
+) => DatasetRow | { refused: string };
 
 /** Keys a row may carry that name its patient, so that all of one patient's dates move together. */
 const PATIENT_KEYS = ["patient_id", "patientId", "patient", "mrn", "subject_id"] as const;
@@ -61,7 +64,10 @@ export function jsonScrubber(
       const texts: string[] = [];
       collectStrings(value, texts);
       // One text row holding every string, so that one patient key and one refusal rule cover the row.
-      const raw = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+      const raw =
+        value !== null && typeof value === "object" && !Array.isArray(value)
+          ? (value as Record<string, unknown>)
+          : {};
       const joined = texts.join(SEPARATOR);
       const result = scrubRow({ kind: "text", text: joined }, raw);
       if ("refused" in result) return result;
@@ -78,7 +84,8 @@ const SEPARATOR = "\n\u241e\n";
 function collectStrings(value: unknown, into: string[]): void {
   if (typeof value === "string") into.push(value);
   else if (Array.isArray(value)) for (const v of value) collectStrings(v, into);
-  else if (value !== null && typeof value === "object") for (const v of Object.values(value)) collectStrings(v, into);
+  else if (value !== null && typeof value === "object")
+    for (const v of Object.values(value)) collectStrings(v, into);
 }
 
 function replaceStrings(value: unknown, next: () => string): unknown {

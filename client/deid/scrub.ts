@@ -29,7 +29,8 @@ export class Scrubber {
   private readonly surrogates: SurrogateMaker;
 
   constructor(secret: Uint8Array) {
-    if (secret.length < 16) throw new RangeError(`de-identification secret must be ≥ 16 bytes, got ${secret.length}`);
+    if (secret.length < 16)
+      throw new RangeError(`de-identification secret must be ≥ 16 bytes, got ${secret.length}`);
     this.surrogates = new SurrogateMaker(secret);
   }
 
@@ -74,7 +75,8 @@ function survivorsIn(text: string, surrogates: readonly { start: number; end: nu
   for (const { name, pattern } of HIGH_RISK) {
     for (const m of text.matchAll(pattern)) {
       const end = m.index + m[0].length;
-      if (!surrogates.some((s) => m.index < s.end && end > s.start)) out.push({ shape: name, offset: m.index });
+      if (!surrogates.some((s) => m.index < s.end && end > s.start))
+        out.push({ shape: name, offset: m.index });
     }
   }
   return out;

@@ -9,7 +9,8 @@ export const DEID_SECRET_FILE = "deid-secret.key";
 export function loadOrCreateDeidSecret(path: string): Uint8Array {
   if (existsSync(path)) {
     const secret = readFileSync(path);
-    if (secret.length !== 32) throw new RangeError(`${path}: a de-identification secret is 32 bytes, found ${secret.length}`);
+    if (secret.length !== 32)
+      throw new RangeError(`${path}: a de-identification secret is 32 bytes, found ${secret.length}`);
     return secret;
   }
   mkdirSync(dirname(path), { recursive: true });

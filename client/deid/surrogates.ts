@@ -23,7 +23,9 @@ class KeyedStream {
     const limit = 65536 - (65536 % n);
     for (;;) {
       if (this.pos + 2 > this.block.length) {
-        this.block = createHmac("sha256", this.secret).update(`${this.label}\u0000${this.counter++}`).digest();
+        this.block = createHmac("sha256", this.secret)
+          .update(`${this.label}\u0000${this.counter++}`)
+          .digest();
         this.pos = 0;
       }
       const v = this.block.readUInt16BE(this.pos);
@@ -53,20 +55,29 @@ function sameShape(stream: KeyedStream, value: string, keepLeadingNonZero = true
 
 /** Identifiers written differently but meaning the same map alike: "123-45-6789" and "123 45 6789". */
 function canonical(kind: PhiKind, value: string): string {
-  switch (kind) {
-    case "name":
-    case "city":
-    case "email":
-    case "url":
-      return value.toLowerCase();
-    default:
-      return value.replace(/[^A-Za-z0-9]/g, "").toUpperCase();
-  }
+  const wordy: readonly PhiKind[] = ["name", "city", "email", "url"];
+  return wordy.includes(kind) ? value.toLowerCase() : value.replace(/[^A-Za-z0-9]/g, "").toUpperCase();
 }
 
 // 45 CFR 164.514(b)(2)(i)(B): three-digit ZIP areas of 20,000 people or fewer (2000 census) become 000.
 const RESTRICTED_ZIP3 = new Set([
-  "036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878", "879", "884", "890", "893",
+  "036",
+  "059",
+  "063",
+  "102",
+  "203",
+  "556",
+  "692",
+  "790",
+  "821",
+  "823",
+  "830",
+  "831",
+  "878",
+  "879",
+  "884",
+  "890",
+  "893",
 ]);
 
 let surrogateNames: readonly string[] | undefined;
@@ -101,7 +112,8 @@ export class SurrogateMaker {
     const names = nameList();
     const bare = word.replace(/[.]$/, "");
     let pick = names[this.stream("name", bare).below(names.length)] ?? "Smith";
-    if (pick.toLowerCase() === bare.toLowerCase()) pick = names[(names.indexOf(pick) + 1) % names.length] ?? "Smith";
+    if (pick.toLowerCase() === bare.toLowerCase())
+      pick = names[(names.indexOf(pick) + 1) % names.length] ?? "Smith";
     return inCaseOf(pick, word);
   }
 
@@ -122,12 +134,16 @@ export class SurrogateMaker {
         return this.words(value);
       case "street":
         // Keep the street type and unit words; replace the number and the street's own words.
-        return value.replace(/\d+|\p{Lu}[\p{Ll}'’]+(?:straße|strasse|weg|gasse|platz|allee|laan|straat)?/gu, (part) =>
-          /^\d/.test(part)
-            ? sameShape(this.stream("street", value), part)
-            : /^(Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Circle|Highway|Hwy|Parkway|Square|Trail|Close|Crescent|Row|Grove|Gardens|Mews|Walk|Hill|Park|Apt|Apartment|Suite|Unit|Flat|Floor|Room|North|South|East|West|Box)$/.test(part)
-              ? part
-              : this.nameWord(part),
+        return value.replace(
+          /\d+|\p{Lu}[\p{Ll}'’]+(?:straße|strasse|weg|gasse|platz|allee|laan|straat)?/gu,
+          (part) =>
+            /^\d/.test(part)
+              ? sameShape(this.stream("street", value), part)
+              : /^(Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Circle|Highway|Hwy|Parkway|Square|Trail|Close|Crescent|Row|Grove|Gardens|Mews|Walk|Hill|Park|Apt|Apartment|Suite|Unit|Flat|Floor|Room|North|South|East|West|Box)$/.test(
+                    part,
+                  )
+                ? part
+                : this.nameWord(part),
         );
       case "zip":
         return this.zip(value);
@@ -164,7 +180,10 @@ export class SurrogateMaker {
     const stream = this.stream("ip", value);
     if (value.includes(".")) {
       // Documentation ranges are not used: a surrogate should look like any address.
-      return value.split(".").map((_, i) => String(i === 0 ? 1 + stream.below(223) : stream.below(256))).join(".");
+      return value
+        .split(".")
+        .map((_, i) => String(i === 0 ? 1 + stream.below(223) : stream.below(256)))
+        .join(".");
     }
     return value.replace(/[0-9a-f]/gi, (ch) => {
       const h = HEX[stream.below(16)] ?? "0";

@@ -12,7 +12,20 @@ import { addBody, clinicalBody } from "./notes.ts";
 import { cityName, fillDigits, personName, stateName } from "./sources.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const LONG = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const LONG = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 const p2 = (n: number): string => String(n).padStart(2, "0");
@@ -28,7 +41,8 @@ const HELD_OUT_DATES: readonly ((d: CalendarDate) => string)[] = [
   (d) => `${th(d.day)} of ${LONG[d.month - 1]}`,
   (d) => `${MONTHS[d.month - 1]} ${d.year}`,
   (d) => `${p2(d.month)}-${p2(d.day)}-${d.year}`,
-  (d) => `${WEEKDAYS[new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() === 0 ? 6 : new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() - 1]}, ${LONG[d.month - 1]} ${d.day}, ${d.year}`,
+  (d) =>
+    `${WEEKDAYS[new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() === 0 ? 6 : new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() - 1]}, ${LONG[d.month - 1]} ${d.day}, ${d.year}`,
   (d) => `${LONG[d.month - 1]?.toUpperCase()} ${d.day} ${d.year}`,
   (d) => `${d.day}/${d.month}/${d.year}`,
 ];
@@ -80,8 +94,14 @@ function heldOutStreet(rng: Rng): string {
 function heldOutZip(rng: Rng): { before: string; zip: string } {
   return pick(rng, [
     () => ({ before: `, ${stateName(rng)} `, zip: fillDigits(rng, "!####") }),
-    () => ({ before: ", ON ", zip: `M${fillDigits(rng, "#")}${letters(rng, 1).replace(/[DFIOQU]/, "A")} ${fillDigits(rng, "#")}${letters(rng, 1).replace(/[DFIOQU]/, "B")}${fillDigits(rng, "#")}` }),
-    () => ({ before: ", postcode ", zip: `EH${fillDigits(rng, "#")} ${fillDigits(rng, "#")}${letters(rng, 2).replace(/[CIKMOV]/g, "A")}` }),
+    () => ({
+      before: ", ON ",
+      zip: `M${fillDigits(rng, "#")}${letters(rng, 1).replace(/[DFIOQU]/, "A")} ${fillDigits(rng, "#")}${letters(rng, 1).replace(/[DFIOQU]/, "B")}${fillDigits(rng, "#")}`,
+    }),
+    () => ({
+      before: ", postcode ",
+      zip: `EH${fillDigits(rng, "#")} ${fillDigits(rng, "#")}${letters(rng, 2).replace(/[CIKMOV]/g, "A")}`,
+    }),
     () => ({ before: " ZIP ", zip: `${fillDigits(rng, "!####")}-${fillDigits(rng, "####")}` }),
   ])();
 }
@@ -107,11 +127,25 @@ function heldOutSentence(b: NoteBuilder, rng: Rng): void {
       break;
     case 4: {
       const zip = heldOutZip(rng);
-      b.template(["Home address ", ["street", heldOutStreet(rng)], ", ", ["city", cityName(rng)], zip.before, ["zip", zip.zip], ". "]);
+      b.template([
+        "Home address ",
+        ["street", heldOutStreet(rng)],
+        ", ",
+        ["city", cityName(rng)],
+        zip.before,
+        ["zip", zip.zip],
+        ". ",
+      ]);
       break;
     }
     case 5:
-      b.template(["Please call back on ", ["phone", fillDigits(rng, pick(rng, HELD_OUT_PHONES))], " after the ", ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))], ". "]);
+      b.template([
+        "Please call back on ",
+        ["phone", fillDigits(rng, pick(rng, HELD_OUT_PHONES))],
+        " after the ",
+        ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))],
+        ". ",
+      ]);
       break;
     case 6: {
       const [label, value] = heldOutId(rng);
@@ -120,21 +154,56 @@ function heldOutSentence(b: NoteBuilder, rng: Rng): void {
     }
     case 7: {
       const { given, family } = personName(rng);
-      const ascii = (s: string): string => s.normalize("NFD").replace(/[^A-Za-z]/g, "").toLowerCase() || "x";
-      b.template(["Replies to ", ["email", `${ascii(given)}_${ascii(family)}${intBetween(rng, 1, 999)}@${ascii(family)}-family.co.uk`], " only. "]);
+      const ascii = (s: string): string =>
+        s
+          .normalize("NFD")
+          .replace(/[^A-Za-z]/g, "")
+          .toLowerCase() || "x";
+      b.template([
+        "Replies to ",
+        ["email", `${ascii(given)}_${ascii(family)}${intBetween(rng, 1, 999)}@${ascii(family)}-family.co.uk`],
+        " only. ",
+      ]);
       break;
     }
     case 8:
-      b.template(["Video visit link ", ["url", `https://telehealth.${letters(rng, 5).toLowerCase()}clinic.org/join?id=${fillDigits(rng, "#####")}`], " (client ", ["ip", pick(rng, [`10.${intBetween(rng, 0, 255)}.${intBetween(rng, 0, 255)}.${intBetween(rng, 1, 254)}`, `fe80:0:0:0:${intBetween(rng, 4096, 65535).toString(16)}:b3ff:fe1e:${intBetween(rng, 4096, 65535).toString(16)}`])], "). "]);
+      b.template([
+        "Video visit link ",
+        [
+          "url",
+          `https://telehealth.${letters(rng, 5).toLowerCase()}clinic.org/join?id=${fillDigits(rng, "#####")}`,
+        ],
+        " (client ",
+        [
+          "ip",
+          pick(rng, [
+            `10.${intBetween(rng, 0, 255)}.${intBetween(rng, 0, 255)}.${intBetween(rng, 1, 254)}`,
+            `fe80:0:0:0:${intBetween(rng, 4096, 65535).toString(16)}:b3ff:fe1e:${intBetween(rng, 4096, 65535).toString(16)}`,
+          ]),
+        ],
+        "). ",
+      ]);
       break;
     case 9:
       b.template(["Social security ", ["ssn", fillDigits(rng, "!##-##-####")], " on file. "]);
       break;
     case 10:
-      b.template(["Moved from ", ["city", cityName(rng)], " in ", ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))], ". "]);
+      b.template([
+        "Moved from ",
+        ["city", cityName(rng)],
+        " in ",
+        ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))],
+        ". ",
+      ]);
       break;
     default:
-      b.template(["Mrs ", ["name", personName(rng).family], ", aged ", ["age", String(intBetween(rng, 90, 103))], ", lives alone. "]);
+      b.template([
+        "Mrs ",
+        ["name", personName(rng).family],
+        ", aged ",
+        ["age", String(intBetween(rng, 90, 103))],
+        ", lives alone. ",
+      ]);
   }
 }
 
@@ -143,7 +212,16 @@ function heldOutNote(rng: Rng): LabelledNote {
   const b = new NoteBuilder();
   const style = pick(rng, ["narrative", "soap", "triage"] as const satisfies readonly NoteStyle[]);
   const [label, value] = heldOutId(rng);
-  b.template(["RE: ", ["name", name(rng)], " — ", label, ["id", value], "\nDate of service: ", ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))], "\n"]);
+  b.template([
+    "RE: ",
+    ["name", name(rng)],
+    " — ",
+    label,
+    ["id", value],
+    "\nDate of service: ",
+    ["date", pick(rng, HELD_OUT_DATES)(randomDate(rng))],
+    "\n",
+  ]);
   addBody(b, `${clinicalBody(rng, style)}\n`);
   for (let i = intBetween(rng, 2, 4); i > 0; i--) heldOutSentence(b, rng);
   if (chance(rng, 0.7)) b.template(["\nThanks,\n", ["name", name(rng)]]);

@@ -1,11 +1,29 @@
 // Identifier values in many formats, for the synthetic PHI corpus's development part (the held-out part has its own formats).
 import type { Rng } from "../../crypto/rng.ts";
 import { intBetween, pick } from "../clinical/sampling.ts";
-import { cityName, fillDigits, freeEmailDomain, personName, phoneFormat, stateAbbr, streetSuffix } from "./sources.ts";
+import {
+  cityName,
+  fillDigits,
+  freeEmailDomain,
+  personName,
+  phoneFormat,
+  stateAbbr,
+  streetSuffix,
+} from "./sources.ts";
 
 const MONTHS = [
-  "January", "February", "March", "April", "May", "June",
-  "July", "August", "September", "October", "November", "December",
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
 ];
 
 export interface CalendarDate {
@@ -21,7 +39,8 @@ export function randomDate(rng: Rng, fromYear = 1935, toYear = 2025): CalendarDa
 }
 
 const pad = (n: number): string => String(n).padStart(2, "0");
-const ordinal = (n: number): string => `${n}${n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th"}`;
+const ordinal = (n: number): string =>
+  `${n}${n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th"}`;
 const monthName = (d: CalendarDate): string => MONTHS[d.month - 1] ?? "January";
 
 /** Thirteen ways a date is written. */
@@ -71,7 +90,10 @@ export function labelledId(rng: Rng): { label: string; value: string } {
     () => ({ label: "Health plan ID ", value: `HP-${digits(rng, 6)}` }),
     () => ({ label: "Policy number ", value: `${letters(rng, 1)}${digits(rng, 8)}` }),
     () => ({ label: "Driver's licence ", value: `${letters(rng, 1)}${digits(rng, 7)}` }),
-    () => ({ label: "VIN ", value: `1${letters(rng, 2).replace(/[IOQ]/g, "H")}${letters(rng, 2).replace(/[IOQ]/g, "K")}${digits(rng, 5)}${letters(rng, 1).replace(/[IOQ]/g, "A")}${digits(rng, 6)}` }),
+    () => ({
+      label: "VIN ",
+      value: `1${letters(rng, 2).replace(/[IOQ]/g, "H")}${letters(rng, 2).replace(/[IOQ]/g, "K")}${digits(rng, 5)}${letters(rng, 1).replace(/[IOQ]/g, "A")}${digits(rng, 6)}`,
+    }),
     () => ({ label: "pacemaker serial number ", value: `${letters(rng, 3)}${digits(rng, 6)}` }),
     () => ({ label: "Device S/N ", value: `SN-${digits(rng, 5)}-${digits(rng, 2)}${letters(rng, 1)}` }),
     () => ({ label: "Encounter ID ", value: digits(rng, 9) }),
@@ -81,7 +103,11 @@ export function labelledId(rng: Rng): { label: string; value: string } {
 }
 
 export function emailText(rng: Rng, given: string, family: string): string {
-  const ascii = (s: string): string => s.normalize("NFD").replace(/[^A-Za-z]/g, "").toLowerCase() || "pat";
+  const ascii = (s: string): string =>
+    s
+      .normalize("NFD")
+      .replace(/[^A-Za-z]/g, "")
+      .toLowerCase() || "pat";
   const local = pick(rng, [
     `${ascii(given)}.${ascii(family)}`,
     `${ascii(given).slice(0, 1)}${ascii(family)}${intBetween(rng, 1, 99)}`,
@@ -100,7 +126,13 @@ export function urlText(rng: Rng): string {
 }
 
 export function ipText(rng: Rng): string {
-  if (rng.nextFloat64() < 0.8) return [intBetween(rng, 1, 223), intBetween(rng, 0, 255), intBetween(rng, 0, 255), intBetween(rng, 1, 254)].join(".");
+  if (rng.nextFloat64() < 0.8)
+    return [
+      intBetween(rng, 1, 223),
+      intBetween(rng, 0, 255),
+      intBetween(rng, 0, 255),
+      intBetween(rng, 1, 254),
+    ].join(".");
   const group = (): string => intBetween(rng, 0, 65535).toString(16);
   return `2001:db8:${group()}:${group()}::${group()}`;
 }
@@ -109,7 +141,8 @@ export function ipText(rng: Rng): string {
 export function address(rng: Rng): { street: string; city: string; state: string; zip: string } {
   const { family } = personName(rng);
   const unit = rng.nextFloat64() < 0.3 ? `, Apt ${intBetween(rng, 1, 40)}${letters(rng, 1)}` : "";
-  const zip = rng.nextFloat64() < 0.8 ? fillDigits(rng, "!####") : `${fillDigits(rng, "!####")}-${digits(rng, 4)}`;
+  const zip =
+    rng.nextFloat64() < 0.8 ? fillDigits(rng, "!####") : `${fillDigits(rng, "!####")}-${digits(rng, 4)}`;
   return {
     street: `${intBetween(rng, 1, 9999)} ${family.replace(/\s.*/, "")} ${streetSuffix(rng)}${unit}`,
     city: cityName(rng),

@@ -60,13 +60,36 @@ function header(b: NoteBuilder, rng: Rng): void {
   const id = labelledId(rng);
   switch (intBetween(rng, 0, 3)) {
     case 0:
-      b.template(["Patient: ", ["name", `${given} ${family}`], `  ${id.label}`, ["id", id.value], "  DOB: ", ["date", dateText(rng, randomDate(rng, 1930, 2020))], "\n"]);
+      b.template([
+        "Patient: ",
+        ["name", `${given} ${family}`],
+        `  ${id.label}`,
+        ["id", id.value],
+        "  DOB: ",
+        ["date", dateText(rng, randomDate(rng, 1930, 2020))],
+        "\n",
+      ]);
       break;
     case 1:
-      b.template(["Name: ", ["name", `${family.toUpperCase()}, ${given}`], `\t${id.label}`, ["id", id.value], "\n"]);
+      b.template([
+        "Name: ",
+        ["name", `${family.toUpperCase()}, ${given}`],
+        `\t${id.label}`,
+        ["id", id.value],
+        "\n",
+      ]);
       break;
     case 2:
-      b.template(["Pt ", ["name", `${given} ${family}`], ", ", ["age", ageOver89(rng)], "-year-old, ", id.label, ["id", id.value], "\n"]);
+      b.template([
+        "Pt ",
+        ["name", `${given} ${family}`],
+        ", ",
+        ["age", ageOver89(rng)],
+        "-year-old, ",
+        id.label,
+        ["id", id.value],
+        "\n",
+      ]);
       break;
     default:
       b.template([id.label, ["id", id.value], " | Visit date: ", ["date", dateText(rng)], "\n"]);
@@ -78,15 +101,39 @@ function sentence(b: NoteBuilder, rng: Rng): void {
   const choice = intBetween(rng, 0, 9);
   switch (choice) {
     case 0:
-      b.template(["Seen on ", ["date", dateText(rng)], " by ", pick(rng, TITLES), " ", ["name", fullName(rng)], ". "]);
+      b.template([
+        "Seen on ",
+        ["date", dateText(rng)],
+        " by ",
+        pick(rng, TITLES),
+        " ",
+        ["name", fullName(rng)],
+        ". ",
+      ]);
       break;
     case 1: {
       const a = address(rng);
-      b.template(["Lives at ", ["street", a.street], ", ", ["city", a.city], `, ${a.state} `, ["zip", a.zip], ". "]);
+      b.template([
+        "Lives at ",
+        ["street", a.street],
+        ", ",
+        ["city", a.city],
+        `, ${a.state} `,
+        ["zip", a.zip],
+        ". ",
+      ]);
       break;
     }
     case 2:
-      b.template(["Contact: ", pick(rng, RELATIONS), " ", ["name", personName(rng).given], " on ", ["phone", phoneText(rng)], ". "]);
+      b.template([
+        "Contact: ",
+        pick(rng, RELATIONS),
+        " ",
+        ["name", personName(rng).given],
+        " on ",
+        ["phone", phoneText(rng)],
+        ". ",
+      ]);
       break;
     case 3: {
       const { given, family } = personName(rng);
@@ -94,7 +141,13 @@ function sentence(b: NoteBuilder, rng: Rng): void {
       break;
     }
     case 4:
-      b.template(["Results on the portal: ", ["url", urlText(rng)], ". Logged in from ", ["ip", ipText(rng)], ". "]);
+      b.template([
+        "Results on the portal: ",
+        ["url", urlText(rng)],
+        ". Logged in from ",
+        ["ip", ipText(rng)],
+        ". ",
+      ]);
       break;
     case 5:
       b.template(["SSN ", ["ssn", ssnText(rng)], ". "]);
@@ -105,10 +158,24 @@ function sentence(b: NoteBuilder, rng: Rng): void {
       break;
     }
     case 7:
-      b.template(["Discussed with ", ["name", fullName(rng)], " (pharmacy), tel ", ["phone", phoneText(rng)], ". "]);
+      b.template([
+        "Discussed with ",
+        ["name", fullName(rng)],
+        " (pharmacy), tel ",
+        ["phone", phoneText(rng)],
+        ". ",
+      ]);
       break;
     case 8:
-      b.template(["Referred by ", pick(rng, TITLES), " ", ["name", personName(rng).family], " on ", ["date", dateText(rng)], ". "]);
+      b.template([
+        "Referred by ",
+        pick(rng, TITLES),
+        " ",
+        ["name", personName(rng).family],
+        " on ",
+        ["date", dateText(rng)],
+        ". ",
+      ]);
       break;
     default:
       b.template(["Next review ", ["date", dateText(rng)], ". "]);
@@ -132,7 +199,13 @@ function signature(b: NoteBuilder, rng: Rng): void {
 export function phiNote(rng: Rng, style: PhiNoteStyle): LabelledNote {
   const b = new NoteBuilder();
   if (style === "discharge") {
-    b.template(["DISCHARGE SUMMARY\nAdmitted: ", ["date", dateText(rng)], "\nDischarged: ", ["date", dateText(rng)], "\n"]);
+    b.template([
+      "DISCHARGE SUMMARY\nAdmitted: ",
+      ["date", dateText(rng)],
+      "\nDischarged: ",
+      ["date", dateText(rng)],
+      "\n",
+    ]);
     header(b, rng);
     b.plain("Hospital course: ");
     addBody(b, `${clinicalBody(rng, "narrative")}\n`);
@@ -143,6 +216,19 @@ export function phiNote(rng: Rng, style: PhiNoteStyle): LabelledNote {
   for (let i = intBetween(rng, 2, 4); i > 0; i--) sentence(b, rng);
   if (chance(rng, 0.8)) signature(b, rng);
   return b.build();
+}
+
+/**
+ * Identifiers to put around an existing note (the simulation's hospitals): a header before it, and
+ * sentences and a signature after it, each labelled.
+ */
+export function phiAround(rng: Rng): { readonly before: LabelledNote; readonly after: LabelledNote } {
+  const before = new NoteBuilder();
+  header(before, rng);
+  const after = new NoteBuilder().plain("\n");
+  for (let i = intBetween(rng, 1, 3); i > 0; i--) sentence(after, rng);
+  signature(after, rng);
+  return { before: before.build(), after: after.build() };
 }
 
 /** `count` labelled notes of the development part, deterministic in `seed`. */

@@ -29,7 +29,10 @@ export function scoreDetector(
   notes: readonly LabelledNote[],
   detect: (text: string) => readonly PhiSpan[],
 ): { scores: KindScore[]; misses: Miss[]; falseAlarms: Miss[] } {
-  const tally = new Map<PhiKind | "all", { labelled: number; caught: number; found: number; correct: number }>();
+  const tally = new Map<
+    PhiKind | "all",
+    { labelled: number; caught: number; found: number; correct: number }
+  >();
   const bump = (kind: PhiKind | "all", field: "labelled" | "caught" | "found" | "correct"): void => {
     const t = tally.get(kind) ?? { labelled: 0, caught: 0, found: 0, correct: 0 };
     t[field]++;
@@ -47,11 +50,17 @@ export function scoreDetector(
       bump(gold.kind, "labelled");
       bump("all", "labelled");
       let all = true;
-      for (let i = gold.start; i < gold.end; i++) if (/[\p{L}\p{N}]/u.test(note.text[i] ?? "") && covered[i] === 0) all = false;
+      for (let i = gold.start; i < gold.end; i++)
+        if (/[\p{L}\p{N}]/u.test(note.text[i] ?? "") && covered[i] === 0) all = false;
       if (all) {
         bump(gold.kind, "caught");
         bump("all", "caught");
-      } else misses.push({ kind: gold.kind, text: note.text.slice(gold.start, gold.end), context: around(note.text, gold) });
+      } else
+        misses.push({
+          kind: gold.kind,
+          text: note.text.slice(gold.start, gold.end),
+          context: around(note.text, gold),
+        });
     }
     for (const s of found) {
       bump(s.kind, "found");
@@ -59,7 +68,12 @@ export function scoreDetector(
       if (note.spans.some((g) => s.start < g.end && s.end > g.start)) {
         bump(s.kind, "correct");
         bump("all", "correct");
-      } else falseAlarms.push({ kind: s.kind, text: note.text.slice(s.start, s.end), context: around(note.text, s) });
+      } else
+        falseAlarms.push({
+          kind: s.kind,
+          text: note.text.slice(s.start, s.end),
+          context: around(note.text, s),
+        });
     }
   }
   const scores = [...PHI_KINDS, "all" as const].map((kind): KindScore => {

@@ -11,8 +11,31 @@ import { pick } from "../clinical/sampling.ts";
  * names appear in their own script (the detector's script rule meets them).
  */
 const LATIN_LOCALES = [
-  "en_US", "en_GB", "en_IN", "en_NG", "en_GH", "yo_NG", "zu_ZA", "af_ZA", "de", "fr", "es", "es_MX", "it",
-  "pl", "nl", "sv", "tr", "vi", "pt_BR", "cs_CZ", "hr", "hu", "ro", "fi", "id_ID",
+  "en_US",
+  "en_GB",
+  "en_IN",
+  "en_NG",
+  "en_GH",
+  "yo_NG",
+  "zu_ZA",
+  "af_ZA",
+  "de",
+  "fr",
+  "es",
+  "es_MX",
+  "it",
+  "pl",
+  "nl",
+  "sv",
+  "tr",
+  "vi",
+  "pt_BR",
+  "cs_CZ",
+  "hr",
+  "hu",
+  "ro",
+  "fi",
+  "id_ID",
 ] as const;
 const OTHER_SCRIPT_LOCALES = ["zh_CN", "ru", "ar"] as const;
 
@@ -76,12 +99,29 @@ export function freeEmailDomain(rng: Rng): string {
 
 /** A phone format of some locale: "#" any digit, "!" 2–9 (faker's notation). */
 export function phoneFormat(rng: Rng): string {
-  const names = ["en_US", "en_GB", "de", "fr", "en_IN", "en_NG", "en_AU", "nl", "es", "it", "pt_BR", "sv", "pl", "en_ZA"];
+  const names = [
+    "en_US",
+    "en_GB",
+    "de",
+    "fr",
+    "en_IN",
+    "en_NG",
+    "en_AU",
+    "nl",
+    "es",
+    "it",
+    "pt_BR",
+    "sv",
+    "pl",
+    "en_ZA",
+  ];
   const formats = flatten(locale(pick(rng, names))?.phone_number?.format);
   return formats.length === 0 ? "(!##) !##-####" : pick(rng, formats);
 }
 
 /** Fills "#" with digits and "!" with 2–9. */
 export function fillDigits(rng: Rng, format: string): string {
-  return format.replace(/[#!]/g, (ch) => String(ch === "!" ? 2 + Math.floor(rng.nextFloat64() * 8) : Math.floor(rng.nextFloat64() * 10)));
+  return format.replace(/[#!]/g, (ch) =>
+    String(ch === "!" ? 2 + Math.floor(rng.nextFloat64() * 8) : Math.floor(rng.nextFloat64() * 10)),
+  );
 }

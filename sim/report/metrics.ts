@@ -59,6 +59,25 @@ export interface RunSettings {
   readonly [key: string]: string | number | boolean | null;
 }
 
+/** What one site's de-identification did to its training rows (`fedtune sim --phi`). */
+export interface SiteDeidentification {
+  /** Identifiers replaced, by kind. */
+  readonly replaced: Readonly<Record<string, number>>;
+  /** Rows refused because a high-risk shape survived (`required`). */
+  readonly refusedRows: number;
+}
+
+/** De-identification in a `--phi` run: per site, and whether the trained adapter says any planted identifier. */
+export interface DeidentificationReport {
+  readonly sites: Readonly<Record<string, SiteDeidentification>>;
+  readonly leakCheck: {
+    readonly prompts: number;
+    readonly generatedCharacters: number;
+    /** Planted (true) identifiers found verbatim in the global adapter's greedy generations. */
+    readonly identifiersFound: readonly string[];
+  } | null;
+}
+
 export interface SimMetrics {
   readonly version: 1;
   readonly title: string;
@@ -70,6 +89,8 @@ export interface SimMetrics {
   readonly wallTimeMs: number;
   /** The base model's accuracy before any fine-tuning, as a reference line. */
   readonly baseline: EvalFigures | null;
+  /** Present in `--phi` runs only. */
+  readonly deidentification?: DeidentificationReport;
 }
 
 /** Mean of a site→value record, or NaN when it is empty. */

@@ -1,5 +1,5 @@
 // Plain-text tables for the terminal summary, and the number formats shared with the HTML report.
-import type { ComparisonRow, SimMetrics } from "./metrics.ts";
+import type { ComparisonRow, DeidentificationReport, SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
 
 export function formatPercent(v: number | null | undefined): string {
@@ -51,6 +51,28 @@ export function comparisonTable(rows: readonly ComparisonRow[]): string[] {
   );
 }
 
+/** `--phi` runs: identifiers each site replaced (by kind) and refused, then the leak check's verdict. */
+export function deidentificationLines(report: DeidentificationReport): string[] {
+  const sites = Object.entries(report.sites).sort(([a], [b]) => a.localeCompare(b));
+  const kinds = ["name", "date", "id", "phone", "email", "ssn", "url", "ip", "zip", "street", "city", "age"];
+  const lines = formatTable(
+    ["site", "replaced", ...kinds, "refused rows"],
+    sites.map(([siteId, s]) => [
+      siteId,
+      String(Object.values(s.replaced).reduce((a, b) => a + b, 0)),
+      ...kinds.map((k) => String(s.replaced[k] ?? 0)),
+      String(s.refusedRows),
+    ]),
+  );
+  const leak = report.leakCheck;
+  lines.push(
+    leak === null
+      ? "leak check: no global adapter to check"
+      : `leak check: ${leak.identifiersFound.length} planted identifiers in ${leak.prompts} greedy generations (${leak.generatedCharacters} characters) of the global adapter`,
+  );
+  return lines;
+}
+
 /** The lines `fedtune sim` prints when a run ends: per-round figures, then the comparison if any. */
 export function summaryLines(metrics: SimMetrics): string[] {
   const lines = formatTable(
@@ -73,5 +95,7 @@ export function summaryLines(metrics: SimMetrics): string[] {
     );
   if (metrics.comparison !== null && metrics.comparison.length > 0)
     lines.push("", ...comparisonTable(metrics.comparison));
+  if (metrics.deidentification !== undefined)
+    lines.push("", ...deidentificationLines(metrics.deidentification));
   return lines;
 }

@@ -7,6 +7,7 @@ import { dateShifter, detectDates } from "../../client/deid/dates.ts";
 import { rowScrubber } from "../../client/deid/rows.ts";
 import { Scrubber, detectPhi } from "../../client/deid/scrub.ts";
 import { loadOrCreateDeidSecret } from "../../client/deid/secret.ts";
+import { loadSiteConfig } from "../../client/node/config.ts";
 import type { PhiKind } from "../../client/deid/spans.ts";
 
 const SECRET_A = new Uint8Array(32).fill(1);
@@ -56,8 +57,11 @@ describe("surrogates", () => {
 
   it("replace every identifier and keep the text natural", () => {
     const { text, counts } = new Scrubber(SECRET_A).scrub(note);
-    for (const value of ["John", "Smith", "00482913", "123-45-6789", "555-867-5309"]) expect(text).not.toContain(value);
-    expect(text).toMatch(/^Pt \p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+, MRN \d{8}, SSN \d{3}-\d{2}-\d{4}\. Mr\. \p{Lu}\p{Ll}+ called from \d{3}-\d{3}-\d{4}\.$/u);
+    for (const value of ["John", "Smith", "00482913", "123-45-6789", "555-867-5309"])
+      expect(text).not.toContain(value);
+    expect(text).toMatch(
+      /^Pt \p{Lu}\p{Ll}+ \p{Lu}\p{Ll}+, MRN \d{8}, SSN \d{3}-\d{2}-\d{4}\. Mr\. \p{Lu}\p{Ll}+ called from \d{3}-\d{3}-\d{4}\.$/u,
+    );
     expect(counts).toMatchObject({ name: 2, id: 1, ssn: 1, phone: 1 });
   });
 
@@ -69,7 +73,9 @@ describe("surrogates", () => {
     const surnames = [...first.matchAll(/(?:Pt \p{Lu}\p{Ll}+ |Mr\. )(\p{Lu}\p{Ll}+)/gu)].map((m) => m[1]);
     expect(surname1 ?? surname2 ?? "x").toBeDefined();
     expect(surnames[0]).toBe(surnames[1]);
-    expect(new Scrubber(SECRET_A).scrub("MRN 00482913").text).toBe(new Scrubber(SECRET_A).scrub("MRN 00482913").text);
+    expect(new Scrubber(SECRET_A).scrub("MRN 00482913").text).toBe(
+      new Scrubber(SECRET_A).scrub("MRN 00482913").text,
+    );
   });
 
   it("cannot be linked across sites: two secrets give unrelated surrogates", () => {
@@ -94,7 +100,9 @@ describe("date shifting", () => {
     expect(dates[0]).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
     expect(dates[1]).toMatch(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/);
     expect(dates[2]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const [d0, d1, d2] = dates.map((d) => Date.parse(d.includes("/") ? `${d.slice(6)}-${d.slice(0, 2)}-${d.slice(3, 5)}` : `${d} UTC`));
+    const [d0, d1, d2] = dates.map((d) =>
+      Date.parse(d.includes("/") ? `${d.slice(6)}-${d.slice(0, 2)}-${d.slice(3, 5)}` : `${d} UTC`),
+    );
     expect(((d1 ?? 0) - (d0 ?? 0)) / 86_400_000).toBe(14);
     expect(((d2 ?? 0) - (d0 ?? 0)) / 86_400_000).toBe(31);
     expect(out).not.toContain("03/01/2021");
@@ -133,7 +141,9 @@ describe("de-identification at load", () => {
       { file: "notes.jsonl", line: 2, reason: expect.stringContaining("SSN-shaped") as string },
     ]);
     expect(invalid[0]?.reason).not.toContain("6789");
-    expect(() => parseJsonl(rows, "notes.jsonl", { strict: true, transform: deid.scrubRow })).toThrow(/notes\.jsonl:2/);
+    expect(() => parseJsonl(rows, "notes.jsonl", { strict: true, transform: deid.scrubRow })).toThrow(
+      /notes\.jsonl:2/,
+    );
   });
 
   it("keeps the site's secret across restarts", () => {
@@ -142,5 +152,21 @@ describe("de-identification at load", () => {
     expect(Buffer.from(loadOrCreateDeidSecret(path)).equals(Buffer.from(first))).toBe(true);
     writeFileSync(path, "short");
     expect(() => loadOrCreateDeidSecret(path)).toThrow(/32 bytes/);
+  });
+});
+
+describe("site config", () => {
+  const yaml = (extra: string): string =>
+    `coordinator: "localhost:7443"\ntls: { caCert: ca.pem, cert: s.pem, key: s.key }\ndata: { train: t.jsonl }\n${extra}`;
+
+  it("reads deid: off (default) | on | required, and refuses anything else", () => {
+    const dir = mkdtempSync(join(tmpdir(), "site-config-"));
+    const path = join(dir, "site.yaml");
+    writeFileSync(path, yaml(""));
+    expect(loadSiteConfig(path).deid).toBe("off");
+    writeFileSync(path, yaml("deid: required\n"));
+    expect(loadSiteConfig(path).deid).toBe("required");
+    writeFileSync(path, yaml("deid: yes\n"));
+    expect(() => loadSiteConfig(path)).toThrow(/deid/);
   });
 });
