@@ -26,7 +26,8 @@ const round = (x: number): number | null => (Number.isFinite(x) ? Number(x.toFix
 
 const parts: [string, LabelledNote[]][] = [
   ["held-out", heldOutCorpus(seed, count)],
-  ["hand-written", handWrittenCorpus()],
+  ["hand-written-2", handWrittenCorpus(2)],
+  ["hand-written-1", handWrittenCorpus(1)],
   ["development", developmentCorpus(seed, count)],
 ];
 for (const [part, notes] of parts) {
