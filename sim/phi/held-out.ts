@@ -6,27 +6,14 @@ import { chance, intBetween, pick } from "../clinical/sampling.ts";
 import type { NoteStyle } from "../clinical/vignette.ts";
 import { NoteBuilder } from "./builder.ts";
 import type { LabelledNote } from "./builder.ts";
-import { randomDate } from "./identifiers.ts";
+import { MONTHS, randomDate } from "./identifiers.ts";
 import type { CalendarDate } from "./identifiers.ts";
 import { addBody, clinicalBody } from "./notes.ts";
 import { cityName, fillDigits, personName, stateName } from "./sources.ts";
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const LONG = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
-const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const LONG = MONTHS;
+const SHORT = MONTHS.map((m) => m.slice(0, 3));
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 const p2 = (n: number): string => String(n).padStart(2, "0");
 const th = (n: number): string =>
@@ -34,15 +21,15 @@ const th = (n: number): string =>
 
 // Formats not in the development part's list.
 const HELD_OUT_DATES: readonly ((d: CalendarDate) => string)[] = [
-  (d) => `${MONTHS[d.month - 1] === "Sep" ? "Sept" : MONTHS[d.month - 1]}. ${d.day}, ${d.year}`,
-  (d) => `${d.day}-${MONTHS[d.month - 1]}-${p2(d.year % 100)}`,
+  (d) => `${SHORT[d.month - 1] === "Sep" ? "Sept" : SHORT[d.month - 1]}. ${d.day}, ${d.year}`,
+  (d) => `${d.day}-${SHORT[d.month - 1]}-${p2(d.year % 100)}`,
   (d) => `${d.year}/${p2(d.month)}/${p2(d.day)}`,
   (d) => `${d.day}.${d.month}.${p2(d.year % 100)}`,
   (d) => `${th(d.day)} of ${LONG[d.month - 1]}`,
-  (d) => `${MONTHS[d.month - 1]} ${d.year}`,
+  (d) => `${SHORT[d.month - 1]} ${d.year}`,
   (d) => `${p2(d.month)}-${p2(d.day)}-${d.year}`,
   (d) =>
-    `${WEEKDAYS[new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() === 0 ? 6 : new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay() - 1]}, ${LONG[d.month - 1]} ${d.day}, ${d.year}`,
+    `${WEEKDAYS[new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay()]}, ${LONG[d.month - 1]} ${d.day}, ${d.year}`,
   (d) => `${LONG[d.month - 1]?.toUpperCase()} ${d.day} ${d.year}`,
   (d) => `${d.day}/${d.month}/${d.year}`,
 ];

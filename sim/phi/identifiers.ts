@@ -11,7 +11,7 @@ import {
   streetSuffix,
 } from "./sources.ts";
 
-const MONTHS = [
+export const MONTHS = [
   "January",
   "February",
   "March",

@@ -33,10 +33,13 @@ export function scoreDetector(
     PhiKind | "all",
     { labelled: number; caught: number; found: number; correct: number }
   >();
-  const bump = (kind: PhiKind | "all", field: "labelled" | "caught" | "found" | "correct"): void => {
-    const t = tally.get(kind) ?? { labelled: 0, caught: 0, found: 0, correct: 0 };
-    t[field]++;
-    tally.set(kind, t);
+  // Every count goes to its kind and to the total.
+  const bump = (kind: PhiKind, field: "labelled" | "caught" | "found" | "correct"): void => {
+    for (const key of [kind, "all"] as const) {
+      const t = tally.get(key) ?? { labelled: 0, caught: 0, found: 0, correct: 0 };
+      t[field]++;
+      tally.set(key, t);
+    }
   };
   const misses: Miss[] = [];
   const falseAlarms: Miss[] = [];
@@ -48,13 +51,11 @@ export function scoreDetector(
     for (const s of found) covered.fill(1, s.start, s.end);
     for (const gold of note.spans) {
       bump(gold.kind, "labelled");
-      bump("all", "labelled");
       let all = true;
       for (let i = gold.start; i < gold.end; i++)
         if (/[\p{L}\p{N}]/u.test(note.text[i] ?? "") && covered[i] === 0) all = false;
       if (all) {
         bump(gold.kind, "caught");
-        bump("all", "caught");
       } else
         misses.push({
           kind: gold.kind,
@@ -64,10 +65,8 @@ export function scoreDetector(
     }
     for (const s of found) {
       bump(s.kind, "found");
-      bump("all", "found");
       if (note.spans.some((g) => s.start < g.end && s.end > g.start)) {
         bump(s.kind, "correct");
-        bump("all", "correct");
       } else
         falseAlarms.push({
           kind: s.kind,
