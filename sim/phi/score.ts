@@ -43,8 +43,12 @@ export function scoreDetector(
   };
   const misses: Miss[] = [];
   const falseAlarms: Miss[] = [];
-  const around = (text: string, s: PhiSpan): string =>
-    text.slice(Math.max(0, s.start - 30), Math.min(text.length, s.end + 30)).replace(/\n/g, "⏎");
+  // A span with 30 characters either side, for reading misses and false alarms.
+  const shown = (text: string, s: PhiSpan): Miss => ({
+    kind: s.kind,
+    text: text.slice(s.start, s.end),
+    context: text.slice(Math.max(0, s.start - 30), Math.min(text.length, s.end + 30)).replace(/\n/g, "⏎"),
+  });
   for (const note of notes) {
     const found = detect(note.text);
     const covered = new Uint8Array(note.text.length);
@@ -54,25 +58,13 @@ export function scoreDetector(
       let all = true;
       for (let i = gold.start; i < gold.end; i++)
         if (/[\p{L}\p{N}]/u.test(note.text[i] ?? "") && covered[i] === 0) all = false;
-      if (all) {
-        bump(gold.kind, "caught");
-      } else
-        misses.push({
-          kind: gold.kind,
-          text: note.text.slice(gold.start, gold.end),
-          context: around(note.text, gold),
-        });
+      if (all) bump(gold.kind, "caught");
+      else misses.push(shown(note.text, gold));
     }
     for (const s of found) {
       bump(s.kind, "found");
-      if (note.spans.some((g) => s.start < g.end && s.end > g.start)) {
-        bump(s.kind, "correct");
-      } else
-        falseAlarms.push({
-          kind: s.kind,
-          text: note.text.slice(s.start, s.end),
-          context: around(note.text, s),
-        });
+      if (note.spans.some((g) => s.start < g.end && s.end > g.start)) bump(s.kind, "correct");
+      else falseAlarms.push(shown(note.text, s));
     }
   }
   const scores = [...PHI_KINDS, "all" as const].map((kind): KindScore => {
