@@ -109,6 +109,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/export.ts")).exportCommand,
   },
   {
+    path: ["deid"],
+    summary: "De-identify a JSONL file of clinical notes",
+    load: async () => (await import("./commands/deid.ts")).deidCommand,
+  },
+  {
     path: ["sim"],
     summary: "Simulate a federation of synthetic hospitals (the default job)",
     load: async () => (await import("./commands/sim.ts")).simCommand,

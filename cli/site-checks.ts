@@ -1,4 +1,7 @@
 // What `client check` reports and `client start` refuses on before joining: paths, the site's certificate, data, model, coordinator.
+import { join } from "node:path";
+import { rowScrubber } from "../client/deid/rows.ts";
+import { DEID_SECRET_FILE, loadOrCreateDeidSecret } from "../client/deid/secret.ts";
 import { connect } from "node:tls";
 import type { SiteConfig } from "../client/node/config.ts";
 import { DatasetError, formatInvalidRow, loadJsonlDataset, type Dataset } from "../client/data/load-jsonl.ts";
@@ -65,6 +68,8 @@ export function siteIdentityCheck(config: SiteConfig, tls: TlsIdentity): CheckRe
 export interface SiteData {
   readonly train: Dataset;
   readonly validation: Dataset;
+  /** Identifiers replaced by kind when `deid` is on (for this site's log only). */
+  readonly deidCounts: Readonly<Record<string, number>> | undefined;
 }
 
 /**
@@ -72,10 +77,18 @@ export interface SiteData {
  * without one valid row is refused, so a site never joins a round it would crash in.
  */
 export async function loadSiteData(config: SiteConfig): Promise<SiteData> {
+  // De-identification happens here, at load: the trainer and the site client only ever see scrubbed rows.
+  const deid =
+    config.deid === "off"
+      ? undefined
+      : rowScrubber(loadOrCreateDeidSecret(join(config.stateDir, DEID_SECRET_FILE)), config.deid);
   const load = async (key: string, file: string): Promise<Dataset> => {
     let dataset: Dataset;
     try {
-      dataset = await loadJsonlDataset(file, { strict: config.data.strict });
+      dataset = await loadJsonlDataset(file, {
+        strict: config.data.strict,
+        ...(deid === undefined ? {} : { transform: deid.scrubRow }),
+      });
     } catch (error) {
       if (error instanceof DatasetError) throw new DatasetError(`${key}: ${error.message}`);
       throw error;
@@ -91,7 +104,7 @@ export async function loadSiteData(config: SiteConfig): Promise<SiteData> {
   const train = await load("data.train", config.data.train);
   const validation =
     config.data.validation === undefined ? train : await load("data.validation", config.data.validation);
-  return { train, validation };
+  return { train, validation, deidCounts: deid?.counts };
 }
 
 function dataCheck(data: SiteData): CheckResult {

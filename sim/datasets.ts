@@ -1,5 +1,10 @@
 // Loads a run's written site files back through the engine's loader: training rows per site, evaluation sets.
+import { join } from "node:path";
 import { loadJsonlDataset } from "../client/data/load-jsonl.ts";
+import type { Dataset } from "../client/data/load-jsonl.ts";
+import type { KindCounts } from "../client/deid/spans.ts";
+import { rowScrubber } from "../client/deid/rows.ts";
+import { DEID_SECRET_FILE, loadOrCreateDeidSecret } from "../client/deid/secret.ts";
 import type { Example, MultipleChoiceRow } from "../client/data/rows.ts";
 import type { SiteTrainingData } from "./baselines.ts";
 import { prepareEvalSet } from "./evaluate.ts";
@@ -21,6 +26,30 @@ function mcqRows(examples: readonly Example[], file: string): MultipleChoiceRow[
   });
 }
 
+/**
+ * The de-identification secret of a simulated site: kept in its data folder (the hospital's
+ * premises), so that the site client and the baselines trained on its rows replace alike.
+ */
+export function siteDeidSecretFile(files: SiteFiles): string {
+  return join(files.dir, DEID_SECRET_FILE);
+}
+
+/**
+ * Loads a site's training rows (strict). With a secret file the rows are de-identified as they
+ * load (`required`: a row where an SSN- or MRN-shaped string survives is refused, not trained on),
+ * and the counts of what was replaced come back with them.
+ */
+export async function loadSiteTrainRows(
+  file: string,
+  deidSecretFile: string | undefined,
+): Promise<{ dataset: Dataset; replaced: KindCounts | null }> {
+  if (deidSecretFile === undefined)
+    return { dataset: await loadJsonlDataset(file, { strict: true }), replaced: null };
+  const { scrubRow, counts } = rowScrubber(loadOrCreateDeidSecret(deidSecretFile), "required");
+  // Not strict: a refused row is counted among the invalid ones and left out, the rest train.
+  return { dataset: await loadJsonlDataset(file, { transform: scrubRow }), replaced: counts };
+}
+
 /** Loads a multiple-choice file (strict) as an evaluation set. */
 export async function loadEvalSet(file: string, tokenizer: EvalTokenizer, seqLen: number): Promise<EvalSet> {
   const ds = await loadJsonlDataset(file, { strict: true });
@@ -38,10 +67,14 @@ export async function loadRunDatasets(
   format: TrainFormat,
   tokenizer: EvalTokenizer,
   seqLen: number,
+  deid = false,
 ): Promise<RunDatasets> {
   const sites: SiteTrainingData[] = [];
   for (const [siteId, f] of files.sites) {
-    const train = await loadJsonlDataset(trainFile(f, format), { strict: true });
+    const { dataset: train } = await loadSiteTrainRows(
+      trainFile(f, format),
+      deid ? siteDeidSecretFile(f) : undefined,
+    );
     sites.push({
       siteId,
       train: train.examples,

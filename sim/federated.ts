@@ -25,6 +25,8 @@ import type { ProgressListener } from "./progress.ts";
 import type { EvalFigures, RoundMetrics } from "./report/metrics.ts";
 import { SiteHost, decodeVector, encodeVector } from "./site-host.ts";
 import type { HostCommand, HostMessage, HostedSite, SiteHostInit } from "./site-host.ts";
+import { siteDeidSecretFile } from "./datasets.ts";
+import type { SiteDeidentification } from "./report/metrics.ts";
 
 export interface FederatedRun {
   readonly rounds: RoundMetrics[];
@@ -37,6 +39,8 @@ export interface FederatedRun {
   readonly wallTimeMs: number;
   /** The final global adapter as a PEFT folder (null when no round completed). */
   readonly adapterDir: string | null;
+  /** With --phi: what each site's de-identification replaced at load, as its host reported it. */
+  readonly deidentified: Readonly<Record<string, SiteDeidentification>>;
 }
 
 export interface FederatedRunOptions {
@@ -152,6 +156,7 @@ export async function runFederated(
   const epsilonAtVersion = new Map<number, number>();
   const globals = new Map<number, Float32Array>();
   const testFigures = new Map<number, EvalFigures>();
+  const deidentified: Record<string, SiteDeidentification> = {};
   const failure = deferred<never>();
   const sitesDone = new Set<string>();
   const allSitesDone = deferred<void>();
@@ -266,6 +271,9 @@ export async function runFederated(
       case "error":
         failure.reject(new Error(`site host: ${message.message}`));
         return;
+      case "deidentified":
+        deidentified[message.siteId] = { replaced: message.replaced, refusedRows: message.refusedRows };
+        return;
       case "ready":
         return;
     }
@@ -306,6 +314,7 @@ export async function runFederated(
       certFile: identity.cert,
       keyFile: identity.key,
       slowMs: i < options.slowSites ? options.slowMs : 0,
+      ...(options.phi ? { deidSecretFile: siteDeidSecretFile(files) } : {}),
     };
   });
   const logLevel = process.env.FEDTUNE_SITE_LOG_LEVEL ?? "warn";
@@ -442,5 +451,6 @@ export async function runFederated(
     bytesSent: rounds.reduce((sum, r) => sum + r.bytesSent, 0),
     wallTimeMs: performance.now() - started,
     adapterDir,
+    deidentified,
   };
 }

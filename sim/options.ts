@@ -81,6 +81,8 @@ export const simOptionsSchema = z.strictObject({
     .min(1)
     .default(["q_proj", "v_proj", "o_proj", "up_proj", "down_proj"]),
   model: z.string().min(1).default("builtin"),
+  /** Hospitals write identifiers (names, dates, record numbers…) into their training notes; sites de-identify them at load. */
+  phi: z.boolean().default(false),
   /** What sites train on: multiple-choice rows (the evaluation's format) or instruction rows. */
   trainFormat: z.enum(["mcq", "instruction"]).default("mcq"),
   /** The preset the defaults came from (sim/presets.ts), for the report. */

@@ -12,6 +12,8 @@ import type { RunDatasets } from "./datasets.ts";
 import { generateFederationData, writeFederationData } from "./hospitals.ts";
 import type { FederationData, FederationFiles } from "./hospitals.ts";
 import type { SimOptions } from "./options.ts";
+import { plantPhi } from "./phi/hospital-notes.ts";
+import type { PlantedIdentifiers } from "./phi/hospital-notes.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { SiteSummary } from "./report/metrics.ts";
 import { prepareLeakage } from "./leakage/probe.ts";
@@ -31,6 +33,8 @@ export interface PreparedRun {
   readonly plan: TrainingPlan;
   readonly sites: readonly SiteSummary[];
   readonly leakage: LeakagePlan;
+  /** With --phi: the identifiers written into each site's training notes (empty otherwise). */
+  readonly planted: PlantedIdentifiers;
 }
 
 /** Creates `dir`, refusing one that exists and is not empty. */
@@ -77,7 +81,7 @@ export async function prepareRun(
 ): Promise<PreparedRun> {
   const outDir = await createOutputDir(options.out);
   progress({ type: "step", text: `writing ${options.sites} synthetic hospitals to ${join(outDir, "data")}` });
-  const data = generateFederationData({
+  const generated = generateFederationData({
     seed: options.seed,
     sites: options.sites,
     concentration: options.concentration,
@@ -88,12 +92,21 @@ export async function prepareRun(
     labelNoiseScale: options.labelNoiseScale,
     hardQuestionRate: options.hardQuestionRate,
   });
+  const { data, planted } = options.phi
+    ? plantPhi(generated, options.seed)
+    : { data: generated, planted: new Map() };
   const files = await writeFederationData(join(outDir, "data"), data);
   const leakage = await prepareLeakage(data, files, options);
   progress({ type: "step", text: `loading base model "${options.model}"` });
   await initBackend(logger);
   const base = await loadBaseModel(options.model, logger);
-  const datasets = await loadRunDatasets(files, options.trainFormat, base.tokenizer, options.seqLen);
+  const datasets = await loadRunDatasets(
+    files,
+    options.trainFormat,
+    base.tokenizer,
+    options.seqLen,
+    options.phi,
+  );
   return {
     outDir,
     data,
@@ -102,6 +115,7 @@ export async function prepareRun(
     datasets,
     plan: trainingPlanOf(options),
     leakage,
+    planted,
     sites: data.sites.map((s) => ({
       siteId: s.siteId,
       kind: s.profile.kind,

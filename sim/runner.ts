@@ -7,7 +7,14 @@ import { privacyLabel } from "./options.ts";
 import { prepareRun } from "./prepare.ts";
 import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
-import type { ComparisonRow, EvalFigures, RunSettings, SimMetrics } from "./report/metrics.ts";
+import { checkForLeaks } from "./phi/leak-check.ts";
+import type {
+  ComparisonRow,
+  DeidentificationReport,
+  EvalFigures,
+  RunSettings,
+  SimMetrics,
+} from "./report/metrics.ts";
 import { summaryLines } from "./report/table.ts";
 import { measureLeakage } from "./leakage/probe.ts";
 import { readSitePrivacy } from "./site-privacy.ts";
@@ -59,6 +66,7 @@ export async function finishRun(
   prepared: PreparedRun,
   parts: Pick<SimMetrics, "title" | "settings" | "rounds" | "baseline" | "leakage" | "sitePrivacy"> & {
     comparison: readonly ComparisonRow[] | null;
+    deidentification?: DeidentificationReport;
   },
   wallTimeMs: number,
 ): Promise<SimResult> {
@@ -73,6 +81,7 @@ export async function finishRun(
     leakage: parts.leakage,
     sitePrivacy: parts.sitePrivacy,
     wallTimeMs,
+    ...(parts.deidentification === undefined ? {} : { deidentification: parts.deidentification }),
   };
   const files = await writeReport(prepared.outDir, metrics);
   return { metrics, summary: summaryLines(metrics), reportPath: files.html };
@@ -107,6 +116,18 @@ export async function runSimulation(
   try {
     const baseline = scoreBaseModel(prepared, progress);
     const federated = await runFederated(prepared, options, prepared.outDir, logger, progress);
+    let deidentification: DeidentificationReport | undefined;
+    if (options.phi) {
+      progress({
+        type: "step",
+        text: "checking the global adapter's greedy generations for planted identifiers",
+      });
+      const leakCheck =
+        federated.adapterDir === null
+          ? null
+          : await checkForLeaks(prepared.base, federated.adapterDir, prepared.planted);
+      deidentification = { sites: federated.deidentified, leakCheck };
+    }
     return await finishRun(
       prepared,
       {
@@ -120,6 +141,7 @@ export async function runSimulation(
           prepared.sites.map((s) => s.siteId),
         ),
         comparison: null,
+        ...(deidentification === undefined ? {} : { deidentification }),
       },
       performance.now() - started,
     );

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino } from "pino";
 import type { Logger } from "pino";
-import { loadJsonlDataset } from "../client/data/load-jsonl.ts";
+import type { KindCounts } from "../client/deid/spans.ts";
 import { engineTrainerFactory } from "../client/node/engine-trainer.ts";
 import { startSiteClient } from "../client/node/site-client.ts";
 import type { SiteEvent, SiteRunSummary, SiteStage } from "../client/node/site-client.ts";
@@ -16,7 +16,7 @@ import { loadBaseModel } from "../model/load.ts";
 import type { LoadedModel } from "../model/load.ts";
 import { createLoraAdapter } from "../model/lora.ts";
 import type { LoraConfig } from "../model/lora.ts";
-import { loadEvalSet } from "./datasets.ts";
+import { loadEvalSet, loadSiteTrainRows } from "./datasets.ts";
 import { evaluateSet } from "./evaluate.ts";
 import type { EvalSet } from "./evaluate.ts";
 import type { FaultStage } from "./options.ts";
@@ -32,6 +32,8 @@ export interface HostedSite {
   readonly certFile: string;
   readonly keyFile: string;
   readonly slowMs: number;
+  /** With --phi: the site's de-identification secret; its training rows are scrubbed as they load. */
+  readonly deidSecretFile?: string;
 }
 
 export interface SiteHostInit {
@@ -60,6 +62,13 @@ export type HostMessage =
       readonly error: string | null;
     }
   | { readonly type: "evaluated"; readonly version: number; readonly figures: EvalFigures }
+  | {
+      readonly type: "deidentified";
+      readonly siteId: string;
+      /** What the site replaced, by kind, and the rows it refused: the simulation's report only, never the coordinator. */
+      readonly replaced: KindCounts;
+      readonly refusedRows: number;
+    }
   | { readonly type: "error"; readonly message: string };
 
 /** What the simulation asks of a host. */
@@ -133,7 +142,9 @@ export class SiteHost {
     const caPem = readFileSync(init.caCertFile, "utf8");
     if (init.he) this.ckks = loadSeal().then((seal) => createCkksContext(seal));
     for (const site of init.sites) {
-      const train = await loadJsonlDataset(site.trainFile, { strict: true });
+      const { dataset: train, replaced } = await loadSiteTrainRows(site.trainFile, site.deidSecretFile);
+      if (replaced !== null)
+        this.send({ type: "deidentified", siteId: site.siteId, replaced, refusedRows: train.invalid.length });
       const validation = await loadEvalSet(site.validationFile, base.tokenizer, init.seqLen);
       let evalRound = 0;
       const handle = startSiteClient({

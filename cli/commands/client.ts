@@ -107,6 +107,9 @@ export const clientStartCommand: Command = {
     }
     if (probe.kind === "unreachable")
       ctx.logger.warn(`coordinator not reachable yet (${probe.reason}); retrying`);
+    // Counts by kind go to this site's log only; nothing about them is sent to the coordinator.
+    if (data.deidCounts !== undefined)
+      ctx.logger.info({ mode: config.deid, replaced: data.deidCounts }, "de-identified rows");
     await initBackend(ctx.logger);
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
     let ckks: Promise<CkksContext> | undefined;

@@ -81,6 +81,11 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
     description:
       "Plant canaries (random record numbers, 1, 4 and 16 times) at the first site and report their exposure",
   },
+  phi: {
+    type: "boolean",
+    description:
+      "Hospitals' training notes carry identifiers (names, dates, record numbers, …); each site de-identifies them as it loads them",
+  },
 };
 
 function defaultOut(seed: number, prefix: string): string {
@@ -133,6 +138,7 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     model: args.string("model") ?? defaults.model,
     canaries: args.flag("canaries") || defaults.canaries,
     preset: defaults.preset,
+    phi: args.flag("phi"),
     out: args.string("out") ?? defaultOut(seed, prefix),
   };
   try {

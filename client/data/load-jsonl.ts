@@ -1,6 +1,6 @@
 // Reads a JSONL data file: one row per line, each validated; invalid rows are skipped and counted, or fatal in strict mode.
 import { readFile } from "node:fs/promises";
-import { parseRow, type Example, type RowSource } from "./rows.ts";
+import { parseRow, type DatasetRow, type Example, type RowSource } from "./rows.ts";
 
 /** A row that failed validation, named by file and 1-based line number. */
 export interface InvalidRow extends RowSource {
@@ -16,6 +16,14 @@ export interface Dataset {
 export interface LoadOptions {
   /** Fail on the first invalid row instead of skipping it. */
   readonly strict?: boolean;
+  /**
+   * Runs on every valid row before it is kept (de-identification, client/deid/rows.ts): returns the
+   * row to keep, or a reason to refuse it as file:line.
+   */
+  readonly transform?: (
+    row: DatasetRow,
+    raw: Readonly<Record<string, unknown>>,
+  ) => DatasetRow | { refused: string };
 }
 
 /** The data file is missing, unreadable, empty, or (in strict mode) holds an invalid row. */
@@ -44,8 +52,12 @@ export function parseJsonl(text: string, file: string, options: LoadOptions = {}
     }
     if (reason === undefined) {
       const parsed = parseRow(value);
-      if (parsed.ok) examples.push({ ...parsed.row, source: { file, line } });
-      else reason = parsed.reason;
+      if (!parsed.ok) reason = parsed.reason;
+      else {
+        const kept = options.transform?.(parsed.row, value as Record<string, unknown>) ?? parsed.row;
+        if ("refused" in kept) reason = kept.refused;
+        else examples.push({ ...kept, source: { file, line } });
+      }
     }
     if (reason !== undefined) {
       const bad = { file, line, reason };

@@ -26,6 +26,11 @@ export const siteConfigSchema = z.strictObject({
   stateDir: filePath.default("site-state"),
   /** This site's own ε cap (the federation's budget applies when smaller). */
   epsilonBudget: z.number().positive().optional(),
+  /**
+   * De-identify every row as it is loaded (client/deid): off, on, or required (a row in which an
+   * SSN- or MRN-shaped string survives is refused as file:line). The secret lives in stateDir.
+   */
+  deid: z.enum(["off", "on", "required"]).default("off"),
   /** Gradient threads for local training. */
   workers: z.number().int().min(1).max(64).default(1),
 });

@@ -65,6 +65,25 @@ export interface RunSettings {
   readonly [key: string]: string | number | boolean | null;
 }
 
+/** What one site's de-identification did to its training rows (`fedtune sim --phi`). */
+export interface SiteDeidentification {
+  /** Identifiers replaced, by kind. */
+  readonly replaced: Readonly<Record<string, number>>;
+  /** Rows refused because a high-risk shape survived (`required`). */
+  readonly refusedRows: number;
+}
+
+/** De-identification in a `--phi` run: per site, and whether the trained adapter says any planted identifier. */
+export interface DeidentificationReport {
+  readonly sites: Readonly<Record<string, SiteDeidentification>>;
+  readonly leakCheck: {
+    readonly prompts: number;
+    readonly generatedCharacters: number;
+    /** Planted (true) identifiers found verbatim in the global adapter's greedy generations. */
+    readonly identifiersFound: readonly string[];
+  } | null;
+}
+
 export interface SimMetrics {
   readonly version: 1;
   readonly title: string;
@@ -80,6 +99,8 @@ export interface SimMetrics {
   readonly leakage: LeakageFigures | null;
   /** ε per site from each site's own ledger (empty without DP). */
   readonly sitePrivacy: readonly SitePrivacy[];
+  /** Present in `--phi` runs only. */
+  readonly deidentification?: DeidentificationReport;
 }
 
 /** Mean of a site→value record, or NaN when it is empty. */

@@ -1,5 +1,5 @@
 // Plain-text tables for the terminal summary, and the number formats shared with the HTML report.
-import type { ComparisonRow, SimMetrics } from "./metrics.ts";
+import type { ComparisonRow, DeidentificationReport, SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
 import { LEAKAGE_HEADERS, leakageRows } from "./leakage-table.ts";
 import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
@@ -53,6 +53,28 @@ export function comparisonTable(rows: readonly ComparisonRow[]): string[] {
   );
 }
 
+/** `--phi` runs: identifiers each site replaced (by kind) and refused, then the leak check's verdict. */
+export function deidentificationLines(report: DeidentificationReport): string[] {
+  const sites = Object.entries(report.sites).sort(([a], [b]) => a.localeCompare(b));
+  const kinds = ["name", "date", "id", "phone", "email", "ssn", "url", "ip", "zip", "street", "city", "age"];
+  const lines = formatTable(
+    ["site", "replaced", ...kinds, "refused rows"],
+    sites.map(([siteId, s]) => [
+      siteId,
+      String(Object.values(s.replaced).reduce((a, b) => a + b, 0)),
+      ...kinds.map((k) => String(s.replaced[k] ?? 0)),
+      String(s.refusedRows),
+    ]),
+  );
+  const leak = report.leakCheck;
+  lines.push(
+    leak === null
+      ? "leak check: no global adapter to check"
+      : `leak check: ${leak.identifiersFound.length} planted identifiers in ${leak.prompts} greedy generations (${leak.generatedCharacters} characters) of the global adapter`,
+  );
+  return lines;
+}
+
 /** The lines `fedtune sim` prints when a run ends: per-round figures, then the comparison if any. */
 export function summaryLines(metrics: SimMetrics): string[] {
   const lines = formatTable(
@@ -79,5 +101,7 @@ export function summaryLines(metrics: SimMetrics): string[] {
   if (leakage.length > 0) lines.push("", ...formatTable(LEAKAGE_HEADERS, leakage));
   const privacy = sitePrivacyRows(metrics);
   if (privacy.length > 0) lines.push("", ...formatTable(SITE_PRIVACY_HEADERS, privacy));
+  if (metrics.deidentification !== undefined)
+    lines.push("", ...deidentificationLines(metrics.deidentification));
   return lines;
 }
