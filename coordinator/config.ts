@@ -147,8 +147,10 @@ const federationConfigSchema = z.strictObject({
   listen: listenSchema.default("127.0.0.1:50051"),
   tls: tlsSchema,
   storageDir: filePath.default("coordinator-state"),
-  /** Prometheus /metrics port (0 = any free port); omitted = no metrics server. */
+  /** Prometheus /metrics and the /healthz, /readyz probes (0 = any free port); omitted = no HTTP server. */
   metricsPort: nonNegativeInt.max(65_535).optional(),
+  /** Address the metrics and probe server binds; 0.0.0.0 in a container, so the kubelet and Prometheus reach it. */
+  metricsHost: z.string().min(1).default("127.0.0.1"),
 });
 
 interface Problem {

@@ -6,6 +6,7 @@ import { cryptoRng, type Rng } from "../crypto/rng.ts";
 import type { LlamaConfig } from "../model/config.ts";
 import { hashBaseModel, readBaseModelConfig } from "../model/model-dir.ts";
 import { loraFlatLength, type LoraConfig } from "../model/peft.ts";
+import { readinessFlag } from "../proto/http-probes.ts";
 import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
 import { initialGlobalVector, type AdapterSpec } from "./checkpoints.ts";
 import type { FederationConfig } from "./config.ts";
@@ -164,9 +165,15 @@ export async function startCoordinator(
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
   const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode });
+  const readiness = readinessFlag("gRPC server not listening yet");
   let metricsServer: MetricsServer | undefined;
   if (config.metricsPort !== undefined)
-    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
+    metricsServer = await startMetricsServer(
+      metrics.registry,
+      config.metricsPort,
+      config.metricsHost,
+      readiness,
+    );
   const coordinator = new Coordinator({
     config,
     store,
@@ -192,6 +199,7 @@ export async function startCoordinator(
     admin: adminHandlers(config, coordinator, store),
     onCallError: (method, peer, error) => logger.debug({ method, peer, err: error }, "call refused"),
   });
+  readiness.set(true);
   logger.info(
     { address: server.address, mode, strategy: config.strategy.name, rounds: config.rounds },
     "coordinator listening",
@@ -199,6 +207,7 @@ export async function startCoordinator(
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      readiness.set(false, "stopping");
       coordinator.stop();
       await done.catch(() => undefined);
       await server.close();

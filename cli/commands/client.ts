@@ -10,6 +10,7 @@ import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks
 import { cryptoRng } from "../../crypto/rng.ts";
 import { initBackend } from "../../model/backend.ts";
 import { loadBaseModel } from "../../model/load.ts";
+import { readinessFlag, startProbeServer } from "../../proto/http-probes.ts";
 
 export const clientStartCommand: Command = {
   path: ["client", "start"],
@@ -43,6 +44,9 @@ export const clientStartCommand: Command = {
         ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
     }
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
+    const readiness = readinessFlag("not joined yet");
+    const probes =
+      config.health === undefined ? undefined : await startProbeServer({ ...config.health, readiness });
     let ckks: Promise<CkksContext> | undefined;
     const client = startSiteClient({
       coordinator: config.coordinator,
@@ -67,6 +71,8 @@ export const clientStartCommand: Command = {
       ckks: () => (ckks ??= loadSeal().then((seal) => createCkksContext(seal))),
       ...(config.epsilonBudget === undefined ? {} : { epsilonBudget: config.epsilonBudget }),
       onEvent: (event) => {
+        if (event.type === "joined") readiness.set(true);
+        if (event.type === "finished") readiness.set(false, "the federation finished");
         if (event.type !== "stage") ctx.print(JSON.stringify(event));
       },
     });
@@ -82,6 +88,7 @@ export const clientStartCommand: Command = {
       process.off("SIGTERM", interrupt);
       model.dispose();
       (await ckks)?.dispose();
+      await probes?.stop();
     }
   },
 };

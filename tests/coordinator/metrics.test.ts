@@ -46,6 +46,7 @@ describe("coordinator metrics", () => {
       expect(body).toContain("fedtune_round{");
       expect(body).not.toContain('federation="other"');
       expect((await get(server.port, "/other")).status).toBe(404);
+      expect((await get(server.port, "/healthz")).status).toBe(200);
     } finally {
       await server.stop();
     }
