@@ -25,20 +25,12 @@ export function deadlinesOf(options: SimOptions): SimDeadlines {
   return { trainMs, keyStageMs: 30_000 };
 }
 
-/**
- * The config as the coordinator would read it from coordinator.yaml. `listen` is a loopback
- * address; port 0 picks a free port, and a restart reuses the port the first start got. An
- * evaluation round after every `evaluateEveryRounds` training rounds (0: after the last only)
- * has each site score the global adapter on its own validation set.
- */
-export function federationConfigInput(
+/** The federation's settings for a simulated run: everything but where it listens, its PKI and its state. */
+export function federationSettingsOf(
   options: SimOptions,
-  pki: RunPki,
-  storageDir: string,
   baseModelHash: string,
-  listen: string,
   evaluateEveryRounds: number,
-): FederationConfigInput {
+): Omit<FederationConfigInput, "listen" | "tls" | "storageDir"> {
   const deadlines = deadlinesOf(options);
   return {
     name: "fedtune-sim",
@@ -82,6 +74,25 @@ export function federationConfigInput(
       batchSize: options.batchSize,
       maxSeqLen: options.seqLen,
     },
+  };
+}
+
+/**
+ * The config as the coordinator would read it from coordinator.yaml. `listen` is a loopback
+ * address; port 0 picks a free port, and a restart reuses the port the first start got. An
+ * evaluation round after every `evaluateEveryRounds` training rounds (0: after the last only)
+ * has each site score the global adapter on its own validation set.
+ */
+export function federationConfigInput(
+  options: SimOptions,
+  pki: RunPki,
+  storageDir: string,
+  baseModelHash: string,
+  listen: string,
+  evaluateEveryRounds: number,
+): FederationConfigInput {
+  return {
+    ...federationSettingsOf(options, baseModelHash, evaluateEveryRounds),
     listen,
     tls: { caCert: pki.caCert, cert: pki.coordinator.cert, key: pki.coordinator.key, pkiDir: pki.dir },
     storageDir,

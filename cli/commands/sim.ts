@@ -12,7 +12,8 @@ import {
   simOptionsSchema,
 } from "../../sim/options.ts";
 import type { SimOptions, SimOptionsInput } from "../../sim/options.ts";
-import { OutputExistsError } from "../../sim/prepare.ts";
+import { emitK8s } from "../../sim/emit-k8s.ts";
+import { OutputExistsError, createOutputDir } from "../../sim/prepare.ts";
 import { createProgressDisplay } from "../../sim/progress.ts";
 import { runSimulation } from "../../sim/runner.ts";
 
@@ -70,6 +71,13 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   "lora-targets": spec("Comma-separated modules that get LoRA adapters", DEFAULTS.loraTargets.join(",")),
   "train-format": spec("Rows sites train on: mcq | instruction", DEFAULTS.trainFormat),
   model: spec("Base model: builtin or an HF model folder", DEFAULTS.model),
+};
+
+/** `fedtune sim` only: write the federation as Kubernetes manifests instead of running it here. */
+const EMIT_OPTIONS: Record<string, OptionSpec> = {
+  emit: spec("k8s: write Kubernetes manifests for this federation into --out instead of running it"),
+  image: spec("--emit k8s: the fedtune container image (deploy/Dockerfile)", "fedtune:latest"),
+  "storage-size": spec("--emit k8s: size of each state volume claim", "1Gi"),
 };
 
 function defaultOut(seed: number, prefix: string): string {
@@ -145,9 +153,26 @@ export const simCommand: Command = {
     "starts the real coordinator and one site client per hospital over loopback gRPC with mutual TLS, " +
     "runs the rounds, and writes metrics.json, report.html, charts/*.png and the final PEFT adapter " +
     "into --out. Progress goes to stderr; the summary table to stdout.",
-  options: SIM_OPTIONS,
+  options: { ...SIM_OPTIONS, ...EMIT_OPTIONS },
   async run(args, ctx) {
     const options = readOptions(args, "sim");
+    if (args.string("emit") !== undefined) {
+      args.choice("emit", ["k8s"] as const, "k8s");
+      return refuseExistingOutput(async () => {
+        const dir = await createOutputDir(options.out);
+        const emitted = await emitK8s(
+          options,
+          {
+            image: args.string("image") ?? "fedtune:latest",
+            storageSize: args.string("storage-size") ?? "1Gi",
+          },
+          dir,
+        );
+        ctx.print(
+          `${emitted.objects.length} objects in ${emitted.files.length} files: kubectl apply -f ${dir}`,
+        );
+      }, ctx);
+    }
     return refuseExistingOutput(async () => {
       const progress = createProgressDisplay((line) => process.stderr.write(`${line}\n`));
       const result = await runSimulation(options, ctx.logger, progress);
