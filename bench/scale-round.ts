@@ -17,13 +17,13 @@ import { pino } from "pino";
 import { startSiteClient } from "../client/node/site-client.ts";
 import type { LocalTrainer } from "../client/node/trainer.ts";
 import { dialInMemory } from "../client/transport/in-memory.ts";
-import { parseFederationConfig } from "../coordinator/config.ts";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
 import { describeAdapter, startCoordinator } from "../coordinator/server.ts";
 import { serveInMemory } from "../coordinator/transport/in-memory.ts";
 import { seededRng } from "../crypto/rng.ts";
 import { parseLlamaConfig } from "../model/config.ts";
 import { createInMemoryNetwork } from "../proto/transport.ts";
+import { benchRoundConfig } from "./round-config.ts";
 
 const HASH = "ef".repeat(32);
 
@@ -80,33 +80,23 @@ async function runOnce(
   const dropEvery = dropout > 0 ? Math.round(1 / dropout) : 0;
   const drops = (index: number): boolean => dropEvery > 0 && index % dropEvery === dropEvery - 1;
   const dropped = names.filter((_, i) => drops(i)).length;
-  const config = parseFederationConfig(
-    {
-      baseModel: { source: "builtin", sha256: HASH },
-      lora,
-      rounds: 1,
-      privacy: {
-        mode: "secagg",
-        // SecAgg+ (Bell et al. 2020): a logarithmic neighbourhood keeps each site's work O(log n).
-        secagg: { neighbourDegree: Math.min(sites - 1, 2 * Math.ceil(Math.log2(sites)) + 1) },
-      },
-      sitesPerRound: { fraction: 1, minimum: Math.max(2, Math.ceil(sites * 0.6)) },
-      tls: { caCert: "unused", cert: "unused", key: "unused" },
-      listen: "scale-bench:0",
-      storageDir: join(dir, "coordinator"),
-      deadlines: {
-        joinMs: 600_000,
-        trainMs: 600_000,
-        advertiseKeysMs: 600_000,
-        shareKeysMs: deadlineMs,
-        unmaskMs: 600_000,
-        evalMs: 600_000,
-        keyCeremonyMs: 600_000,
-      },
-    },
-    "bench",
+  const config = benchRoundConfig({
+    mode: "secagg",
+    sites,
+    lora,
+    baseModelHash: HASH,
+    listen: "scale-bench:0",
     dir,
-  );
+    deadlines: {
+      joinMs: 600_000,
+      trainMs: 600_000,
+      advertiseKeysMs: 600_000,
+      shareKeysMs: deadlineMs,
+      unmaskMs: 600_000,
+      evalMs: 600_000,
+      keyCeremonyMs: 600_000,
+    },
+  });
   const network = createInMemoryNetwork();
   global.gc?.();
   let peakRss = process.memoryUsage.rss();

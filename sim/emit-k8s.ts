@@ -5,8 +5,8 @@ import { writeManifests } from "../deploy/write.ts";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
 import { hashBaseModel } from "../model/model-dir.ts";
 import { federationSettingsOf } from "./federation-config.ts";
-import { generateFederationData } from "./hospitals.ts";
 import type { SimOptions } from "./options.ts";
+import { generateSimData } from "./prepare.ts";
 
 export interface EmitK8sOptions {
   readonly image: string;
@@ -26,17 +26,7 @@ export async function simulatedConsortium(
   options: SimOptions,
   emit: EmitK8sOptions,
 ): Promise<ConsortiumDeployment> {
-  const data = generateFederationData({
-    seed: options.seed,
-    sites: options.sites,
-    concentration: options.concentration,
-    examplesPerSite: options.examplesPerSite,
-    validationFraction: options.validationFraction,
-    maxValidationPerSite: options.maxValidationPerSite,
-    testPerCondition: options.testPerCondition,
-    labelNoiseScale: options.labelNoiseScale,
-    hardQuestionRate: options.hardQuestionRate,
-  });
+  const data = generateSimData(options);
   const ca = await createCa({ commonName: "fedtune simulation CA" });
   const coordinator = await issueCertificate(ca, {
     role: "coordinator",

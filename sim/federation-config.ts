@@ -19,9 +19,17 @@ export interface SimDeadlines {
   readonly keyStageMs: number;
 }
 
+/** Sites picked per round: ⌈participation · sites⌉ (coordinator/round/plan.ts pickParticipants). */
+export function sitesPerRoundOf(options: SimOptions): number {
+  return Math.max(2, Math.ceil(options.participation * options.sites));
+}
+
 export function deadlinesOf(options: SimOptions): SimDeadlines {
   // A site trains localSteps steps of ~1 s each while sharing the cores with the others; slow sites add slowMs.
-  const trainMs = Math.max(60_000, options.localSteps * options.sites * 1_500 + options.slowMs * 2);
+  const trainMs = Math.max(
+    60_000,
+    options.localSteps * sitesPerRoundOf(options) * 1_500 + options.slowMs * 2,
+  );
   return { trainMs, keyStageMs: 30_000 };
 }
 
@@ -37,10 +45,12 @@ export function federationSettingsOf(
     baseModel: { source: options.model, sha256: baseModelHash },
     lora: { ...loraConfigOf(options), targetModules: [...options.loraTargets] },
     rounds: options.rounds,
-    // Every site takes part; with faults injected, a round may finish with half of them.
+    // The picked share of the sites takes part; with faults injected, a round may finish with half of them.
     sitesPerRound: {
-      fraction: 1,
-      minimum: faultsInjected(options) ? Math.max(2, Math.ceil(options.sites / 2)) : options.sites,
+      fraction: options.participation,
+      minimum: faultsInjected(options)
+        ? Math.max(2, Math.ceil(sitesPerRoundOf(options) / 2))
+        : sitesPerRoundOf(options),
     },
     deadlines: {
       joinMs: 120_000,

@@ -52,7 +52,15 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   ),
   seed: spec("Seed for data, initialisation and sampling", DEFAULTS.seed),
   out: spec("Output folder (must be empty or absent)", "runs/sim-<seed>-<time>"),
-  workers: spec("Processes hosting the sites (0 = in this process)", "one per site"),
+  participation: spec("Share of the sites picked each round (0 < p ≤ 1)", DEFAULTS.participation),
+  isolation: spec(
+    "Site hosting: process (one process per site, the deployment's shape) | thread (virtual sites in worker threads)",
+    DEFAULTS.isolation,
+  ),
+  workers: spec(
+    "Processes or threads hosting the sites (0 = in this process)",
+    "one process per site, or one thread per core",
+  ),
   concentration: spec(
     "Dirichlet concentration of label mixes (smaller = more skewed)",
     DEFAULTS.concentration,
@@ -105,6 +113,8 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     slowSites: args.integer("slow-sites", DEFAULTS.slowSites),
     slowMs: args.integer("slow-ms", DEFAULTS.slowMs),
     restartAfterRound: args.integer("restart-after-round", DEFAULTS.restartAfterRound),
+    participation: args.number("participation", DEFAULTS.participation),
+    isolation: args.choice("isolation", ["process", "thread"] as const, DEFAULTS.isolation),
     workers: args.integer("workers"),
     concentration: args.number("concentration", DEFAULTS.concentration),
     examplesPerSite: args.integer("examples-per-site", DEFAULTS.examplesPerSite),
