@@ -18,7 +18,6 @@ import { pino } from "pino";
 import { startSiteClient } from "../client/node/site-client.ts";
 import { syntheticTrainer, type LocalTrainer } from "../client/node/trainer.ts";
 import { dialGrpc } from "../client/transport/grpc.ts";
-import { parseFederationConfig } from "../coordinator/config.ts";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
 import { describeAdapter, startCoordinator } from "../coordinator/server.ts";
 import { createCkksContext, loadSeal } from "../crypto/ckks/context.ts";
@@ -26,6 +25,7 @@ import { seededRng } from "../crypto/rng.ts";
 import { parseLlamaConfig } from "../model/config.ts";
 import type { PrivacyMode } from "../proto/messages.ts";
 import type { TlsIdentity } from "../proto/transport.ts";
+import { benchRoundConfig } from "./round-config.ts";
 
 const HASH = "cd".repeat(32);
 const LORA = {
@@ -134,32 +134,14 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
       return { name, caPem: ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
     }),
   );
-  const config = parseFederationConfig(
-    {
-      baseModel: { source: "builtin", sha256: HASH },
-      lora: LORA,
-      rounds: 1,
-      privacy: {
-        mode,
-        secagg: { neighbourDegree: Math.min(sites - 1, 2 * Math.ceil(Math.log2(sites)) + 1) },
-      },
-      sitesPerRound: { fraction: 1, minimum: Math.max(2, Math.ceil(sites * 0.6)) },
-      tls: { caCert: "unused", cert: "unused", key: "unused" },
-      listen: "127.0.0.1:0",
-      storageDir: join(dir, "coordinator"),
-      deadlines: {
-        joinMs: 600_000,
-        trainMs: 1_800_000,
-        advertiseKeysMs: 600_000,
-        shareKeysMs: 600_000,
-        unmaskMs: 600_000,
-        evalMs: 1_800_000,
-        keyCeremonyMs: 600_000,
-      },
-    },
-    "bench",
+  const config = benchRoundConfig({
+    mode,
+    sites,
+    lora: LORA,
+    baseModelHash: HASH,
+    listen: "127.0.0.1:0",
     dir,
-  );
+  });
   const model = modelForDimension(dim);
   const adapter = describeAdapter(model, LORA, HASH, null);
   const ckks = mode === "he" ? createCkksContext(await loadSeal()) : undefined;

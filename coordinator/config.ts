@@ -149,7 +149,7 @@ const federationConfigSchema = z.strictObject({
   listen: listenSchema.default("127.0.0.1:50051"),
   tls: tlsSchema,
   storageDir: filePath.default("coordinator-state"),
-  /** Prometheus /metrics port (0 = any free port); omitted = no metrics server. */
+  /** Prometheus /metrics and the /healthz, /readyz probes (0 = any free port); omitted = no HTTP server. */
   metricsPort: nonNegativeInt.max(65_535).optional(),
   /** Address the metrics server binds (loopback by default; "0.0.0.0" lets a Prometheus elsewhere scrape). */
   metricsHost: z.string().min(1).default("127.0.0.1"),

@@ -1,8 +1,7 @@
-// Prometheus metrics of the coordinator (its own prom-client registry) and the HTTP server for /metrics.
-import { createServer } from "node:http";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+// Prometheus metrics of the coordinator (its own prom-client registry) and the HTTP server for /metrics and the probes.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { startProbeServer } from "../proto/http-probes.ts";
+import type { ProbeServer, ReadinessCheck } from "../proto/http-probes.ts";
 
 /**
  * The instruments the round code updates. A fresh Registry per coordinator (never prom-client's
@@ -72,45 +71,32 @@ export function createCoordinatorMetrics(labels: {
   };
 }
 
-export interface MetricsServer {
-  /** The port actually bound (useful with port 0). */
-  readonly port: number;
-  stop(): Promise<void>;
-}
+export type MetricsServer = ProbeServer;
 
-/** Serves GET /metrics from `registry` on host:port; anything else is 404. Resolves once listening. */
+/**
+ * Serves GET /metrics from `registry`, and the probes /healthz and /readyz (proto/http-probes.ts), on
+ * host:port; anything else is 404. Resolves once listening.
+ */
 export async function startMetricsServer(
   registry: Registry,
   port: number,
   host = "127.0.0.1",
+  readiness: ReadinessCheck = () => ({ ready: true, reason: "" }),
 ): Promise<MetricsServer> {
-  const server: Server = createServer((request, response) => {
-    const path = (request.url ?? "").split("?")[0];
-    if (request.method !== "GET" || path !== "/metrics") {
-      response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-      return;
-    }
-    registry.metrics().then(
-      (body) => response.writeHead(200, { "content-type": registry.contentType }).end(body),
-      (error: unknown) =>
-        response
-          .writeHead(500, { "content-type": "text/plain" })
-          .end(`metrics unavailable: ${String(error)}\n`),
-    );
+  return startProbeServer({
+    port,
+    host,
+    readiness,
+    routes: {
+      "/metrics": (response) => {
+        registry.metrics().then(
+          (body) => response.writeHead(200, { "content-type": registry.contentType }).end(body),
+          (error: unknown) =>
+            response
+              .writeHead(500, { "content-type": "text/plain" })
+              .end(`metrics unavailable: ${String(error)}\n`),
+        );
+      },
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
-      }),
-  };
 }

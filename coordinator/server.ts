@@ -6,6 +6,7 @@ import { cryptoRng, type Rng } from "../crypto/rng.ts";
 import type { LlamaConfig } from "../model/config.ts";
 import { hashBaseModel, readBaseModelConfig } from "../model/model-dir.ts";
 import { loraFlatLength, type LoraConfig } from "../model/peft.ts";
+import { readinessFlag } from "../proto/http-probes.ts";
 import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
 import { initialGlobalVector, type AdapterSpec } from "../model/peft-export.ts";
 import { ConfigError, type FederationConfig } from "./config.ts";
@@ -164,6 +165,7 @@ export async function startCoordinator(
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
   const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode });
+  const readiness = readinessFlag("gRPC server not listening yet");
   let metricsServer: MetricsServer | undefined;
   // A start that fails after this point releases what it opened, so the process can exit at once.
   const release = async (): Promise<void> => {
@@ -175,7 +177,12 @@ export async function startCoordinator(
   let server: Awaited<ReturnType<ServeFunction>>;
   try {
     if (config.metricsPort !== undefined)
-      metricsServer = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);
+      metricsServer = await startMetricsServer(
+        metrics.registry,
+        config.metricsPort,
+        config.metricsHost,
+        readiness,
+      );
     coordinator = new Coordinator({
       config,
       store,
@@ -209,6 +216,7 @@ export async function startCoordinator(
   }
   if (metricsServer !== undefined)
     logger.info({ address: `${config.metricsHost}:${metricsServer.port}` }, "metrics listening");
+  readiness.set(true);
   logger.info(
     { address: server.address, mode, strategy: config.strategy.name, rounds: config.rounds },
     "coordinator listening",
@@ -216,6 +224,7 @@ export async function startCoordinator(
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      readiness.set(false, "stopping");
       coordinator.stop();
       await done.catch(() => undefined);
       await server.close();

@@ -13,7 +13,15 @@ const PROTO_LOADER_OPTIONS: Options = {
 
 const PROTO_PATH = fileURLToPath(new URL("./fedtune.proto", import.meta.url));
 
-/** The parsed package definition (service and message codecs); callers hold it for their lifetime. */
+let parsed: PackageDefinition | undefined;
+
+/**
+ * The parsed package definition (service and message codecs), parsed once per process: parsing and
+ * protobufjs' code generation cost ~10 ms and a few hundred KiB per call, and every connection asks
+ * for it (1,000 virtual sites in one process would pay that 1,000 times). The definition is never
+ * mutated after loading, so sharing it is sharing a constant.
+ */
 export function loadFedtunePackage(): PackageDefinition {
-  return loadSync(PROTO_PATH, PROTO_LOADER_OPTIONS);
+  parsed ??= loadSync(PROTO_PATH, PROTO_LOADER_OPTIONS);
+  return parsed;
 }

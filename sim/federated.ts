@@ -2,6 +2,7 @@
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -24,9 +25,10 @@ import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { EvalFigures, RoundMetrics } from "./report/metrics.ts";
 import { SiteHost, decodeVector, encodeVector } from "./site-host.ts";
-import type { HostCommand, HostMessage, HostedSite, SiteHostInit } from "./site-host.ts";
+import type { HostCommand, HostLink, HostMessage, HostedSite, SiteHostInit } from "./site-host.ts";
 import { siteDeidSecretFile } from "./datasets.ts";
 import type { SiteDeidentification } from "./report/metrics.ts";
+import { threadHost } from "./virtual/thread-host.ts";
 
 export interface FederatedRun {
   readonly rounds: RoundMetrics[];
@@ -46,12 +48,6 @@ export interface FederatedRun {
 export interface FederatedRunOptions {
   /** Score every round's global adapter (charts); otherwise only the final one (comparison rows). */
   readonly everyRound: boolean;
-}
-
-/** A process (or this process) hosting some of the sites. */
-interface HostLink {
-  post(command: HostCommand): void;
-  close(): Promise<void>;
 }
 
 function childHost(onMessage: (m: HostMessage) => void, onExit: (why: string) => void): HostLink {
@@ -299,7 +295,9 @@ export async function runFederated(
 
   // One process per site by default: a site's event loop then never waits on another site's
   // synchronous tensor work (which would make its long-polls miss their deadlines).
-  const hostCount = options.workers === 0 ? 1 : Math.min(options.workers ?? siteIds.length, siteIds.length);
+  // Virtual sites: about one thread per core, each hosting many sites.
+  const defaultHosts = options.isolation === "thread" ? availableParallelism() : siteIds.length;
+  const hostCount = options.workers === 0 ? 1 : Math.min(options.workers ?? defaultHosts, siteIds.length);
   const hosted: HostedSite[] = prepared.sites.map((s, i) => {
     const files = prepared.files.sites.get(s.siteId);
     const identity = pki.sites.get(s.siteId);
@@ -320,13 +318,16 @@ export async function runFederated(
   const logLevel = process.env.FEDTUNE_SITE_LOG_LEVEL ?? "warn";
   progress({
     type: "step",
-    text: `starting ${siteIds.length} site clients in ${options.workers === 0 ? "this process" : `${hostCount} processes`}`,
+    text: `starting ${siteIds.length} site clients in ${options.workers === 0 ? "this process" : `${hostCount} ${options.isolation === "thread" ? "worker threads" : "processes"}`}`,
   });
   const hosts: HostLink[] = assignSites(hosted, hostCount).map((sites) => {
+    const fail = (why: string): void => failure.reject(new Error(why));
     const link =
       options.workers === 0
         ? inProcessHost(onHostMessage, logLevel)
-        : childHost(onHostMessage, (why) => failure.reject(new Error(why)));
+        : options.isolation === "thread"
+          ? threadHost(onHostMessage, fail)
+          : childHost(onHostMessage, fail);
     link.post({
       type: "start",
       init: {

@@ -19,36 +19,38 @@ export interface SimDeadlines {
   readonly keyStageMs: number;
 }
 
+/** Sites picked per round: ⌈participation · sites⌉ (coordinator/round/plan.ts pickParticipants). */
+export function sitesPerRoundOf(options: SimOptions): number {
+  return Math.max(2, Math.ceil(options.participation * options.sites));
+}
+
 export function deadlinesOf(options: SimOptions): SimDeadlines {
   // A site trains localSteps steps of ~1 s each while sharing the cores with the others; slow sites add slowMs.
-  const trainMs = Math.max(60_000, options.localSteps * options.sites * 1_500 + options.slowMs * 2);
+  const trainMs = Math.max(
+    60_000,
+    options.localSteps * sitesPerRoundOf(options) * 1_500 + options.slowMs * 2,
+  );
   return { trainMs, keyStageMs: 30_000 };
 }
 
-/**
- * The config as the coordinator would read it from coordinator.yaml. `listen` is a loopback
- * address; port 0 picks a free port, and a restart reuses the port the first start got. An
- * evaluation round after every `evaluateEveryRounds` training rounds (0: after the last only)
- * has each site score the global adapter on its own validation set.
- */
-export function federationConfigInput(
+/** The federation's settings for a simulated run: everything but where it listens, its PKI and its state. */
+export function federationSettingsOf(
   options: SimOptions,
-  pki: RunPki,
-  storageDir: string,
   baseModelHash: string,
-  listen: string,
   evaluateEveryRounds: number,
-): FederationConfigInput {
+): Omit<FederationConfigInput, "listen" | "tls" | "storageDir"> {
   const deadlines = deadlinesOf(options);
   return {
     name: "fedtune-sim",
     baseModel: { source: options.model, sha256: baseModelHash },
     lora: { ...loraConfigOf(options), targetModules: [...options.loraTargets] },
     rounds: options.rounds,
-    // Every site takes part; with faults injected, a round may finish with half of them.
+    // The picked share of the sites takes part; with faults injected, a round may finish with half of them.
     sitesPerRound: {
-      fraction: 1,
-      minimum: faultsInjected(options) ? Math.max(2, Math.ceil(options.sites / 2)) : options.sites,
+      fraction: options.participation,
+      minimum: faultsInjected(options)
+        ? Math.max(2, Math.ceil(sitesPerRoundOf(options) / 2))
+        : sitesPerRoundOf(options),
     },
     deadlines: {
       joinMs: 120_000,
@@ -82,6 +84,25 @@ export function federationConfigInput(
       batchSize: options.batchSize,
       maxSeqLen: options.seqLen,
     },
+  };
+}
+
+/**
+ * The config as the coordinator would read it from coordinator.yaml. `listen` is a loopback
+ * address; port 0 picks a free port, and a restart reuses the port the first start got. An
+ * evaluation round after every `evaluateEveryRounds` training rounds (0: after the last only)
+ * has each site score the global adapter on its own validation set.
+ */
+export function federationConfigInput(
+  options: SimOptions,
+  pki: RunPki,
+  storageDir: string,
+  baseModelHash: string,
+  listen: string,
+  evaluateEveryRounds: number,
+): FederationConfigInput {
+  return {
+    ...federationSettingsOf(options, baseModelHash, evaluateEveryRounds),
     listen,
     tls: { caCert: pki.caCert, cert: pki.coordinator.cert, key: pki.coordinator.key, pkiDir: pki.dir },
     storageDir,

@@ -35,7 +35,9 @@ const probability = z.number().min(0).max(1);
 
 export const simOptionsSchema = z.strictObject({
   seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
-  sites: z.number().int().min(2).max(64).default(8),
+  sites: z.number().int().min(2).max(1000).default(8),
+  /** Share of the sites picked each round (cross-device style sampling; the coordinator's sitesPerRound.fraction). */
+  participation: z.number().gt(0).max(1).default(1),
   rounds: z.number().int().min(1).max(1000).default(12),
   privacy: z.enum(PRIVACY_MODES).default("secagg"),
   strategy: z.enum(STRATEGY_NAMES).default("fedavg"),
@@ -57,7 +59,12 @@ export const simOptionsSchema = z.strictObject({
   slowMs: z.number().int().min(0).default(3000),
   /** Stop and restart the coordinator in the middle of the training round after this one (0 = never). */
   restartAfterRound: z.number().int().min(0).default(0),
-  /** Processes hosting the site clients; absent: one per site; 0: all sites in this process. */
+  /**
+   * How site clients are hosted: "process" (child processes, the deployment's shape) or "thread"
+   * (virtual sites: worker threads, each hosting many sites over one copy of the base model).
+   */
+  isolation: z.enum(["process", "thread"]).default("process"),
+  /** Processes or threads hosting the site clients; absent: one process per site, or one thread per core; 0: all sites in this process. */
   workers: z.number().int().min(0).max(64).optional(),
   /** Dirichlet concentration of the sites' label mixes (smaller = more skewed). */
   concentration: z.number().positive().default(0.5),

@@ -74,14 +74,9 @@ export function trainingPlanOf(options: SimOptions): TrainingPlan {
   };
 }
 
-export async function prepareRun(
-  options: SimOptions,
-  logger: Logger,
-  progress: ProgressListener,
-): Promise<PreparedRun> {
-  const outDir = await createOutputDir(options.out);
-  progress({ type: "step", text: `writing ${options.sites} synthetic hospitals to ${join(outDir, "data")}` });
-  const generated = generateFederationData({
+/** The synthetic hospitals of a run: the same seed and settings always give the same records. */
+export function generateSimData(options: SimOptions): FederationData {
+  return generateFederationData({
     seed: options.seed,
     sites: options.sites,
     concentration: options.concentration,
@@ -92,6 +87,16 @@ export async function prepareRun(
     labelNoiseScale: options.labelNoiseScale,
     hardQuestionRate: options.hardQuestionRate,
   });
+}
+
+export async function prepareRun(
+  options: SimOptions,
+  logger: Logger,
+  progress: ProgressListener,
+): Promise<PreparedRun> {
+  const outDir = await createOutputDir(options.out);
+  progress({ type: "step", text: `writing ${options.sites} synthetic hospitals to ${join(outDir, "data")}` });
+  const generated = generateSimData(options);
   const { data, planted } = options.phi
     ? plantPhi(generated, options.seed)
     : { data: generated, planted: new Map() };

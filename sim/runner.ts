@@ -48,6 +48,8 @@ export function runSettingsOf(options: SimOptions): RunSettings {
     loraRank: options.loraRank,
     trainFormat: options.trainFormat,
     workers: options.workers ?? options.sites,
+    isolation: options.isolation,
+    participation: options.participation,
     slowSites: options.slowSites,
     restartAfterRound: options.restartAfterRound,
     ...(options.targetEpsilon === undefined ? {} : { targetEpsilon: options.targetEpsilon }),

@@ -82,6 +82,50 @@ export type HostCommand =
     }
   | { readonly type: "stop" };
 
+/** A host (child process, worker thread, or this process) of some of the sites, as the simulation drives it. */
+export interface HostLink {
+  post(command: HostCommand): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The host side of a link: runs each command against one SiteHost and reports over `send`;
+ * `disconnect` ends the channel after "stop". Shared by the child-process and worker-thread entries.
+ */
+export function hostCommandHandler(
+  send: (message: HostMessage) => void,
+  disconnect: () => void,
+): (command: HostCommand) => void {
+  let host: SiteHost | undefined;
+  let init: SiteHostInit | undefined;
+  const handle = async (command: HostCommand): Promise<void> => {
+    switch (command.type) {
+      case "start":
+        init = command.init;
+        host = new SiteHost(send, command.init.logLevel);
+        await host.start(command.init);
+        send({ type: "ready" });
+        return;
+      case "evaluate":
+        if (host === undefined || init === undefined) throw new Error("evaluate before start");
+        await host.evaluate(command, init.model, init.seqLen);
+        return;
+      case "stop":
+        await host?.stop();
+        disconnect();
+        return;
+    }
+  };
+  return (command) => {
+    handle(command).catch((error: unknown) => {
+      send({
+        type: "error",
+        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    });
+  };
+}
+
 export function encodeVector(v: Float32Array): string {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
 }

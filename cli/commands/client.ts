@@ -21,6 +21,7 @@ import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks
 import { cryptoRng } from "../../crypto/rng.ts";
 import { initBackend } from "../../model/backend.ts";
 import { loadBaseModel } from "../../model/load.ts";
+import { readinessFlag, startProbeServer } from "../../proto/http-probes.ts";
 
 /** The config, or undefined after logging every problem (exit 2). */
 function readConfig(args: ParsedArgs, ctx: CliContext): SiteConfig | undefined {
@@ -112,6 +113,9 @@ export const clientStartCommand: Command = {
       ctx.logger.info({ mode: config.deid, replaced: data.deidCounts }, "de-identified rows");
     await initBackend(ctx.logger);
     const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
+    const readiness = readinessFlag("not joined yet");
+    const probes =
+      config.health === undefined ? undefined : await startProbeServer({ ...config.health, readiness });
     let ckks: Promise<CkksContext> | undefined;
     const client = startSiteClient({
       coordinator: config.coordinator,
@@ -132,6 +136,8 @@ export const clientStartCommand: Command = {
       ckks: () => (ckks ??= loadSeal().then((seal) => createCkksContext(seal))),
       ...(config.epsilonBudget === undefined ? {} : { epsilonBudget: config.epsilonBudget }),
       onEvent: (event) => {
+        if (event.type === "joined") readiness.set(true);
+        if (event.type === "finished") readiness.set(false, "the federation finished");
         if (event.type !== "stage") ctx.print(JSON.stringify(event));
       },
     });
@@ -147,6 +153,7 @@ export const clientStartCommand: Command = {
       process.off("SIGTERM", interrupt);
       model.dispose();
       (await ckks)?.dispose();
+      await probes?.stop();
     }
   },
 };

@@ -12,7 +12,8 @@ import {
   simOptionsSchema,
 } from "../../sim/options.ts";
 import type { SimOptions, SimOptionsInput } from "../../sim/options.ts";
-import { OutputExistsError } from "../../sim/prepare.ts";
+import { emitK8s } from "../../sim/emit-k8s.ts";
+import { OutputExistsError, createOutputDir } from "../../sim/prepare.ts";
 import { createProgressDisplay } from "../../sim/progress.ts";
 import { PRESETS, presetDefaults } from "../../sim/presets.ts";
 import { SWEEP_EPSILONS } from "../../sim/privacy-sweep.ts";
@@ -53,7 +54,15 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   ),
   seed: spec("Seed for data, initialisation and sampling", DEFAULTS.seed),
   out: spec("Output folder (must be empty or absent)", "runs/sim-<seed>-<time>"),
-  workers: spec("Processes hosting the sites (0 = in this process)", "one per site"),
+  participation: spec("Share of the sites picked each round (0 < p ≤ 1)", DEFAULTS.participation),
+  isolation: spec(
+    "Site hosting: process (one process per site, the deployment's shape) | thread (virtual sites in worker threads)",
+    DEFAULTS.isolation,
+  ),
+  workers: spec(
+    "Processes or threads hosting the sites (0 = in this process)",
+    "one process per site, or one thread per core",
+  ),
   concentration: spec(
     "Dirichlet concentration of label mixes (smaller = more skewed)",
     DEFAULTS.concentration,
@@ -86,6 +95,13 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
     description:
       "Hospitals' training notes carry identifiers (names, dates, record numbers, …); each site de-identifies them as it loads them",
   },
+};
+
+/** `fedtune sim` only: write the federation as Kubernetes manifests instead of running it here. */
+const EMIT_OPTIONS: Record<string, OptionSpec> = {
+  emit: spec("k8s: write Kubernetes manifests for this federation into --out instead of running it"),
+  image: spec("--emit k8s: the fedtune container image (deploy/Dockerfile)", "fedtune:latest"),
+  "storage-size": spec("--emit k8s: size of each state volume claim", "1Gi"),
 };
 
 function defaultOut(seed: number, prefix: string): string {
@@ -123,6 +139,8 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     slowSites: args.integer("slow-sites", defaults.slowSites),
     slowMs: args.integer("slow-ms", defaults.slowMs),
     restartAfterRound: args.integer("restart-after-round", defaults.restartAfterRound),
+    participation: args.number("participation", defaults.participation),
+    isolation: args.choice("isolation", ["process", "thread"] as const, defaults.isolation),
     workers: args.integer("workers"),
     concentration: args.number("concentration", defaults.concentration),
     examplesPerSite: args.integer("examples-per-site", defaults.examplesPerSite),
@@ -174,9 +192,26 @@ export const simCommand: Command = {
     "starts the real coordinator and one site client per hospital over loopback gRPC with mutual TLS, " +
     "runs the rounds, and writes metrics.json, report.html, charts/*.png and the final PEFT adapter " +
     "into --out. Progress goes to stderr; the summary table to stdout.",
-  options: SIM_OPTIONS,
+  options: { ...SIM_OPTIONS, ...EMIT_OPTIONS },
   async run(args, ctx) {
     const options = readOptions(args, "sim");
+    if (args.string("emit") !== undefined) {
+      args.choice("emit", ["k8s"] as const, "k8s");
+      return refuseExistingOutput(async () => {
+        const dir = await createOutputDir(options.out);
+        const emitted = await emitK8s(
+          options,
+          {
+            image: args.string("image") ?? "fedtune:latest",
+            storageSize: args.string("storage-size") ?? "1Gi",
+          },
+          dir,
+        );
+        ctx.print(
+          `${emitted.objects.length} objects in ${emitted.files.length} files: kubectl apply -f ${dir}`,
+        );
+      }, ctx);
+    }
     return refuseExistingOutput(async () => {
       const progress = createProgressDisplay((line) => process.stderr.write(`${line}\n`));
       const result = await runSimulation(options, ctx.logger, progress);

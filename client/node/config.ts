@@ -33,6 +33,13 @@ export const siteConfigSchema = z.strictObject({
   deid: z.enum(["off", "on", "required"]).default("off"),
   /** Gradient threads for local training. */
   workers: z.number().int().min(1).max(64).default(1),
+  /** GET /healthz and /readyz (ready once joined) for an orchestrator's probes; omitted = no HTTP server. */
+  health: z
+    .strictObject({
+      port: z.number().int().min(0).max(65_535),
+      host: z.string().min(1).default("127.0.0.1"),
+    })
+    .optional(),
 });
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

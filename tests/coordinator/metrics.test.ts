@@ -1,20 +1,7 @@
 // Prometheus metrics: a private registry per coordinator, served on /metrics over HTTP.
-import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { createCoordinatorMetrics, startMetricsServer } from "../../coordinator/metrics.ts";
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (response) => {
-      let body = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+import { httpGet as get } from "../proto/http-get.ts";
 
 describe("coordinator metrics", () => {
   it("serves the counters, gauges and stage histogram of its own registry", async () => {
@@ -46,6 +33,7 @@ describe("coordinator metrics", () => {
       expect(body).toContain("fedtune_round{");
       expect(body).not.toContain('federation="other"');
       expect((await get(server.port, "/other")).status).toBe(404);
+      expect((await get(server.port, "/healthz")).status).toBe(200);
     } finally {
       await server.stop();
     }

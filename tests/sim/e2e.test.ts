@@ -1,46 +1,17 @@
 // One small simulation end to end: the real coordinator and site clients over loopback gRPC with TLS, a tiny model, the report.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { trainByteLevelBpe, writeTokenizerFiles } from "../../model/bpe-trainer.ts";
-import { parseLlamaConfig, toHfConfig } from "../../model/config.ts";
-import { randomLlamaWeights } from "../../model/llama.ts";
-import { writeSafetensors } from "../../model/safetensors.ts";
-import { generatePretrainingCorpus } from "../../sim/clinical/corpus.ts";
 import { parseSimOptions } from "../../sim/options.ts";
 import type { SimEvent } from "../../sim/progress.ts";
 import { runSimulation } from "../../sim/runner.ts";
+import { writeTinyModel } from "./tiny-model.ts";
 
 let root: string;
 let modelDir: string;
-
-/** A randomly initialised LLaMA small enough to train in milliseconds, with a tokenizer trained on the clinical corpus. */
-async function writeTinyModel(dir: string): Promise<void> {
-  const tokenizer = trainByteLevelBpe(generatePretrainingCorpus(1, 40_000), {
-    vocabSize: 400,
-    specialTokens: { bos: "<s>", eos: "</s>", pad: "<pad>" },
-    modelMaxLength: 320,
-  });
-  await writeTokenizerFiles(dir, tokenizer);
-  const config = parseLlamaConfig({
-    model_type: "llama",
-    vocab_size: 400,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 1,
-    num_attention_heads: 2,
-    num_key_value_heads: 1,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10_000,
-    tie_word_embeddings: true,
-    max_position_embeddings: 320,
-  });
-  await writeSafetensors(join(dir, "model.safetensors"), randomLlamaWeights(config, 7));
-  await writeFile(join(dir, "config.json"), JSON.stringify(toHfConfig(config)));
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "fedtune-sim-e2e-"));
