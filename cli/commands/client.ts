@@ -2,14 +2,12 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "../command.ts";
 import { SiteConfigError, loadSiteConfig } from "../../client/node/config.ts";
-import { engineTrainerFactory } from "../../client/node/engine-trainer.ts";
+import { buildSiteTrainer } from "../../client/external/site-trainer.ts";
 import { startSiteClient } from "../../client/node/site-client.ts";
 import { loadJsonlDataset } from "../../client/data/load-jsonl.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
-import { initBackend } from "../../model/backend.ts";
-import { loadBaseModel } from "../../model/load.ts";
 
 export const clientStartCommand: Command = {
   path: ["client", "start"],
@@ -34,7 +32,6 @@ export const clientStartCommand: Command = {
       }
       throw error;
     }
-    await initBackend(ctx.logger);
     const train = await loadJsonlDataset(config.data.train);
     const validation =
       config.data.validation === undefined ? train : await loadJsonlDataset(config.data.validation);
@@ -42,7 +39,11 @@ export const clientStartCommand: Command = {
       if (dataset.invalid.length > 0)
         ctx.logger.warn({ file: dataset.file, invalid: dataset.invalid.length }, "invalid rows skipped");
     }
-    const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
+    const trainer = await buildSiteTrainer(
+      config,
+      { train: train.examples, validation: validation.examples },
+      ctx.logger,
+    );
     let ckks: Promise<CkksContext> | undefined;
     const client = startSiteClient({
       coordinator: config.coordinator,
@@ -55,15 +56,8 @@ export const clientStartCommand: Command = {
       dial: dialGrpc,
       logger: ctx.logger,
       rng: cryptoRng(),
-      baseModelHash: hash,
-      createTrainer: engineTrainerFactory({
-        model,
-        tokenizer,
-        train: train.examples,
-        validation: validation.examples,
-        logger: ctx.logger,
-        workers: config.workers,
-      }),
+      baseModelHash: trainer.baseModelHash,
+      createTrainer: trainer.createTrainer,
       ckks: () => (ckks ??= loadSeal().then((seal) => createCkksContext(seal))),
       ...(config.epsilonBudget === undefined ? {} : { epsilonBudget: config.epsilonBudget }),
       onEvent: (event) => {
@@ -80,7 +74,7 @@ export const clientStartCommand: Command = {
     } finally {
       process.off("SIGINT", interrupt);
       process.off("SIGTERM", interrupt);
-      model.dispose();
+      trainer.dispose();
       (await ckks)?.dispose();
     }
   },
