@@ -24,6 +24,7 @@ import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { EvalFigures, RoundMetrics } from "./report/metrics.ts";
 import { SiteHost, decodeVector, encodeVector } from "./site-host.ts";
+import { referenceTrainerCommand } from "../client/external/reference-trainer.ts";
 import type { HostCommand, HostMessage, HostedSite, SiteHostInit } from "./site-host.ts";
 
 export interface FederatedRun {
@@ -306,6 +307,14 @@ export async function runFederated(
       certFile: identity.cert,
       keyFile: identity.key,
       slowMs: i < options.slowSites ? options.slowMs : 0,
+      ...(i >= prepared.sites.length - options.externalSites
+        ? {
+            externalTrainer:
+              options.externalTrainer === undefined
+                ? referenceTrainerCommand()
+                : { command: options.externalTrainer, cwd: process.cwd(), timeoutSeconds: 3600, env: {} },
+          }
+        : {}),
     };
   });
   const logLevel = process.env.FEDTUNE_SITE_LOG_LEVEL ?? "warn";

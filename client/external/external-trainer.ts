@@ -105,7 +105,6 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
       rowFiles: options.rowFiles,
     };
     const initial = flattenLoraTensors(modelConfig, lora, initialLoraTensors(modelConfig, lora));
-    const log = logger.child({ trainer: "external" });
 
     /** Writes the folder, runs the trainer, and always removes the folder (it holds tokenized records). */
     async function inTaskFolder<T>(
@@ -115,7 +114,7 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
     ): Promise<T> {
       const dir = await write();
       try {
-        await runTrainerCommand(options.trainer, [dir], log, signal);
+        await runTrainerCommand(options.trainer, [dir], logger, signal);
         return await read(dir);
       } finally {
         await removeTaskFolder(dir);
@@ -164,7 +163,7 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
       initialGlobal: () => Float32Array.from(initial),
       async train({ global, settings: training, recordDp, signal }) {
         const { examples, dropped } = tokenizeExamples(train, tokenizer, training.maxSeqLen);
-        if (dropped.length > 0) log.warn({ dropped: dropped.length }, "rows left out at tokenization");
+        if (dropped.length > 0) logger.warn({ dropped: dropped.length }, "rows left out at tokenization");
         if (examples.length === 0)
           throw new TrainerFailure("no training row has a target token within maxSeqLen");
         const body = trainingBody(training, examples.length, recordDp);
@@ -181,7 +180,7 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
             return { result, trained: await readTrainedAdapter(dir, context) };
           },
         );
-        log.info(
+        logger.info(
           { steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss },
           "external training finished",
         );
