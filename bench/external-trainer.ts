@@ -16,12 +16,13 @@ import type { Example } from "../client/data/rows.ts";
 import type { LocalTrainer } from "../client/node/trainer.ts";
 import { seededRng } from "../crypto/rng.ts";
 import { initBackend } from "../model/backend.ts";
-import { parseLlamaConfig, toHfConfig } from "../model/config.ts";
+import { toHfConfig } from "../model/config.ts";
 import { LlamaModel, randomLlamaWeights } from "../model/llama.ts";
 import { loadBaseModel } from "../model/load.ts";
 import { loraFlatLength, parseLoraConfig } from "../model/lora-layout.ts";
 import { serializeSafetensors } from "../model/safetensors.ts";
-import type { LoraSettings, TrainingSettings } from "../proto/messages.ts";
+import type { TrainingSettings } from "../proto/messages.ts";
+import { BENCH_LORA, LLAMA_30M_CONFIG } from "./models.ts";
 
 const { values } = parseArgs({
   options: {
@@ -43,14 +44,7 @@ const emit = (record: Record<string, unknown>): void => {
 };
 const silent = pino({ level: "silent" });
 const engineBackend = await initBackend(silent);
-const lora: LoraSettings = {
-  r: 8,
-  alpha: 16,
-  dropout: 0,
-  targetModules: ["q_proj", "v_proj"],
-  mode: "ffa",
-  seed: 1,
-};
+const lora = BENCH_LORA;
 const training: TrainingSettings = {
   localSteps: steps,
   batchSize,
@@ -180,16 +174,7 @@ if (values.models.includes("builtin")) {
   base.model.dispose();
 }
 if (values.models.includes("llama-30m")) {
-  // ~30M parameters, as bench/train-step.ts: 8 layers, hidden 512, GQA 8/4, SwiGLU 1408, vocabulary 8000.
-  const config = parseLlamaConfig({
-    hidden_size: 512,
-    intermediate_size: 1408,
-    num_hidden_layers: 8,
-    num_attention_heads: 8,
-    num_key_value_heads: 4,
-    vocab_size: 8000,
-    max_position_embeddings: 1024,
-  });
+  const config = LLAMA_30M_CONFIG;
   const weights = randomLlamaWeights(config, 0);
   const dir = mkdtempSync(join(tmpdir(), "fedtune-llama-30m-"));
   writeFileSync(join(dir, "config.json"), JSON.stringify(toHfConfig(config)));

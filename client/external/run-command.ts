@@ -70,8 +70,10 @@ export async function runTrainerCommand(
     if (exit.code !== 0) {
       const how =
         exit.code === null ? `was killed by ${exit.signal ?? "a signal"}` : `exited with ${exit.code}`;
-      const tail = stderrTail.length > 0 ? `: ${stderrTail.join(" | ")}` : "";
-      throw new TrainerFailure(`external trainer ${how}${tail}`);
+      throw new TrainerFailure(
+        `external trainer ${how}`,
+        stderrTail.length > 0 ? stderrTail.join(" | ") : undefined,
+      );
     }
   } finally {
     clearTimeout(timer);

@@ -29,6 +29,16 @@ export interface RecordDp {
  */
 export class TrainerFailure extends Error {
   override readonly name = "TrainerFailure";
+  /**
+   * @param summary what went wrong, fit to send in the decline (no trainer output: it may quote records)
+   * @param output the trainer's last stderr lines, for the site's own log only
+   */
+  constructor(
+    readonly summary: string,
+    readonly output?: string,
+  ) {
+    super(output === undefined ? summary : `${summary}: ${output}`);
+  }
 }
 
 /** Local training and evaluation over the site's own records; nothing here leaves the site. */

@@ -97,6 +97,14 @@ describe("external trainer refusals", () => {
     }, 30_000);
   }
 
+  it("keeps the trainer's output out of the summary a decline would carry", async () => {
+    const { run } = await trainWith(misbehaving("crash"));
+    const failure = await run.catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TrainerFailure);
+    expect((failure as TrainerFailure).summary).toBe("external trainer exited with 1");
+    expect((failure as TrainerFailure).output).toContain("CUDA out of memory");
+  }, 30_000);
+
   it("stops a trainer past its time limit", async () => {
     const { run, leftBehind } = await trainWith(misbehaving("hang", { timeoutSeconds: 2 }));
     await expect(run).rejects.toThrow(/external trainer timed out after 2 s/);
