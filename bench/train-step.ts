@@ -7,7 +7,6 @@ import { stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { initBackend } from "../model/backend.ts";
-import { parseLlamaConfig } from "../model/config.ts";
 import { LlamaModel, randomLlamaWeights } from "../model/llama.ts";
 import { BUILTIN_MODEL_DIR, loadBaseModel } from "../model/load.ts";
 import { createLoraAdapter } from "../model/lora.ts";
@@ -16,6 +15,7 @@ import { GradientWorkerPool } from "../client/training/data-parallel.ts";
 import { DEFAULT_LORA_TRAIN_SETTINGS } from "../client/training/train-lora.ts";
 import { trainLanguageModel } from "../client/training/train-lm.ts";
 import { seededRng } from "../crypto/rng.ts";
+import { LLAMA_30M_CONFIG } from "./models.ts";
 
 const { values } = parseArgs({
   options: {
@@ -133,17 +133,8 @@ async function benchBuiltin(): Promise<void> {
   model.dispose();
 }
 
-/** ~30M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1408, vocabulary 8000, untied head. */
 async function bench30m(): Promise<void> {
-  const config = parseLlamaConfig({
-    hidden_size: 512,
-    intermediate_size: 1408,
-    num_hidden_layers: 8,
-    num_attention_heads: 8,
-    num_key_value_heads: 4,
-    vocab_size: 8000,
-    max_position_embeddings: 1024,
-  });
+  const config = LLAMA_30M_CONFIG;
   const model = LlamaModel.fromWeights(config, randomLlamaWeights(config, 0));
   await benchModel("llama-30m", model);
   model.dispose();

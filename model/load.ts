@@ -2,7 +2,9 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import * as tf from "@tensorflow/tfjs";
 import { readLlamaConfig } from "./config.ts";
+import { checkEngineCapacity } from "./engine-capacity.ts";
 import { LlamaModel, type LlamaModelOptions } from "./llama.ts";
 import { BUILTIN_MODEL, hashWeightFiles, resolveModelDir } from "./model-dir.ts";
 import { readCheckpointFolder } from "./safetensors.ts";
@@ -49,6 +51,8 @@ export async function loadBaseModel(
   }
   const started = performance.now();
   const config = await readLlamaConfig(join(dir, "config.json"));
+  // Before any weight is read: a model past the wasm heap would otherwise end in an out-of-memory abort.
+  checkEngineCapacity(config, tf.getBackend());
   const [checkpoint, tokenizer] = await Promise.all([readCheckpointFolder(dir), loadTokenizer(dir)]);
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new Error(

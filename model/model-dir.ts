@@ -1,6 +1,6 @@
 // Where a base model lives ("builtin" or an HF folder), its config and its weights hash; pure (no TensorFlow.js).
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readLlamaConfig, type LlamaConfig } from "./config.ts";
@@ -21,7 +21,8 @@ export async function hashWeightFiles(files: readonly string[]): Promise<string>
   const hash = createHash("sha256");
   for (const file of files) {
     hash.update(`${basename(file)}\n`);
-    hash.update(await readFile(file));
+    // Streamed: shards of hospital-scale models run to several GB, past what one Buffer holds.
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   }
   return hash.digest("hex");
 }

@@ -29,6 +29,7 @@ import type { HostCommand, HostLink, HostMessage, HostedSite, SiteHostInit } fro
 import { siteDeidSecretFile } from "./datasets.ts";
 import type { SiteDeidentification } from "./report/metrics.ts";
 import { threadHost } from "./virtual/thread-host.ts";
+import { referenceTrainerCommand } from "../client/external/reference-trainer.ts";
 
 export interface FederatedRun {
   readonly rounds: RoundMetrics[];
@@ -313,6 +314,14 @@ export async function runFederated(
       keyFile: identity.key,
       slowMs: i < options.slowSites ? options.slowMs : 0,
       ...(options.phi ? { deidSecretFile: siteDeidSecretFile(files) } : {}),
+      ...(i >= prepared.sites.length - options.externalSites
+        ? {
+            externalTrainer:
+              options.externalTrainer === undefined
+                ? referenceTrainerCommand()
+                : { command: options.externalTrainer, cwd: process.cwd(), timeoutSeconds: 3600, env: {} },
+          }
+        : {}),
     };
   });
   const logLevel = process.env.FEDTUNE_SITE_LOG_LEVEL ?? "warn";

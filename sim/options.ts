@@ -57,6 +57,10 @@ export const simOptionsSchema = z.strictObject({
   /** Sites (the first N) that train slowly, each by `slowMs` per round. */
   slowSites: z.number().int().min(0).default(0),
   slowMs: z.number().int().min(0).default(3000),
+  /** Sites (the last N) that train with an external trainer (docs/external-trainer.md) instead of the engine. */
+  externalSites: z.number().int().min(0).default(0),
+  /** The external trainer's argv; absent: the reference Python trainer (client/python-trainer/). */
+  externalTrainer: z.array(z.string().min(1)).min(1).optional(),
   /** Stop and restart the coordinator in the middle of the training round after this one (0 = never). */
   restartAfterRound: z.number().int().min(0).default(0),
   /**

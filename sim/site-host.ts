@@ -1,10 +1,15 @@
 // Hosts a group of site clients in one process: the real site client, the engine trainer, fault hooks; reports over a message port.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import type { KindCounts } from "../client/deid/spans.ts";
+import { loadJsonlDataset } from "../client/data/load-jsonl.ts";
+import { externalTrainerFactory, type ExternalTrainerOptions } from "../client/external/external-trainer.ts";
+import type { TrainerCommand } from "../client/external/run-command.ts";
 import { engineTrainerFactory } from "../client/node/engine-trainer.ts";
+import type { TrainerFactory } from "../client/node/trainer.ts";
 import { startSiteClient } from "../client/node/site-client.ts";
 import type { SiteEvent, SiteRunSummary, SiteStage } from "../client/node/site-client.ts";
 import { dialGrpc } from "../client/transport/grpc.ts";
@@ -34,6 +39,8 @@ export interface HostedSite {
   readonly slowMs: number;
   /** With --phi: the site's de-identification secret; its training rows are scrubbed as they load. */
   readonly deidSecretFile?: string;
+  /** Trains with this external trainer (the engine still scores the sim's question sets). */
+  readonly externalTrainer?: TrainerCommand;
 }
 
 export interface SiteHostInit {
@@ -154,6 +161,22 @@ export function dropsOut(
 
 const POLL_WAIT_MS = 5_000;
 
+/** Trains with the external trainer, scores with the engine (the sim's question sets need its model). */
+function withExternalTraining(engine: TrainerFactory, external: ExternalTrainerOptions): TrainerFactory {
+  return async (lora, vectorLength) => {
+    const scorer = await engine(lora, vectorLength);
+    const trainer = await externalTrainerFactory(external)(lora, vectorLength);
+    return {
+      ...trainer,
+      evaluate: (input) => scorer.evaluate(input),
+      dispose: () => {
+        trainer.dispose();
+        scorer.dispose();
+      },
+    };
+  };
+}
+
 /** One process's sites: started together, sharing the frozen base model and (he mode) one CKKS context. */
 export class SiteHost {
   private base: LoadedModel | undefined;
@@ -191,6 +214,24 @@ export class SiteHost {
         this.send({ type: "deidentified", siteId: site.siteId, replaced, refusedRows: train.invalid.length });
       const validation = await loadEvalSet(site.validationFile, base.tokenizer, init.seqLen);
       let evalRound = 0;
+      const engineTrainer = engineTrainerFactory({
+        model: base.model,
+        tokenizer: base.tokenizer,
+        train: train.examples,
+        validation: [],
+        logger: this.logger.child({ site: site.siteId }),
+        seedSalt: site.salt,
+        ...(site.slowMs > 0 ? { beforeTrain: () => delay(site.slowMs) } : {}),
+        evaluate: (lm, global) => {
+          // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
+          this.shareGlobal(evalRound - 1, global);
+          const figures = evaluateSet(lm, base.tokenizer, validation);
+          return {
+            numExamples: validation.rows.length,
+            metrics: { accuracy: figures.accuracy, loss: figures.loss },
+          };
+        },
+      });
       const handle = startSiteClient({
         coordinator: init.coordinator,
         stateDir: site.stateDir,
@@ -204,24 +245,20 @@ export class SiteHost {
         // Seeded so that a simulation replays exactly; a real site uses cryptoRng().
         rng: seededRng(`${init.seed}/site/${site.siteId}`),
         baseModelHash: base.hash,
-        createTrainer: engineTrainerFactory({
-          model: base.model,
-          tokenizer: base.tokenizer,
-          train: train.examples,
-          validation: [],
-          logger: this.logger.child({ site: site.siteId }),
-          seedSalt: site.salt,
-          ...(site.slowMs > 0 ? { beforeTrain: () => delay(site.slowMs) } : {}),
-          evaluate: (lm, global) => {
-            // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
-            this.shareGlobal(evalRound - 1, global);
-            const figures = evaluateSet(lm, base.tokenizer, validation);
-            return {
-              numExamples: validation.rows.length,
-              metrics: { accuracy: figures.accuracy, loss: figures.loss },
-            };
-          },
-        }),
+        createTrainer: site.externalTrainer
+          ? withExternalTraining(engineTrainer, {
+              trainer: site.externalTrainer,
+              baseModelDir: base.dir,
+              modelConfig: base.model.config,
+              tokenizer: base.tokenizer,
+              train: train.examples,
+              validation: [],
+              rowFiles: [site.trainFile],
+              workDir: join(site.stateDir, "trainer-tasks"),
+              logger: this.logger.child({ site: site.siteId }),
+              seedSalt: site.salt,
+            })
+          : engineTrainer,
         ...(this.ckks === undefined ? {} : { ckks: () => this.ckks as Promise<CkksContext> }),
         onEvent: (event) => {
           if (event.type === "stage" && event.stage === "eval") evalRound = event.ref.round;

@@ -14,13 +14,11 @@ import {
 } from "../site-checks.ts";
 import { reportInvalidRows } from "./train.ts";
 import { expiryWarning } from "../../coordinator/pki/index.ts";
-import { engineTrainerFactory } from "../../client/node/engine-trainer.ts";
+import { buildSiteTrainer } from "../../client/external/site-trainer.ts";
 import { startSiteClient } from "../../client/node/site-client.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
-import { initBackend } from "../../model/backend.ts";
-import { loadBaseModel } from "../../model/load.ts";
 import { readinessFlag, startProbeServer } from "../../proto/http-probes.ts";
 
 /** The config, or undefined after logging every problem (exit 2). */
@@ -111,8 +109,11 @@ export const clientStartCommand: Command = {
     // Counts by kind go to this site's log only; nothing about them is sent to the coordinator.
     if (data.deidCounts !== undefined)
       ctx.logger.info({ mode: config.deid, replaced: data.deidCounts }, "de-identified rows");
-    await initBackend(ctx.logger);
-    const { model, tokenizer, hash } = await loadBaseModel(config.baseModel, ctx.logger);
+    const trainer = await buildSiteTrainer(
+      config,
+      { train: data.train.examples, validation: data.validation.examples },
+      ctx.logger,
+    );
     const readiness = readinessFlag("not joined yet");
     const probes =
       config.health === undefined ? undefined : await startProbeServer({ ...config.health, readiness });
@@ -124,15 +125,8 @@ export const clientStartCommand: Command = {
       dial: dialGrpc,
       logger: ctx.logger,
       rng: cryptoRng(),
-      baseModelHash: hash,
-      createTrainer: engineTrainerFactory({
-        model,
-        tokenizer,
-        train: data.train.examples,
-        validation: data.validation.examples,
-        logger: ctx.logger,
-        workers: config.workers,
-      }),
+      baseModelHash: trainer.baseModelHash,
+      createTrainer: trainer.createTrainer,
       ckks: () => (ckks ??= loadSeal().then((seal) => createCkksContext(seal))),
       ...(config.epsilonBudget === undefined ? {} : { epsilonBudget: config.epsilonBudget }),
       onEvent: (event) => {
@@ -151,7 +145,7 @@ export const clientStartCommand: Command = {
     } finally {
       process.off("SIGINT", interrupt);
       process.off("SIGTERM", interrupt);
-      model.dispose();
+      trainer.dispose();
       (await ckks)?.dispose();
       await probes?.stop();
     }

@@ -48,6 +48,14 @@ const SIM_OPTIONS: Record<string, OptionSpec> = {
   "dropout-stage": spec(`Stage at which dropouts happen: ${FAULT_STAGES.join(", ")}`, DEFAULTS.dropoutStage),
   "slow-sites": spec("How many sites train slowly", DEFAULTS.slowSites),
   "slow-ms": spec("Extra delay per round of a slow site, in ms", DEFAULTS.slowMs),
+  "external-sites": spec(
+    "How many sites (the last ones) train with an external trainer instead of the built-in engine",
+    DEFAULTS.externalSites,
+  ),
+  "external-trainer": spec(
+    "The external trainer's command, space-separated (the task folder is appended)",
+    "python3 -m fedtune_trainer (client/python-trainer/)",
+  ),
   "restart-after-round": spec(
     "Stop and restart the coordinator in the middle of the round after this one (0 = never)",
     DEFAULTS.restartAfterRound,
@@ -141,6 +149,11 @@ function readOptions(args: ParsedArgs, prefix: string): SimOptions {
     restartAfterRound: args.integer("restart-after-round", defaults.restartAfterRound),
     participation: args.number("participation", defaults.participation),
     isolation: args.choice("isolation", ["process", "thread"] as const, defaults.isolation),
+    externalSites: args.integer("external-sites", defaults.externalSites),
+    externalTrainer: args
+      .string("external-trainer")
+      ?.split(" ")
+      .filter((part) => part !== ""),
     workers: args.integer("workers"),
     concentration: args.number("concentration", defaults.concentration),
     examplesPerSite: args.integer("examples-per-site", defaults.examplesPerSite),

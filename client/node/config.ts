@@ -40,6 +40,27 @@ export const siteConfigSchema = z.strictObject({
       host: z.string().min(1).default("127.0.0.1"),
     })
     .optional(),
+  /**
+   * Who trains: "builtin" (the TensorFlow.js engine) or a command speaking fedtune-trainer/1
+   * (docs/external-trainer.md), e.g. the reference PyTorch trainer in client/python-trainer/.
+   */
+  trainer: z
+    .union([
+      z.literal("builtin"),
+      z.strictObject({
+        /** argv, run without a shell; the task folder's path is appended. */
+        command: z.array(z.string().min(1)).min(1),
+        /** Working folder (relative to this file); defaults to this file's folder. */
+        cwd: filePath.optional(),
+        timeoutSeconds: z
+          .number()
+          .positive()
+          .max(7 * 24 * 3600)
+          .default(3600),
+        env: z.record(z.string(), z.string()).default({}),
+      }),
+    ])
+    .default("builtin"),
 });
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;
@@ -91,5 +112,7 @@ export function loadSiteConfig(path: string): SiteConfig {
       ...(config.data.validation === undefined ? {} : { validation: at(config.data.validation) }),
     },
     stateDir: at(config.stateDir),
+    trainer:
+      config.trainer === "builtin" ? "builtin" : { ...config.trainer, cwd: at(config.trainer.cwd ?? ".") },
   };
 }

@@ -3,8 +3,7 @@ import { cryptoRng } from "../../crypto/rng.ts";
 import type { Logger } from "pino";
 import type { LlamaModel } from "../../model/llama.ts";
 import { createLoraAdapter } from "../../model/lora.ts";
-import type { Tokenizer } from "../../model/tokenizer.ts";
-import { tokenizeExamples } from "../data/prompt-format.ts";
+import { tokenizeExamples, type PromptTokenizer } from "../data/prompt-format.ts";
 import type { Example, MultipleChoiceRow } from "../data/rows.ts";
 import type { CausalLm } from "../eval/causal-lm.ts";
 import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
@@ -15,7 +14,7 @@ import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
 
 export interface EngineTrainerOptions {
   readonly model: LlamaModel;
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: PromptTokenizer & { readonly padId: number };
   /** The site's training rows; they never leave this process. */
   readonly train: readonly Example[];
   /** Rows to evaluate on (multiple-choice rows give accuracy, the others loss). */

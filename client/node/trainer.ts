@@ -22,6 +22,25 @@ export interface RecordDp {
   readonly noiseMultiplier: number;
 }
 
+/**
+ * A trainer that could not produce a result fedtune can trust (it crashed, timed out, wrote an adapter
+ * of the wrong keys, shapes or rank, or applied other DP settings than asked): the site declines the
+ * task with this message, and nothing is uploaded.
+ */
+export class TrainerFailure extends Error {
+  override readonly name = "TrainerFailure";
+  /**
+   * @param summary what went wrong, fit to send in the decline (no trainer output: it may quote records)
+   * @param output the trainer's last stderr lines, for the site's own log only
+   */
+  constructor(
+    readonly summary: string,
+    readonly output?: string,
+  ) {
+    super(output === undefined ? summary : `${summary}: ${output}`);
+  }
+}
+
 /** Local training and evaluation over the site's own records; nothing here leaves the site. */
 export interface LocalTrainer {
   /** Trainable adapter parameters (must equal the federation's vector length). */

@@ -57,9 +57,27 @@ export function shuffledIndices(n: number, rng: Rng): number[] {
 }
 
 /**
- * Yields `count` micro-batches of `batchSize` examples, reshuffling at each epoch; the last batch of
- * an epoch may be smaller.
+ * The example indices of `count` micro-batches of `batchSize`, reshuffling at each epoch; the last
+ * batch of an epoch may be smaller. External trainers receive this plan to replay the same order.
  */
+export function* shuffledBatchIndices(
+  exampleCount: number,
+  batchSize: number,
+  count: number,
+  rng: Rng,
+): Generator<number[]> {
+  if (exampleCount === 0) return;
+  let produced = 0;
+  while (produced < count) {
+    const order = shuffledIndices(exampleCount, rng);
+    for (let start = 0; start < order.length && produced < count; start += batchSize) {
+      yield order.slice(start, start + batchSize);
+      produced += 1;
+    }
+  }
+}
+
+/** {@link shuffledBatchIndices}, padded into batches. */
 export function* shuffledBatches(
   examples: readonly TokenizedExample[],
   batchSize: number,
@@ -67,17 +85,11 @@ export function* shuffledBatches(
   padId: number,
   rng: Rng,
 ): Generator<PaddedBatch> {
-  if (examples.length === 0) return;
-  let produced = 0;
-  while (produced < count) {
-    const order = shuffledIndices(examples.length, rng);
-    for (let start = 0; start < order.length && produced < count; start += batchSize) {
-      yield padBatch(
-        order.slice(start, start + batchSize).map((i) => examples[i]!),
-        padId,
-      );
-      produced += 1;
-    }
+  for (const indices of shuffledBatchIndices(examples.length, batchSize, count, rng)) {
+    yield padBatch(
+      indices.map((i) => examples[i]!),
+      padId,
+    );
   }
 }
 

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import type { GaussianSteps } from "../../crypto/dp/accountant.ts";
-import { seededRng } from "../../crypto/rng.ts";
+import { seededRng, type Rng } from "../../crypto/rng.ts";
 import type { LlamaModel, LoraHook } from "../../model/llama.ts";
 import type { TokenizedExample } from "../data/prompt-format.ts";
 import { batchesPerEpoch, shuffledBatches, type PaddedBatch } from "./batches.ts";
@@ -38,6 +38,11 @@ export function totalStepsOf(settings: FitSettings, exampleCount: number): numbe
   if (settings.steps !== undefined) return settings.steps;
   const microBatches = Math.ceil(settings.epochs * batchesPerEpoch(exampleCount, settings.batchSize));
   return Math.max(1, Math.ceil(microBatches / settings.gradAccumSteps));
+}
+
+/** The stream that orders a run's batches (shared with external trainers' batch plans). */
+export function shuffleRng(seed: number): Rng {
+  return seededRng(`fedtune/train/shuffle/${seed}`);
 }
 
 /** Computes a micro-batch's gradients somewhere else (see data-parallel.ts). */
@@ -122,7 +127,7 @@ export async function trainLanguageModel(
       settings.batchSize,
       totalSteps * settings.gradAccumSteps,
       padId,
-      seededRng(`fedtune/train/shuffle/${settings.seed}`),
+      shuffleRng(settings.seed),
     );
     return options.gradientFn
       ? await trainModel({ ...common, ...proximal, batches, gradientFn: options.gradientFn })

@@ -1,0 +1,1 @@
+"""fedtune's reference external trainer (protocol fedtune-trainer/1)."""
