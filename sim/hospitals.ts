@@ -311,7 +311,7 @@ export function heldOutRecords(
   site: SiteData,
   count: number,
   options: Pick<FederationDataOptions, "seed" | "labelNoiseScale" | "hardQuestionRate">,
-): SiteRecord[] {
+): PatientRecord[] {
   const rng = seededRng(`${String(options.seed)}/held-out/${site.siteId}`);
   const noise = site.profile.labelNoise * (options.labelNoiseScale ?? 1);
   return Array.from({ length: count }, () =>

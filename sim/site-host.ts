@@ -5,7 +5,6 @@ import { setTimeout as delay } from "node:timers/promises";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import type { KindCounts } from "../client/deid/spans.ts";
-import { loadJsonlDataset } from "../client/data/load-jsonl.ts";
 import { externalTrainerFactory, type ExternalTrainerOptions } from "../client/external/external-trainer.ts";
 import type { TrainerCommand } from "../client/external/run-command.ts";
 import { engineTrainerFactory } from "../client/node/engine-trainer.ts";

@@ -11,7 +11,13 @@ import type {
   IssueRequest,
   KeyAndCertificate,
 } from "./authority.ts";
-import { checkIdentityName, IDENTITY_NAME_PATTERN, parsePeerIdentity, PkiError, ROLES } from "../../crypto/pki/identity.ts";
+import {
+  checkIdentityName,
+  IDENTITY_NAME_PATTERN,
+  parsePeerIdentity,
+  PkiError,
+  ROLES,
+} from "../../crypto/pki/identity.ts";
 import type { Revocations } from "../../crypto/pki/identity.ts";
 import { SubjectAlternativeNameExtension, X509Certificate } from "../../crypto/pki/x509.ts";
 import type { PublicKey } from "../../crypto/pki/x509.ts";

@@ -65,15 +65,17 @@ export function lossThresholdAttack(
   nonMembers: readonly TokenizedExample[],
   batchSize: number,
 ): MembershipFigures {
-  const memberLosses = exampleLosses(lm, tokenizer, members, batchSize);
-  const nonMemberLosses = exampleLosses(lm, tokenizer, nonMembers, batchSize);
+  // A row with no scored token (its targets cut off by the sequence length) has no loss to threshold.
+  const scored = (losses: readonly number[]): number[] => losses.filter((l) => Number.isFinite(l));
+  const memberLosses = scored(exampleLosses(lm, tokenizer, members, batchSize));
+  const nonMemberLosses = scored(exampleLosses(lm, tokenizer, nonMembers, batchSize));
   return {
     auc: rocAuc(
       memberLosses.map((l) => -l),
       nonMemberLosses.map((l) => -l),
     ),
-    members: members.length,
-    nonMembers: nonMembers.length,
+    members: memberLosses.length,
+    nonMembers: nonMemberLosses.length,
     memberLoss: mean(memberLosses),
     nonMemberLoss: mean(nonMemberLosses),
   };

@@ -2,7 +2,7 @@
 import { seededRng } from "../../crypto/rng.ts";
 import type { RngSeed } from "../../crypto/rng.ts";
 import { DIAGNOSIS_INSTRUCTION } from "../clinical/rows.ts";
-import type { FederationData, SiteRecord } from "../hospitals.ts";
+import type { FederationData, PatientRecord } from "../hospitals.ts";
 import type { LabelledNote } from "./builder.ts";
 import { phiAround } from "./notes.ts";
 
@@ -27,7 +27,7 @@ export function plantPhi(
   const sites = data.sites.map((site) => {
     const rng = seededRng(`${String(seed)}/phi/${site.siteId}`);
     const identifiers: string[] = [];
-    const train = site.train.map((record): SiteRecord => {
+    const train = site.train.map((record): PatientRecord => {
       const { before, after } = phiAround(rng);
       identifiers.push(...identifiersOf(before), ...identifiersOf(after));
       const note = record.instruction.input;

@@ -47,7 +47,7 @@ async function simulate(name: string, hosting: Partial<SimOptionsInput>) {
 
 describe("virtual sites", () => {
   it("give the same global adapter as site processes, with half the sites picked per round", async () => {
-    const processes = await simulate("process", { isolation: "process", workers: 2 });
+    const processes = await simulate("process", { isolation: "process", workers: 1 });
     const threads = await simulate("thread", { isolation: "thread", workers: 1 });
     expect(threads.events).toContainEqual({
       type: "step",
