@@ -2,20 +2,12 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ParsedArgs, UsageError, type CliContext, type Command } from "../../cli/command.ts";
+import { UsageError } from "../../cli/command.ts";
 import { pkiInitCommand, pkiIssueCommand, pkiRevokeCommand } from "../../cli/commands/pki.ts";
+import { runCommand } from "../helpers/run-command.ts";
 
-async function run(
-  command: Command,
-  values: Record<string, string>,
-): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const ctx: CliContext = { logger: pino({ level: "silent" }), print: (line) => lines.push(line) };
-  const code = await command.run(new ParsedArgs(values, []), ctx);
-  return { code, lines };
-}
+const run = runCommand;
 
 describe("fedtune pki", () => {
   let root: string;

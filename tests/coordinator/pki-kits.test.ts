@@ -13,9 +13,8 @@ import {
 import { createServer, connect, type TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ParsedArgs, type CliContext, type Command } from "../../cli/command.ts";
+import { ParsedArgs } from "../../cli/command.ts";
 import { resolveAdminConnection } from "../../cli/admin-connection.ts";
 import { pkiInitCommand, pkiIssueCommand } from "../../cli/commands/pki.ts";
 import { pkiRenewCommand, pkiRequestCommand, pkiSignCommand } from "../../cli/commands/pki-kits.ts";
@@ -28,16 +27,9 @@ import {
   PkiError,
   pkiPaths,
 } from "../../coordinator/pki/index.ts";
+import { runCommand } from "../helpers/run-command.ts";
 
-async function run(
-  command: Command,
-  values: Record<string, string>,
-): Promise<{ code: number; lines: string[] }> {
-  const lines: string[] = [];
-  const ctx: CliContext = { logger: pino({ level: "silent" }), print: (line) => lines.push(line) };
-  const code = await command.run(new ParsedArgs(values, []), ctx);
-  return { code, lines };
-}
+const run = runCommand;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" });
