@@ -252,7 +252,6 @@ export class SiteHost {
               tokenizer: base.tokenizer,
               train: train.examples,
               validation: [],
-              rowFiles: [site.trainFile],
               workDir: join(site.stateDir, "trainer-tasks"),
               logger: this.logger.child({ site: site.siteId }),
               seedSalt: site.salt,
