@@ -4,11 +4,17 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { externalTrainerFactory } from "../../client/external/external-trainer.ts";
 import type { Example } from "../../client/data/rows.ts";
+import type { SiteClientOptions } from "../../client/node/site-client.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { charTokenizer } from "../client/fake-tokenizer.ts";
 import { silentLogger } from "../client/fixtures.ts";
-import { BASE_MODEL_HASH, TINY_MODEL, createFederation } from "../federation/helpers/federation.ts";
+import {
+  BASE_MODEL_HASH,
+  TINY_MODEL,
+  createFederation,
+  type Federation,
+} from "../federation/helpers/federation.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SITES = ["alpha", "beta", "gamma"];
@@ -32,6 +38,27 @@ function rows(count: number): Example[] {
   }));
 }
 
+/** Site options whose trainer is an external command that crashes on every task. */
+function crashingTrainer(federation: Federation): Partial<SiteClientOptions> {
+  return {
+    createTrainer: externalTrainerFactory({
+      trainer: {
+        command: [process.execPath, "bin/run-ts.mjs", "tests/external/misbehaving-trainer.ts", "crash"],
+        cwd: REPO,
+        timeoutSeconds: 60,
+        env: {},
+      },
+      baseModelDir: "/nonexistent-model",
+      modelConfig: TINY_MODEL,
+      tokenizer: charTokenizer,
+      train: rows(6),
+      validation: rows(3),
+      workDir: join(federation.dir, "sites", FAILING, "trainer-tasks"),
+      logger: silentLogger,
+    }),
+  };
+}
+
 describe("a site whose external trainer crashes", () => {
   it("declines each task with the failure's summary; the rounds go on with the others, nothing of it is uploaded", async () => {
     const federation = await createFederation({
@@ -45,33 +72,7 @@ describe("a site whose external trainer crashes", () => {
       },
     });
     const handles = SITES.map((site) =>
-      federation.startSite(
-        site,
-        site === FAILING
-          ? {
-              createTrainer: externalTrainerFactory({
-                trainer: {
-                  command: [
-                    process.execPath,
-                    "bin/run-ts.mjs",
-                    "tests/external/misbehaving-trainer.ts",
-                    "crash",
-                  ],
-                  cwd: REPO,
-                  timeoutSeconds: 60,
-                  env: {},
-                },
-                baseModelDir: "/nonexistent-model",
-                modelConfig: TINY_MODEL,
-                tokenizer: charTokenizer,
-                train: rows(6),
-                validation: rows(3),
-                workDir: join(federation.dir, "sites", site, "trainer-tasks"),
-                logger: silentLogger,
-              }),
-            }
-          : {},
-      ),
+      federation.startSite(site, site === FAILING ? crashingTrainer(federation) : {}),
     );
     const summary = await federation.coordinator.done;
     const sites = await Promise.all(handles.map((handle) => handle.done));
@@ -121,5 +122,41 @@ describe("a site whose external trainer crashes", () => {
     } finally {
       state.close();
     }
+  }, 180_000);
+
+  it("leaves too few sites: the round is abandoned and retried, then the run fails cleanly, with nothing aggregated", async () => {
+    const sites = ["alpha", FAILING];
+    const federation = await createFederation({
+      sites,
+      transport: "grpc",
+      config: {
+        rounds: 1,
+        privacy: { mode: "secagg" },
+        sitesPerRound: { fraction: 1, minimum: 2 },
+        maxAttemptsPerRound: 2,
+        deadlines: FAST_DEADLINES,
+      },
+    });
+    const handles = sites.map((site) =>
+      federation.startSite(site, site === FAILING ? crashingTrainer(federation) : {}),
+    );
+    const summary = await federation.coordinator.done;
+    await Promise.all(handles.map((handle) => handle.stop()));
+    await federation.coordinator.stop();
+
+    expect(summary.outcome).toBe("failed");
+    expect(summary.completedRounds).toBe(0);
+    expect(summary.rounds.map((r) => [r.round, r.attempt, r.outcome])).toEqual([
+      [1, 1, "abandoned"],
+      [1, 2, "abandoned"],
+    ]);
+    const declines = federation.coordinatorEvents.flatMap((e) =>
+      e.type === "site_declined" ? [[e.ref.attempt, e.siteId, e.reason]] : [],
+    );
+    expect(declines).toEqual([
+      [1, FAILING, "trainer_failure"],
+      [2, FAILING, "trainer_failure"],
+    ]);
+    expect(federation.coordinatorEvents.some((e) => e.type === "round_completed")).toBe(false);
   }, 180_000);
 });
