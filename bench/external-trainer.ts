@@ -143,7 +143,6 @@ async function benchModel(name: string, model: LlamaModel, dir: string): Promise
     tokenizer: promptTokenizer,
     train,
     validation: [],
-    rowFiles: [],
     workDir: mkdtempSync(join(tmpdir(), "fedtune-bench-tasks-")),
     logger,
   })(lora, vectorLength);

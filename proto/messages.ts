@@ -325,11 +325,15 @@ export const submitMetricsRequestSchema = z.object({
 });
 export type SubmitMetricsRequest = z.output<typeof submitMetricsRequestSchema>;
 
-const DECLINE_REASONS = ["privacy_budget", "model_mismatch", "internal"] as const;
+/** trainer_failure: the site's trainer crashed, timed out or returned a result the site refused. */
+const DECLINE_REASONS = ["privacy_budget", "model_mismatch", "trainer_failure", "internal"] as const;
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+/** Longest decline detail the coordinator accepts, in UTF-16 code units. */
+export const DECLINE_DETAIL_MAX = 1024;
 export const declineRequestSchema = z.object({
   ref: roundRefSchema,
   reason: z.enum(DECLINE_REASONS),
-  detail: z.string().max(1024),
+  detail: z.string().max(DECLINE_DETAIL_MAX),
 });
 export type DeclineRequest = z.output<typeof declineRequestSchema>;
 

@@ -35,19 +35,40 @@ export function siteDeidSecretFile(files: SiteFiles): string {
 }
 
 /**
- * Loads a site's training rows (strict). With a secret file the rows are de-identified as they
- * load (`required`: a row where an SSN- or MRN-shaped string survives is refused, not trained on),
- * and the counts of what was replaced come back with them.
+ * A site's own rows, as its site client loads them: strict without de-identification; with a
+ * secret file scrubbed as they load (`required`: a row where an SSN- or MRN-shaped string survives
+ * is refused and left out, the rest kept), the counts of what was replaced coming back with them.
  */
-export async function loadSiteTrainRows(
-  file: string,
+export interface SiteRows {
+  readonly train: Dataset;
+  readonly validation: EvalSet;
+  /** Identifiers replaced in both files, by kind; null without de-identification. */
+  readonly replaced: KindCounts | null;
+  /** Rows refused by `required`. */
+  readonly refusedRows: number;
+}
+
+export async function loadSiteRows(
+  files: { readonly train: string; readonly validationMcq: string },
+  tokenizer: EvalTokenizer,
+  seqLen: number,
   deidSecretFile: string | undefined,
-): Promise<{ dataset: Dataset; replaced: KindCounts | null }> {
-  if (deidSecretFile === undefined)
-    return { dataset: await loadJsonlDataset(file, { strict: true }), replaced: null };
-  const { scrubRow, counts } = rowScrubber(loadOrCreateDeidSecret(deidSecretFile), "required");
-  // Not strict: a refused row is counted among the invalid ones and left out, the rest train.
-  return { dataset: await loadJsonlDataset(file, { transform: scrubRow }), replaced: counts };
+): Promise<SiteRows> {
+  // One scrubber for both files: one site's surrogates and counts.
+  const deid =
+    deidSecretFile === undefined
+      ? undefined
+      : rowScrubber(loadOrCreateDeidSecret(deidSecretFile), "required");
+  const load = (file: string): Promise<Dataset> =>
+    loadJsonlDataset(file, deid === undefined ? { strict: true } : { transform: deid.scrubRow });
+  const train = await load(files.train);
+  const validation = await load(files.validationMcq);
+  return {
+    train,
+    validation: prepareEvalSet(mcqRows(validation.examples, files.validationMcq), tokenizer, seqLen),
+    replaced: deid?.counts ?? null,
+    refusedRows: train.invalid.length + validation.invalid.length,
+  };
 }
 
 /** Loads a multiple-choice file (strict) as an evaluation set. */
@@ -71,15 +92,13 @@ export async function loadRunDatasets(
 ): Promise<RunDatasets> {
   const sites: SiteTrainingData[] = [];
   for (const [siteId, f] of files.sites) {
-    const { dataset: train } = await loadSiteTrainRows(
-      trainFile(f, format),
+    const rows = await loadSiteRows(
+      { train: trainFile(f, format), validationMcq: f.validationMcq },
+      tokenizer,
+      seqLen,
       deid ? siteDeidSecretFile(f) : undefined,
     );
-    sites.push({
-      siteId,
-      train: train.examples,
-      validation: await loadEvalSet(f.validationMcq, tokenizer, seqLen),
-    });
+    sites.push({ siteId, train: rows.train.examples, validation: rows.validation });
   }
   return { sites, test: await loadEvalSet(files.testMcq, tokenizer, seqLen) };
 }

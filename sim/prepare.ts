@@ -13,7 +13,7 @@ import { generateFederationData, writeFederationData } from "./hospitals.ts";
 import type { FederationData, FederationFiles } from "./hospitals.ts";
 import type { SimOptions } from "./options.ts";
 import { plantPhi } from "./phi/hospital-notes.ts";
-import type { PlantedIdentifiers } from "./phi/hospital-notes.ts";
+import type { IdentifierProbe, PlantedIdentifiers } from "./phi/hospital-notes.ts";
 import type { ProgressListener } from "./progress.ts";
 import type { SiteSummary } from "./report/metrics.ts";
 import { prepareLeakage } from "./leakage/probe.ts";
@@ -35,6 +35,8 @@ export interface PreparedRun {
   readonly leakage: LeakagePlan;
   /** With --phi: the identifiers written into each site's training notes (empty otherwise). */
   readonly planted: PlantedIdentifiers;
+  /** With --phi: one planted record number per site for the rank probe (empty otherwise). */
+  readonly identifierProbes: readonly IdentifierProbe[];
 }
 
 /** Creates `dir`, refusing one that exists and is not empty. */
@@ -97,9 +99,9 @@ export async function prepareRun(
   const outDir = await createOutputDir(options.out);
   progress({ type: "step", text: `writing ${options.sites} synthetic hospitals to ${join(outDir, "data")}` });
   const generated = generateSimData(options);
-  const { data, planted } = options.phi
+  const { data, planted, probes } = options.phi
     ? plantPhi(generated, options.seed)
-    : { data: generated, planted: new Map() };
+    : { data: generated, planted: new Map(), probes: [] };
   const files = await writeFederationData(join(outDir, "data"), data);
   const leakage = await prepareLeakage(data, files, options);
   progress({ type: "step", text: `loading base model "${options.model}"` });
@@ -121,6 +123,7 @@ export async function prepareRun(
     plan: trainingPlanOf(options),
     leakage,
     planted,
+    identifierProbes: probes,
     sites: data.sites.map((s) => ({
       siteId: s.siteId,
       kind: s.profile.kind,

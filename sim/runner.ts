@@ -7,6 +7,7 @@ import { privacyLabel } from "./options.ts";
 import { prepareRun } from "./prepare.ts";
 import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
+import { rankPlantedIdentifiers } from "./phi/identifier-rank.ts";
 import { checkForLeaks } from "./phi/leak-check.ts";
 import type {
   ComparisonRow,
@@ -122,13 +123,22 @@ export async function runSimulation(
     if (options.phi) {
       progress({
         type: "step",
-        text: "checking the global adapter's greedy generations for planted identifiers",
+        text: "probing the global adapter for planted identifiers (greedy generations, record-number ranks)",
       });
-      const leakCheck =
-        federated.adapterDir === null
-          ? null
-          : await checkForLeaks(prepared.base, federated.adapterDir, prepared.planted);
-      deidentification = { sites: federated.deidentified, leakCheck };
+      const adapterDir = federated.adapterDir;
+      deidentification = {
+        sites: federated.deidentified,
+        leakCheck:
+          adapterDir === null ? null : await checkForLeaks(prepared.base, adapterDir, prepared.planted),
+        identifierRanks:
+          adapterDir === null
+            ? null
+            : await rankPlantedIdentifiers(prepared.base, adapterDir, prepared.identifierProbes, {
+                format: options.trainFormat,
+                seqLen: options.seqLen,
+                seed: options.seed,
+              }),
+      };
     }
     return await finishRun(
       prepared,

@@ -20,7 +20,7 @@ import { loadBaseModel } from "../model/load.ts";
 import type { LoadedModel } from "../model/load.ts";
 import { createLoraAdapter } from "../model/lora.ts";
 import type { LoraConfig } from "../model/lora.ts";
-import { loadEvalSet, loadSiteTrainRows } from "./datasets.ts";
+import { loadEvalSet, loadSiteRows } from "./datasets.ts";
 import { evaluateSet } from "./evaluate.ts";
 import type { EvalSet } from "./evaluate.ts";
 import type { FaultStage } from "./options.ts";
@@ -36,7 +36,7 @@ export interface HostedSite {
   readonly certFile: string;
   readonly keyFile: string;
   readonly slowMs: number;
-  /** With --phi: the site's de-identification secret; its training rows are scrubbed as they load. */
+  /** With --phi: the site's de-identification secret; its training and validation rows are scrubbed as they load. */
   readonly deidSecretFile?: string;
   /** Trains with this external trainer (the engine still scores the sim's question sets). */
   readonly externalTrainer?: TrainerCommand;
@@ -208,10 +208,13 @@ export class SiteHost {
     const caPem = readFileSync(init.caCertFile, "utf8");
     if (init.he) this.ckks = loadSeal().then((seal) => createCkksContext(seal));
     for (const site of init.sites) {
-      const { dataset: train, replaced } = await loadSiteTrainRows(site.trainFile, site.deidSecretFile);
-      if (replaced !== null)
-        this.send({ type: "deidentified", siteId: site.siteId, replaced, refusedRows: train.invalid.length });
-      const validation = await loadEvalSet(site.validationFile, base.tokenizer, init.seqLen);
+      const { train, validation, replaced, refusedRows } = await loadSiteRows(
+        { train: site.trainFile, validationMcq: site.validationFile },
+        base.tokenizer,
+        init.seqLen,
+        site.deidSecretFile,
+      );
+      if (replaced !== null) this.send({ type: "deidentified", siteId: site.siteId, replaced, refusedRows });
       let evalRound = 0;
       const engineTrainer = engineTrainerFactory({
         model: base.model,
@@ -252,7 +255,6 @@ export class SiteHost {
               tokenizer: base.tokenizer,
               train: train.examples,
               validation: [],
-              rowFiles: [site.trainFile],
               workDir: join(site.stateDir, "trainer-tasks"),
               logger: this.logger.child({ site: site.siteId }),
               seedSalt: site.salt,

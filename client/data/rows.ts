@@ -207,3 +207,31 @@ export function parseRow(value: unknown): ParsedRow {
       "unrecognised row: expected keys instruction/output, messages, question/options/answer, text, or input_ids",
   };
 }
+
+/**
+ * A row in one of the JSONL formats above, such that {@link parseRow} reads back the same row: for
+ * handing loaded (and de-identified) rows to another program, e.g. an external trainer.
+ */
+export function rowToJson(row: DatasetRow): Record<string, unknown> {
+  switch (row.kind) {
+    case "instruction":
+      return {
+        instruction: row.instruction,
+        ...(row.input === undefined ? {} : { input: row.input }),
+        output: row.output,
+      };
+    case "chat":
+      return { messages: row.messages };
+    case "mcq": {
+      const lettered = row.labels.every((label, i) => label === letterLabel(i));
+      const options = lettered
+        ? row.options
+        : Object.fromEntries(row.labels.map((label, i) => [label, row.options[i]]));
+      return { question: row.question, options, answer: row.answerIndex };
+    }
+    case "text":
+      return { text: row.text };
+    case "input_ids":
+      return { input_ids: row.inputIds, ...(row.lossMask === undefined ? {} : { loss_mask: row.lossMask }) };
+  }
+}

@@ -39,10 +39,9 @@ export interface ExternalTrainerOptions {
   readonly modelConfig: LlamaConfig;
   /** Tokenizes rows into the examples file, with fedtune's prompt format (the base model's tokenizer). */
   readonly tokenizer: PromptTokenizer;
+  /** The site's rows as loaded (de-identified when its `deid` is on): the trainer sees only these. */
   readonly train: readonly Example[];
   readonly validation: readonly Example[];
-  /** The site's JSONL files, passed on for trainers that tokenize themselves. */
-  readonly rowFiles: readonly string[];
   /** Task folders are made (and removed) under this folder, e.g. inside the site's state folder. */
   readonly workDir: string;
   readonly logger: Logger;
@@ -98,12 +97,7 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
     if (length !== vectorLength)
       throw new RangeError(`local adapter has ${length} trainable values, the federation ${vectorLength}`);
     await mkdir(options.workDir, { recursive: true });
-    const context: TaskContext = {
-      baseModelDir: options.baseModelDir,
-      modelConfig,
-      lora,
-      rowFiles: options.rowFiles,
-    };
+    const context: TaskContext = { baseModelDir: options.baseModelDir, modelConfig, lora };
     const initial = flattenLoraTensors(modelConfig, lora, initialLoraTensors(modelConfig, lora));
 
     /** Writes the folder, runs the trainer, and always removes the folder (it holds tokenized records). */
@@ -168,7 +162,14 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
           throw new TrainerFailure("no training row has a target token within maxSeqLen");
         const body = trainingBody(training, examples.length, recordDp);
         const { result, trained } = await inTaskFolder(
-          () => writeTaskFolder(options.workDir, context, global, exampleLines(examples), body),
+          () =>
+            writeTaskFolder(
+              options.workDir,
+              context,
+              global,
+              { examples: exampleLines(examples), rows: train },
+              body,
+            ),
           signal,
           async (dir) => {
             const result = await readTaskResult(dir, trainResultSchema);
@@ -201,10 +202,13 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
         });
         const result = await inTaskFolder(
           () =>
-            writeTaskFolder(options.workDir, context, global, exampleLines(examples), {
-              kind: "evaluate",
-              choices,
-            }),
+            writeTaskFolder(
+              options.workDir,
+              context,
+              global,
+              { examples: exampleLines(examples), rows: validation },
+              { kind: "evaluate", choices },
+            ),
           signal,
           (dir) => readTaskResult(dir, evaluateResultSchema),
         );

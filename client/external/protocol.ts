@@ -10,6 +10,7 @@ export const RESULT_FILE = "result.json";
 export const ADAPTER_IN_DIR = "adapter-in";
 export const ADAPTER_OUT_DIR = "adapter-out";
 export const EXAMPLES_FILE = "examples.jsonl";
+export const ROWS_FILE = "rows.jsonl";
 
 const count = z.number().int().nonnegative();
 const positive = z.number().positive();
@@ -73,7 +74,11 @@ const commonTask = {
   lora: loraSchema,
   /** Tokenized examples (JSONL of {input_ids, loss_mask}), relative to the task folder. */
   examples: z.string().min(1),
-  /** The site's raw JSONL rows, for trainers that tokenize themselves. */
+  /**
+   * The task's rows in fedtune's JSONL formats, relative to the task folder, for trainers that
+   * tokenize themselves: the rows behind `examples` as the site loaded them (validated, and
+   * de-identified when the site's `deid` is on), never the site's own data files.
+   */
   rows: z.array(z.string().min(1)),
   /** Where the trainer writes its result JSON, relative to the task folder. */
   result: z.string().min(1),

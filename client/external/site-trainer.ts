@@ -50,11 +50,8 @@ export async function buildSiteTrainer(
       baseModelDir,
       modelConfig,
       tokenizer,
+      // The loaded rows (scrubbed when deid is on), never the data files: those may hold identifiers.
       ...rows,
-      rowFiles: [
-        config.data.train,
-        ...(config.data.validation === undefined ? [] : [config.data.validation]),
-      ],
       workDir: join(config.stateDir, "trainer-tasks"),
       logger,
     }),

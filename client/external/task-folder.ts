@@ -13,12 +13,14 @@ import {
   type LoraConfig,
 } from "../../model/lora-layout.ts";
 import { readPeftAdapter, writePeftAdapter } from "../../model/peft.ts";
+import { rowToJson, type DatasetRow } from "../data/rows.ts";
 import { TrainerFailure } from "../node/trainer.ts";
 import {
   ADAPTER_IN_DIR,
   ADAPTER_OUT_DIR,
   EXAMPLES_FILE,
   RESULT_FILE,
+  ROWS_FILE,
   TASK_FILE,
   TRAINER_PROTOCOL,
   type EvaluateTaskFile,
@@ -26,12 +28,22 @@ import {
   type TrainTaskFile,
 } from "./protocol.ts";
 
-/** What every task folder shares: the base model, the adapter layout and the site's rows. */
+/** What every task folder shares: the base model and the adapter layout. */
 export interface TaskContext {
   readonly baseModelDir: string;
   readonly modelConfig: LlamaConfig;
   readonly lora: LoraConfig;
-  readonly rowFiles: readonly string[];
+}
+
+/** The task's records: tokenized, and as rows (for trainers that tokenize themselves). */
+export interface TaskRecords {
+  readonly examples: readonly ExampleLine[];
+  /** The rows as the site loaded them: validated, and de-identified when the site's `deid` is on. */
+  readonly rows: readonly DatasetRow[];
+}
+
+function jsonl(lines: readonly unknown[]): string {
+  return lines.map((line) => JSON.stringify(line)).join("\n") + (lines.length > 0 ? "\n" : "");
 }
 
 type TaskBody =
@@ -53,20 +65,21 @@ function commonFields(context: TaskContext) {
       useRslora: lora.useRslora ?? false,
     },
     examples: EXAMPLES_FILE,
-    rows: [...context.rowFiles],
+    rows: [ROWS_FILE],
     result: RESULT_FILE,
   } as const;
 }
 
 /**
- * Creates a fresh folder under `parentDir` holding the global adapter (PEFT), the examples and
- * task.json; returns the folder. The caller removes it with {@link removeTaskFolder}.
+ * Creates a fresh folder under `parentDir` holding the global adapter (PEFT), the records and
+ * task.json; returns the folder. The caller removes it with {@link removeTaskFolder}. The trainer
+ * never gets the site's data files: those may hold identifiers that de-identification removed at load.
  */
 export async function writeTaskFolder(
   parentDir: string,
   context: TaskContext,
   global: Float32Array,
-  examples: readonly ExampleLine[],
+  records: TaskRecords,
   body: TaskBody,
 ): Promise<string> {
   const dir = await mkdtemp(join(parentDir, `${body.kind}-`));
@@ -76,10 +89,8 @@ export async function writeTaskFolder(
     context.lora,
     { baseModelNameOrPath: context.baseModelDir },
   );
-  await writeFile(
-    join(dir, EXAMPLES_FILE),
-    examples.map((line) => JSON.stringify(line)).join("\n") + (examples.length > 0 ? "\n" : ""),
-  );
+  await writeFile(join(dir, EXAMPLES_FILE), jsonl(records.examples));
+  await writeFile(join(dir, ROWS_FILE), jsonl(records.rows.map(rowToJson)));
   const task = {
     ...commonFields(context),
     ...body,
@@ -89,7 +100,7 @@ export async function writeTaskFolder(
   return dir;
 }
 
-/** Removes a task folder: it holds the site's tokenized records and must not outlive the task. */
+/** Removes a task folder: it holds the site's records and must not outlive the task. */
 export async function removeTaskFolder(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }

@@ -2,7 +2,14 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { joinBindingPayload, signMessage } from "../../crypto/keys.ts";
 import { FederationError } from "../../proto/errors.ts";
-import type { EvalTask, PollResponse, RoundRef, TrainTask } from "../../proto/messages.ts";
+import {
+  DECLINE_DETAIL_MAX,
+  type DeclineReason,
+  type EvalTask,
+  type PollResponse,
+  type RoundRef,
+  type TrainTask,
+} from "../../proto/messages.ts";
 import type { SiteMode } from "../modes/mode.ts";
 import { createSiteMode } from "../modes/select.ts";
 import { answerKeyCeremony } from "./key-ceremony.ts";
@@ -10,6 +17,7 @@ import { chargeLedger, privatize } from "./privacy.ts";
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
 import { LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
 import { StepInbox } from "./steps.ts";
+import { TrainerFailure } from "./trainer.ts";
 
 export type { SiteClientOptions, SiteEvent, SiteFaults, SiteStage } from "./session.ts";
 
@@ -155,13 +163,25 @@ export class SiteClient {
     return this.mode;
   }
 
-  /** Runs one round's work; leaving the round (fault, refusal, the round moved on) is not an error. */
+  /**
+   * Runs one round's work; leaving the round (fault, refusal, the round moved on) is not an error.
+   * A trainer that failed declines the task with its summary: nothing was protected or uploaded,
+   * and the site stays joined for the next round.
+   */
   private async inRound(ref: RoundRef, work: () => Promise<void>): Promise<void> {
     const { session } = this;
     try {
       await work();
     } catch (error) {
       if (session.signal.aborted) throw error;
+      if (error instanceof TrainerFailure) {
+        // The output (stderr lines, which may quote records) stays in this site's log.
+        session.logger.error(
+          { round: ref.round, attempt: ref.attempt, err: error.summary, output: error.output },
+          "the trainer failed; declining the task",
+        );
+        return this.inRound(ref, () => this.decline(ref, "trainer_failure", error.summary));
+      }
       if (error instanceof LeaveRound) {
         session.logger.info({ round: ref.round, attempt: ref.attempt, stage: error.stage }, error.message);
         session.emit({ type: "dropped", ref, stage: error.stage, reason: error.message });
@@ -185,15 +205,8 @@ export class SiteClient {
     const { session } = this;
     const { ref, privacy } = task;
     await session.stage("train", ref);
-    if (!chargeLedger(session, this.ledgerFile, task)) {
-      const detail = "taking part would exceed this site's privacy budget";
-      await session.connection.federation.decline(
-        { ref, reason: "privacy_budget", detail },
-        session.unaryOptions(),
-      );
-      session.emit({ type: "declined", ref, reason: "privacy_budget", detail });
-      return;
-    }
+    if (!chargeLedger(session, this.ledgerFile, task))
+      return this.decline(ref, "privacy_budget", "taking part would exceed this site's privacy budget");
     const mode = this.modeOrFail();
     const global = await mode.globalAt(task.globalVersion, task.he);
     const update = await session.trainer().train({
@@ -217,6 +230,13 @@ export class SiteClient {
       sentBytes: session.connection.traffic().sentBytes - before,
       protectMs: session.protectTimeMs(),
     });
+  }
+
+  private async decline(ref: RoundRef, reason: DeclineReason, detail: string): Promise<void> {
+    const { session } = this;
+    const sent = detail.slice(0, DECLINE_DETAIL_MAX);
+    await session.connection.federation.decline({ ref, reason, detail: sent }, session.unaryOptions());
+    session.emit({ type: "declined", ref, reason, detail: sent });
   }
 
   private async evaluate(task: EvalTask): Promise<void> {

@@ -98,6 +98,7 @@ export type CoordinatorEvent =
       readonly ref: RoundRef;
       readonly siteId: SiteId;
       readonly reason: string;
+      readonly detail: string;
     }
   | {
       readonly type: "round_completed";

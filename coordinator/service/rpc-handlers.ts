@@ -110,9 +110,16 @@ function decline(round: RoundContext, peer: Peer, ref: RoundRef, reason: string,
     throw new FederationError("failed_precondition", "this site owes nothing in the current stage");
   }
   round.state = markDropped(state, peer.name);
-  round.store.audit("site_declined", { round: ref.round, attempt: ref.attempt, siteId: peer.name, reason });
+  // The detail is the site's own summary (e.g. why its trainer failed), kept for the operator.
+  round.store.audit("site_declined", {
+    round: ref.round,
+    attempt: ref.attempt,
+    siteId: peer.name,
+    reason,
+    detail,
+  });
   round.logger.warn({ siteId: peer.name, round: ref.round, reason, detail }, "site declined the round");
-  round.emit({ type: "site_declined", ref, siteId: peer.name, reason });
+  round.emit({ type: "site_declined", ref, siteId: peer.name, reason, detail });
   round.notify();
   return { note: "decline recorded" };
 }

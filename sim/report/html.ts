@@ -3,6 +3,14 @@ import { barChart, escapeXml, lineChart, stackedBarChart } from "./charts.ts";
 import type { Series } from "./charts.ts";
 import type { SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
+import {
+  DEID_SITE_HEADERS,
+  IDENTIFIER_RANK_HEADERS,
+  IDENTIFIER_RANK_NOTE,
+  deidSiteRows,
+  identifierRankRows,
+  leakCheckLine,
+} from "./deid-table.ts";
 import { LEAKAGE_HEADERS, leakageNote, leakageRows } from "./leakage-table.ts";
 import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
 import { formatBytes, formatEpsilon, formatPercent, formatSeconds } from "./table.ts";
@@ -231,6 +239,19 @@ export function renderHtml(metrics: SimMetrics, charts: readonly NamedChart[]): 
       table(LEAKAGE_HEADERS, leakage),
       `<p class="sub">${escapeXml(leakageNote(metrics))}</p>`,
     );
+  const deid = metrics.deidentification;
+  if (deid !== undefined) {
+    const ranks = identifierRankRows(deid);
+    sections.push(
+      "<h2>De-identification</h2>",
+      table(DEID_SITE_HEADERS, deidSiteRows(deid)),
+      '<p class="sub">Identifiers each site replaced as its rows loaded, by kind, as the site\'s own client reported them (never sent to the coordinator); rows refused because a high-risk shape survived.</p>',
+      `<p>${escapeXml(leakCheckLine(deid))}</p>`,
+      ...(ranks.length === 0
+        ? []
+        : [table(IDENTIFIER_RANK_HEADERS, ranks), `<p class="sub">${escapeXml(IDENTIFIER_RANK_NOTE)}</p>`]),
+    );
+  }
   const privacy = sitePrivacyRows(metrics);
   if (privacy.length > 0)
     sections.push(

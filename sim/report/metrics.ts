@@ -1,5 +1,6 @@
 // The shape of a simulation's metrics.json: run settings, per-round figures, the comparison table.
 import type { LeakageFigures } from "../leakage/probe.ts";
+import type { SecretRanking } from "../leakage/secret-rank.ts";
 import type { SitePrivacy } from "../site-privacy.ts";
 
 /** Accuracy and loss measured on one evaluation set. */
@@ -75,6 +76,7 @@ export interface SiteDeidentification {
 
 /** De-identification in a `--phi` run: per site, and whether the trained adapter says any planted identifier. */
 export interface DeidentificationReport {
+  /** What each site's own client reported replacing (never sent to the coordinator). */
   readonly sites: Readonly<Record<string, SiteDeidentification>>;
   readonly leakCheck: {
     readonly prompts: number;
@@ -82,6 +84,11 @@ export interface DeidentificationReport {
     /** Planted (true) identifiers found verbatim in the global adapter's greedy generations. */
     readonly identifiersFound: readonly string[];
   } | null;
+  /**
+   * Canary-style probe: per site, the rank of a planted record number's true last digits among all
+   * candidates under the global adapter (sim/phi/identifier-rank.ts); null without a global adapter.
+   */
+  readonly identifierRanks: readonly { readonly siteId: string; readonly ranking: SecretRanking }[] | null;
 }
 
 export interface SimMetrics {

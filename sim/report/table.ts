@@ -1,6 +1,13 @@
 // Plain-text tables for the terminal summary, and the number formats shared with the HTML report.
 import type { ComparisonRow, DeidentificationReport, SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
+import {
+  DEID_SITE_HEADERS,
+  IDENTIFIER_RANK_HEADERS,
+  deidSiteRows,
+  identifierRankRows,
+  leakCheckLine,
+} from "./deid-table.ts";
 import { LEAKAGE_HEADERS, leakageRows } from "./leakage-table.ts";
 import { SITE_PRIVACY_HEADERS, sitePrivacyRows } from "./privacy-table.ts";
 
@@ -53,25 +60,16 @@ export function comparisonTable(rows: readonly ComparisonRow[]): string[] {
   );
 }
 
-/** `--phi` runs: identifiers each site replaced (by kind) and refused, then the leak check's verdict. */
+/** `--phi` runs: identifiers each site replaced (by kind) and refused, then the two probes' verdicts. */
 export function deidentificationLines(report: DeidentificationReport): string[] {
-  const sites = Object.entries(report.sites).sort(([a], [b]) => a.localeCompare(b));
-  const kinds = ["name", "date", "id", "phone", "email", "ssn", "url", "ip", "zip", "street", "city", "age"];
-  const lines = formatTable(
-    ["site", "replaced", ...kinds, "refused rows"],
-    sites.map(([siteId, s]) => [
-      siteId,
-      String(Object.values(s.replaced).reduce((a, b) => a + b, 0)),
-      ...kinds.map((k) => String(s.replaced[k] ?? 0)),
-      String(s.refusedRows),
-    ]),
-  );
-  const leak = report.leakCheck;
-  lines.push(
-    leak === null
-      ? "leak check: no global adapter to check"
-      : `leak check: ${leak.identifiersFound.length} planted identifiers in ${leak.prompts} greedy generations (${leak.generatedCharacters} characters) of the global adapter`,
-  );
+  const lines = formatTable(DEID_SITE_HEADERS, deidSiteRows(report));
+  lines.push(leakCheckLine(report));
+  const ranks = identifierRankRows(report);
+  if (ranks.length > 0)
+    lines.push(
+      "record-number probe (chance: rank uniform on 1–1000):",
+      ...formatTable(IDENTIFIER_RANK_HEADERS, ranks),
+    );
   return lines;
 }
 

@@ -11,7 +11,7 @@ import {
   tokenizeMultipleChoice,
   tokenizeRow,
 } from "../../client/data/prompt-format.ts";
-import type { DatasetRow, MultipleChoiceRow } from "../../client/data/rows.ts";
+import { parseRow, rowToJson, type DatasetRow, type MultipleChoiceRow } from "../../client/data/rows.ts";
 import { charTokenizer as tok } from "./fake-tokenizer.ts";
 
 const jsonl = (...rows: unknown[]): string =>
@@ -78,6 +78,35 @@ describe("row formats", () => {
       inputIds: [1, 5, 6],
       lossMask: [0, 1, 1],
     });
+  });
+});
+
+describe("rows written back as JSON", () => {
+  it("reads back as the same row, in every format", () => {
+    const rows: DatasetRow[] = [
+      { kind: "instruction", instruction: "Sum", input: "2 and 3", output: "5" },
+      { kind: "instruction", instruction: "Say hi", output: "hi" },
+      {
+        kind: "chat",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "hello" },
+        ],
+      },
+      { kind: "mcq", question: "2+2?", labels: ["A", "B"], options: ["3", "4"], answerIndex: 1 },
+      {
+        kind: "mcq",
+        question: "Sky?",
+        labels: ["x", "y", "z"],
+        options: ["red", "blue", "green"],
+        answerIndex: 1,
+      },
+      { kind: "text", text: "A note." },
+      { kind: "input_ids", inputIds: [5, 6, 7], lossMask: [0, 1, 1] },
+      { kind: "input_ids", inputIds: [5, 6] },
+    ];
+    for (const row of rows)
+      expect(parseRow(JSON.parse(JSON.stringify(rowToJson(row))))).toEqual({ ok: true, row });
   });
 });
 

@@ -57,7 +57,6 @@ async function trainBoth(lora: LoraSettings): Promise<{ engine: Float32Array; py
     tokenizer: base.tokenizer,
     train: rows,
     validation: rows,
-    rowFiles: [],
     workDir: mkdtempSync(join(tmpdir(), "fedtune-xcheck-")),
     logger: silentLogger,
   })(lora, vectorLength);

@@ -98,7 +98,6 @@ describe.skipIf(SKIP_WITHOUT_TORCH)("a federation with one site on the Python tr
                 baseModelDir: modelDir,
                 modelConfig: TINY_MODEL,
                 tokenizer: charTokenizer,
-                rowFiles: [],
                 workDir: join(federation.dir, "sites", site, "trainer-tasks"),
               })
             : engineTrainerFactory({ ...common, model, tokenizer: { ...charTokenizer, padId: 0 } });

@@ -1,6 +1,6 @@
 // A stand-in external trainer that misbehaves on purpose (argv: <how> <taskDir>), for the refusal tests.
 // "ok" is the control: it speaks the protocol correctly, so a refusal seen elsewhere is the check's doing.
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseLoraConfig } from "../../model/lora-layout.ts";
 import { readPeftAdapter, writePeftAdapter } from "../../model/peft.ts";
@@ -10,6 +10,10 @@ import type { TrainResultFile, TrainTaskFile } from "../../client/external/proto
 const [how = "ok", taskDir = "."] = process.argv.slice(2);
 const task = JSON.parse(readFileSync(join(taskDir, "task.json"), "utf8")) as TrainTaskFile;
 console.log(JSON.stringify({ event: "started", how }));
+// A test's window into the task folder (removed after the task): the row files it was given.
+const keepRows = process.env["FEDTUNE_TEST_KEEP_ROWS"];
+if (keepRows !== undefined)
+  for (const file of task.rows) appendFileSync(keepRows, readFileSync(join(taskDir, file), "utf8"));
 if (how === "crash") {
   console.error("RuntimeError: CUDA out of memory");
   process.exit(1);

@@ -49,7 +49,6 @@ function external() {
     tokenizer: base.tokenizer,
     train: additionRows(8),
     validation,
-    rowFiles: [],
     workDir: mkdtempSync(join(tmpdir(), "fedtune-pytrainer-")),
     logger: silentLogger,
   })(lora, loraFlatLength(base.model.config, parseLoraConfig({ ...lora })));

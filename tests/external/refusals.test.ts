@@ -52,7 +52,6 @@ async function trainWith(trainer: TrainerCommand, dp: RecordDp | undefined = und
     tokenizer: charTokenizer,
     train: additionRows(6),
     validation: [],
-    rowFiles: [],
     workDir,
     logger: silentLogger,
   })(lora, vectorLength);

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { detectPhi } from "../../client/deid/scrub.ts";
-import { loadSiteTrainRows } from "../../sim/datasets.ts";
+import { loadSiteRows } from "../../sim/datasets.ts";
+import { charTokenizer } from "../client/fake-tokenizer.ts";
 import { generateFederationData, writeFederationData } from "../../sim/hospitals.ts";
 import { handWrittenCorpus, parseLabelledNotes } from "../../sim/phi/hand-written.ts";
 import { heldOutCorpus } from "../../sim/phi/held-out.ts";
@@ -57,36 +58,55 @@ describe("sim --phi", () => {
     testPerCondition: 1,
   });
 
-  it("plants the same identifiers in a record's instruction and question, and leaves validation alone", () => {
-    const { data: phi, planted } = plantPhi(data, 5);
+  it("plants identifiers in training and validation records, a probe per site, and none in the test set", () => {
+    const { data: phi, planted, probes } = plantPhi(data, 5);
     const site = phi.sites[0];
     const plain = data.sites[0];
     if (site === undefined || plain === undefined) throw new Error("no site");
-    expect(site.validation).toEqual(plain.validation);
     const first = site.train[0];
     if (first === undefined) throw new Error("no record");
     expect(first.mcq.question.startsWith(first.instruction.input)).toBe(true);
     expect(first.instruction.input).toContain(plain.train[0]?.instruction.input);
     const ids = planted.get(site.siteId) ?? [];
-    expect(ids.length).toBeGreaterThan(site.train.length);
+    expect(ids.length).toBeGreaterThan(site.train.length + site.validation.length);
     expect(ids.some((id) => first.instruction.input.includes(id))).toBe(true);
+    const checked = site.validation[0];
+    expect(ids.some((id) => checked?.mcq.question.includes(id))).toBe(true);
+    expect(phi.test).toEqual(data.test);
+    // Each probe hides the last digits of a record number written in its site's training notes.
+    expect(probes.map((p) => p.siteId)).toEqual(phi.sites.map((s) => s.siteId));
+    for (const probe of probes) {
+      expect(probe.secret).toMatch(/^\d{3}$/);
+      const header = `${probe.prefix}${probe.secret}${probe.suffix}`;
+      const notes = phi.sites.find((s) => s.siteId === probe.siteId)?.train ?? [];
+      expect(notes.some((r) => r.instruction.input.startsWith(header))).toBe(true);
+    }
   });
 
-  it("sites train on none of the planted identifiers: every one is replaced as the rows load", async () => {
+  it("sites load none of the planted identifiers, training or validation: every one is replaced", async () => {
     const { data: phi, planted } = plantPhi(data, 5);
     const dir = await mkdtemp(join(tmpdir(), "fedtune-phi-"));
     const files = await writeFederationData(dir, phi);
     for (const site of phi.sites) {
       const f = files.sites.get(site.siteId);
       if (f === undefined) throw new Error("no files");
-      const raw = await readFile(f.train, "utf8");
       const ids = (planted.get(site.siteId) ?? []).filter((id) => id.length >= 4);
-      expect(ids.some((id) => raw.includes(id))).toBe(true);
-      const { dataset, replaced } = await loadSiteTrainRows(f.train, join(dir, `${site.siteId}.key`));
-      expect(dataset.examples).toHaveLength(site.train.length);
-      const loaded = JSON.stringify(dataset.examples);
+      for (const file of [f.train, f.validationMcq]) {
+        const raw = await readFile(file, "utf8");
+        expect(ids.some((id) => raw.includes(id))).toBe(true);
+      }
+      const rows = await loadSiteRows(
+        f,
+        { ...charTokenizer, padId: 0 },
+        512,
+        join(dir, `${site.siteId}.key`),
+      );
+      expect(rows.train.examples).toHaveLength(site.train.length);
+      expect(rows.validation.rows).toHaveLength(site.validation.length);
+      const loaded = JSON.stringify([rows.train.examples, rows.validation.rows]);
       expect(ids.filter((id) => loaded.includes(id))).toEqual([]);
-      expect(Object.values(replaced ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(site.train.length);
+      const replaced = Object.values(rows.replaced ?? {}).reduce((a, b) => a + b, 0);
+      expect(replaced).toBeGreaterThan(site.train.length + site.validation.length);
     }
   });
 });

@@ -7,12 +7,15 @@ import { randomLlamaWeights } from "../../model/llama.ts";
 import { writeSafetensors } from "../../model/safetensors.ts";
 import { generatePretrainingCorpus } from "../../sim/clinical/corpus.ts";
 
-/** A randomly initialised LLaMA small enough to train in milliseconds, with a tokenizer trained on the clinical corpus. */
-export async function writeTinyModel(dir: string): Promise<void> {
+/**
+ * A randomly initialised LLaMA small enough to train in milliseconds, with a tokenizer trained on
+ * the clinical corpus; `maxPositions` makes room for longer notes (e.g. `--phi`'s).
+ */
+export async function writeTinyModel(dir: string, maxPositions = 320): Promise<void> {
   const tokenizer = trainByteLevelBpe(generatePretrainingCorpus(1, 40_000), {
     vocabSize: 400,
     specialTokens: { bos: "<s>", eos: "</s>", pad: "<pad>" },
-    modelMaxLength: 320,
+    modelMaxLength: maxPositions,
   });
   await writeTokenizerFiles(dir, tokenizer);
   const config = parseLlamaConfig({
@@ -26,7 +29,7 @@ export async function writeTinyModel(dir: string): Promise<void> {
     rms_norm_eps: 1e-5,
     rope_theta: 10_000,
     tie_word_embeddings: true,
-    max_position_embeddings: 320,
+    max_position_embeddings: maxPositions,
   });
   await writeSafetensors(join(dir, "model.safetensors"), randomLlamaWeights(config, 7));
   await writeFile(join(dir, "config.json"), JSON.stringify(toHfConfig(config)));
