@@ -11,6 +11,7 @@ export default tseslint.config(
       "runs/",
       ".fedtune/",
       "**/*.mjs",
+      "**/*.cjs",
       "eslint.config.js",
     ],
   },
