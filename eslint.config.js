@@ -33,4 +33,16 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The drivers (issue 10): one job per function, so a stage or a step reads on one screen.
+    files: [
+      "coordinator/service/**/*.ts",
+      "coordinator/modes/**/*.ts",
+      "client/modes/**/*.ts",
+      "client/node/**/*.ts",
+    ],
+    rules: {
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
 );
