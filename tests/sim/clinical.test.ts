@@ -45,7 +45,9 @@ describe("conditions table", () => {
       ["symptoms", { ...first, symptoms: ["cough"] }],
     ];
     for (const [what, row] of bad) expect(() => parseConditions([row]), what).toThrow();
-    expect(() => parseConditions([first, { ...CONDITIONS[1]!, id: first.id }])).toThrow(/duplicate condition id/);
+    expect(() => parseConditions([first, { ...CONDITIONS[1]!, id: first.id }])).toThrow(
+      /duplicate condition id/,
+    );
   });
 });
 
