@@ -11,6 +11,7 @@ export default tseslint.config(
       "runs/",
       ".fedtune/",
       "**/*.mjs",
+      "**/*.cjs",
       "eslint.config.js",
     ],
   },
@@ -30,6 +31,18 @@ export default tseslint.config(
         "error",
         { object: "Math", property: "random", message: "Inject an Rng (STYLE.md item 6)." },
       ],
+    },
+  },
+  {
+    // The drivers (issue 10): one job per function, so a stage or a step reads on one screen.
+    files: [
+      "coordinator/service/**/*.ts",
+      "coordinator/modes/**/*.ts",
+      "client/modes/**/*.ts",
+      "client/node/**/*.ts",
+    ],
+    rules: {
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
     },
   },
 );

@@ -13,6 +13,7 @@ import {
 } from "./architecture.ts";
 import { batchMatMulByConv, frozenLinear, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
 import { transposeMatrix } from "./matrix.ts";
+import { buildPositionTables, type PositionTables } from "./position-tables.ts";
 import { SeededStream } from "./prng.ts";
 import { elementCount, type NamedTensor, type TensorMap } from "./safetensors.ts";
 
@@ -63,20 +64,8 @@ interface LayerWeights {
   readonly projections: Readonly<Record<LoraTargetModule, Projection>>;
 }
 
-interface PositionTables {
-  /** [T, heads·d] multipliers of x and of rotate_half(x); the query tables carry the 1/√d scale. */
-  readonly queryCos: tf.Tensor2D;
-  readonly querySin: tf.Tensor2D;
-  readonly keyCos: tf.Tensor2D;
-  readonly keySin: tf.Tensor2D;
-  /** [g·T, T] additive causal mask in the grouped-query layout (g query heads per kv head). */
-  readonly mask: tf.Tensor2D;
-}
-
 // Enough for training (one or two sequence lengths) and for generation's growing prefixes.
 const MAX_CACHED_LENGTHS = 16;
-// exp(-1e9 + s) underflows to exactly 0 in float32, and unlike -Infinity it never yields NaN.
-const MASKED = -1e9;
 
 export class LlamaModel {
   readonly config: LlamaConfig;
@@ -433,48 +422,12 @@ export class LlamaModel {
   private positionTables(length: number): PositionTables {
     const cached = this.positionCache.get(length);
     if (cached !== undefined) return cached;
-    const c = this.config;
-    const d = c.headDim;
-    const half = d / 2;
-    // transformers' LlamaRotaryEmbedding: inv_freq = 1/θ^(2i/d) and angles in float32, emb = cat(freqs, freqs).
-    const inverseFrequency = Array.from({ length: half }, (_, i) =>
-      Math.fround(1 / Math.fround(c.ropeTheta ** Math.fround((2 * i) / d))),
-    );
-    const table = (heads: number, scale: number): [tf.Tensor2D, tf.Tensor2D] => {
-      const cos = new Float32Array(length * heads * d);
-      const sin = new Float32Array(length * heads * d);
-      for (let t = 0; t < length; t++) {
-        for (let j = 0; j < d; j++) {
-          const angle = Math.fround(t * (inverseFrequency[j % half] ?? 0));
-          const cosValue = Math.fround(Math.cos(angle)) * scale;
-          const sinValue = Math.fround(Math.sin(angle)) * scale;
-          for (let h = 0; h < heads; h++) {
-            cos[(t * heads + h) * d + j] = cosValue;
-            sin[(t * heads + h) * d + j] = sinValue;
-          }
-        }
-      }
-      return [tf.keep(tf.tensor2d(cos, [length, heads * d])), tf.keep(tf.tensor2d(sin, [length, heads * d]))];
-    };
-    const group = c.numHeads / c.numKvHeads;
-    const mask = new Float32Array(group * length * length);
-    for (let row = 0; row < group * length; row++) {
-      for (let s = (row % length) + 1; s < length; s++) mask[row * length + s] = MASKED;
-    }
     if (this.positionCache.size >= MAX_CACHED_LENGTHS) {
       const [oldest, tables] = this.positionCache.entries().next().value as [number, PositionTables];
       tf.dispose(Object.values(tables));
       this.positionCache.delete(oldest);
     }
-    const [queryCos, querySin] = table(c.numHeads, 1 / Math.sqrt(d));
-    const [keyCos, keySin] = table(c.numKvHeads, 1);
-    const tables: PositionTables = {
-      queryCos,
-      querySin,
-      keyCos,
-      keySin,
-      mask: tf.keep(tf.tensor2d(mask, [group * length, length])),
-    };
+    const tables = buildPositionTables(this.config, length);
     this.positionCache.set(length, tables);
     return tables;
   }

@@ -1,18 +1,10 @@
-// HF PEFT adapter folders (adapter_model.safetensors + adapter_config.json): pure read/write for any caller,
-// plus saveAdapter/loadAdapter for live adapters (TensorFlow.js is loaded only when loadAdapter runs).
+// HF PEFT adapter folders (adapter_model.safetensors + adapter_config.json): read/write of plain tensors, no
+// TensorFlow.js, so the coordinator can use it; live adapters are saved and loaded by model/lora-folder.ts.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import type { LlamaModel } from "./llama.ts";
-import type { LoraAdapter } from "./lora.ts";
 import { LORA_TARGET_MODULES, isLoraTargetModule } from "./architecture.ts";
-import {
-  LoraError,
-  checkLoraTensors,
-  orderedTargets,
-  parseLoraConfig,
-  type LoraConfig,
-} from "./lora-layout.ts";
+import { LoraError, orderedTargets, parseLoraConfig, type LoraConfig } from "./lora-layout.ts";
 import { fileExists, parseSafetensors, serializeSafetensors, type TensorMap } from "./safetensors.ts";
 
 export {
@@ -219,19 +211,4 @@ export async function readPeftAdapter(dir: string): Promise<PeftAdapter> {
     ...(peft.use_rslora ? { useRslora: true } : {}),
   });
   return { lora, tensors, baseModelNameOrPath: peft.base_model_name_or_path ?? null };
-}
-
-/** Saves a live adapter as a PEFT folder. */
-export async function saveAdapter(dir: string, adapter: LoraAdapter, info: PeftAdapterInfo): Promise<void> {
-  await writePeftAdapter(dir, adapter.namedTensors(), adapter.config, info);
-}
-
-/** Loads a PEFT adapter folder onto `model`, checking every tensor's shape against the model. */
-export async function loadAdapter(dir: string, model: LlamaModel): Promise<LoraAdapter> {
-  const adapter = await readPeftAdapter(dir);
-  checkLoraTensors(model.config, adapter.lora, adapter.tensors);
-  const { createLoraAdapter } = await import("./lora.ts");
-  const live = createLoraAdapter(model, adapter.lora);
-  live.assignTensors(adapter.tensors);
-  return live;
 }

@@ -1,9 +1,11 @@
 // The one table between SecAgg+ messages (crypto/secagg) and the wire: Poll steps one way, stage RPCs the other.
 import type { ClientToServerMessage, ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
+import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import type {
   AdvertiseKeysRequest,
   PollResponse,
   RoundRef,
+  SecAggSettings,
   ShareKeysRequest,
   SignSurvivorsRequest,
   UnmaskRequest,
@@ -176,4 +178,17 @@ export function clientMessageOf(
         maskingKeyShares: call.request.maskingKeyShares,
       };
   }
+}
+
+/** The round's SecAgg+ parameters as both sides configure the state machine from the task's settings. */
+export function secAggConfigOf(settings: SecAggSettings): SecAggConfig {
+  return {
+    roundId: settings.roundId,
+    sessionId: settings.sessionId,
+    roster: settings.roster.map((entry) => entry.siteId),
+    threshold: settings.threshold,
+    degree: settings.degree,
+    vectorLength: settings.vectorLength,
+    identityKeys: new Map(settings.roster.map((entry) => [entry.siteId, entry.identityKey])),
+  };
 }

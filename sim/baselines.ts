@@ -6,15 +6,9 @@ import type { LoadedModel } from "../model/load.ts";
 import type { LoraAdapter, LoraConfig } from "../model/lora.ts";
 import { createLoraAdapter } from "../model/lora.ts";
 import { evaluateSet } from "./evaluate.ts";
-import type { EvalSet } from "./evaluate.ts";
-import type { ComparisonRow, EvalFigures } from "./report/metrics.ts";
-
-/** One site's training rows and its own validation set. */
-export interface SiteTrainingData {
-  readonly siteId: string;
-  readonly train: readonly Example[];
-  readonly validation: EvalSet;
-}
+import type { SiteTrainingData } from "./datasets.ts";
+import type { EvalFigures, EvalSet } from "./evaluate.ts";
+import type { ComparisonRow } from "./report/metrics.ts";
 
 /** What every setting of the comparison trains with, so that they differ only in where data may go. */
 export interface TrainingPlan {

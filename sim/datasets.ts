@@ -6,7 +6,6 @@ import type { KindCounts } from "../client/deid/spans.ts";
 import { rowScrubber } from "../client/deid/rows.ts";
 import { DEID_SECRET_FILE, loadOrCreateDeidSecret } from "../client/deid/secret.ts";
 import type { Example, MultipleChoiceRow } from "../client/data/rows.ts";
-import type { SiteTrainingData } from "./baselines.ts";
 import { prepareEvalSet } from "./evaluate.ts";
 import type { EvalSet, EvalTokenizer } from "./evaluate.ts";
 import type { FederationFiles, SiteFiles } from "./hospitals.ts";
@@ -75,6 +74,13 @@ export async function loadSiteRows(
 export async function loadEvalSet(file: string, tokenizer: EvalTokenizer, seqLen: number): Promise<EvalSet> {
   const ds = await loadJsonlDataset(file, { strict: true });
   return prepareEvalSet(mcqRows(ds.examples, file), tokenizer, seqLen);
+}
+
+/** One site's training rows and its own validation set. */
+export interface SiteTrainingData {
+  readonly siteId: string;
+  readonly train: readonly Example[];
+  readonly validation: EvalSet;
 }
 
 export interface RunDatasets {

@@ -5,9 +5,16 @@ import { tokenizeRow } from "../client/data/prompt-format.ts";
 import type { CausalLm } from "../client/eval/causal-lm.ts";
 import { evaluateMultipleChoice } from "../client/eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../client/eval/perplexity.ts";
-import type { EvalFigures } from "./report/metrics.ts";
 
 export type EvalTokenizer = PromptTokenizer & { readonly padId: number };
+
+/** Accuracy and loss measured on one evaluation set. */
+export interface EvalFigures {
+  /** Multiple-choice accuracy in [0, 1]. */
+  readonly accuracy: number;
+  /** Mean token negative log-likelihood of the reference answers. */
+  readonly loss: number;
+}
 
 /** Rows ready to score: the questions, and each question with its right answer tokenized for the loss. */
 export interface EvalSet {

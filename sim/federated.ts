@@ -14,7 +14,7 @@ import type { CoordinatorHandle } from "../coordinator/server.ts";
 import type { CoordinatorEvent, RunSummary } from "../coordinator/service/records.ts";
 import { seededRng } from "../crypto/rng.ts";
 import { createLoraAdapter } from "../model/lora.ts";
-import { saveAdapter } from "../model/peft.ts";
+import { saveAdapter } from "../model/lora-folder.ts";
 import type { AdapterScores } from "./baselines.ts";
 import { RoundCollector } from "./collector.ts";
 import { federationConfigInput, writeFederationConfig } from "./federation-config.ts";

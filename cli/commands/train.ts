@@ -4,7 +4,7 @@ import { initBackend } from "../../model/backend.ts";
 import { LORA_TARGET_MODULES } from "../../model/architecture.ts";
 import { loadBaseModel } from "../../model/load.ts";
 import { createLoraAdapter, parseLoraConfig, type LoraMode } from "../../model/lora.ts";
-import { saveAdapter } from "../../model/peft.ts";
+import { saveAdapter } from "../../model/lora-folder.ts";
 import {
   DatasetError,
   formatInvalidRow,

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { LlamaModel, LoraHook } from "../../model/llama.ts";
 import { loadBaseModel } from "../../model/load.ts";
 import type { LoraAdapter } from "../../model/lora.ts";
-import { loadAdapter } from "../../model/peft.ts";
+import { loadAdapter } from "../../model/lora-folder.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
 
 export interface CausalLm {

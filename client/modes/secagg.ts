@@ -13,6 +13,7 @@ import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
 import type { RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
 import {
+  secAggConfigOf,
   serverMessageOf,
   stageCallOf,
   STAGE_OF_STEP,
@@ -46,18 +47,6 @@ async function sendStageCall(session: SiteSession, call: SecAggStageCall): Promi
   }
 }
 
-function secAggConfig(settings: SecAggSettings): SecAggConfig {
-  return {
-    roundId: settings.roundId,
-    sessionId: settings.sessionId,
-    roster: settings.roster.map((entry) => entry.siteId),
-    threshold: settings.threshold,
-    degree: settings.degree,
-    vectorLength: settings.vectorLength,
-    identityKeys: new Map(settings.roster.map((entry) => [entry.siteId, entry.identityKey])),
-  };
-}
-
 /** One site's part in one SecAgg+ session; `run` goes through the stages, each in its own method. */
 class SecAggSiteRound {
   private state: ClientState;
@@ -71,7 +60,7 @@ class SecAggSiteRound {
     private readonly settings: SecAggSettings,
     private readonly ref: RoundRef,
   ) {
-    this.config = secAggConfig(settings);
+    this.config = secAggConfigOf(settings);
     this.recipient = session.siteId();
     const start = session.protect(() =>
       createClient({

@@ -2,7 +2,7 @@
 import { cryptoRng } from "../../crypto/rng.ts";
 import type { Logger } from "pino";
 import type { LlamaModel } from "../../model/llama.ts";
-import { createLoraAdapter } from "../../model/lora.ts";
+import { createLoraAdapter, type LoraAdapter } from "../../model/lora.ts";
 import { tokenizeExamples, type PromptTokenizer } from "../data/prompt-format.ts";
 import type { Example, MultipleChoiceRow } from "../data/rows.ts";
 import type { CausalLm } from "../eval/causal-lm.ts";
@@ -10,7 +10,7 @@ import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../eval/perplexity.ts";
 import { OptimizerSlot } from "../training/train-model.ts";
 import { DEFAULT_LORA_TRAIN_SETTINGS, trainLora } from "../training/train-lora.ts";
-import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
+import type { LocalTrainer, LocalUpdate, TrainerFactory } from "./trainer.ts";
 
 export interface EngineTrainerOptions {
   readonly model: LlamaModel;
@@ -43,9 +43,50 @@ function difference(trained: Float32Array, global: Float32Array): Float32Array {
   return delta;
 }
 
+/** One round of local LoRA training from the global adapter (FedProx term, DP-SGD when asked): Δ and its weight. */
+async function trainRound(
+  options: EngineTrainerOptions,
+  adapter: LoraAdapter,
+  optimizerSlot: OptimizerSlot,
+  { global, settings, recordDp }: Parameters<LocalTrainer["train"]>[0],
+): Promise<LocalUpdate> {
+  await options.beforeTrain?.();
+  adapter.assign(global);
+  const result = await trainLora({
+    model: options.model,
+    adapter,
+    examples: options.train,
+    tokenizer: options.tokenizer,
+    settings: {
+      learningRate: settings.learningRate,
+      batchSize: settings.batchSize,
+      seqLen: settings.maxSeqLen,
+      proximalMu: settings.fedproxMu,
+      seed: (settings.seed ^ (options.seedSalt ?? 0)) >>> 0,
+      // A constant rate: a warm-up and decay would restart inside every round.
+      schedule: "constant",
+      warmupSteps: 0,
+      ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
+    },
+    logger: options.logger,
+    optimizerSlot,
+    // DP-SGD clips per example in one thread; data-parallel workers only serve non-private rounds.
+    ...(recordDp === undefined
+      ? options.workers === undefined
+        ? {}
+        : { workers: options.workers }
+      : { dpSgd: { ...recordDp, rng: cryptoRng() } }),
+  });
+  return {
+    delta: difference(adapter.flatten(), global),
+    numExamples: result.examples,
+    trainLoss: result.meanLoss,
+  };
+}
+
 export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFactory {
   return (lora, vectorLength) => {
-    const { model, tokenizer, train, validation, logger } = options;
+    const { model, tokenizer, train, validation } = options;
     const adapter = createLoraAdapter(model, { ...lora, targetModules: [...lora.targetModules] });
     if (adapter.flatLength !== vectorLength) {
       adapter.dispose();
@@ -60,6 +101,7 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
     const evalBatchSize = options.evalBatchSize ?? 8;
     // The site's AdamW moments carry over from round to round (they never leave the site).
     const optimizerSlot = new OptimizerSlot();
+    // Evaluation tokenizes at the length the last round trained with.
     let seqLen = DEFAULT_LORA_TRAIN_SETTINGS.seqLen;
     // Validation rows never change: split them once, not every evaluation round.
     const choices = validation.filter((row): row is Example & MultipleChoiceRow => row.kind === "mcq");
@@ -68,40 +110,9 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
       vectorLength: adapter.flatLength,
       trainExamples: train.length,
       initialGlobal: () => Float32Array.from(initial),
-      async train({ global, settings, recordDp }) {
-        await options.beforeTrain?.();
-        seqLen = settings.maxSeqLen;
-        adapter.assign(global);
-        const result = await trainLora({
-          model,
-          adapter,
-          examples: train,
-          tokenizer,
-          settings: {
-            learningRate: settings.learningRate,
-            batchSize: settings.batchSize,
-            seqLen: settings.maxSeqLen,
-            proximalMu: settings.fedproxMu,
-            seed: (settings.seed ^ (options.seedSalt ?? 0)) >>> 0,
-            // A constant rate: a warm-up and decay would restart inside every round.
-            schedule: "constant",
-            warmupSteps: 0,
-            ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
-          },
-          logger,
-          optimizerSlot,
-          // DP-SGD clips per example in one thread; data-parallel workers only serve non-private rounds.
-          ...(recordDp === undefined
-            ? options.workers === undefined
-              ? {}
-              : { workers: options.workers }
-            : { dpSgd: { ...recordDp, rng: cryptoRng() } }),
-        });
-        return {
-          delta: difference(adapter.flatten(), global),
-          numExamples: result.examples,
-          trainLoss: result.meanLoss,
-        };
+      train: (input) => {
+        seqLen = input.settings.maxSeqLen;
+        return trainRound(options, adapter, optimizerSlot, input);
       },
       evaluate({ global }) {
         adapter.assign(global);

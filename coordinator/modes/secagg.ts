@@ -11,7 +11,12 @@ import {
 import { asUint32 } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { PollResponse, SecAggSettings, UpdateHeader } from "../../proto/messages.ts";
-import { clientMessageOf, pollStepOf, type SecAggStageCall } from "../../proto/secagg-steps.ts";
+import {
+  clientMessageOf,
+  pollStepOf,
+  secAggConfigOf,
+  type SecAggStageCall,
+} from "../../proto/secagg-steps.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { resolveSecAggParameters } from "../config.ts";
@@ -80,15 +85,7 @@ export class SecAggTry implements ModeTry {
       strategy: Strategy,
     ) => TryResult,
   ) {
-    this.config = {
-      roundId: secagg.roundId,
-      sessionId: secagg.sessionId,
-      roster: secagg.roster.map((entry) => entry.siteId),
-      threshold: secagg.threshold,
-      degree: secagg.degree,
-      vectorLength: secagg.vectorLength,
-      identityKeys: new Map(secagg.roster.map((entry) => [entry.siteId, entry.identityKey])),
-    };
+    this.config = secAggConfigOf(secagg);
     this.server = createServer(prepareRound(this.config));
     this.codec = createFixedPointCodec({ clipRange: secagg.clipRange, maxSummands: secagg.roster.length });
     this.upload = { stage: "masked_input", encoding: "masked", length: secagg.vectorLength } as const;

@@ -6,7 +6,7 @@ import { loadJsonlDataset } from "../../client/data/load-jsonl.ts";
 import { tokenizeRow } from "../../client/data/prompt-format.ts";
 import type { Example } from "../../client/data/rows.ts";
 import type { LoadedModel } from "../../model/load.ts";
-import { loadAdapter } from "../../model/peft.ts";
+import { loadAdapter } from "../../model/lora-folder.ts";
 import { trainFile } from "../datasets.ts";
 import type { TrainFormat } from "../datasets.ts";
 import { heldOutRecords } from "../hospitals.ts";

@@ -3,7 +3,7 @@ import { instructionPrompt, multipleChoicePrompt } from "../../client/data/promp
 import { seededRng } from "../../crypto/rng.ts";
 import type { RngSeed } from "../../crypto/rng.ts";
 import type { LoadedModel } from "../../model/load.ts";
-import { loadAdapter } from "../../model/peft.ts";
+import { loadAdapter } from "../../model/lora-folder.ts";
 import { DIAGNOSIS_INSTRUCTION } from "../clinical/rows.ts";
 import type { TrainFormat } from "../datasets.ts";
 import { rankSecret } from "../leakage/secret-rank.ts";

@@ -2,7 +2,7 @@
 import { contextIds, multipleChoicePrompt } from "../../client/data/prompt-format.ts";
 import { generateGreedy } from "../../client/eval/generate.ts";
 import type { LoadedModel } from "../../model/load.ts";
-import { loadAdapter } from "../../model/peft.ts";
+import { loadAdapter } from "../../model/lora-folder.ts";
 import type { PlantedIdentifiers } from "./hospital-notes.ts";
 
 // Prompt openings that, in the PHI-bearing training notes, come right before an identifier.

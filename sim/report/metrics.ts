@@ -1,15 +1,11 @@
 // The shape of a simulation's metrics.json: run settings, per-round figures, the comparison table.
 import type { LeakageFigures } from "../leakage/probe.ts";
 import type { SecretRanking } from "../leakage/secret-rank.ts";
+import type { EvalFigures } from "../evaluate.ts";
 import type { SitePrivacy } from "../site-privacy.ts";
 
-/** Accuracy and loss measured on one evaluation set. */
-export interface EvalFigures {
-  /** Multiple-choice accuracy in [0, 1]. */
-  readonly accuracy: number;
-  /** Mean token negative log-likelihood of the reference answers. */
-  readonly loss: number;
-}
+// Defined where it is measured (sim/evaluate.ts); metrics.json embeds it.
+export type { EvalFigures } from "../evaluate.ts";
 
 export interface RoundMetrics {
   readonly round: number;

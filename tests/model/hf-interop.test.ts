@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../model/backend.ts";
 import { readLlamaConfig } from "../../model/config.ts";
 import { LlamaModel } from "../../model/llama.ts";
-import { loadAdapter } from "../../model/peft.ts";
+import { loadAdapter } from "../../model/lora-folder.ts";
 import { readCheckpointFolder } from "../../model/safetensors.ts";
 import { loadTokenizer } from "../../model/tokenizer.ts";
 

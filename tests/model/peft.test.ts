@@ -10,13 +10,12 @@ import {
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
   LoraError,
-  loadAdapter,
   loraFlatLength,
   loraTensorsFromFlat,
   readPeftAdapter,
-  saveAdapter,
   writePeftAdapter,
 } from "../../model/peft.ts";
+import { loadAdapter, saveAdapter } from "../../model/lora-folder.ts";
 import { SeededStream } from "../../model/prng.ts";
 import { serializeSafetensors } from "../../model/safetensors.ts";
 import { maxAbsDifference, startBackend, tinyConfig } from "./helpers.ts";

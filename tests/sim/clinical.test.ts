@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseJsonl } from "../../client/data/load-jsonl.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { LABS } from "../../sim/clinical/catalogue.ts";
-import { CONDITIONS, LABELS } from "../../sim/clinical/conditions.ts";
+import { CONDITIONS, LABELS, parseConditions } from "../../sim/clinical/conditions.ts";
 import { generatePretrainingCorpus } from "../../sim/clinical/corpus.ts";
 import { toInstructionRow, toMcqRow } from "../../sim/clinical/rows.ts";
 import { dirichlet, gamma } from "../../sim/clinical/sampling.ts";
@@ -32,6 +32,22 @@ describe("conditions table", () => {
         expect(range[0], `${c.id}.${lab}`).toBeLessThanOrEqual(range[1]);
       }
     }
+  });
+
+  it("refuses a table row with a bad field, an unknown key or a duplicate id", () => {
+    const first = CONDITIONS[0]!;
+    expect(parseConditions([first, CONDITIONS[1]])).toEqual([first, CONDITIONS[1]]);
+    const bad: readonly [string, unknown][] = [
+      ["range", { ...first, age: [80, 40] }],
+      ["lab", { ...first, labs: { notALab: [1, 2] } }],
+      ["category", { ...first, category: "astrology" }],
+      ["key", { ...first, severity: "high" }],
+      ["symptoms", { ...first, symptoms: ["cough"] }],
+    ];
+    for (const [what, row] of bad) expect(() => parseConditions([row]), what).toThrow();
+    expect(() => parseConditions([first, { ...CONDITIONS[1]!, id: first.id }])).toThrow(
+      /duplicate condition id/,
+    );
   });
 });
 
