@@ -44,10 +44,7 @@ export function encodeEvalReport(report: EvalReport, maxExamples = MAX_EXAMPLES)
  * example-weighted mean over the sites that computed it) and `examples` = Σ min(n_k, maxExamples).
  * A metric whose summed weight is under half an example (fixed-point noise around zero) is absent.
  */
-export function decodeEvalTotals(
-  sum: ArrayLike<number>,
-  maxExamples = MAX_EXAMPLES,
-): Record<string, number> {
+export function decodeEvalTotals(sum: ArrayLike<number>, maxExamples = MAX_EXAMPLES): Record<string, number> {
   const totals: Record<string, number> = {};
   EVAL_METRICS.forEach((name, i) => {
     const weight = sum[2 * i + 1] ?? 0;

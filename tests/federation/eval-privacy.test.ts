@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SiteEvent } from "../../client/node/site-client.ts";
-import { syntheticTrainer } from "../../client/node/trainer.ts";
+import { syntheticTrainer, type TrainerFactory } from "../../client/node/trainer.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import type { PrivacyMode } from "../../proto/messages.ts";
@@ -79,6 +79,19 @@ function lineSink(lines: string[]): Logger {
   return pino({ level: "trace" }, sink);
 }
 
+/** A synthetic trainer whose evaluation reports `site`'s figures. */
+function figuresTrainer(site: SiteFigures): TrainerFactory {
+  return (_lora, vectorLength) =>
+    Promise.resolve({
+      ...syntheticTrainer({ vectorLength, numExamples: 10, rng: seededRng(`train-${site.name}`) }),
+      evaluate: () =>
+        Promise.resolve({
+          numExamples: site.numExamples,
+          metrics: { accuracy: site.accuracy, loss: site.loss },
+        }),
+    });
+}
+
 let ckks: CkksContext;
 beforeAll(async () => {
   ckks = createCkksContext(await loadSeal());
@@ -100,18 +113,7 @@ describe.each<PrivacyMode>(["secagg", "he"])("evaluation reports in mode %s", (m
     });
     const siteLogger = lineSink(siteLog);
     const running = SITES.map((site) =>
-      federation.startSite(site.name, {
-        logger: siteLogger,
-        createTrainer: (_lora, vectorLength) =>
-          Promise.resolve({
-            ...syntheticTrainer({ vectorLength, numExamples: 10, rng: seededRng(`train-${site.name}`) }),
-            evaluate: () =>
-              Promise.resolve({
-                numExamples: site.numExamples,
-                metrics: { accuracy: site.accuracy, loss: site.loss },
-              }),
-          }),
-      }),
+      federation.startSite(site.name, { logger: siteLogger, createTrainer: figuresTrainer(site) }),
     );
     const summary = await federation.coordinator.done;
     await Promise.all(running.map((site) => site.done));
@@ -159,5 +161,50 @@ describe.each<PrivacyMode>(["secagg", "he"])("evaluation reports in mode %s", (m
     // The detector finds a site's figures where they are.
     const planted = Buffer.concat([stored[0] ?? Buffer.alloc(0), Buffer.from(JSON.stringify(SITES[1]))]);
     expect(leaks([planted], fingerprints(SITES[1]))).toBeGreaterThan(0);
+  });
+});
+
+describe("an evaluation round under SecAgg+", () => {
+  it("survives a site that drops out after sharing its keys: the totals are the survivors'", async () => {
+    const federation = await createFederation({
+      sites: SITES.map((site) => site.name),
+      transport: "in-memory",
+      config: {
+        rounds: 1,
+        privacy: { mode: "secagg" },
+        sitesPerRound: { fraction: 1, minimum: 2 },
+        deadlines: {
+          joinMs: 20_000,
+          trainMs: 10_000,
+          advertiseKeysMs: 5_000,
+          shareKeysMs: 4_000,
+          unmaskMs: 5_000,
+          evalMs: 10_000,
+          keyCeremonyMs: 5_000,
+        },
+      },
+    });
+    const [alpha, beta, gamma] = SITES;
+    const running = SITES.map((site) =>
+      federation.startSite(site.name, {
+        createTrainer: figuresTrainer(site),
+        faults: {
+          // gamma's masks are in the other sites' shares: SecAgg+ removes them at the unmask stage.
+          beforeStage: (stage, ref) =>
+            site === gamma && ref.round === 2 && stage === "masked_input" ? "drop" : "continue",
+        },
+      }),
+    );
+    const summary = await federation.coordinator.done;
+    await Promise.all(running.map((site) => site.stop()));
+    await federation.coordinator.stop();
+    const evaluation = summary.rounds.find((r) => r.kind === "eval");
+    expect(evaluation?.outcome).toBe("completed");
+    expect(evaluation?.dropouts).toBe(1);
+    const survivors = [alpha, beta];
+    const examples = survivors.reduce((sum, s) => sum + s.numExamples, 0);
+    const accuracy = survivors.reduce((sum, s) => sum + s.numExamples * s.accuracy, 0) / examples;
+    expect(Math.abs((evaluation?.metrics["accuracy"] ?? 0) - accuracy)).toBeLessThan(1e-4);
+    expect(evaluation?.metrics["examples"]).toBe(examples);
   });
 });
