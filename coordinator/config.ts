@@ -84,6 +84,7 @@ const privacySchema = z.strictObject({
   mode: z.enum(PRIVACY_MODES).default("secagg"),
   /** L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range. */
   updateClipNorm: z.number().min(0).default(0),
+  /** SecAgg+ parameters of secagg mode's rounds and of the evaluation rounds of secagg and he mode. */
   secagg: secaggSchema.default({}),
 });
 
