@@ -226,6 +226,7 @@ export async function runFederated(
         return;
       }
       case "evaluated": {
+        // Per-site figures come from the sites' own events: the coordinator holds the totals only.
         const version = event.ref.round - 1;
         const figures = siteFigures.get(version) ?? {};
         const { accuracy, loss } = event.metrics;
