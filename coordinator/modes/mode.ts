@@ -114,7 +114,7 @@ export interface ModeHost {
   record(site: SiteId): SiteRecord | undefined;
   knownSites(): SiteId[];
   onlineSites(): SiteId[];
-  /** Sites that still owe the running stage an answer (busy: not asked for extra work). */
+  /** Sites the running try still needs (round/stages.ts busySites): not asked for extra work. */
   busySites(): SiteId[];
   emit(event: CoordinatorEvent): void;
   notify(): void;
