@@ -170,8 +170,10 @@ function applyStrategy(
  * ciphertext many times the size of the five counts.
  */
 export function openSecAggEvaluationTry(host: ModeHost, input: TryInput, he: HeSettings | null): ModeTry {
-  return new SecAggTry(secAggSettings(host, input, EVAL_VECTOR_LENGTH, EVAL_CLIP_RANGE), he, (decoded) =>
-    evaluationResult(decoded),
+  return new SecAggTry(
+    secAggSettings(host, input, EVAL_VECTOR_LENGTH, EVAL_CLIP_RANGE),
+    he,
+    evaluationResult,
   );
 }
 
