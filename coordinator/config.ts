@@ -84,6 +84,7 @@ const privacySchema = z.strictObject({
   mode: z.enum(PRIVACY_MODES).default("secagg"),
   /** L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range. */
   updateClipNorm: z.number().min(0).default(0),
+  /** SecAgg+ parameters of secagg mode's rounds and of the evaluation rounds of secagg and he mode. */
   secagg: secaggSchema.default({}),
 });
 
@@ -181,13 +182,17 @@ function crossSectionProblems(value: unknown): Problem[] {
     const conflict = strategyModeConflict(strategy, privacy.mode);
     if (conflict !== undefined) problems.push({ path: ["strategy", "name"], message: conflict });
   }
-  if (privacy?.mode === "secagg" && sitesPerRound !== undefined) {
+  // he mode runs SecAgg+ too, for its evaluation reports (coordinator/modes/secagg.ts).
+  if (privacy !== undefined && privacy.mode !== "none" && sitesPerRound !== undefined) {
     const { minimum } = sitesPerRound;
     const { neighbourDegree, threshold } = privacy.secagg;
     if (minimum < 2) {
       problems.push({
         path: ["sitesPerRound", "minimum"],
-        message: "secagg needs at least 2 sites per round (one site's masked sum is its update)",
+        message:
+          privacy.mode === "secagg"
+            ? "secagg needs at least 2 sites per round (one site's masked sum is its update)"
+            : "he needs at least 2 sites per round (one site's evaluation sum is its own figures)",
       });
     }
     if (threshold !== undefined && threshold > minimum) {

@@ -242,12 +242,16 @@ export class SiteClient {
   private async evaluate(task: EvalTask): Promise<void> {
     const { session } = this;
     await session.stage("eval", task.ref);
-    const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);
+    const mode = this.modeOrFail();
+    const global = await mode.globalAt(task.globalVersion, task.he);
     const result = await session.trainer().evaluate({ global, signal: session.signal });
-    await session.connection.federation.submitMetrics(
-      { ref: task.ref, numExamples: result.numExamples, metrics: { ...result.metrics } },
-      session.unaryOptions(),
+    // This site's own figures stay in its own log and events; the coordinator gets them as counts, summed
+    // under the round's protection with the other sites' (except in mode none).
+    session.logger.info(
+      { round: task.ref.round, numExamples: result.numExamples, metrics: result.metrics },
+      "evaluated the global adapter on this site's validation set",
     );
+    await mode.reportEvaluation(task, result);
     session.emit({ type: "evaluated", ref: task.ref, metrics: result.metrics });
   }
 }

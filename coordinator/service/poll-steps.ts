@@ -114,5 +114,11 @@ function trainTask(round: RoundContext, attempt: Attempt, deadlineMs: number): T
 }
 
 function evalTask(attempt: Attempt, deadlineMs: number): EvalTask {
-  return { ref: attempt.ref, globalVersion: attempt.planned.baseVersion, deadlineMs, he: attempt.work.he };
+  return {
+    ref: attempt.ref,
+    globalVersion: attempt.planned.baseVersion,
+    deadlineMs,
+    he: attempt.work.he,
+    secagg: attempt.work.secagg,
+  };
 }
