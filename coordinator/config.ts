@@ -73,6 +73,16 @@ const deadlinesSchema = z.strictObject({
   keyCeremonyMs: deadlineMs.default(120_000),
 });
 
+/** Tensor transfers (update uploads, adapter downloads): memory bound and per-site fairness. */
+const transfersSchema = z.strictObject({
+  /** Transfers of each kind (uploads, downloads) running at once across all sites; each site holds one at a time. */
+  concurrency: positiveInt.max(1024).default(4),
+  /** An upload whose header has not arrived this long after its turn came is cancelled. */
+  headerTimeoutMs: deadlineMs.default(5_000),
+  /** A transfer with no progress (no chunk in, or a chunk not taken) for this long is cancelled. */
+  stallTimeoutMs: deadlineMs.default(30_000),
+});
+
 const secaggSchema = z.strictObject({
   /** Neighbours per site in the SecAgg+ graph; omitted = n − 1 (classic SecAgg, Bonawitz et al. 2017). */
   neighbourDegree: positiveInt.optional(),
@@ -141,6 +151,7 @@ const federationConfigSchema = z.strictObject({
   maxAttemptsPerRound: positiveInt.default(3),
   sitesPerRound: sitesPerRoundSection,
   deadlines: deadlinesSchema.default(deadlinesSchema.parse({})),
+  transfers: transfersSchema.default(transfersSchema.parse({})),
   strategy: strategySection,
   privacy: privacySection,
   dp: dpSchema.optional(),

@@ -87,8 +87,6 @@ export interface CoordinatorRuntime {
   /** he mode: the CKKS context (no keys); built with the default parameters when omitted. */
   readonly ckks?: CkksContext;
   readonly onEvent?: (event: CoordinatorEvent) => void;
-  /** Uploads staged, and adapter downloads served, at once (default 4 each): bounds transfer memory. */
-  readonly uploadConcurrency?: number;
   /** Sites to wait for (up to deadlines.joinMs) before the first round; default sitesPerRound.minimum. */
   readonly sitesToStart?: number;
 }
@@ -197,7 +195,6 @@ export async function startCoordinator(
         wireMetrics(metrics, event);
         runtime.onEvent?.(event);
       },
-      ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
     });
     server = await (runtime.serve ?? serveGrpc)({
