@@ -1,4 +1,4 @@
-// A Join built from fedtune.proto's comments alone (as an independent client would), with Node's own crypto.
+// A Join built as an independent client would build it from fedtune.proto, with Node's own crypto.
 import { X509Certificate, createHash, generateKeyPairSync, sign } from "node:crypto";
 import type { JoinResponse } from "../../../proto/messages.ts";
 import type { Connection, TlsIdentity } from "../../../proto/transport.ts";
@@ -7,23 +7,38 @@ function rawPublicKey(key: { export(options: { format: "jwk" }): { x?: string } 
   return new Uint8Array(Buffer.from(key.export({ format: "jwk" }).x ?? "", "base64url"));
 }
 
+/** What a Join signs over besides its label: the certificate's hash and the request's two keys. */
+export interface BindingParts {
+  readonly certificateSha256: Uint8Array;
+  readonly identityKey: Uint8Array;
+  readonly envelopePublicKey: Uint8Array;
+}
+
 /**
- * JoinRequest.key_binding_signature as fedtune.proto describes it: Ed25519 by identity_key over the
- * ASCII label "fedtune-join-v1" || SHA-256 of the site certificate's DER (32 bytes) || identity_key
- * (32 bytes) || envelope_public_key (32 bytes).
+ * JoinRequest.key_binding_signature's bytes as fedtune.proto describes them: "fedtune-join-v1" || SHA-256
+ * of the site certificate's DER || identity_key || envelope_public_key.
  */
-export function handMadeJoinRequest(certPem: string, baseModelHash: string) {
+export function describedBindingBytes(parts: BindingParts): Uint8Array {
+  return Buffer.concat([
+    Buffer.from("fedtune-join-v1", "ascii"),
+    parts.certificateSha256,
+    parts.identityKey,
+    parts.envelopePublicKey,
+  ]);
+}
+
+/** A JoinRequest with fresh keys, its binding signed over `signedBytes` of them. */
+export function handMadeJoinRequest(
+  certPem: string,
+  baseModelHash: string,
+  signedBytes: (parts: BindingParts) => Uint8Array = describedBindingBytes,
+) {
   const identity = generateKeyPairSync("ed25519");
   const envelope = generateKeyPairSync("x25519");
   const identityKey = rawPublicKey(identity.publicKey);
   const envelopePublicKey = rawPublicKey(envelope.publicKey);
   const certificateSha256 = createHash("sha256").update(new X509Certificate(certPem).raw).digest();
-  const signed = Buffer.concat([
-    Buffer.from("fedtune-join-v1", "ascii"),
-    certificateSha256,
-    identityKey,
-    envelopePublicKey,
-  ]);
+  const signed = signedBytes({ certificateSha256, identityKey, envelopePublicKey });
   return {
     baseModelHash,
     identityKey,
