@@ -54,6 +54,18 @@ export function describeAdapter(
   };
 }
 
+/** The adapter's spec with how this federation makes it, for the model card of each checkpoint. */
+export function checkpointSpec(config: FederationConfig, adapter: AdapterDescription): AdapterSpec {
+  return {
+    ...adapter.spec,
+    provenance: {
+      baseModelSha256: adapter.baseModelHash,
+      privacyMode: config.privacy.mode,
+      dp: config.dp === undefined ? null : { ...config.dp },
+    },
+  };
+}
+
 /**
  * Reads the base model's config.json; hashes its weight files only when the config gives no sha256.
  * The weights are hashed as files, never loaded as tensors: the coordinator runs no model.
@@ -158,7 +170,10 @@ export async function startCoordinator(
   const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
   const ownsCkks = mode === "he" && runtime.ckks === undefined;
   const createsStorage = !existsSync(config.storageDir);
-  const store = DurableState.open(config.storageDir, mode === "he" ? undefined : adapter.spec);
+  const store = DurableState.open(
+    config.storageDir,
+    mode === "he" ? undefined : checkpointSpec(config, adapter),
+  );
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
