@@ -80,7 +80,10 @@ export class RoundContext implements ModeHost {
   readonly uploads: TransferGate;
 
   constructor(readonly deps: CoordinatorDeps) {
-    this.sites = new SiteRegistry(deps.store, deps.onlineWindowMs ?? 20_000);
+    this.sites = new SiteRegistry(deps.store, deps.onlineWindowMs ?? 20_000, (siteId, online) => {
+      deps.logger.info({ siteId }, online ? "site online" : "site left (not seen within the online window)");
+      this.emit({ type: "site_presence", siteId, online });
+    });
     this.plan = planRounds(deps.config.rounds, deps.config.evaluation.everyRounds);
     this.uploads = new TransferGate("upload", deps.config.transfers);
     this.downloads = new TransferGate("download", deps.config.transfers);
