@@ -47,7 +47,7 @@ function completion(
   };
 }
 
-const MAX_RECONNECT_BACKOFF_MS = 10_000;
+const MAX_RECONNECT_BACKOFF_MS = 1_000;
 /** The TLS server name sent when the coordinator is dialled by IP address (never checked against anything). */
 const IP_SERVER_NAME = "fedtune-coordinator";
 
@@ -78,8 +78,8 @@ export function dialGrpc(options: DialOptions): Connection {
       : {}),
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
-    // grpc-js backs off up to 120 s between reconnects; a site should be back within seconds of a
-    // coordinator restart (the site client adds its own backoff on top).
+    // grpc-js backs off up to 120 s between reconnects; a site should be back within a second of a
+    // coordinator restart (the site client's own backoff is capped at the same second).
     "grpc.max_reconnect_backoff_ms": MAX_RECONNECT_BACKOFF_MS,
   });
   return connectionOver({
