@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ParameterError } from "../crypto/errors.ts";
 import { isLoraTargetModule, LORA_TARGET_MODULES } from "../model/architecture.ts";
 import { IDENTITY_NAME_PATTERN } from "../crypto/pki/identity.ts";
-import { PRIVACY_MODES, type PrivacyMode } from "../proto/messages.ts";
+import { HE_REVEALS, PRIVACY_MODES, type HeReveal, type PrivacyMode } from "../proto/messages.ts";
 import { STRATEGY_INPUT, strategyConfigSchema, type StrategyConfig } from "../strategies/config.ts";
 
 /** A config that cannot be used; `problems` holds every one as "path: message". */
@@ -69,8 +69,10 @@ const deadlinesSchema = z.strictObject({
   unmaskMs: deadlineMs.default(30_000),
   /** Evaluation round: metrics submission. */
   evalMs: deadlineMs.default(300_000),
-  /** HE key ceremony before the first round. */
+  /** HE key ceremony before the first round (each of its two stages). */
   keyCeremonyMs: deadlineMs.default(120_000),
+  /** HE decryption of a round's aggregate by t key holders; past it the try is refused and retried. */
+  decryptionMs: deadlineMs.default(120_000),
 });
 
 const secaggSchema = z.strictObject({
@@ -80,11 +82,19 @@ const secaggSchema = z.strictObject({
   threshold: z.number().int().min(2).optional(),
 });
 
+const heSchema = z.strictObject({
+  /** Decryption threshold t of the key holders (n = the sites at the ceremony); omitted = a majority. */
+  threshold: z.number().int().min(1).optional(),
+  /** Who combines the decryption shares: the coordinator (then server-side strategies work), or the sites. */
+  reveal: z.enum(HE_REVEALS).default("sites"),
+});
+
 const privacySchema = z.strictObject({
   mode: z.enum(PRIVACY_MODES).default("secagg"),
   /** L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range. */
   updateClipNorm: z.number().min(0).default(0),
   secagg: secaggSchema.default({}),
+  he: heSchema.default({ reveal: "sites" }),
 });
 
 const dpSchema = z.strictObject({
@@ -178,7 +188,7 @@ function crossSectionProblems(value: unknown): Problem[] {
   const evaluation = section(evaluationSection, "evaluation");
   const problems: Problem[] = [];
   if (strategy !== undefined && privacy !== undefined) {
-    const conflict = strategyModeConflict(strategy, privacy.mode);
+    const conflict = strategyModeConflict(strategy, privacy.mode, privacy.he.reveal);
     if (conflict !== undefined) problems.push({ path: ["strategy", "name"], message: conflict });
   }
   if (privacy?.mode === "secagg" && sitesPerRound !== undefined) {
@@ -337,14 +347,18 @@ export function resolveSecAggParameters(
 }
 
 /** Why `strategy` cannot run under `mode`, or undefined when it can. */
-export function strategyModeConflict(strategy: StrategyConfig, mode: PrivacyMode): string | undefined {
+export function strategyModeConflict(
+  strategy: StrategyConfig,
+  mode: PrivacyMode,
+  heReveal: HeReveal = "sites",
+): string | undefined {
   const input = STRATEGY_INPUT[strategy.name];
   switch (input) {
     case "sum":
       return undefined;
     case "plaintext-sum":
-      return mode === "he"
-        ? `${strategy.name} keeps server optimizer state over the plaintext aggregate, which the coordinator never sees in he mode; use fedavg or fedprox, or privacy mode secagg`
+      return mode === "he" && heReveal === "sites"
+        ? `${strategy.name} keeps server optimizer state over the plaintext aggregate, which the coordinator never sees in he mode with reveal: sites; use fedavg or fedprox, privacy.he.reveal: coordinator, or privacy mode secagg`
         : undefined;
     case "individual":
       return mode === "none"

@@ -160,7 +160,9 @@ export async function startCoordinator(
   const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
   const ownsCkks = mode === "he" && runtime.ckks === undefined;
   const createsStorage = !existsSync(config.storageDir);
-  const store = DurableState.open(config.storageDir, mode === "he" ? undefined : adapter.spec);
+  // he with reveal "sites": checkpoints are ciphertexts, the coordinator never holds the adapter's values.
+  const heldBySites = mode === "he" && config.privacy.he.reveal === "sites";
+  const store = DurableState.open(config.storageDir, heldBySites ? undefined : adapter.spec);
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;

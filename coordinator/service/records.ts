@@ -70,7 +70,8 @@ export type CoordinatorEvent =
   | {
       readonly type: "key_ceremony";
       readonly keyId: string;
-      readonly dealer: SiteId;
+      readonly holders: readonly SiteId[];
+      readonly threshold: number;
       readonly outcome: "started" | "completed" | "failed";
     }
   | {

@@ -1,7 +1,8 @@
 // The SEAL library handle and a CKKS context built from public parameters: all the coordinator ever holds.
 import sealModule from "node-seal";
 import { ParameterError } from "../errors.ts";
-import { checkCkksParams, DEFAULT_CKKS_PARAMS, paramsFingerprint, type CkksParams } from "./params.ts";
+import { checkCkksParams, paramsFingerprint, type CkksParams } from "./params.ts";
+import { THRESHOLD_CKKS_PARAMS } from "./threshold-params.ts";
 
 type SealFactory = (typeof sealModule)["default"];
 // node-seal's typings describe an ES module, but the package is CommonJS and module.exports is the
@@ -37,7 +38,10 @@ export interface CkksContext {
   dispose(): void;
 }
 
-export function createCkksContext(seal: SealLibrary, params: CkksParams = DEFAULT_CKKS_PARAMS): CkksContext {
+export function createCkksContext(
+  seal: SealLibrary,
+  params: CkksParams = THRESHOLD_CKKS_PARAMS,
+): CkksContext {
   checkCkksParams(params);
   const encParams = seal.EncryptionParameters(seal.SchemeType.ckks as SealSchemeType);
   const modulus = seal.CoeffModulus.Create(

@@ -21,17 +21,19 @@ export interface ThresholdCkksParams extends CkksParams {
 }
 
 /**
- * Default: Δ = 2^40, so a sum stays below 2^(60−2−40) = 2^18 in magnitude (256 per input for 1024
- * summands); σ_smudge = 2^20, so with t = 10 shares the decoded error has standard deviation
- * √10·2^20/2^40 ≈ 3·10⁻⁶, about the fixed-point step of secagg at clip range 1. The aggregate's own noise
- * is 2^11–2^14 (see {@link aggregateNoiseStddev}), a margin of 6–9 bits; docs/he-threshold.md says what that
- * margin does and does not give.
+ * Default: Δ = 2^47, so a sum stays below 2^(60−2−47) = 2^11 in magnitude (4 per input for 512 summands:
+ * a weighted update [w·Δ, w] has w ≤ 1 and LoRA deltas far below 1); σ_smudge = 2^20, so with t shares
+ * the decoded error has standard deviation √t·2^20/2^47 ≈ √t·7.5·10⁻⁹. The scale is set by he mode's
+ * replay: FedAvg divides Σw·Δ by Σw = Σ n_k / 4096, which is ~10⁻² for small sites, and the sites'
+ * rebuilt adapter must match the plain FedAvg to 10⁻⁵. The aggregate's own noise is 2^11–2^14 (see
+ * {@link aggregateNoiseStddev}), a margin of 6–9 bits; docs/he-threshold.md says what that margin does and
+ * does not give.
  */
 export const THRESHOLD_CKKS_PARAMS: ThresholdCkksParams = Object.freeze({
   polyModulusDegree: 4096,
   coeffModulusBits: Object.freeze([60]),
-  scaleBits: 40,
-  maxSummands: 1024,
+  scaleBits: 47,
+  maxSummands: 512,
   compression: "none",
   smudgingStddevBits: 20,
 });

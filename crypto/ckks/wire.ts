@@ -10,6 +10,20 @@ export class CkksFormatError extends CryptoError {
   }
 }
 
+/** A value a site may not encrypt: it could overflow a full sum, or is not finite. */
+export class CkksRangeError extends CryptoError {
+  constructor(message: string) {
+    super("out-of-range", message);
+  }
+}
+
+/** A sum that would hold more vectors than the parameters allow (or none). */
+export class CkksCapacityError extends CryptoError {
+  constructor(message: string) {
+    super("capacity-exceeded", message);
+  }
+}
+
 const MAGIC = [0x46, 0x54, 0x48, 0x45]; // "FTHE"
 const VERSION = 1;
 // magic 4 | version 1 | reserved 3 | fingerprint 16 | length 4 | summands 4 | chunk count 4
