@@ -91,6 +91,8 @@ export interface CoordinatorRuntime {
   readonly uploadConcurrency?: number;
   /** Sites to wait for (up to deadlines.joinMs) before the first round; default sitesPerRound.minimum. */
   readonly sitesToStart?: number;
+  /** A site that has not polled for this long is not online (default 20 s; tests shorten it). */
+  readonly onlineWindowMs?: number;
 }
 
 export interface CoordinatorHandle {
@@ -201,6 +203,7 @@ export async function startCoordinator(
       },
       ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
+      ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
     });
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,

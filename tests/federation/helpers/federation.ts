@@ -69,6 +69,7 @@ export async function createFederation(options: {
   readonly dir?: string;
   readonly pki?: TestPki;
   readonly logger?: Logger;
+  readonly onlineWindowMs?: number;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -126,6 +127,7 @@ export async function createFederation(options: {
         logger,
         rng: seededRng("coordinator"),
         sitesToStart: options.sites.length,
+        ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
         serve,
         revocations: () => revocations.current(),
         adapter,
