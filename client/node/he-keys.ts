@@ -27,7 +27,7 @@ import { blobHeader, blobParts, readKeyBlobs, type KeyBlob } from "../../proto/k
 import { MAX_PARTICIPANTS } from "../../proto/limits.ts";
 import type { DecryptStep, HeSettings, KeyCeremonyStep, RoundRef } from "../../proto/messages.ts";
 import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
-import type { SiteSession } from "./session.ts";
+import { CEREMONY_REF, type SiteSession } from "./session.ts";
 
 /** The polynomial tools of he mode's parameters over a SEAL context. */
 export function heTools(ctx: CkksContext): PolyTools {
@@ -81,6 +81,7 @@ export async function answerKeyCeremony(session: SiteSession, step: KeyCeremonyS
     session.logger.info({ keyId }, "published the key ceremony nonce");
     return;
   }
+  await session.stage("key_ceremony", CEREMONY_REF);
   const me = holders.findIndex((h) => h.siteId === siteId);
   const ownNonce = step.nonces[me];
   if (me < 0 || ownNonce === undefined || step.nonces.length !== holders.length)
@@ -231,6 +232,7 @@ async function fetchKeyShare(
  */
 export async function answerDecryption(session: SiteSession, step: DecryptStep): Promise<void> {
   const { he, ref } = step;
+  await session.stage("decrypt", ref);
   const tools = heTools(await session.ckks());
   const input = await fetchBlobs(
     session.connection.federation,
