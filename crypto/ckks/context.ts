@@ -1,7 +1,7 @@
 // The SEAL library handle and a CKKS context built from public parameters: all the coordinator ever holds.
 import sealModule from "node-seal";
 import { ParameterError } from "../errors.ts";
-import { checkCkksParams, paramsFingerprint, type CkksParams } from "./params.ts";
+import { checkCkksParams, type CkksParams } from "./params.ts";
 import { THRESHOLD_CKKS_PARAMS } from "./threshold-params.ts";
 
 type SealFactory = (typeof sealModule)["default"];
@@ -11,7 +11,6 @@ const sealFactory = sealModule as unknown as SealFactory;
 
 export type SealLibrary = Awaited<ReturnType<SealFactory>>;
 export type SealContext = ReturnType<SealLibrary["Context"]>;
-export type SealEvaluator = ReturnType<SealLibrary["Evaluator"]>;
 export type SealCipherText = ReturnType<SealLibrary["CipherText"]>;
 // node-seal types its enum members as `any`; these aliases name the types its functions actually take.
 export type SealComprMode = NonNullable<Parameters<SealCipherText["saveArray"]>[0]>;
@@ -23,18 +22,11 @@ export async function loadSeal(): Promise<SealLibrary> {
   return sealFactory();
 }
 
-/** Public CKKS state: parameters, SEAL context and an evaluator. Holds no key. Call dispose() when done. */
+/** Public CKKS state: parameters and the SEAL context. Holds no key. Call dispose() when done. */
 export interface CkksContext {
   readonly seal: SealLibrary;
   readonly params: CkksParams;
-  readonly fingerprint: Uint8Array;
   readonly context: SealContext;
-  readonly evaluator: SealEvaluator;
-  /** N/2 values per ciphertext. */
-  readonly slotCount: number;
-  /** Δ = 2^scaleBits. */
-  readonly scale: number;
-  readonly compression: SealComprMode;
   dispose(): void;
 }
 
@@ -60,22 +52,15 @@ export function createCkksContext(
           "too many modulus bits for 128-bit security, or no such primes",
       );
     }
-    const evaluator = seal.Evaluator(context);
     let disposed = false;
     return {
       seal,
       params,
-      fingerprint: paramsFingerprint(params),
       context,
-      evaluator,
-      slotCount: params.polyModulusDegree / 2,
-      scale: 2 ** params.scaleBits,
-      compression: seal.ComprModeType[params.compression] as SealComprMode,
       dispose: () => {
         // Idempotent: a second delete() of a SEAL object would be a double free in the WebAssembly heap.
         if (disposed) return;
         disposed = true;
-        evaluator.delete();
         context.delete();
       },
     };

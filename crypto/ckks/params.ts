@@ -1,11 +1,10 @@
 // CKKS parameters for encrypted sums: their checks, capacity (largest safe value) and fingerprint; the set in use is threshold-params.ts.
-import { createHash } from "node:crypto";
 import { ParameterError } from "../errors.ts";
 
 export type CkksCompression = "none" | "zlib" | "zstd";
 
 export interface CkksParams {
-  /** N: a power of two; a ciphertext packs N/2 values. */
+  /** N: a power of two; a ciphertext packs N values in its coefficients (threshold-site.ts). */
   readonly polyModulusDegree: number;
   /** Bit sizes of the coefficient-modulus primes. With more than one, SEAL keeps the last as the special prime. */
   readonly coeffModulusBits: readonly number[];
@@ -60,16 +59,5 @@ export function checkCkksParams(params: CkksParams): void {
     throw new ParameterError(`compression must be none, zlib or zstd, got ${String(params.compression)}`);
 }
 
+/** Bytes of the parameters' fingerprint every upload, share and sealed blob carries (threshold-params.ts). */
 export const FINGERPRINT_BYTES = 16;
-
-/** A short hash of the parameters, carried by every ciphertext and key envelope so mismatches fail loudly. */
-export function paramsFingerprint(params: CkksParams): Uint8Array {
-  const canonical = JSON.stringify([
-    "fedtune-ckks/v1",
-    params.polyModulusDegree,
-    params.coeffModulusBits,
-    params.scaleBits,
-    params.maxSummands,
-  ]);
-  return new Uint8Array(createHash("sha256").update(canonical).digest().subarray(0, FINGERPRINT_BYTES));
-}

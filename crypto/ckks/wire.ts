@@ -53,20 +53,6 @@ function writeHeader(out: Uint8Array, header: EncryptedVectorHeader, chunkTotal:
   view.setUint32(offset + 8, chunkTotal, true);
 }
 
-/** The header alone, for a writer that streams the ciphertexts after it (same bytes as {@link encodeEncryptedVector}). */
-export function encodeEncryptedVectorHeader(header: EncryptedVectorHeader, chunkTotal: number): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES);
-  writeHeader(out, header, chunkTotal);
-  return out;
-}
-
-/** The 4-byte little-endian length that precedes each ciphertext. */
-export function encodeChunkLength(length: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, length, true);
-  return out;
-}
-
 /** Frames SEAL ciphertext bytes behind the header. */
 export function encodeEncryptedVector(
   header: EncryptedVectorHeader,
