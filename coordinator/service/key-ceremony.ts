@@ -3,6 +3,7 @@
 // shares into the collective key and relays the sealed shares, which it cannot open. Used by coordinator/modes/he.ts.
 import { randomBytes } from "node:crypto";
 import {
+  CEREMONY_NONCE_BYTES,
   collectivePublicKey,
   commonSeed,
   parsePolyBytes,
@@ -176,8 +177,8 @@ export class KeyCeremony {
     if (blobs.length !== 1 || nonce?.header.kind !== "nonce")
       throw new FederationError("invalid_argument", "the nonce stage takes exactly one nonce");
     if (running.nonces.has(site)) throw new FederationError("failed_precondition", "nonce already published");
-    // Checked by commonSeed's length check before it is kept.
-    commonSeed(running.keyId, [{ siteId: site, nonce: nonce.bytes }]);
+    if (nonce.bytes.length !== CEREMONY_NONCE_BYTES)
+      throw new FederationError("invalid_argument", `a nonce is ${CEREMONY_NONCE_BYTES} bytes`);
     running.nonces.set(site, nonce.bytes);
     if (running.nonces.size === running.holders.length) {
       running.stage = "share";
