@@ -111,8 +111,6 @@ export interface ModeHost {
   record(site: SiteId): SiteRecord | undefined;
   knownSites(): SiteId[];
   onlineSites(): SiteId[];
-  /** Sites that still owe the running stage an answer (busy: not asked for extra work). */
-  busySites(): SiteId[];
   emit(event: CoordinatorEvent): void;
   notify(): void;
   waitFor<T>(ready: () => T | undefined, timeoutMs: number): Promise<T | undefined>;
