@@ -10,6 +10,7 @@ import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
 import type { LocalUpdate } from "../../client/node/trainer.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
+import { resolveHeThreshold } from "../../coordinator/service/key-ceremony.ts";
 import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { ProtocolError } from "../../crypto/errors.ts";
@@ -144,6 +145,14 @@ async function runWithOfflineHolder(input: {
   await Promise.all([...handles.values()].map((h) => h.stop()));
   return { federation, summary, events };
 }
+
+describe("the decryption threshold", () => {
+  it("defaults to a majority of the key holders, allows n-of-n, and refuses t > n with a clear error", () => {
+    expect(resolveHeThreshold(undefined, 4)).toBe(3);
+    expect(resolveHeThreshold(4, 4)).toBe(4);
+    expect(() => resolveHeThreshold(5, 4)).toThrow(/threshold 5 exceeds the 4 key holders/);
+  });
+});
 
 describe("he mode: t-of-n decryption over gRPC", () => {
   it("decrypts with t of n holders while one holder is offline, and the coordinator (reveal coordinator) holds the FedAvg", async () => {
