@@ -119,7 +119,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
     throw error;
   }
   const round = requestedRound(args) ?? 0;
-  // The consortium key reaches a site sealed to the envelope key in its state folder; without that file
+  // The decryption shares reach a site sealed to the envelope key in its state folder; without that file
   // this site never joined, and a fresh key would open nothing.
   if (!existsSync(join(config.stateDir, "site-keys.json"))) {
     ctx.logger.error(

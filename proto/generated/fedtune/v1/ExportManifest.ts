@@ -15,7 +15,7 @@ export interface ExportManifest {
    */
   'round'?: (number);
   /**
-   * The key ceremony whose consortium key encrypts the aggregates.
+   * The key ceremony whose collective key encrypts the aggregates.
    */
   'keyId'?: (string);
   /**
@@ -54,7 +54,7 @@ export interface ExportManifest__Output {
    */
   'round': (number);
   /**
-   * The key ceremony whose consortium key encrypts the aggregates.
+   * The key ceremony whose collective key encrypts the aggregates.
    */
   'keyId': (string);
   /**
