@@ -69,10 +69,23 @@ export class KeyCeremony {
   private running: RunningCeremony | undefined;
   private key: CollectiveKey | undefined;
 
+  /** Refuses, before anything is resumed, a config whose t or reveal setting the stored ceremony cannot serve. */
   constructor(
     private readonly host: ModeHost,
     private readonly tools: PolyTools,
-  ) {}
+  ) {
+    const stored = host.store.thresholdKey() as StoredKey | undefined;
+    const { threshold, reveal } = host.config.privacy.he;
+    // The Shamir shares were made for the stored t, and the sites hold what the stored reveal gave them.
+    if (
+      stored !== undefined &&
+      ((threshold ?? stored.threshold) !== stored.threshold || reveal !== stored.reveal)
+    )
+      throw new FederationError(
+        "failed_precondition",
+        `the he key ceremony of this federation ran with threshold ${stored.threshold} and reveal ${stored.reveal}; the config now says ${threshold ?? "a majority"} and ${reveal}, which its keys cannot serve`,
+      );
+  }
 
   /** The collective key; throws before the ceremony completed. */
   collectiveKey(): CollectiveKey {

@@ -324,4 +324,21 @@ describe("he mode with reveal: sites", () => {
       connection.close();
     }
   });
+  it("a restart with another reveal setting than the ceremony's is refused with a clear error", async () => {
+    await federation.coordinator.stop();
+    await expect(
+      createFederation({
+        sites: SITES,
+        transport: "grpc",
+        ckks,
+        dir: federation.dir,
+        pki: federation.pki,
+        config: {
+          rounds: 1,
+          privacy: { mode: "he", he: { threshold: 2, reveal: "coordinator" } },
+          sitesPerRound: { fraction: 1, minimum: 3 },
+        },
+      }),
+    ).rejects.toThrow(/ran with threshold 2 and reveal sites/);
+  });
 });
