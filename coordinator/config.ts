@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ParameterError } from "../crypto/errors.ts";
 import { isLoraTargetModule, LORA_TARGET_MODULES } from "../model/architecture.ts";
 import { IDENTITY_NAME_PATTERN } from "../crypto/pki/identity.ts";
-import { PRIVACY_MODES, type PrivacyMode } from "../proto/messages.ts";
+import { HE_REVEALS, PRIVACY_MODES, type HeReveal, type PrivacyMode } from "../proto/messages.ts";
 import { STRATEGY_INPUT, strategyConfigSchema, type StrategyConfig } from "../strategies/config.ts";
 
 /** A config that cannot be used; `problems` holds every one as "path: message". */
@@ -77,7 +77,14 @@ const deadlinesSchema = z.strictObject({
   trainMs: deadlineMs.default(600_000).describe("Local training plus upload of the (protected) update."),
   unmaskMs: deadlineMs.default(30_000).describe("SecAgg+ unmasking (round 3)."),
   evalMs: deadlineMs.default(300_000).describe("Evaluation round: metrics submission."),
-  keyCeremonyMs: deadlineMs.default(120_000).describe("HE key ceremony before the first round."),
+  keyCeremonyMs: deadlineMs
+    .default(120_000)
+    .describe("HE key ceremony before the first round (each of its two stages)."),
+  decryptionMs: deadlineMs
+    .default(120_000)
+    .describe(
+      "HE decryption of a round's aggregate by t key holders; past it the try is refused and retried.",
+    ),
 });
 
 const transfersSchema = z.strictObject({
@@ -109,6 +116,23 @@ const secaggSchema = z.strictObject({
     .describe("Shamir threshold t; omitted = a majority of the round's participants."),
 });
 
+const heSchema = z.strictObject({
+  threshold: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      "Decryption threshold t of the key holders (n = the sites at the ceremony); omitted = a majority.",
+    ),
+  reveal: z
+    .enum(HE_REVEALS)
+    .default("sites")
+    .describe(
+      "Who combines the decryption shares: the coordinator (then server-side strategies work), or the sites (the coordinator never holds the global adapter).",
+    ),
+});
+
 const privacySchema = z.strictObject({
   mode: z
     .enum(PRIVACY_MODES)
@@ -126,6 +150,7 @@ const privacySchema = z.strictObject({
     .describe(
       "SecAgg+ parameters of secagg mode's rounds and of the evaluation rounds of secagg and he mode.",
     ),
+  he: heSchema.default({ reveal: "sites" }).describe("Threshold CKKS settings (mode he)."),
 });
 
 const dpSchema = z.strictObject({
@@ -255,7 +280,7 @@ function crossSectionProblems(value: unknown): Problem[] {
   const evaluation = section(evaluationSection, "evaluation");
   const problems: Problem[] = [];
   if (strategy !== undefined && privacy !== undefined) {
-    const conflict = strategyModeConflict(strategy, privacy.mode);
+    const conflict = strategyModeConflict(strategy, privacy.mode, privacy.he.reveal);
     if (conflict !== undefined) problems.push({ path: ["strategy", "name"], message: conflict });
   }
   // he mode runs SecAgg+ too, for its evaluation reports (coordinator/modes/secagg.ts).
@@ -418,14 +443,18 @@ export function resolveSecAggParameters(
 }
 
 /** Why `strategy` cannot run under `mode`, or undefined when it can. */
-export function strategyModeConflict(strategy: StrategyConfig, mode: PrivacyMode): string | undefined {
+export function strategyModeConflict(
+  strategy: StrategyConfig,
+  mode: PrivacyMode,
+  heReveal: HeReveal = "sites",
+): string | undefined {
   const input = STRATEGY_INPUT[strategy.name];
   switch (input) {
     case "sum":
       return undefined;
     case "plaintext-sum":
-      return mode === "he"
-        ? `${strategy.name} keeps server optimizer state over the plaintext aggregate, which the coordinator never sees in he mode; use fedavg or fedprox, or privacy mode secagg`
+      return mode === "he" && heReveal === "sites"
+        ? `${strategy.name} keeps server optimizer state over the plaintext aggregate, which the coordinator never sees in he mode with reveal: sites; use fedavg or fedprox, privacy.he.reveal: coordinator, or privacy mode secagg`
         : undefined;
     case "individual":
       return mode === "none"

@@ -102,6 +102,8 @@ export interface CoordinatorRuntime {
   readonly onEvent?: (event: CoordinatorEvent) => void;
   /** Sites to wait for (up to deadlines.joinMs) before the first round; default sitesPerRound.minimum. */
   readonly sitesToStart?: number;
+  /** A site that has not polled for this long is not online (default 20 s; tests shorten it). */
+  readonly onlineWindowMs?: number;
 }
 
 export interface CoordinatorHandle {
@@ -186,9 +188,11 @@ export async function startCoordinator(
   const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
   const ownsCkks = mode === "he" && runtime.ckks === undefined;
   const createsStorage = !existsSync(config.storageDir);
+  // he with reveal "sites": checkpoints are ciphertexts, the coordinator never holds the adapter's values.
+  const heldBySites = mode === "he" && config.privacy.he.reveal === "sites";
   const store = DurableState.open(
     config.storageDir,
-    mode === "he" ? undefined : checkpointSpec(config, adapter),
+    heldBySites ? undefined : checkpointSpec(config, adapter),
   );
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
@@ -232,6 +236,7 @@ export async function startCoordinator(
         runtime.onEvent?.(event);
       },
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
+      ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
     });
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;

@@ -4,6 +4,7 @@ import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, X25519_KEY_BYTES } f
 import { ENCRYPTED_SHARE_BYTES } from "../crypto/secagg/messages.ts";
 import { SESSION_ID_BYTES } from "../crypto/secagg/round.ts";
 import { SHAMIR_SHARE_BYTES } from "../crypto/shamir.ts";
+import { CEREMONY_NONCE_BYTES } from "../crypto/ckks/collective-key.ts";
 import type { JoinRequest as WireJoinRequest } from "./generated/fedtune/v1/JoinRequest.ts";
 import type { JoinResponse as WireJoinResponse } from "./generated/fedtune/v1/JoinResponse.ts";
 import type { PollRequest as WirePollRequest } from "./generated/fedtune/v1/PollRequest.ts";
@@ -148,13 +149,25 @@ const secAggSettingsSchema = z.object({
 });
 export type SecAggSettings = z.output<typeof secAggSettingsSchema>;
 
+/** A key holder of the threshold ceremony, with the keys bound at its Join. */
+const keyHolderSchema = z.object({
+  siteId: siteIdSchema,
+  identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
+  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
+});
+export type KeyHolder = z.output<typeof keyHolderSchema>;
+
+export const HE_REVEALS = ["coordinator", "sites"] as const;
+export type HeReveal = (typeof HE_REVEALS)[number];
+
 const heSettingsSchema = z.object({
   keyId: z.string().min(1).max(128),
   versions: z.array(positiveU32).max(100_000),
   serverLearningRate: finite.positive(),
   maxExamples: positiveU32,
-  dealerSiteId: siteIdSchema,
-  dealerEnvelopePublicKey: exactBytes(X25519_KEY_BYTES),
+  threshold: positiveU32.max(MAX_PARTICIPANTS),
+  reveal: z.enum(HE_REVEALS),
+  holders: z.array(keyHolderSchema).min(1).max(MAX_PARTICIPANTS),
 });
 export type HeSettings = z.output<typeof heSettingsSchema>;
 
@@ -229,14 +242,23 @@ const envelopeRecipientSchema = z.object({
   siteId: siteIdSchema,
   envelopePublicKey: exactBytes(X25519_KEY_BYTES),
 });
+export type EnvelopeRecipient = z.output<typeof envelopeRecipientSchema>;
 const keyIdSchema = z.string().min(1).max(128);
 
 const keyCeremonyStepSchema = z.object({
-  dealer: z.boolean(),
   keyId: keyIdSchema,
-  dealerSiteId: siteIdSchema,
-  dealerEnvelopePublicKey: exactBytes(X25519_KEY_BYTES),
+  deadlineMs: positiveU32,
+  stage: z.enum(["nonce", "share"]),
+  threshold: positiveU32.max(MAX_PARTICIPANTS),
+  holders: z.array(keyHolderSchema).min(1).max(MAX_PARTICIPANTS),
+  nonces: z.array(exactBytes(CEREMONY_NONCE_BYTES)).max(MAX_PARTICIPANTS),
+});
+const decryptStepSchema = z.object({
+  ref: roundRefSchema,
+  he: heSettingsSchema,
+  participants: z.array(positiveU32.max(MAX_PARTICIPANTS)).min(1).max(MAX_PARTICIPANTS),
   recipients: z.array(envelopeRecipientSchema).max(MAX_PARTICIPANTS),
+  minUploads: positiveU32,
   deadlineMs: positiveU32,
 });
 export type ShareKeysStep = z.output<typeof shareKeysStepSchema>;
@@ -244,6 +266,7 @@ export type MaskedInputStep = z.output<typeof maskedInputStepSchema>;
 export type ConsistencyStep = z.output<typeof consistencyStepSchema>;
 export type UnmaskStep = z.output<typeof unmaskStepSchema>;
 export type KeyCeremonyStep = z.output<typeof keyCeremonyStepSchema>;
+export type DecryptStep = z.output<typeof decryptStepSchema>;
 
 /** The oneof `step`: exactly one member, named by the virtual `step` field (oneofs: true). */
 export const pollResponseSchema = z.discriminatedUnion("step", [
@@ -256,6 +279,7 @@ export const pollResponseSchema = z.discriminatedUnion("step", [
   z.object({ step: z.literal("unmask"), unmask: unmaskStepSchema }),
   z.object({ step: z.literal("keyCeremony"), keyCeremony: keyCeremonyStepSchema }),
   z.object({ step: z.literal("finished"), finished: z.object({ completedRounds: u32 }) }),
+  z.object({ step: z.literal("decrypt"), decrypt: decryptStepSchema }),
 ]);
 export type PollResponse = z.output<typeof pollResponseSchema>;
 
@@ -338,26 +362,42 @@ export const declineRequestSchema = z.object({
 });
 export type DeclineRequest = z.output<typeof declineRequestSchema>;
 
-export const keyPartSchema = z.discriminatedUnion("part", [
-  z.object({
-    part: z.literal("header"),
-    header: z.object({
-      keyId: keyIdSchema,
-      recipient: siteIdSchema,
-      length: u64.pipe(z.number().min(1).max(MAX_KEY_BLOB_BYTES)),
-      // Both empty in PublishKeys (the caller is the sealer); both set in FetchKeys.
-      sealerSiteId: z.union([z.literal(""), siteIdSchema]),
-      sealerEnvelopePublicKey: bytes.refine(
-        (value) => value.length === 0 || value.length === X25519_KEY_BYTES,
-        { message: `must be empty or exactly ${X25519_KEY_BYTES} bytes` },
-      ),
-    }),
+export const KEY_BLOB_KINDS = [
+  "nonce",
+  "public-key-share",
+  "public-key",
+  "key-share",
+  "decryption-share",
+  "aggregate",
+  "upload",
+] as const;
+export type KeyBlobKind = (typeof KEY_BLOB_KINDS)[number];
+
+const keyBlobHeaderSchema = z.object({
+  keyId: keyIdSchema,
+  recipient: z.union([z.literal(""), siteIdSchema]),
+  length: u64.pipe(z.number().min(1).max(MAX_KEY_BLOB_BYTES)),
+  // Both empty in PublishKeys (the caller is the sealer); both set in FetchKeys for sealed blobs.
+  sealerSiteId: z.union([z.literal(""), siteIdSchema]),
+  sealerEnvelopePublicKey: bytes.refine((value) => value.length === 0 || value.length === X25519_KEY_BYTES, {
+    message: `must be empty or exactly ${X25519_KEY_BYTES} bytes`,
   }),
+  kind: z.enum(KEY_BLOB_KINDS),
+  ref: roundRefSchema.nullable(),
+});
+export type KeyBlobHeader = z.output<typeof keyBlobHeaderSchema>;
+
+export const keyPartSchema = z.discriminatedUnion("part", [
+  z.object({ part: z.literal("header"), header: keyBlobHeaderSchema }),
   z.object({ part: z.literal("chunk"), chunk: dataChunkSchema }),
 ]);
 export type KeyPart = z.output<typeof keyPartSchema>;
 
-export const fetchKeysRequestSchema = z.object({ keyId: keyIdSchema });
+export const fetchKeysRequestSchema = z.object({
+  keyId: keyIdSchema,
+  kind: z.enum(["key-material", "decryption-input", "round-shares"]),
+  ref: roundRefSchema.nullable(),
+});
 export type FetchKeysRequest = z.output<typeof fetchKeysRequestSchema>;
 
 /** round 0 asks for the last completed training round. */
@@ -372,6 +412,7 @@ const exportManifestSchema = z.object({
   vectorLength: positiveU32.max(MAX_VECTOR_LENGTH),
   lora: loraSettingsSchema,
   versions: z.array(positiveU32).min(1).max(100_000),
+  threshold: positiveU32.max(MAX_PARTICIPANTS),
 });
 export type ExportManifest = z.output<typeof exportManifestSchema>;
 
@@ -386,6 +427,7 @@ export const exportPartSchema = z.discriminatedUnion("part", [
   z.object({ part: z.literal("manifest"), manifest: exportManifestSchema }),
   z.object({ part: z.literal("aggregate"), aggregate: aggregateHeaderSchema }),
   z.object({ part: z.literal("chunk"), chunk: dataChunkSchema }),
+  z.object({ part: z.literal("share"), share: keyBlobHeaderSchema }),
 ]);
 export type ExportPart = z.output<typeof exportPartSchema>;
 

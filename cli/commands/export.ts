@@ -24,12 +24,12 @@ export const exportCommand: Command = {
   summary: "Write a round's global adapter as a PEFT folder",
   details:
     "Writes adapter_model.safetensors + adapter_config.json for a completed training round, in one of two places:\n" +
-    "  --config coordinator.yaml   at the coordinator (privacy modes none and secagg): reads its state " +
+    "  --config coordinator.yaml   at the coordinator (privacy modes none, secagg, and he with reveal: coordinator): reads its state " +
     "(storageDir) and checks the round's checkpoint against the SHA-256 recorded with it.\n" +
-    "  --site-config site.yaml     at a site (privacy mode he, where the coordinator holds only the " +
+    "  --site-config site.yaml     at a site (privacy mode he with reveal: sites, where the coordinator holds only the " +
     "encrypted aggregate): fetches the round's encrypted aggregates from the coordinator over the site's " +
     "mutual-TLS channel, checks each against the SHA-256 the coordinator recorded, decrypts them with the " +
-    "consortium key (the site's envelope, opened with the key in its stateDir) and replays them on the " +
+    "t decryption shares sealed to the site (opened with the envelope key in its stateDir) and replays them on the " +
     "adapter's initialisation. The coordinator must be running; the site's client need not be.",
   options: {
     config: {
@@ -39,7 +39,7 @@ export const exportCommand: Command = {
     },
     "site-config": {
       type: "string",
-      description: "Site config (YAML): export at the site (privacy mode he)",
+      description: "Site config (YAML): export at the site (privacy mode he, reveal: sites)",
     },
     round: {
       type: "string",
@@ -78,9 +78,9 @@ async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContex
     }
     throw error;
   }
-  if (config.privacy.mode === "he") {
+  if (config.privacy.mode === "he" && config.privacy.he.reveal === "sites") {
     ctx.logger.error(
-      "privacy mode he: the coordinator holds only the encrypted aggregate; the plaintext adapter exists only at the sites, so export it at a site: fedtune export --site-config site.yaml --out <dir>",
+      "privacy mode he with reveal: sites: the coordinator holds only the encrypted aggregate; the plaintext adapter exists only at the sites, so export it at a site: fedtune export --site-config site.yaml --out <dir>",
     );
     return 1;
   }
@@ -119,7 +119,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
     throw error;
   }
   const round = requestedRound(args) ?? 0;
-  // The consortium key reaches a site sealed to the envelope key in its state folder; without that file
+  // The decryption shares reach a site sealed to the envelope key in its state folder; without that file
   // this site never joined, and a fresh key would open nothing.
   if (!existsSync(join(config.stateDir, "site-keys.json"))) {
     ctx.logger.error(

@@ -1,16 +1,18 @@
-// Privacy mode he at a site: encrypt [w·Δ, w] under the consortium CKKS key, and rebuild the global adapter
-// by replaying the encrypted aggregates with FedAvg (the coordinator never holds it in the clear).
-import { openSiteSession, type CkksSiteSession } from "../../crypto/ckks/site.ts";
+// Privacy mode he at a site: encrypt [w·Δ, w] under the collective CKKS key (threshold CKKS), and recover the
+// global adapter: downloaded (reveal: coordinator), or rebuilt by replaying the aggregates with FedAvg (reveal: sites).
+import { createThresholdEncryptor, type ThresholdEncryptor } from "../../crypto/ckks/threshold-site.ts";
+import { chunkBytes } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { MAX_CHUNK_BYTES } from "../../proto/limits.ts";
 import type { EvalTask, HeSettings, TrainTask } from "../../proto/messages.ts";
 import { decodeWeightedSum, encodeWeightedUpdate } from "../../strategies/weighted-update.ts";
 import { fedAvg } from "../../strategies/fedavg.ts";
-import { fetchConsortiumKey } from "../node/key-ceremony.ts";
+import { decryptWithShares, fetchCollectiveKey, fetchRoundShares, heTools } from "../node/he-keys.ts";
 import type { PrivatizedUpdate } from "../node/privacy.ts";
 import type { SiteSession } from "../node/session.ts";
 import type { LocalEvaluation } from "../node/trainer.ts";
-import { fetchAdapterBytes, offsetChunks, submitUpdate } from "../node/upload.ts";
+import { fetchAdapterBytes, submitUpdate } from "../node/upload.ts";
+import { PlainGlobalCache } from "./plain.ts";
 import type { SiteMode, SiteModeContext } from "./mode.ts";
 import { reportEvaluationSecurely } from "./secagg.ts";
 
@@ -33,58 +35,70 @@ export function replayAggregate(
 }
 
 class HeSiteMode implements SiteMode {
-  private key: { keyId: string; session: CkksSiteSession } | undefined;
+  private encryptor: { keyId: string; encryptor: ThresholdEncryptor } | undefined;
   private global: { version: number; vector: Float32Array } | undefined;
+  private readonly plainGlobal: PlainGlobalCache;
 
   private readonly session: SiteSession;
 
   constructor(private readonly context: SiteModeContext) {
     this.session = context.session;
+    this.plainGlobal = new PlainGlobalCache(context.session);
   }
 
-  /** Opens this site's envelope of the consortium key (client/node/key-ceremony.ts). */
-  private async keySession(he: HeSettings): Promise<CkksSiteSession> {
-    if (this.key?.keyId === he.keyId) return this.key.session;
+  /** An encryptor under the collective key, checked against the signed transcript first (client/node/he-keys.ts). */
+  private async encryptorFor(he: HeSettings): Promise<ThresholdEncryptor> {
+    if (this.encryptor?.keyId === he.keyId) return this.encryptor.encryptor;
     const { session } = this;
-    const ctx = await session.ckks();
-    const secretKey = await fetchConsortiumKey({
-      federation: session.connection.federation,
-      options: session.streamOptions(),
-      ctx,
-      keyId: he.keyId,
-      siteId: session.siteId(),
-      envelopeSecretKey: session.keys.envelopeSecretKey,
-      dealer: { siteId: he.dealerSiteId, boxPublicKey: he.dealerEnvelopePublicKey },
-    });
-    try {
-      this.key?.session.dispose();
-      this.key = { keyId: he.keyId, session: openSiteSession(ctx, secretKey) };
-    } finally {
-      secretKey.fill(0);
-    }
-    return this.key.session;
+    const tools = heTools(await session.ckks());
+    const publicKey = await fetchCollectiveKey(
+      session.connection.federation,
+      session.streamOptions(),
+      tools,
+      he,
+    );
+    this.encryptor?.encryptor.dispose();
+    this.encryptor = { keyId: he.keyId, encryptor: createThresholdEncryptor(tools, publicKey) };
+    return this.encryptor.encryptor;
   }
 
   /**
-   * The plaintext global adapter exists only at the sites. Starting from the seeded version 0, replay
-   * every completed training round's encrypted aggregate: decrypt Σw·Δ and Σw, then FedAvg.
+   * reveal "coordinator": the coordinator holds the global adapter, downloaded as in the plain modes. reveal
+   * "sites": starting from the seeded version 0, replay every completed training round's aggregate, decrypted
+   * with the t decryption shares sealed to this site, with FedAvg.
    */
   async globalAt(version: number, he: HeSettings | null): Promise<Float32Array> {
-    if (this.global?.version === version) return this.global.vector;
     if (he === null) throw new FederationError("internal", "he round without he settings");
-    const trainer = this.session.trainer();
+    if (he.reveal === "coordinator") return this.plainGlobal.at(version);
+    if (this.global?.version === version) return this.global.vector;
+    const { session } = this;
+    const trainer = session.trainer();
     let current =
       this.global !== undefined && this.global.version <= version
         ? this.global
         : { version: 0, vector: trainer.initialGlobal() };
-    const keySession = await this.keySession(he);
+    const tools = heTools(await session.ckks());
     const d = trainer.vectorLength;
     for (const round of he.versions) {
       if (round <= current.version || round > version) continue;
-      const decrypted = keySession.decryptVector(
-        await fetchAdapterBytes(this.session, round, undefined, 1),
-        d + 1,
+      const aggregate = await fetchAdapterBytes(session, round, undefined, 1);
+      const shares = await fetchRoundShares(
+        session.connection.federation,
+        session.streamOptions(),
+        he.keyId,
+        round,
       );
+      const decrypted = decryptWithShares(tools, {
+        keyId: he.keyId,
+        round,
+        threshold: he.threshold,
+        aggregate,
+        shares,
+        siteId: session.siteId(),
+        envelopeSecretKey: session.keys.envelopeSecretKey,
+      });
+      if (decrypted.length !== d + 1)
+        throw new FederationError("internal", `aggregate of round ${round} has ${decrypted.length} values`);
       current = {
         version: round,
         vector: replayAggregate(current.vector, decrypted, he.serverLearningRate, round),
@@ -98,34 +112,29 @@ class HeSiteMode implements SiteMode {
     const he = task.he;
     if (he === null) throw new FederationError("internal", "he round without he settings");
     const { session } = this;
-    const keySession = await this.keySession(he);
+    const encryptor = await this.encryptorFor(he);
     await session.stage("submit", task.ref);
     const plain = session.protect(() =>
       encodeWeightedUpdate(update.delta, update.numExamples, he.maxExamples),
     );
     // The weighted update in the clear is as sensitive as the records it came from.
+    let encrypted: Uint8Array;
     try {
-      // Ciphertexts are made as the transport asks for the next chunk, so the upload (and the coordinator's
-      // ingest) runs alongside the encryption instead of after it; the bytes are those of encryptVector.
-      const encrypted = session.protect(() => keySession.encryptVectorStream(plain, MAX_CHUNK_BYTES));
-      try {
-        await submitUpdate(
-          session,
-          {
-            ref: task.ref,
-            encoding: "ciphertext",
-            length: encrypted.byteLength,
-            numExamples: 0,
-            trainLoss: 0,
-          },
-          offsetChunks(session.protectEach(encrypted.pieces)),
-        );
-      } finally {
-        encrypted.pieces.return();
-      }
+      encrypted = session.protect(() => encryptor.encryptVector(plain));
     } finally {
       plain.fill(0);
     }
+    await submitUpdate(
+      session,
+      {
+        ref: task.ref,
+        encoding: "ciphertext",
+        length: encrypted.byteLength,
+        numExamples: 0,
+        trainLoss: 0,
+      },
+      chunkBytes(encrypted, MAX_CHUNK_BYTES, 1),
+    );
   }
 
   /** The counts go through SecAgg+, as in secagg mode (coordinator/modes/secagg.ts says why). */
@@ -134,7 +143,7 @@ class HeSiteMode implements SiteMode {
   }
 
   dispose(): void {
-    this.key?.session.dispose();
+    this.encryptor?.encryptor.dispose();
   }
 }
 

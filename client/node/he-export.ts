@@ -1,14 +1,14 @@
-// he mode export at a site: fetch a round's encrypted aggregates, check their recorded SHA-256, decrypt with the consortium key, replay.
+// he mode export at a site (reveal: sites): fetch a round's encrypted aggregates, check their recorded SHA-256, decrypt each with the t decryption shares sealed to this site, replay.
 import { createHash } from "node:crypto";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
-import { openSiteSession, type CkksSiteSession } from "../../crypto/ckks/site.ts";
 import { CryptoError } from "../../crypto/errors.ts";
 import { collectChunks } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { ExportManifest, ExportPart, LoraSettings } from "../../proto/messages.ts";
 import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
 import { replayAggregate } from "../modes/he.ts";
-import { fetchConsortiumKey } from "./key-ceremony.ts";
+import type { KeyBlob } from "../../proto/key-blobs.ts";
+import { decryptWithShares, heTools } from "./he-keys.ts";
 
 export type SiteExportErrorCode = "wrong-round" | "no-key" | "hash-mismatch" | "malformed";
 
@@ -28,7 +28,7 @@ export interface SiteExportRequest {
   readonly federation: FederationStub;
   readonly options: CallOptions;
   readonly ctx: CkksContext;
-  /** The X25519 key this site's envelope is sealed to (site-keys.json in its state folder). */
+  /** The X25519 key the decryption shares are sealed to (site-keys.json in its state folder). */
   readonly envelopeSecretKey: Uint8Array;
   /** The training round to export; 0 = the last completed one. */
   readonly round: number;
@@ -56,7 +56,7 @@ function sha256Hex(bytes: Uint8Array): string {
 export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<SiteExport> {
   const parts = request.federation.exportAggregates({ round: request.round }, request.options);
   const stream = parts[Symbol.asyncIterator]();
-  let session: CkksSiteSession | undefined;
+  const tools = heTools(request.ctx);
   try {
     const first = await next(stream, request.round);
     if (first === undefined || first.part !== "manifest")
@@ -70,13 +70,12 @@ export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<S
         "malformed",
         `the local base model gives ${vector.length} trainable values, the federation ${manifest.vectorLength}`,
       );
-    session = await openKey(request, manifest);
     const aggregates: { round: number; sha256: string }[] = [];
     let pending = await next(stream, request.round);
-    for (const version of manifest.versions) {
-      if (pending?.part !== "aggregate" || pending.aggregate.round !== version)
-        throw new SiteExportError("malformed", `expected the aggregate of round ${version}`);
-      const header = pending.aggregate;
+    // `body` moves `pending` on: read it through a function, not a narrowed variable.
+    const peek = (): ExportPart | undefined => pending;
+    /** The bytes of the blob whose header was just read: the chunks up to the next header. */
+    const body = async (length: number): Promise<Uint8Array> => {
       let following: ExportPart | undefined;
       const chunks = (async function* () {
         for (;;) {
@@ -88,27 +87,65 @@ export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<S
           yield part.chunk;
         }
       })();
-      const bytes = await collectChunks(chunks, header.length, 1);
+      const bytes = await collectChunks(chunks, length, 1);
+      pending = following;
+      return bytes;
+    };
+    for (const version of manifest.versions) {
+      if (pending?.part !== "aggregate" || pending.aggregate.round !== version)
+        throw new SiteExportError("malformed", `expected the aggregate of round ${version}`);
+      const header = pending.aggregate;
+      const bytes = await body(header.length);
       const actual = sha256Hex(bytes);
       if (actual !== header.sha256)
         throw new SiteExportError(
           "hash-mismatch",
           `the aggregate of round ${version} has SHA-256 ${actual}, the coordinator recorded ${header.sha256}`,
         );
+      const shares: KeyBlob[] = [];
+      for (let part = peek(); part?.part === "share"; part = peek())
+        shares.push({ header: part.share, bytes: await body(part.share.length) });
       vector = replayAggregate(
         vector,
-        session.decryptVector(bytes, manifest.vectorLength + 1),
+        decrypt(tools, request, manifest, version, bytes, shares),
         manifest.serverLearningRate,
         version,
       );
       aggregates.push({ round: version, sha256: header.sha256 });
-      pending = following;
     }
     if (pending !== undefined) throw new SiteExportError("malformed", "data after the last aggregate");
     return { manifest, vector, aggregates };
   } finally {
-    session?.dispose();
     await stream.return?.();
+  }
+}
+
+/** One aggregate decrypted with the shares sealed to this site; shares that do not open mean a wrong key. */
+function decrypt(
+  tools: ReturnType<typeof heTools>,
+  request: SiteExportRequest,
+  manifest: ExportManifest,
+  round: number,
+  aggregate: Uint8Array,
+  shares: readonly KeyBlob[],
+): Float64Array {
+  try {
+    return decryptWithShares(tools, {
+      keyId: manifest.keyId,
+      round,
+      threshold: manifest.threshold,
+      aggregate,
+      shares,
+      siteId: manifest.siteId,
+      envelopeSecretKey: request.envelopeSecretKey,
+    });
+  } catch (error) {
+    if (error instanceof CryptoError)
+      throw new SiteExportError(
+        "no-key",
+        `site ${manifest.siteId} cannot decrypt round ${round} with the envelope key in its state folder (its decryption shares do not open, or are fewer than ${manifest.threshold}): ${error.message}`,
+      );
+    throw error;
   }
 }
 
@@ -121,37 +158,5 @@ async function next(stream: AsyncIterator<ExportPart>, round: number): Promise<E
     if (error instanceof FederationError && error.code === "not_found")
       throw new SiteExportError("wrong-round", `cannot export round ${round}: ${error.publicMessage}`);
     throw error;
-  }
-}
-
-/** This site's consortium key, as a CKKS session; the serialized key is zeroed at once. */
-async function openKey(request: SiteExportRequest, manifest: ExportManifest): Promise<CkksSiteSession> {
-  let secretKey: Uint8Array;
-  try {
-    secretKey = await fetchConsortiumKey({
-      federation: request.federation,
-      options: request.options,
-      ctx: request.ctx,
-      keyId: manifest.keyId,
-      siteId: manifest.siteId,
-      envelopeSecretKey: request.envelopeSecretKey,
-    });
-  } catch (error) {
-    if (error instanceof FederationError && error.code === "not_found")
-      throw new SiteExportError(
-        "no-key",
-        `site ${manifest.siteId} holds no consortium key for ${manifest.keyId} yet (it is keyed at the ceremony or, if it joined later, by a handoff while its client runs)`,
-      );
-    if (error instanceof CryptoError)
-      throw new SiteExportError(
-        "no-key",
-        `site ${manifest.siteId}'s key envelope does not open with the envelope key in its state folder: ${error.message}`,
-      );
-    throw error;
-  }
-  try {
-    return openSiteSession(request.ctx, secretKey);
-  } finally {
-    secretKey.fill(0);
   }
 }

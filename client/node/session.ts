@@ -11,7 +11,10 @@ import type { SiteKeys } from "./site-state.ts";
 import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
 
 /** Where a site is in a round, as fault hooks and progress events name it. */
-export type SiteStage = "train" | SecAggStage | "submit" | "eval" | "key_ceremony";
+export type SiteStage = "train" | SecAggStage | "submit" | "eval" | "key_ceremony" | "decrypt";
+
+/** The ref he mode's key ceremony reports its stages under: it belongs to no round. */
+export const CEREMONY_REF: RoundRef = { round: 0, attempt: 0 };
 
 export type SiteEvent =
   | { readonly type: "joined"; readonly siteId: string; readonly privacyMode: string }

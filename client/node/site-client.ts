@@ -12,7 +12,8 @@ import {
 } from "../../proto/messages.ts";
 import type { SiteMode } from "../modes/mode.ts";
 import { createSiteMode } from "../modes/select.ts";
-import { answerKeyCeremony } from "./key-ceremony.ts";
+import { CryptoError } from "../../crypto/errors.ts";
+import { answerDecryption, answerKeyCeremony } from "./he-keys.ts";
 import { chargeLedger, privatize, type PrivatizedUpdate } from "./privacy.ts";
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
 import { LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
@@ -97,12 +98,16 @@ export class SiteClient {
       case "eval":
         return this.inRound(step.eval.ref, () => this.evaluate(step.eval));
       case "keyCeremony":
+      case "decrypt":
         try {
-          await answerKeyCeremony(this.session, step.keyCeremony);
+          if (step.step === "keyCeremony") await answerKeyCeremony(this.session, step.keyCeremony);
+          else await answerDecryption(this.session, step.decrypt);
         } catch (error) {
-          // Refused or cut off: the coordinator retries with another dealer or key holder.
-          if (!(error instanceof FederationError) || signal.aborted) throw error;
-          logger.warn({ code: error.code, err: error.message }, "key ceremony step failed");
+          // Refused or cut off: the coordinator hands the step again, or restarts the ceremony or the try.
+          // A refusal to decrypt (an aggregate that is not a checked sum) is a CryptoError: logged, not obeyed.
+          if (!(error instanceof FederationError || error instanceof CryptoError) || signal.aborted)
+            throw error;
+          logger.warn({ code: error.code, err: error.message, step: step.step }, "he key step failed");
         }
         return;
       case "shareKeys":

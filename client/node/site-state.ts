@@ -22,7 +22,7 @@ export interface SiteKeys {
   /** Ed25519 seed of the SecAgg identity key (bound to the certificate at Join). */
   readonly identitySeed: Uint8Array;
   readonly identityKey: Uint8Array;
-  /** X25519 key pair that he mode key envelopes are sealed to. */
+  /** X25519 key pair that he mode Shamir and decryption shares are sealed to. */
   readonly envelopeSecretKey: Uint8Array;
   readonly envelopePublicKey: Uint8Array;
 }

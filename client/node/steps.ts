@@ -3,7 +3,10 @@ import type { PollResponse, RoundRef } from "../../proto/messages.ts";
 import { STAGE_OF_STEP, type SecAggPollStep, type SecAggStepName } from "../../proto/secagg-steps.ts";
 import { LeaveRound, type SiteSession } from "./session.ts";
 
-/** The round try a step belongs to; undefined for steps outside rounds (wait, finished, key ceremony). */
+/**
+ * The round try a step belongs to; undefined for steps outside rounds (wait, finished, he key steps: a
+ * decryption step is handed again only until answered, so a failed answer can be retried).
+ */
 export function stepRef(step: PollResponse): RoundRef | undefined {
   switch (step.step) {
     case "train":
@@ -21,6 +24,7 @@ export function stepRef(step: PollResponse): RoundRef | undefined {
     case "wait":
     case "finished":
     case "keyCeremony":
+    case "decrypt":
       return undefined;
   }
 }

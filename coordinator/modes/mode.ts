@@ -88,7 +88,11 @@ export interface ModeTry {
   acceptMetrics(site: SiteId, report: EvalReport): void;
   /** Closes the try's current stage; returns the next stage's steps per site, or a refusal. */
   closeStage(state: Running, nextDeadlineMs: number): ReadonlyMap<SiteId, PollResponse> | Refusal;
-  finish(global: PlainGlobal | undefined, strategy: Strategy): TryResult | Refusal;
+  /** The try's result once every stage closed; he mode awaits the key holders' decryption here. */
+  finish(
+    global: PlainGlobal | undefined,
+    strategy: Strategy,
+  ): TryResult | Refusal | Promise<TryResult | Refusal>;
   /** Frees native memory (CKKS); called once, whatever the outcome. */
   dispose(): void;
 }
@@ -114,8 +118,6 @@ export interface ModeHost {
   record(site: SiteId): SiteRecord | undefined;
   knownSites(): SiteId[];
   onlineSites(): SiteId[];
-  /** Sites the running try still needs (round/stages.ts busySites): not asked for extra work. */
-  busySites(): SiteId[];
   emit(event: CoordinatorEvent): void;
   notify(): void;
   waitFor<T>(ready: () => T | undefined, timeoutMs: number): Promise<T | undefined>;
@@ -137,7 +139,7 @@ export interface ModeDriver {
   prepareRun(): Promise<void>;
   /** Which of the online sites may be picked for a try. */
   eligible(online: readonly SiteId[]): SiteId[];
-  /** A step for `site` outside round tries (he: key ceremony, handoffs); undefined when none. */
+  /** A step for `site` outside round tries (he: key ceremony, decryption shares); undefined when none. */
   stepOutsideRounds(site: SiteId): PollResponse | undefined;
   /** The bytes of the global adapter of `version` as FetchAdapter serves them (unit: element size). */
   adapterDownload(version: number): Promise<{ readonly bytes: Uint8Array; readonly unit: 1 | 4 }>;

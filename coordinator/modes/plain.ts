@@ -32,13 +32,16 @@ export function plainModeRpcs(host: ModeHost): ModeRpcs {
       Promise.reject(
         new FederationError(
           "failed_precondition",
-          "this site is not the dealer of a running key ceremony, nor asked to hand the key on",
+          "this federation does not run in privacy mode he: there are no keys to publish",
         ),
       ),
     // eslint-disable-next-line require-yield -- refuses before the first part
     fetchKeys: async function* () {
       await Promise.resolve();
-      throw new FederationError("not_found", "no key envelope for this site");
+      throw new FederationError(
+        "not_found",
+        "this federation does not run in privacy mode he: no key material",
+      );
     },
     // eslint-disable-next-line require-yield -- refuses before the first part
     exportAggregates: async function* () {

@@ -205,15 +205,6 @@ export function pendingSites(state: Running): SiteId[] {
   return [...expected].filter((site) => !answered.has(site) && !dropped.has(site)).sort();
 }
 
-/**
- * Sites the running try still needs: those that owe the current stage and, when another stage follows,
- * those that answered it (between two SecAgg+ stages a site is still busy with the try).
- */
-export function busySites(state: Running): SiteId[] {
-  if (stageSequence(state.kind, state.mode)[state.stageIndex + 1] === undefined) return pendingSites(state);
-  return [...state.stage.expected].filter((site) => !state.stage.dropped.has(site)).sort();
-}
-
 /** A stage closes when everyone answered or dropped, or when its deadline passes (stragglers drop). */
 export function stageClosable(state: Running, now: number): boolean {
   return pendingSites(state).length === 0 || now >= state.stage.deadlineAt;

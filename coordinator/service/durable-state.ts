@@ -23,9 +23,9 @@ import type {
 } from "./records.ts";
 
 const ENVELOPE_KEY_META = "site-envelope-key:";
-const ENVELOPE_META = "he-envelope:";
-const DEALER_META = "he-dealer:";
-const SEALER_META = "he-sealer:";
+const THRESHOLD_KEY_META = "he-threshold-key";
+const KEY_SHARE_META = "he-key-share:";
+const ROUND_SHARE_META = "he-round-share:";
 
 export interface OpenRound {
   readonly round: number;
@@ -280,58 +280,74 @@ export class DurableState {
       : { ok: false, entries: result.entries, firstBadSeq: result.firstBadSeq, detail: result.reason };
   }
 
-  // --- he key ceremony ---
-
-  saveEnvelopes(keyId: string, dealer: SiteId, envelopes: ReadonlyMap<SiteId, Uint8Array>): void {
-    this.store.transaction(() => {
-      this.store.setMeta(`${DEALER_META}${keyId}`, dealer);
-      for (const [siteId, envelope] of envelopes) {
-        this.store.setMeta(`${ENVELOPE_META}${keyId}:${siteId}`, Buffer.from(envelope).toString("base64"));
-        this.store.setMeta(`${SEALER_META}${keyId}:${siteId}`, dealer);
-      }
-      this.store.audit(
-        "coordinator",
-        "key_envelopes_stored",
-        { keyId, dealer, recipients: [...envelopes.keys()].sort() },
-        new Date(),
-      );
-    });
-  }
+  // --- he mode: the threshold key ceremony and sealed decryption shares ---
 
   /**
-   * Envelopes a key holder sealed to sites keyed after the ceremony (a handoff), who sealed them, and the
-   * audit entry, in one write.
+   * The completed ceremony (`record`: public transcript, key and settings, as JSON), the Shamir shares
+   * sealed to each holder (by recipient, then sender) and the audit entry, in one write.
    */
-  saveHandoff(keyId: string, holder: SiteId, envelopes: ReadonlyMap<SiteId, Uint8Array>): void {
+  saveThresholdKey(
+    record: object,
+    keyId: string,
+    keyShares: ReadonlyMap<SiteId, ReadonlyMap<SiteId, Uint8Array>>,
+    audit: { [key: string]: JsonValue },
+  ): void {
     this.store.transaction(() => {
-      for (const [siteId, envelope] of envelopes) {
-        this.store.setMeta(`${ENVELOPE_META}${keyId}:${siteId}`, Buffer.from(envelope).toString("base64"));
-        this.store.setMeta(`${SEALER_META}${keyId}:${siteId}`, holder);
-      }
-      this.store.audit(
-        "coordinator",
-        "key_handed_on",
-        { keyId, holder, recipients: [...envelopes.keys()].sort() },
-        new Date(),
-      );
+      for (const [recipient, bySender] of keyShares)
+        for (const [sender, sealed] of bySender)
+          this.store.setMeta(`${KEY_SHARE_META}${keyId}:${recipient}:${sender}`, base64(sealed));
+      this.store.setMeta(THRESHOLD_KEY_META, JSON.stringify(record));
+      this.store.audit("coordinator", "key_ceremony", audit, new Date());
     });
   }
 
-  /** Who sealed a site's envelope: the holder of its handoff, else the ceremony's dealer. */
-  envelopeSealer(keyId: string, siteId: SiteId): SiteId | undefined {
-    return this.store.getMeta(`${SEALER_META}${keyId}:${siteId}`) ?? this.ceremonyDealer(keyId);
+  /** The completed ceremony as saveThresholdKey stored it (JSON it wrote itself). */
+  thresholdKey(): unknown {
+    const value = this.store.getMeta(THRESHOLD_KEY_META);
+    return value === undefined ? undefined : JSON.parse(value);
   }
 
-  /** The dealer of a completed key ceremony. */
-  ceremonyDealer(keyId: string): SiteId | undefined {
-    return this.store.getMeta(`${DEALER_META}${keyId}`);
+  /** The Shamir share of `sender`'s secret sealed to `recipient`. */
+  keyShare(keyId: string, recipient: SiteId, sender: SiteId): Uint8Array | undefined {
+    return fromBase64(this.store.getMeta(`${KEY_SHARE_META}${keyId}:${recipient}:${sender}`));
   }
 
-  envelope(keyId: string, siteId: SiteId): Uint8Array | undefined {
-    const value = this.store.getMeta(`${ENVELOPE_META}${keyId}:${siteId}`);
-    return value === undefined ? undefined : new Uint8Array(Buffer.from(value, "base64"));
+  /** reveal "sites": each answering holder's decryption share of round `round`, sealed to each site. */
+  saveRoundShares(
+    keyId: string,
+    round: number,
+    shares: ReadonlyMap<SiteId, ReadonlyMap<SiteId, Uint8Array>>,
+  ): void {
+    this.store.transaction(() => {
+      const holders = new Set<SiteId>();
+      for (const [recipient, byHolder] of shares)
+        for (const [holder, sealed] of byHolder) {
+          holders.add(holder);
+          this.store.setMeta(`${ROUND_SHARE_META}${keyId}:${round}:${recipient}:${holder}`, base64(sealed));
+        }
+      this.store.setMeta(`${ROUND_SHARE_META}${keyId}:${round}`, JSON.stringify([...holders].sort()));
+    });
+  }
+
+  /** The decryption shares of round `round` sealed to `recipient`, by holder; undefined when there are none. */
+  roundShares(keyId: string, round: number, recipient: SiteId): Map<SiteId, Uint8Array> | undefined {
+    const holders = this.store.getMeta(`${ROUND_SHARE_META}${keyId}:${round}`);
+    if (holders === undefined) return undefined;
+    const shares = new Map<SiteId, Uint8Array>();
+    for (const holder of JSON.parse(holders) as SiteId[]) {
+      const sealed = fromBase64(
+        this.store.getMeta(`${ROUND_SHARE_META}${keyId}:${round}:${recipient}:${holder}`),
+      );
+      if (sealed === undefined) return undefined;
+      shares.set(holder, sealed);
+    }
+    return shares;
   }
 }
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+const fromBase64 = (value: string | undefined): Uint8Array | undefined =>
+  value === undefined ? undefined : new Uint8Array(Buffer.from(value, "base64"));
 
 /** The training round to export: `requested`, or the last completed one; a problem to report when there is none. */
 export function pickTrainedRound(

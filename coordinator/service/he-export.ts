@@ -1,7 +1,8 @@
-// he mode: the coordinator's side of a site-side export (fedtune export --site-config): encrypted aggregates by hash.
+// he mode (reveal: sites): the coordinator's side of a site-side export (fedtune export --site-config): encrypted aggregates by hash, each with its decryption shares sealed to the site.
 import { chunkBytes } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { MAX_CHUNK_BYTES } from "../../proto/limits.ts";
+import type { KeyBlob } from "../../proto/key-blobs.ts";
 import type { ExportPart, HeSettings } from "../../proto/messages.ts";
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import { CheckpointError } from "../checkpoints.ts";
@@ -10,12 +11,14 @@ import { pickTrainedRound } from "./durable-state.ts";
 
 /**
  * he mode export at a site: the manifest of round `round` (0 = the last completed training round),
- * then every aggregate up to it behind its recorded SHA-256. The coordinator re-checks each checkpoint
- * against that hash as it reads it; the site checks what arrives against it again.
+ * then every aggregate up to it behind its recorded SHA-256, followed by the t decryption shares of it sealed
+ * to the site. The coordinator re-checks each checkpoint against that hash as it reads it; the site checks
+ * what arrives against it again, and each share against the aggregate's digest.
  */
 export async function* exportAggregates(
   host: ModeHost,
   heSettings: (version: number) => HeSettings,
+  roundShares: (site: string, round: number) => KeyBlob[],
   peer: Peer,
   round: number,
   ctx: HandlerContext,
@@ -35,6 +38,7 @@ export async function* exportAggregates(
       vectorLength,
       lora: { ...config.lora, targetModules: [...config.lora.targetModules] },
       versions: he.versions,
+      threshold: he.threshold,
     },
   };
   for (const version of he.versions) {
@@ -58,5 +62,9 @@ export async function* exportAggregates(
     yield { part: "aggregate", aggregate: { round: version, sha256, length: aggregate.length } };
     for await (const chunk of host.countedOut(chunkBytes(aggregate, MAX_CHUNK_BYTES, 1), peer, ctx))
       yield { part: "chunk", chunk };
+    for (const share of roundShares(peer.name, version)) {
+      yield { part: "share", share: share.header };
+      for (const chunk of chunkBytes(share.bytes, MAX_CHUNK_BYTES, 1)) yield { part: "chunk", chunk };
+    }
   }
 }

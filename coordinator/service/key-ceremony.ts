@@ -1,291 +1,324 @@
-// he mode's key ceremony at the coordinator: one dealer site seals the consortium CKKS key to every online
-// site, and key holders hand it on to sites that join later (crypto/ckks/key-ceremony.ts). The coordinator
-// only relays sealed envelopes. Used by coordinator/modes/he.ts alone, so that another key scheme replaces both.
+// he mode's threshold key ceremony at the coordinator (docs/he-threshold.md, Protocol 1–2): the sites present
+// publish nonces, then signed public-key shares and Shamir shares sealed to each other; the coordinator sums the
+// shares into the collective key and relays the sealed shares, which it cannot open. Used by coordinator/modes/he.ts.
+import { randomBytes } from "node:crypto";
 import {
-  acceptHandoff,
-  deliverHandoffs,
-  deliveredHandoffs,
-  holdsKey,
-  keyHolders,
-  planHandoffs,
-  type KeyHolders,
-} from "../../crypto/ckks/key-ceremony.ts";
-import { chunkBytes, collectChunks } from "../../proto/chunks.ts";
+  CEREMONY_NONCE_BYTES,
+  collectivePublicKey,
+  commonSeed,
+  parsePolyBytes,
+  shareStatement,
+  type KeyTranscript,
+  type PublicKeyShareEntry,
+} from "../../crypto/ckks/collective-key.ts";
+import { polyBytes } from "../../crypto/ckks/modular.ts";
+import type { PolyTools } from "../../crypto/ckks/threshold-params.ts";
+import { ED25519_SIGNATURE_BYTES, verifySignature } from "../../crypto/keys.ts";
 import { FederationError } from "../../proto/errors.ts";
-import { MAX_CHUNK_BYTES } from "../../proto/limits.ts";
-import type { Ack, HeSettings, KeyPart, PollResponse } from "../../proto/messages.ts";
-import type { HandlerContext, Peer } from "../../proto/rpc.ts";
-import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
+import { blobHeader, type KeyBlob } from "../../proto/key-blobs.ts";
+import type { HeReveal, KeyHolder, PollResponse } from "../../proto/messages.ts";
+import type { Peer } from "../../proto/rpc.ts";
 import type { ModeHost } from "../modes/mode.ts";
-import { pickParticipants } from "../round/plan.ts";
 import type { SiteId } from "../round/stages.ts";
 
-interface CeremonyState {
+/** The outcome of a ceremony: what every task names and every site checks. */
+export interface CollectiveKey {
   readonly keyId: string;
-  readonly dealer: SiteId;
-  readonly recipients: readonly SiteId[];
-  readonly deadlineAt: number;
-  delivered: boolean;
-  done: boolean;
+  readonly threshold: number;
+  readonly reveal: HeReveal;
+  readonly holders: readonly SiteId[];
+  readonly transcript: KeyTranscript;
+  readonly publicKey: Uint8Array;
+}
+
+interface RunningCeremony {
+  readonly keyId: string;
+  readonly threshold: number;
+  readonly holders: readonly SiteId[];
+  stage: "nonce" | "share";
+  deadlineAt: number;
+  readonly nonces: Map<SiteId, Uint8Array>;
+  readonly entries: Map<SiteId, PublicKeyShareEntry>;
+  /** By recipient, then sender: the Shamir shares sealed to each holder. */
+  readonly keyShares: Map<SiteId, Map<SiteId, Uint8Array>>;
+}
+
+interface StoredKey {
+  readonly keyId: string;
+  readonly threshold: number;
+  readonly reveal: HeReveal;
+  readonly holders: readonly SiteId[];
+  readonly entries: readonly { siteId: string; nonce: string; share: string; signature: string }[];
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+const unhex = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, "hex"));
+
+/** Omitted threshold: a majority of the holders, as secagg's default. */
+export function resolveHeThreshold(configured: number | undefined, holders: number): number {
+  const threshold = configured ?? Math.floor(holders / 2) + 1;
+  if (threshold > holders)
+    throw new FederationError(
+      "failed_precondition",
+      `privacy.he.threshold ${threshold} exceeds the ${holders} key holders present at the ceremony: no aggregate could ever be decrypted`,
+    );
+  return threshold;
 }
 
 export class KeyCeremony {
-  private ceremony: CeremonyState | undefined;
-  /** After the ceremony: who holds the consortium key, and handoffs to sites that joined later. */
-  private holders: KeyHolders | undefined;
+  private running: RunningCeremony | undefined;
+  private key: CollectiveKey | undefined;
 
-  constructor(private readonly host: ModeHost) {}
-
-  keyId(): string {
-    return `${this.host.config.name}/ckks/1`;
+  /** Refuses, before anything is resumed, a config whose t or reveal setting the stored ceremony cannot serve. */
+  constructor(
+    private readonly host: ModeHost,
+    private readonly tools: PolyTools,
+  ) {
+    const stored = host.store.thresholdKey() as StoredKey | undefined;
+    const { threshold, reveal } = host.config.privacy.he;
+    // The Shamir shares were made for the stored t, and the sites hold what the stored reveal gave them.
+    if (
+      stored !== undefined &&
+      ((threshold ?? stored.threshold) !== stored.threshold || reveal !== stored.reveal)
+    )
+      throw new FederationError(
+        "failed_precondition",
+        `the he key ceremony of this federation ran with threshold ${stored.threshold} and reveal ${stored.reveal}; the config now says ${threshold ?? "a majority"} and ${reveal}, which its keys cannot serve`,
+      );
   }
 
-  /** A site that joined after the ceremony is picked only once a handoff has keyed it. */
-  eligible(online: readonly SiteId[]): SiteId[] {
-    const holders = this.holders;
-    return holders === undefined ? [] : online.filter((site) => holdsKey(holders, site));
+  /** The collective key; throws before the ceremony completed. */
+  collectiveKey(): CollectiveKey {
+    if (this.key === undefined)
+      throw new FederationError("unavailable", "the he key ceremony has not completed");
+    return this.key;
   }
 
-  /** he mode: one dealer site seals the consortium key to every online site (crypto/ckks/key-ceremony.ts). */
+  /** The holders with the keys bound at their Join, in ceremony order. */
+  keyHolders(holders: readonly SiteId[]): KeyHolder[] {
+    return holders.map((siteId) => {
+      const record = this.host.record(siteId);
+      return {
+        siteId,
+        identityKey: record?.identityKey ?? new Uint8Array(32),
+        envelopePublicKey: record?.envelopeKey ?? new Uint8Array(32),
+      };
+    });
+  }
+
+  /** Loads a completed ceremony, or runs one with the sites present (a coordinator killed mid-way restarts it). */
   async ensure(): Promise<void> {
-    const { config, store, rng } = this.host;
-    const keyId = this.keyId();
-    const keyed = this.host.knownSites().filter((site) => store.envelope(keyId, site) !== undefined);
-    if (keyed.length >= config.sitesPerRound.minimum) {
-      const dealer = store.ceremonyDealer(keyId) ?? "";
-      this.ceremony = { keyId, dealer, recipients: keyed, deadlineAt: 0, delivered: true, done: true };
-      this.holders = keyHolders(keyId, keyed);
+    const { config, store } = this.host;
+    const stored = store.thresholdKey() as StoredKey | undefined;
+    if (stored !== undefined) {
+      this.key = this.keyFrom(stored);
       return;
     }
     for (let attempt = 1; attempt <= config.maxAttemptsPerRound; attempt++) {
-      // Wait for the expected sites (up to joinMs) so that every site that starts together gets a key.
       const wanted = Math.max(config.sitesPerRound.minimum, this.host.sitesToStart ?? 0);
       await this.host.waitFor(
         () => (this.host.onlineSites().length >= wanted ? true : undefined),
         config.deadlines.joinMs,
       );
-      const present = this.host.onlineSites();
-      const online = present.length >= config.sitesPerRound.minimum ? present : undefined;
-      if (online === undefined)
+      const holders = this.host.onlineSites().sort();
+      if (holders.length < config.sitesPerRound.minimum)
         throw new FederationError("unavailable", "too few sites joined for the key ceremony");
-      const dealer = pickParticipants(online, 0, 1, rng)?.[0] as SiteId;
-      this.ceremony = {
+      const threshold = resolveHeThreshold(config.privacy.he.threshold, holders.length);
+      const keyId = `${config.name}/ckks-threshold/${hex(randomBytes(8))}`;
+      this.running = {
         keyId,
-        dealer,
-        recipients: online,
+        threshold,
+        holders,
+        stage: "nonce",
         deadlineAt: Date.now() + config.deadlines.keyCeremonyMs,
-        delivered: false,
-        done: false,
+        nonces: new Map(),
+        entries: new Map(),
+        keyShares: new Map(),
       };
-      this.host.emit({ type: "key_ceremony", keyId, dealer, outcome: "started" });
+      this.host.emit({ type: "key_ceremony", keyId, holders, threshold, outcome: "started" });
       this.host.notify();
       const done = await this.host.waitFor(
-        () => (this.ceremony?.done === true ? true : undefined),
-        config.deadlines.keyCeremonyMs,
+        () => (this.key?.keyId === keyId ? true : undefined),
+        2 * config.deadlines.keyCeremonyMs,
       );
+      this.running = undefined;
       if (done === true) {
-        this.holders = keyHolders(keyId, online);
-        store.audit("key_ceremony", { keyId, dealer, recipients: online });
-        this.host.emit({ type: "key_ceremony", keyId, dealer, outcome: "completed" });
+        this.host.emit({ type: "key_ceremony", keyId, holders, threshold, outcome: "completed" });
         return;
       }
-      this.host.emit({ type: "key_ceremony", keyId, dealer, outcome: "failed" });
+      this.host.emit({ type: "key_ceremony", keyId, holders, threshold, outcome: "failed" });
     }
     throw new FederationError("unavailable", "the key ceremony failed");
   }
 
-  /** The he settings of a task (or an export) from global version `version`. */
-  heSettings(version: number): HeSettings {
-    const strategy = this.host.config.strategy;
-    const versions = this.host.store.trainedRounds().filter((round) => round <= version);
-    const dealer = this.ceremony?.dealer ?? "";
-    return {
-      keyId: this.keyId(),
-      versions,
-      serverLearningRate: "serverLearningRate" in strategy ? strategy.serverLearningRate : 1,
-      maxExamples: MAX_EXAMPLES,
-      dealerSiteId: dealer,
-      dealerEnvelopePublicKey: this.host.record(dealer)?.envelopeKey ?? new Uint8Array(32),
-    };
-  }
-
-  /** The dealer's ceremony step, or after the ceremony a handoff to make; undefined when none. */
+  /** The ceremony step `site` owes now (handed again until answered, a lost Poll response costs nothing). */
   step(site: SiteId): PollResponse | undefined {
-    const ceremony = this.ceremony;
-    const record = ceremony === undefined ? undefined : this.host.record(ceremony.dealer);
-    if (ceremony === undefined) return undefined;
-    const keyCeremony = (): PollResponse => ({
-      step: "keyCeremony",
-      keyCeremony: {
-        dealer: true,
-        keyId: ceremony.keyId,
-        dealerSiteId: ceremony.dealer,
-        dealerEnvelopePublicKey: record?.envelopeKey ?? new Uint8Array(32),
-        recipients: ceremony.recipients.map((siteId) => ({
-          siteId,
-          envelopePublicKey: this.host.record(siteId)?.envelopeKey ?? new Uint8Array(32),
-        })),
-        deadlineMs: Math.max(1, ceremony.deadlineAt - Date.now()),
-      },
-    });
-    if (ceremony.done) return this.handoffStep(site, ceremony);
-    if (site !== ceremony.dealer || ceremony.delivered || Date.now() > ceremony.deadlineAt) {
+    const running = this.running;
+    if (running === undefined || !running.holders.includes(site) || Date.now() > running.deadlineAt)
       return undefined;
-    }
-    ceremony.delivered = true;
-    return keyCeremony();
-  }
-
-  /**
-   * After the ceremony: plans a handoff for every online site without the key (crypto/ckks/key-ceremony.ts
-   * planHandoffs) and hands `site` the handoffs it was asked to make. Only holders that owe the running
-   * round nothing are asked: they are the ones polling now.
-   */
-  private handoffStep(site: SiteId, ceremony: CeremonyState): PollResponse | undefined {
-    const before = this.holders;
-    if (before === undefined) return undefined;
-    const now = Date.now();
-    const online = this.host.onlineSites();
-    const busy = new Set(this.host.busySites());
-    const planned = planHandoffs(before, {
-      waiting: online.filter((s) => !holdsKey(before, s)),
-      candidates: online.filter((s) => holdsKey(before, s) && !busy.has(s)),
-      now,
-      deadlineMs: this.host.config.deadlines.keyCeremonyMs,
-    });
-    const delivery = deliverHandoffs(planned, site, now);
-    this.holders = delivery.state;
-    // Wake the other pollers only when the plan changed (a handoff may now wait for one of them).
-    if (planned !== before) this.host.notify();
-    if (delivery.recipients.length === 0) return undefined;
-    this.host.logger.info(
-      { keyId: ceremony.keyId, holder: site, recipients: delivery.recipients },
-      "asking a key holder to hand the consortium key on",
-    );
+    const answered = running.stage === "nonce" ? running.nonces.has(site) : running.entries.has(site);
+    if (answered) return undefined;
     return {
       step: "keyCeremony",
       keyCeremony: {
-        dealer: false,
-        keyId: ceremony.keyId,
-        dealerSiteId: ceremony.dealer,
-        dealerEnvelopePublicKey: this.host.record(ceremony.dealer)?.envelopeKey ?? new Uint8Array(32),
-        recipients: delivery.recipients.map((siteId) => ({
-          siteId,
-          envelopePublicKey: this.host.record(siteId)?.envelopeKey ?? new Uint8Array(32),
-        })),
-        deadlineMs: Math.max(1, delivery.deadlineAt - now),
+        keyId: running.keyId,
+        stage: running.stage,
+        threshold: running.threshold,
+        holders: this.keyHolders(running.holders),
+        nonces:
+          running.stage === "share" ? running.holders.map((h) => running.nonces.get(h) as Uint8Array) : [],
+        deadlineMs: Math.max(1, running.deadlineAt - Date.now()),
       },
     };
   }
 
-  /**
-   * The dealer's envelopes of a running ceremony, or after it a key holder's handoff envelopes for the
-   * late sites it was asked to key (crypto/ckks/key-ceremony.ts acceptHandoff).
-   */
-  async publishKeys(peer: Peer, parts: AsyncIterable<KeyPart>, ctx: HandlerContext): Promise<Ack> {
-    const ceremony = this.ceremony;
-    const dealing =
-      ceremony !== undefined && !ceremony.done && ceremony.dealer === peer.name && ceremony.delivered;
-    const handoffs =
-      ceremony?.done === true && this.holders !== undefined
-        ? deliveredHandoffs(this.holders, peer.name, Date.now())
-        : [];
-    if (ceremony === undefined || (!dealing && handoffs.length === 0)) {
+  /** A holder's nonce, or its signed public-key share with its sealed Shamir shares; anything else changes nothing. */
+  accept(peer: Peer, blobs: readonly KeyBlob[]): void {
+    const running = this.running;
+    const site = peer.name;
+    if (running === undefined || !running.holders.includes(site) || Date.now() > running.deadlineAt)
+      throw new FederationError("failed_precondition", "no key ceremony stage is open for this site");
+    if (blobs.some((b) => b.header.keyId !== running.keyId))
+      throw new FederationError("invalid_argument", "blob for another ceremony");
+    if (running.stage === "nonce") this.acceptNonce(running, site, blobs);
+    else this.acceptShares(running, site, blobs);
+    this.host.notify();
+  }
+
+  private acceptNonce(running: RunningCeremony, site: SiteId, blobs: readonly KeyBlob[]): void {
+    const [nonce] = blobs;
+    if (blobs.length !== 1 || nonce?.header.kind !== "nonce")
+      throw new FederationError("invalid_argument", "the nonce stage takes exactly one nonce");
+    if (running.nonces.has(site)) throw new FederationError("failed_precondition", "nonce already published");
+    if (nonce.bytes.length !== CEREMONY_NONCE_BYTES)
+      throw new FederationError("invalid_argument", `a nonce is ${CEREMONY_NONCE_BYTES} bytes`);
+    running.nonces.set(site, nonce.bytes);
+    if (running.nonces.size === running.holders.length) {
+      running.stage = "share";
+      running.deadlineAt = Date.now() + this.host.config.deadlines.keyCeremonyMs;
+    }
+  }
+
+  private acceptShares(running: RunningCeremony, site: SiteId, blobs: readonly KeyBlob[]): void {
+    if (running.entries.has(site))
+      throw new FederationError("failed_precondition", "share already published");
+    const shares = blobs.filter((b) => b.header.kind === "public-key-share");
+    const sealed = blobs.filter((b) => b.header.kind === "key-share");
+    const [share] = shares;
+    const recipients = new Set(sealed.map((b) => b.header.recipient));
+    if (
+      share === undefined ||
+      shares.length !== 1 ||
+      sealed.length + 1 !== blobs.length ||
+      sealed.length !== running.holders.length ||
+      !running.holders.every((h) => recipients.has(h))
+    )
       throw new FederationError(
-        "failed_precondition",
-        "this site is not the dealer of a running key ceremony, nor asked to hand the key on",
+        "invalid_argument",
+        "the share stage takes one public-key share and one sealed key share per holder",
       );
-    }
-    const expected = dealing ? ceremony.recipients : handoffs;
-    const envelopes = await this.readEnvelopes(peer, parts, ceremony.keyId, expected, ctx);
-    if (!dealing) return this.completeHandoff(peer, ceremony.keyId, envelopes);
-    if (envelopes.size !== ceremony.recipients.length) {
-      throw new FederationError("invalid_argument", "one envelope per recipient is required");
-    }
-    if (Date.now() > ceremony.deadlineAt || this.ceremony !== ceremony) {
-      throw new FederationError("failed_precondition", "the key ceremony is over");
-    }
-    this.host.store.saveEnvelopes(ceremony.keyId, ceremony.dealer, envelopes);
-    ceremony.done = true;
-    this.host.notify();
-    return { note: "envelopes stored" };
-  }
-
-  /** Reads a PublishKeys stream: per envelope a header naming an expected recipient, then its chunks. */
-  private async readEnvelopes(
-    peer: Peer,
-    parts: AsyncIterable<KeyPart>,
-    ceremonyKeyId: string,
-    expected: readonly SiteId[],
-    ctx: HandlerContext,
-  ): Promise<Map<SiteId, Uint8Array>> {
-    const iterator = parts[Symbol.asyncIterator]();
-    const envelopes = new Map<SiteId, Uint8Array>();
-    let pending = await iterator.next();
-    while (pending.done !== true) {
-      const part = pending.value;
-      if (part.part !== "header")
-        throw new FederationError("invalid_argument", "each envelope starts with its header");
-      const { keyId, recipient, length, sealerSiteId } = part.header;
-      if (keyId !== ceremonyKeyId)
-        throw new FederationError("invalid_argument", "envelope for another ceremony");
-      if (sealerSiteId !== "" && sealerSiteId !== peer.name)
-        throw new FederationError("invalid_argument", "an uploaded envelope's sealer is its uploader");
-      if (!expected.includes(recipient) || envelopes.has(recipient)) {
-        throw new FederationError("invalid_argument", "envelope for an unexpected or repeated recipient");
-      }
-      let nextHeader: IteratorResult<KeyPart> | undefined;
-      const chunks = (async function* () {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done === true || next.value.part === "header") {
-            nextHeader = next;
-            return;
-          }
-          yield next.value.chunk;
-        }
-      })();
-      envelopes.set(recipient, await collectChunks(chunks, length, 1));
-      if (ctx.signal.aborted) throw new FederationError("cancelled", "upload cancelled");
-      pending = nextHeader ?? { done: true, value: undefined };
-    }
-    return envelopes;
-  }
-
-  /** Stores a handoff's envelopes (with the audit entry) and makes their recipients key holders. */
-  private completeHandoff(peer: Peer, keyId: string, envelopes: ReadonlyMap<SiteId, Uint8Array>): Ack {
-    const holders = this.holders;
-    if (holders === undefined || holders.keyId !== keyId)
-      throw new FederationError("failed_precondition", "no key handoff is running");
-    // A refused handoff throws a CryptoError, translated at the gRPC edge (coordinator/transport/edge.ts).
-    const next = acceptHandoff(holders, peer.name, [...envelopes.keys()], Date.now());
-    this.host.store.saveHandoff(keyId, peer.name, envelopes);
-    this.holders = next;
-    this.host.logger.info({ keyId, holder: peer.name, recipients: [...envelopes.keys()] }, "key handed on");
-    this.host.notify();
-    return { note: "envelopes stored" };
-  }
-
-  /** A site's own envelope, with its sealer (the dealer, or the holder that keyed it late). */
-  async *fetchKeys(peer: Peer, keyId: string): AsyncGenerator<KeyPart> {
-    const { store } = this.host;
-    const envelope = store.envelope(keyId, peer.name);
-    if (envelope === undefined) throw new FederationError("not_found", "no key envelope for this site");
-    const sealer = store.envelopeSealer(keyId, peer.name);
-    const sealerKey = sealer === undefined ? undefined : this.host.record(sealer)?.envelopeKey;
-    if (sealer === undefined || sealerKey === undefined)
-      throw new FederationError("internal", "the key envelope's sealer is unknown");
-    yield {
-      part: "header",
-      header: {
-        keyId,
-        recipient: peer.name,
-        length: envelope.length,
-        sealerSiteId: sealer,
-        sealerEnvelopePublicKey: sealerKey,
-      },
+    const polyLength = share.bytes.length - ED25519_SIGNATURE_BYTES;
+    const entry: PublicKeyShareEntry = {
+      siteId: site,
+      nonce: running.nonces.get(site) as Uint8Array,
+      share: polyBytes(parsePolyBytes(this.tools, share.bytes.subarray(0, polyLength), "public-key share")),
+      signature: share.bytes.slice(polyLength),
     };
-    for (const chunk of chunkBytes(envelope, MAX_CHUNK_BYTES, 1)) yield { part: "chunk", chunk };
-    await Promise.resolve();
+    // The coordinator checks what every site will check, so one bad share fails here, not at n sites.
+    const seed = commonSeed(
+      running.keyId,
+      running.holders.map((h) => ({ siteId: h, nonce: running.nonces.get(h) as Uint8Array })),
+    );
+    const identityKey = this.host.record(site)?.identityKey ?? new Uint8Array();
+    if (
+      !verifySignature(shareStatement(running.keyId, seed, site, entry.share), entry.signature, identityKey)
+    )
+      throw new FederationError(
+        "invalid_argument",
+        "the public-key share is not signed by this site's identity key",
+      );
+    running.entries.set(site, entry);
+    for (const blob of sealed) {
+      const bySender = running.keyShares.get(blob.header.recipient) ?? new Map<SiteId, Uint8Array>();
+      bySender.set(site, blob.bytes);
+      running.keyShares.set(blob.header.recipient, bySender);
+    }
+    if (running.entries.size === running.holders.length) this.complete(running);
+  }
+
+  /** Sums the shares into the collective key and stores it with the sealed shares and the audit entry. */
+  private complete(running: RunningCeremony): void {
+    const transcript: KeyTranscript = {
+      ceremonyId: running.keyId,
+      entries: running.holders.map((h) => running.entries.get(h) as PublicKeyShareEntry),
+    };
+    const reveal = this.host.config.privacy.he.reveal;
+    const stored: StoredKey = {
+      keyId: running.keyId,
+      threshold: running.threshold,
+      reveal,
+      holders: running.holders,
+      entries: transcript.entries.map((e) => ({
+        siteId: e.siteId,
+        nonce: hex(e.nonce),
+        share: hex(e.share),
+        signature: hex(e.signature),
+      })),
+    };
+    this.host.store.saveThresholdKey(stored, running.keyId, running.keyShares, {
+      keyId: running.keyId,
+      holders: [...running.holders],
+      threshold: running.threshold,
+      reveal,
+    });
+    this.key = this.keyFrom(stored);
+    this.host.logger.info(
+      { keyId: running.keyId, holders: running.holders.length, threshold: running.threshold, reveal },
+      "he key ceremony completed",
+    );
+  }
+
+  private keyFrom(stored: StoredKey): CollectiveKey {
+    const transcript: KeyTranscript = {
+      ceremonyId: stored.keyId,
+      entries: stored.entries.map((e) => ({
+        siteId: e.siteId,
+        nonce: unhex(e.nonce),
+        share: unhex(e.share),
+        signature: unhex(e.signature),
+      })),
+    };
+    return {
+      keyId: stored.keyId,
+      threshold: stored.threshold,
+      reveal: stored.reveal,
+      holders: stored.holders,
+      transcript,
+      publicKey: collectivePublicKey(this.tools, transcript),
+    };
+  }
+
+  /** FetchKeys "key-material": the signed transcript, the collective key, and the Shamir shares sealed to `site`. */
+  keyMaterial(site: SiteId): KeyBlob[] {
+    const key = this.collectiveKey();
+    const { keyId } = key;
+    const blobs: KeyBlob[] = key.transcript.entries.map((e) => {
+      const bytes = new Uint8Array([...e.nonce, ...e.share, ...e.signature]);
+      return { header: blobHeader(keyId, "public-key-share", bytes, { recipient: e.siteId }), bytes };
+    });
+    blobs.push({ header: blobHeader(keyId, "public-key", key.publicKey), bytes: key.publicKey });
+    for (const sender of key.holders) {
+      const sealed = this.host.store.keyShare(keyId, site, sender);
+      if (sealed === undefined) continue;
+      const envelopePublicKey = this.host.record(sender)?.envelopeKey ?? new Uint8Array(32);
+      blobs.push({
+        header: blobHeader(keyId, "key-share", sealed, {
+          recipient: site,
+          sealer: { siteId: sender, envelopePublicKey },
+        }),
+        bytes: sealed,
+      });
+    }
+    return blobs;
   }
 }

@@ -10,7 +10,7 @@ export interface SiteRecord {
   readonly fingerprint: string;
   /** Ed25519 SecAgg identity key, bound to the certificate at first join. */
   readonly identityKey: Uint8Array;
-  /** X25519 key that he mode key envelopes are sealed to. */
+  /** X25519 key that he mode Shamir and decryption shares are sealed to. */
   readonly envelopeKey: Uint8Array;
   readonly joinedAt: string;
 }
@@ -71,7 +71,8 @@ export type CoordinatorEvent =
   | {
       readonly type: "key_ceremony";
       readonly keyId: string;
-      readonly dealer: SiteId;
+      readonly holders: readonly SiteId[];
+      readonly threshold: number;
       readonly outcome: "started" | "completed" | "failed";
     }
   | {

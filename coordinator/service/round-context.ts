@@ -11,7 +11,7 @@ import type { FederationConfig } from "../config.ts";
 import type { ModeDriver, ModeHost, ModeTry, PlainGlobal } from "../modes/mode.ts";
 import { createModeDriver } from "../modes/select.ts";
 import { planRounds, type PlannedRound } from "../round/plan.ts";
-import { busySites, type RoundState, type SiteId } from "../round/stages.ts";
+import type { RoundState, SiteId } from "../round/stages.ts";
 import { ChangeSignal } from "./change-signal.ts";
 import type { DurableState } from "./durable-state.ts";
 import type { CoordinatorEvent, SiteRecord } from "./records.ts";
@@ -124,10 +124,6 @@ export class RoundContext implements ModeHost {
 
   onlineSites(): SiteId[] {
     return this.sites.online();
-  }
-
-  busySites(): SiteId[] {
-    return this.state.phase === "running" ? busySites(this.state) : [];
   }
 
   emit(event: CoordinatorEvent): void {

@@ -214,7 +214,7 @@ async function complete(
   const { store, logger } = round;
   let result;
   try {
-    result = attempt.work.finish(round.global, round.deps.strategy);
+    result = await attempt.work.finish(round.global, round.deps.strategy);
   } catch (error) {
     if (error instanceof StrategyError || error instanceof CryptoError)
       return abandon(round, attempt, state, `aggregation failed: ${error.message}`);

@@ -3,12 +3,11 @@
 // Each upload is checked in full (framing, SEAL header, parms_id, NTT form, scale, every coefficient below
 // q — what SEAL's own loader checks) into a scratch copy before anything is added, so a malformed upload
 // throws and leaves the sum as it was. Memory: the sum plus one upload, whatever the number of sites.
-import { CkksCapacityError } from "./aggregate.ts";
 import { CIPHERTEXT_DATA_OFFSET, checkCiphertextHeader, writeCiphertext } from "./seal-format.ts";
 import type { PolyTools } from "./threshold-params.ts";
 import { createModularSum, type ModularSum } from "./wasm-sum.ts";
 import { thresholdVectorExpectation } from "./threshold-site.ts";
-import { CkksFormatError, decodeEncryptedVector, encodeEncryptedVector } from "./wire.ts";
+import { CkksCapacityError, CkksFormatError, decodeEncryptedVector, encodeEncryptedVector } from "./wire.ts";
 
 export class CiphertextSumAccumulator {
   /** c0 and c1 of every chunk, back to back: the layout of the chunks' data in SEAL bytes. */

@@ -1,7 +1,7 @@
 // The SEAL library handle and a CKKS context built from public parameters: all the coordinator ever holds.
 import sealModule from "node-seal";
 import { ParameterError } from "../errors.ts";
-import { checkCkksParams, DEFAULT_CKKS_PARAMS, paramsFingerprint, type CkksParams } from "./params.ts";
+import { checkCkksParams, THRESHOLD_CKKS_PARAMS, type CkksParams } from "./params.ts";
 
 type SealFactory = (typeof sealModule)["default"];
 // node-seal's typings describe an ES module, but the package is CommonJS and module.exports is the
@@ -10,7 +10,6 @@ const sealFactory = sealModule as unknown as SealFactory;
 
 export type SealLibrary = Awaited<ReturnType<SealFactory>>;
 export type SealContext = ReturnType<SealLibrary["Context"]>;
-export type SealEvaluator = ReturnType<SealLibrary["Evaluator"]>;
 export type SealCipherText = ReturnType<SealLibrary["CipherText"]>;
 // node-seal types its enum members as `any`; these aliases name the types its functions actually take.
 export type SealComprMode = NonNullable<Parameters<SealCipherText["saveArray"]>[0]>;
@@ -22,22 +21,18 @@ export async function loadSeal(): Promise<SealLibrary> {
   return sealFactory();
 }
 
-/** Public CKKS state: parameters, SEAL context and an evaluator. Holds no key. Call dispose() when done. */
+/** Public CKKS state: parameters and the SEAL context. Holds no key. Call dispose() when done. */
 export interface CkksContext {
   readonly seal: SealLibrary;
   readonly params: CkksParams;
-  readonly fingerprint: Uint8Array;
   readonly context: SealContext;
-  readonly evaluator: SealEvaluator;
-  /** N/2 values per ciphertext. */
-  readonly slotCount: number;
-  /** Δ = 2^scaleBits. */
-  readonly scale: number;
-  readonly compression: SealComprMode;
   dispose(): void;
 }
 
-export function createCkksContext(seal: SealLibrary, params: CkksParams = DEFAULT_CKKS_PARAMS): CkksContext {
+export function createCkksContext(
+  seal: SealLibrary,
+  params: CkksParams = THRESHOLD_CKKS_PARAMS,
+): CkksContext {
   checkCkksParams(params);
   const encParams = seal.EncryptionParameters(seal.SchemeType.ckks as SealSchemeType);
   const modulus = seal.CoeffModulus.Create(
@@ -56,22 +51,15 @@ export function createCkksContext(seal: SealLibrary, params: CkksParams = DEFAUL
           "too many modulus bits for 128-bit security, or no such primes",
       );
     }
-    const evaluator = seal.Evaluator(context);
     let disposed = false;
     return {
       seal,
       params,
-      fingerprint: paramsFingerprint(params),
       context,
-      evaluator,
-      slotCount: params.polyModulusDegree / 2,
-      scale: 2 ** params.scaleBits,
-      compression: seal.ComprModeType[params.compression] as SealComprMode,
       dispose: () => {
         // Idempotent: a second delete() of a SEAL object would be a double free in the WebAssembly heap.
         if (disposed) return;
         disposed = true;
-        evaluator.delete();
         context.delete();
       },
     };

@@ -1,11 +1,10 @@
-// CKKS parameters for encrypted sums: the default set, its capacity (largest safe value) and its expected error.
-import { createHash } from "node:crypto";
+// CKKS parameters for encrypted sums: their checks, capacity (largest safe value) and fingerprint; the set in use is threshold-params.ts.
 import { ParameterError } from "../errors.ts";
 
 export type CkksCompression = "none" | "zlib" | "zstd";
 
 export interface CkksParams {
-  /** N: a power of two; a ciphertext packs N/2 values. */
+  /** N: a power of two; a ciphertext packs N values in its coefficients (threshold-site.ts). */
   readonly polyModulusDegree: number;
   /** Bit sizes of the coefficient-modulus primes. With more than one, SEAL keeps the last as the special prime. */
   readonly coeffModulusBits: readonly number[];
@@ -16,30 +15,6 @@ export interface CkksParams {
   /** SEAL's serialization compression for every ciphertext sent. */
   readonly compression: CkksCompression;
 }
-
-/**
- * Default set, chosen for sums of float32 updates:
- * - One 60-bit prime: no rescaling or key switching is needed for additions, and every extra prime
- *   would add 8 bytes per coefficient. Seeded symmetric ciphertexts then cost N·8 bytes per N/2 values:
- *   16 bytes per float, 4.0 bytes per byte of float32 update (the 4.5 target leaves room for headers).
- * - N = 4096 is the smallest degree whose 128-bit bound admits a 60-bit modulus (HE Standard, Albrecht et
- *   al. 2018: 109 bits at N = 4096, 54 at N = 2048; SEAL enforces it). More bits buy headroom and precision.
- * - Δ = 2^36 splits the modulus: |sum| < 2^(60−2−36) = 2^22 ≈ 4.2e6 (so ≤ 4096 per input with 1024
- *   summands), and a fresh ciphertext's error has standard deviation ≈ 2.1e-9 per value (see
- *   {@link expectedSumErrorStddev}) — over 10⁵ times below a typical clipped LoRA coordinate (1e-3).
- * - No compression: the coefficients of a seeded ciphertext are uniform modulo a 60-bit prime, so zstd
- *   and zlib save under 1% (bench/ckks.ts measures it) for their CPU time.
- */
-export const DEFAULT_CKKS_PARAMS: CkksParams = Object.freeze({
-  polyModulusDegree: 4096,
-  coeffModulusBits: Object.freeze([60]),
-  scaleBits: 36,
-  maxSummands: 1024,
-  compression: "none",
-});
-
-/** SEAL's default error distribution: standard deviation 3.2 (seal/util/globals.h, noise_standard_deviation). */
-const SEAL_NOISE_STDDEV = 3.2;
 
 /** Bits of the modulus that carry data: all primes but the special one (a lone prime is its own data level). */
 export function dataModulusBits(params: CkksParams): number {
@@ -59,20 +34,6 @@ function maxAbsSum(params: CkksParams): number {
 /** The largest |value| one site may encrypt so that any sum of `maxSummands` inputs stays below {@link maxAbsSum}. */
 export function maxAbsInput(params: CkksParams): number {
   return maxAbsSum(params) / params.maxSummands;
-}
-
-/**
- * Expected standard deviation of the error in each value of a sum of `summands` fresh ciphertexts.
- * A fresh ciphertext decrypts to Δ·x + e + r, with e the encryption error (σ = 3.2 per coefficient) and r
- * the encoder's rounding (uniform, variance 1/12); decoding evaluates the polynomial at N/2 roots of unity,
- * so each value's real part carries variance N·(σ² + 1/12)/2 before division by Δ (Cheon, Kim, Kim & Song,
- * ASIACRYPT 2017, Lemma 1 and §3.4). Independent errors add: the sum's standard deviation grows as √n.
- */
-export function expectedSumErrorStddev(params: CkksParams, summands: number): number {
-  const perCoefficientVariance = SEAL_NOISE_STDDEV ** 2 + 1 / 12;
-  return (
-    Math.sqrt((summands * params.polyModulusDegree * perCoefficientVariance) / 2) / 2 ** params.scaleBits
-  );
 }
 
 export function checkCkksParams(params: CkksParams): void {
@@ -98,16 +59,28 @@ export function checkCkksParams(params: CkksParams): void {
     throw new ParameterError(`compression must be none, zlib or zstd, got ${String(params.compression)}`);
 }
 
+/** Bytes of the parameters' fingerprint every upload, share and sealed blob carries (threshold-params.ts). */
 export const FINGERPRINT_BYTES = 16;
 
-/** A short hash of the parameters, carried by every ciphertext and key envelope so mismatches fail loudly. */
-export function paramsFingerprint(params: CkksParams): Uint8Array {
-  const canonical = JSON.stringify([
-    "fedtune-ckks/v1",
-    params.polyModulusDegree,
-    params.coeffModulusBits,
-    params.scaleBits,
-    params.maxSummands,
-  ]);
-  return new Uint8Array(createHash("sha256").update(canonical).digest().subarray(0, FINGERPRINT_BYTES));
+export interface ThresholdCkksParams extends CkksParams {
+  /** log₂ of the standard deviation of the smudging noise each decryption share carries. */
+  readonly smudgingStddevBits: number;
 }
+
+/**
+ * Default: Δ = 2^47, so a sum stays below 2^(60−2−47) = 2^11 in magnitude (4 per input for 512 summands:
+ * a weighted update [w·Δ, w] has w ≤ 1 and LoRA deltas far below 1); σ_smudge = 2^20, so with t shares
+ * the decoded error has standard deviation √t·2^20/2^47 ≈ √t·7.5·10⁻⁹. The scale is set by he mode's
+ * replay: FedAvg divides Σw·Δ by Σw = Σ n_k / 4096, which is ~10⁻² for small sites, and the sites'
+ * rebuilt adapter must match the plain FedAvg to 10⁻⁵. The aggregate's own noise is 2^11–2^14 (see
+ * aggregateNoiseStddev in threshold-params.ts), a margin of 6–9 bits; docs/he-threshold.md says what that margin does and
+ * does not give.
+ */
+export const THRESHOLD_CKKS_PARAMS: ThresholdCkksParams = Object.freeze({
+  polyModulusDegree: 4096,
+  coeffModulusBits: Object.freeze([60]),
+  scaleBits: 47,
+  maxSummands: 512,
+  compression: "none",
+  smudgingStddevBits: 20,
+});

@@ -12,29 +12,11 @@ import { ParameterError } from "../errors.ts";
 import type { CkksContext } from "./context.ts";
 import { createModulus, type Modulus } from "./modular.ts";
 import { createNttTables, type NttTables } from "./ntt.ts";
-import { dataModulusBits, FINGERPRINT_BYTES, type CkksParams } from "./params.ts";
+import { dataModulusBits, FINGERPRINT_BYTES, type CkksParams, type ThresholdCkksParams } from "./params.ts";
+
+// Defined beside CkksParams so that context.ts can default to it without a cycle through this file.
+export { THRESHOLD_CKKS_PARAMS, type ThresholdCkksParams } from "./params.ts";
 import { PARMS_ID_BYTES } from "./seal-format.ts";
-
-export interface ThresholdCkksParams extends CkksParams {
-  /** log₂ of the standard deviation of the smudging noise each decryption share carries. */
-  readonly smudgingStddevBits: number;
-}
-
-/**
- * Default: Δ = 2^40, so a sum stays below 2^(60−2−40) = 2^18 in magnitude (256 per input for 1024
- * summands); σ_smudge = 2^20, so with t = 10 shares the decoded error has standard deviation
- * √10·2^20/2^40 ≈ 3·10⁻⁶, about the fixed-point step of secagg at clip range 1. The aggregate's own noise
- * is 2^11–2^14 (see {@link aggregateNoiseStddev}), a margin of 6–9 bits; docs/he-threshold.md says what that
- * margin does and does not give.
- */
-export const THRESHOLD_CKKS_PARAMS: ThresholdCkksParams = Object.freeze({
-  polyModulusDegree: 4096,
-  coeffModulusBits: Object.freeze([60]),
-  scaleBits: 40,
-  maxSummands: 1024,
-  compression: "none",
-  smudgingStddevBits: 20,
-});
 
 /** SEAL's error distribution: a centred Gaussian of standard deviation 3.2 (seal/util/globals.h). */
 export const FRESH_NOISE_STDDEV = 3.2;

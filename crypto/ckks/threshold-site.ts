@@ -8,9 +8,8 @@ import type { SealComprMode } from "./context.ts";
 import { setSignedCoefficients } from "./modular.ts";
 import { maxAbsInput } from "./params.ts";
 import { ciphertextBytes, readCiphertext, writeCiphertext } from "./seal-format.ts";
-import { CkksRangeError } from "./site.ts";
 import type { PolyTools } from "./threshold-params.ts";
-import { chunkCount, CkksFormatError, encodeEncryptedVector } from "./wire.ts";
+import { chunkCount, CkksFormatError, CkksRangeError, encodeEncryptedVector } from "./wire.ts";
 
 export interface ThresholdEncryptor {
   /** Encrypts `values` (|x| ≤ maxAbsInput each) as an encrypted vector of ⌈length/N⌉ SEAL ciphertexts. */

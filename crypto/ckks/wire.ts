@@ -10,6 +10,20 @@ export class CkksFormatError extends CryptoError {
   }
 }
 
+/** A value a site may not encrypt: it could overflow a full sum, or is not finite. */
+export class CkksRangeError extends CryptoError {
+  constructor(message: string) {
+    super("out-of-range", message);
+  }
+}
+
+/** A sum that would hold more vectors than the parameters allow (or none). */
+export class CkksCapacityError extends CryptoError {
+  constructor(message: string) {
+    super("capacity-exceeded", message);
+  }
+}
+
 const MAGIC = [0x46, 0x54, 0x48, 0x45]; // "FTHE"
 const VERSION = 1;
 // magic 4 | version 1 | reserved 3 | fingerprint 16 | length 4 | summands 4 | chunk count 4
@@ -37,20 +51,6 @@ function writeHeader(out: Uint8Array, header: EncryptedVectorHeader, chunkTotal:
   view.setUint32(offset, header.length, true);
   view.setUint32(offset + 4, header.summands, true);
   view.setUint32(offset + 8, chunkTotal, true);
-}
-
-/** The header alone, for a writer that streams the ciphertexts after it (same bytes as {@link encodeEncryptedVector}). */
-export function encodeEncryptedVectorHeader(header: EncryptedVectorHeader, chunkTotal: number): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES);
-  writeHeader(out, header, chunkTotal);
-  return out;
-}
-
-/** The 4-byte little-endian length that precedes each ciphertext. */
-export function encodeChunkLength(length: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, length, true);
-  return out;
 }
 
 /** Frames SEAL ciphertext bytes behind the header. */

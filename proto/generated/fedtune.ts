@@ -11,6 +11,7 @@ import type { AuditRequest as _fedtune_v1_AuditRequest, AuditRequest__Output as 
 import type { ConsistencyStep as _fedtune_v1_ConsistencyStep, ConsistencyStep__Output as _fedtune_v1_ConsistencyStep__Output } from './fedtune/v1/ConsistencyStep.ts';
 import type { DataChunk as _fedtune_v1_DataChunk, DataChunk__Output as _fedtune_v1_DataChunk__Output } from './fedtune/v1/DataChunk.ts';
 import type { DeclineRequest as _fedtune_v1_DeclineRequest, DeclineRequest__Output as _fedtune_v1_DeclineRequest__Output } from './fedtune/v1/DeclineRequest.ts';
+import type { DecryptStep as _fedtune_v1_DecryptStep, DecryptStep__Output as _fedtune_v1_DecryptStep__Output } from './fedtune/v1/DecryptStep.ts';
 import type { EncryptedShare as _fedtune_v1_EncryptedShare, EncryptedShare__Output as _fedtune_v1_EncryptedShare__Output } from './fedtune/v1/EncryptedShare.ts';
 import type { EnvelopeRecipient as _fedtune_v1_EnvelopeRecipient, EnvelopeRecipient__Output as _fedtune_v1_EnvelopeRecipient__Output } from './fedtune/v1/EnvelopeRecipient.ts';
 import type { EvalTask as _fedtune_v1_EvalTask, EvalTask__Output as _fedtune_v1_EvalTask__Output } from './fedtune/v1/EvalTask.ts';
@@ -26,6 +27,7 @@ import type { JoinRequest as _fedtune_v1_JoinRequest, JoinRequest__Output as _fe
 import type { JoinResponse as _fedtune_v1_JoinResponse, JoinResponse__Output as _fedtune_v1_JoinResponse__Output } from './fedtune/v1/JoinResponse.ts';
 import type { KeyBlobHeader as _fedtune_v1_KeyBlobHeader, KeyBlobHeader__Output as _fedtune_v1_KeyBlobHeader__Output } from './fedtune/v1/KeyBlobHeader.ts';
 import type { KeyCeremonyStep as _fedtune_v1_KeyCeremonyStep, KeyCeremonyStep__Output as _fedtune_v1_KeyCeremonyStep__Output } from './fedtune/v1/KeyCeremonyStep.ts';
+import type { KeyHolder as _fedtune_v1_KeyHolder, KeyHolder__Output as _fedtune_v1_KeyHolder__Output } from './fedtune/v1/KeyHolder.ts';
 import type { KeyPart as _fedtune_v1_KeyPart, KeyPart__Output as _fedtune_v1_KeyPart__Output } from './fedtune/v1/KeyPart.ts';
 import type { LoraSettings as _fedtune_v1_LoraSettings, LoraSettings__Output as _fedtune_v1_LoraSettings__Output } from './fedtune/v1/LoraSettings.ts';
 import type { MaskedInputStep as _fedtune_v1_MaskedInputStep, MaskedInputStep__Output as _fedtune_v1_MaskedInputStep__Output } from './fedtune/v1/MaskedInputStep.ts';
@@ -80,6 +82,7 @@ export interface ProtoGrpcType {
       ConsistencyStep: MessageTypeDefinition<_fedtune_v1_ConsistencyStep, _fedtune_v1_ConsistencyStep__Output>
       DataChunk: MessageTypeDefinition<_fedtune_v1_DataChunk, _fedtune_v1_DataChunk__Output>
       DeclineRequest: MessageTypeDefinition<_fedtune_v1_DeclineRequest, _fedtune_v1_DeclineRequest__Output>
+      DecryptStep: MessageTypeDefinition<_fedtune_v1_DecryptStep, _fedtune_v1_DecryptStep__Output>
       EncryptedShare: MessageTypeDefinition<_fedtune_v1_EncryptedShare, _fedtune_v1_EncryptedShare__Output>
       EnvelopeRecipient: MessageTypeDefinition<_fedtune_v1_EnvelopeRecipient, _fedtune_v1_EnvelopeRecipient__Output>
       EvalTask: MessageTypeDefinition<_fedtune_v1_EvalTask, _fedtune_v1_EvalTask__Output>
@@ -98,6 +101,7 @@ export interface ProtoGrpcType {
       JoinResponse: MessageTypeDefinition<_fedtune_v1_JoinResponse, _fedtune_v1_JoinResponse__Output>
       KeyBlobHeader: MessageTypeDefinition<_fedtune_v1_KeyBlobHeader, _fedtune_v1_KeyBlobHeader__Output>
       KeyCeremonyStep: MessageTypeDefinition<_fedtune_v1_KeyCeremonyStep, _fedtune_v1_KeyCeremonyStep__Output>
+      KeyHolder: MessageTypeDefinition<_fedtune_v1_KeyHolder, _fedtune_v1_KeyHolder__Output>
       KeyPart: MessageTypeDefinition<_fedtune_v1_KeyPart, _fedtune_v1_KeyPart__Output>
       LoraSettings: MessageTypeDefinition<_fedtune_v1_LoraSettings, _fedtune_v1_LoraSettings__Output>
       MaskedInputStep: MessageTypeDefinition<_fedtune_v1_MaskedInputStep, _fedtune_v1_MaskedInputStep__Output>

@@ -134,6 +134,17 @@ describe("federation config", () => {
     ).toEqual([]);
   });
 
+  it("accepts server-side strategies in he mode when the coordinator combines the decryption shares", () => {
+    const he = (reveal: string) => ({ mode: "he", he: { threshold: 3, reveal } });
+    expect(problems({ ...minimal, strategy: { name: "fedadam" }, privacy: he("coordinator") })).toEqual([]);
+    expect(problems({ ...minimal, strategy: { name: "fedadam" }, privacy: he("sites") })).toEqual([
+      expect.stringMatching(/^strategy\.name: .*reveal: coordinator/),
+    ]);
+    expect(problems({ ...minimal, privacy: { mode: "he", he: { threshold: 0 } } })).toEqual([
+      expect.stringMatching(/^privacy\.he\.threshold: /),
+    ]);
+  });
+
   it("checks cross-field constraints: Krum's 2f+3 and the SecAgg threshold", () => {
     expect(
       problems({ ...minimal, strategy: { name: "krum", byzantine: 2 }, privacy: { mode: "none" } }),

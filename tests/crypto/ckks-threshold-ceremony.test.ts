@@ -142,7 +142,7 @@ describe("the coordinator's streaming sum", () => {
     const encryptor = createThresholdEncryptor(tools, ceremony.publicKey);
     try {
       const length = 10;
-      const upload = encryptor.encryptVector(Float32Array.from({ length }, (_, i) => i));
+      const upload = encryptor.encryptVector(Float32Array.from({ length }, (_, i) => i / length));
       const accumulator = new CiphertextSumAccumulator(tools, length);
       accumulator.add(upload);
       const before = accumulator.serialize();

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCa, issueCertificate } from "../../coordinator/pki/index.ts";
 import type { IssuedCertificate, KeyAndCertificate } from "../../coordinator/pki/index.ts";
-import { certifiedSealer, openConsortiumKey, sealConsortiumKey } from "../../crypto/ckks/key-ceremony.ts";
+import { certifiedSealer, openBlob, sealBlob, type SealBinding } from "../../crypto/ckks/sealed-box.ts";
 import { CkksFormatError } from "../../crypto/ckks/wire.ts";
 import { generateSigningKeyPair, generateX25519KeyPair } from "../../crypto/keys.ts";
 import type { X25519KeyPair } from "../../crypto/keys.ts";
@@ -110,38 +110,40 @@ describe("certified site keys", () => {
 });
 
 describe("CKKS key ceremony sealers", () => {
-  const keyId = "federation/epoch-1";
-  const paramsFingerprint = new Uint8Array(16).fill(7);
+  const binding: SealBinding = {
+    label: "ckks-key-share",
+    context: "federation/epoch-1",
+    fingerprint: new Uint8Array(16).fill(7),
+    senderId: "site-b",
+    recipientId: "site-a",
+  };
   const secretKey = Uint8Array.from([1, 2, 3, 4, 5]);
 
   it("refuses an envelope the coordinator sealed in a peer's name with a key of its own", () => {
     const a = site("site-a");
     const coordinatorBox = generateX25519KeyPair(rng);
-    const forged = sealConsortiumKey({
-      secretKey: Uint8Array.from([9, 9, 9]),
-      keyId,
-      paramsFingerprint,
-      dealer: { siteId: "site-b", boxSecretKey: coordinatorBox.secretKey },
-      recipient: { siteId: "site-a", boxPublicKey: a.envelope.publicKey },
+    const forged = sealBlob(
+      binding,
+      Uint8Array.from([9, 9, 9]),
+      coordinatorBox.secretKey,
+      a.envelope.publicKey,
       rng,
-    });
+    );
     const open = (envelope: Uint8Array) =>
-      openConsortiumKey({
+      openBlob(
+        binding,
         envelope,
-        keyId,
-        paramsFingerprint,
-        dealer: certifiedSealer("site-b", site("site-b").keys, trust),
-        recipient: { siteId: "site-a", boxSecretKey: a.envelope.secretKey },
-      });
+        certifiedSealer("site-b", site("site-b").keys, trust).boxPublicKey,
+        a.envelope.secretKey,
+      );
     expect(() => open(forged)).toThrow(CkksFormatError);
-    const genuine = sealConsortiumKey({
+    const genuine = sealBlob(
+      binding,
       secretKey,
-      keyId,
-      paramsFingerprint,
-      dealer: { siteId: "site-b", boxSecretKey: site("site-b").envelope.secretKey },
-      recipient: { siteId: "site-a", boxPublicKey: a.envelope.publicKey },
+      site("site-b").envelope.secretKey,
+      a.envelope.publicKey,
       rng,
-    });
+    );
     expect(Array.from(open(genuine))).toEqual(Array.from(secretKey));
   });
 

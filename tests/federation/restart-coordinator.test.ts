@@ -1,5 +1,6 @@
-// kill -9 of a real coordinator process mid-round: it restarts on the same storage and port, resumes at
-// the round in flight, the sites reconnect on their own, and the result is the plain FedAvg of the sites.
+// kill -9 of a real coordinator process mid-round (and in he mode during the key ceremony or a decryption): it
+// restarts on the same storage and port, resumes at the step in flight, the sites reconnect on their own, and
+// the result is the plain FedAvg of the sites.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSiteClient, type SiteEvent, type SiteRunSummary } from "../../client/node/site-client.ts";
+import type { SiteStage } from "../../client/node/session.ts";
 import { syntheticTrainer, type LocalUpdate } from "../../client/node/trainer.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
@@ -355,3 +357,123 @@ describe.each<[PrivacyMode, string]>([
     }
   });
 });
+
+describe.each<SiteStage>(["key_ceremony", "decrypt"])(
+  "a coordinator killed with SIGKILL during he mode's %s",
+  (killStage) => {
+    it("restarts that step cleanly: one ceremony on record, the round retried, the sites' FedAvg right", async () => {
+      const setup = await setUp("he");
+      const logger = quietLogger();
+      const updates = new Map<string, LocalUpdate>();
+      const evaluated = new Map<string, Float32Array>();
+      let first: CoordinatorProcess | undefined = new CoordinatorProcess(setup.configPath);
+      let second: CoordinatorProcess | undefined;
+      let killed = false;
+      let sites: { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> }[] = [];
+      try {
+        sites = SITES.map((name) => {
+          let last: LocalUpdate | undefined;
+          const tls = setup.pki.sites.get(name);
+          if (tls === undefined) throw new Error(`no certificate for ${name}`);
+          return startSiteClient({
+            coordinator: setup.address,
+            stateDir: join(setup.dir, "sites", name),
+            tls,
+            dial: dialGrpc,
+            logger,
+            rng: seededRng(`site-${name}`),
+            baseModelHash: BASE_MODEL_HASH,
+            createTrainer: (_lora, vectorLength) =>
+              Promise.resolve(
+                syntheticTrainer({
+                  vectorLength,
+                  numExamples: 10 + name.length,
+                  rng: seededRng(`train-${name}`),
+                  onUpdate: (update) => (last = update),
+                  onEvaluate: (global) => evaluated.set(name, Float32Array.from(global)),
+                }),
+              ),
+            ckks: () => Promise.resolve(ckks),
+            pollWaitMs: 2_000,
+            onEvent: (event) => {
+              if (event.type === "trained" && last !== undefined)
+                updates.set(`${name} ${event.ref.round}.${event.ref.attempt}`, last);
+            },
+            faults: {
+              // The first site to answer the ceremony's share stage, or round KILLED_ROUND's decryption,
+              // kills the coordinator while that step is in flight.
+              beforeStage: async (stage, ref): Promise<"continue" | "drop"> => {
+                const inFlight =
+                  stage === killStage && (stage === "key_ceremony" || ref.round === KILLED_ROUND);
+                if (killed || !inFlight || !first) return "continue";
+                killed = true;
+                const victim = first;
+                victim.kill("SIGKILL");
+                await victim.exited;
+                return "continue";
+              },
+            },
+          });
+        });
+        expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+        expect(killed).toBe(true);
+        first = undefined;
+        second = new CoordinatorProcess(setup.configPath);
+        const summaries = await Promise.all(sites.map((site) => site.done));
+        const exit = await second.exited;
+        expect(exit, second.log).toEqual({ code: 0, signal: null });
+        expect(summaries.map((s) => s.outcome)).toEqual(["finished", "finished", "finished"]);
+        const store = CoordinatorStore.open(join(setup.dir, "state", "coordinator.sqlite"));
+        let completedTries: { round: number; attempt: number }[];
+        try {
+          // Killed mid-ceremony, nothing of it was stored: the restarted coordinator ran one new ceremony.
+          expect(store.listAudit().filter((entry) => entry.action === "key_ceremony")).toHaveLength(1);
+          const rounds = store.listRounds().map((r) => [r.round, r.attempt, r.kind, r.status]);
+          expect(rounds).toEqual(
+            killStage === "key_ceremony"
+              ? [
+                  [1, 1, "train", "completed"],
+                  [2, 1, "train", "completed"],
+                  [3, 1, "train", "completed"],
+                  [4, 1, "eval", "completed"],
+                ]
+              : [
+                  [1, 1, "train", "completed"],
+                  [2, 1, "train", "abandoned"],
+                  [2, 2, "train", "completed"],
+                  [3, 1, "train", "completed"],
+                  [4, 1, "eval", "completed"],
+                ],
+          );
+          completedTries = store
+            .listRounds()
+            .filter((r) => r.kind === "train" && r.status === "completed")
+            .map((r) => ({ round: r.round, attempt: r.attempt }));
+          expect(store.verifyAuditChain()).toMatchObject({ ok: true });
+        } finally {
+          store.close();
+        }
+        const expected = fedAvgOf(
+          completedTries.map(({ round, attempt }) =>
+            SITES.map((name) => {
+              const update = updates.get(`${name} ${round}.${attempt}`);
+              if (update === undefined) throw new Error(`${name} has no update for ${round}.${attempt}`);
+              return update;
+            }),
+          ),
+        );
+        for (const name of SITES) {
+          const global = evaluated.get(name);
+          if (global === undefined) throw new Error(`${name} did not evaluate`);
+          for (let i = 0; i < expected.length; i++)
+            expect(Math.abs((global[i] ?? 0) - (expected[i] ?? 0))).toBeLessThan(1e-5);
+        }
+      } finally {
+        first?.kill("SIGKILL");
+        second?.kill("SIGKILL");
+        await Promise.all(sites.map((site) => site.stop().catch(() => undefined)));
+        rmSync(setup.dir, { recursive: true, force: true });
+      }
+    });
+  },
+);

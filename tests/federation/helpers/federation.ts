@@ -72,6 +72,7 @@ export async function createFederation(options: {
   readonly logger?: Logger;
   /** Sees every request (and every part of a request stream) the coordinator's handlers receive. */
   readonly observeRequests?: (method: string, message: unknown) => void;
+  readonly onlineWindowMs?: number;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -134,6 +135,7 @@ export async function createFederation(options: {
         logger,
         rng: seededRng("coordinator"),
         sitesToStart: options.sites.length,
+        ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
         serve,
         revocations: () => revocations.current(),
         adapter,

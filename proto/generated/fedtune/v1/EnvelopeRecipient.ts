@@ -2,7 +2,7 @@
 
 
 /**
- * A site that receives an envelope.
+ * A site that receives a sealed blob (he mode: decryption shares).
  */
 export interface EnvelopeRecipient {
   /**
@@ -16,7 +16,7 @@ export interface EnvelopeRecipient {
 }
 
 /**
- * A site that receives an envelope.
+ * A site that receives a sealed blob (he mode: decryption shares).
  */
 export interface EnvelopeRecipient__Output {
   /**

@@ -15,7 +15,7 @@ export interface ExportManifest {
    */
   'round'?: (number);
   /**
-   * The key ceremony whose consortium key encrypts the aggregates.
+   * The key ceremony whose collective key encrypts the aggregates.
    */
   'keyId'?: (string);
   /**
@@ -31,9 +31,14 @@ export interface ExportManifest {
    */
   'lora'?: (_fedtune_v1_LoraSettings | null);
   /**
-   * Every completed training round up to `round`, oldest first; one aggregate follows per entry.
+   * Every completed training round up to `round`, oldest first; one aggregate follows per entry, then
+   * `threshold` decryption shares of it sealed to the calling site.
    */
   'versions'?: (number)[];
+  /**
+   * Decryption threshold t.
+   */
+  'threshold'?: (number);
 }
 
 /**
@@ -49,7 +54,7 @@ export interface ExportManifest__Output {
    */
   'round': (number);
   /**
-   * The key ceremony whose consortium key encrypts the aggregates.
+   * The key ceremony whose collective key encrypts the aggregates.
    */
   'keyId': (string);
   /**
@@ -65,7 +70,12 @@ export interface ExportManifest__Output {
    */
   'lora': (_fedtune_v1_LoraSettings__Output | null);
   /**
-   * Every completed training round up to `round`, oldest first; one aggregate follows per entry.
+   * Every completed training round up to `round`, oldest first; one aggregate follows per entry, then
+   * `threshold` decryption shares of it sealed to the calling site.
    */
   'versions': (number)[];
+  /**
+   * Decryption threshold t.
+   */
+  'threshold': (number);
 }

@@ -3,6 +3,7 @@
 import type { ExportManifest as _fedtune_v1_ExportManifest, ExportManifest__Output as _fedtune_v1_ExportManifest__Output } from '../../fedtune/v1/ExportManifest.ts';
 import type { AggregateHeader as _fedtune_v1_AggregateHeader, AggregateHeader__Output as _fedtune_v1_AggregateHeader__Output } from '../../fedtune/v1/AggregateHeader.ts';
 import type { DataChunk as _fedtune_v1_DataChunk, DataChunk__Output as _fedtune_v1_DataChunk__Output } from '../../fedtune/v1/DataChunk.ts';
+import type { KeyBlobHeader as _fedtune_v1_KeyBlobHeader, KeyBlobHeader__Output as _fedtune_v1_KeyBlobHeader__Output } from '../../fedtune/v1/KeyBlobHeader.ts';
 
 /**
  * One message of an ExportAggregates stream: the manifest first, then for each round in
@@ -18,10 +19,14 @@ export interface ExportPart {
    */
   'aggregate'?: (_fedtune_v1_AggregateHeader | null);
   /**
-   * A byte slice of the current aggregate (byte offsets).
+   * A byte slice of the current aggregate or share (byte offsets).
    */
   'chunk'?: (_fedtune_v1_DataChunk | null);
-  'part'?: "manifest"|"aggregate"|"chunk";
+  /**
+   * Starts one key holder's decryption share of the current aggregate, sealed to the calling site.
+   */
+  'share'?: (_fedtune_v1_KeyBlobHeader | null);
+  'part'?: "manifest"|"aggregate"|"chunk"|"share";
 }
 
 /**
@@ -38,8 +43,12 @@ export interface ExportPart__Output {
    */
   'aggregate'?: (_fedtune_v1_AggregateHeader__Output | null);
   /**
-   * A byte slice of the current aggregate (byte offsets).
+   * A byte slice of the current aggregate or share (byte offsets).
    */
   'chunk'?: (_fedtune_v1_DataChunk__Output | null);
-  'part'?: "manifest"|"aggregate"|"chunk";
+  /**
+   * Starts one key holder's decryption share of the current aggregate, sealed to the calling site.
+   */
+  'share'?: (_fedtune_v1_KeyBlobHeader__Output | null);
+  'part'?: "manifest"|"aggregate"|"chunk"|"share";
 }

@@ -82,12 +82,14 @@ export interface FederationClient extends grpc.Client {
   fetchAdapter(argument: _fedtune_v1_FetchAdapterRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_DataChunk__Output>;
   
   /**
-   * he mode key ceremony: a site downloads its own envelope, with the sealer named in the header.
+   * he mode: a site downloads key material (the signed transcript, the collective key, the Shamir shares
+   * sealed to it), a decryption's input (aggregate and accepted uploads), or a round's sealed shares.
    */
   FetchKeys(argument: _fedtune_v1_FetchKeysRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
   FetchKeys(argument: _fedtune_v1_FetchKeysRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
   /**
-   * he mode key ceremony: a site downloads its own envelope, with the sealer named in the header.
+   * he mode: a site downloads key material (the signed transcript, the collective key, the Shamir shares
+   * sealed to it), a decryption's input (aggregate and accepted uploads), or a round's sealed shares.
    */
   fetchKeys(argument: _fedtune_v1_FetchKeysRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
   fetchKeys(argument: _fedtune_v1_FetchKeysRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_KeyPart__Output>;
@@ -125,16 +127,16 @@ export interface FederationClient extends grpc.Client {
   poll(argument: _fedtune_v1_PollRequest, callback: grpc.requestCallback<_fedtune_v1_PollResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient; after the
-   * ceremony, a key holder uploads the envelopes it sealed to sites keyed late (KeyCeremonyStep.dealer false).
+   * he mode (threshold CKKS): a key holder uploads its ceremony contributions (nonce; public-key share
+   * with its signature and one sealed Shamir share per holder) or its decryption share(s), as KeyBlobs.
    */
   PublishKeys(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   PublishKeys(metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   PublishKeys(options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   PublishKeys(callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   /**
-   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient; after the
-   * ceremony, a key holder uploads the envelopes it sealed to sites keyed late (KeyCeremonyStep.dealer false).
+   * he mode (threshold CKKS): a key holder uploads its ceremony contributions (nonce; public-key share
+   * with its signature and one sealed Shamir share per holder) or its decryption share(s), as KeyBlobs.
    */
   publishKeys(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
   publishKeys(metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_Ack__Output>): grpc.ClientWritableStream<_fedtune_v1_KeyPart>;
@@ -245,7 +247,8 @@ export interface FederationHandlers extends grpc.UntypedServiceImplementation {
   FetchAdapter: grpc.handleServerStreamingCall<_fedtune_v1_FetchAdapterRequest__Output, _fedtune_v1_DataChunk>;
   
   /**
-   * he mode key ceremony: a site downloads its own envelope, with the sealer named in the header.
+   * he mode: a site downloads key material (the signed transcript, the collective key, the Shamir shares
+   * sealed to it), a decryption's input (aggregate and accepted uploads), or a round's sealed shares.
    */
   FetchKeys: grpc.handleServerStreamingCall<_fedtune_v1_FetchKeysRequest__Output, _fedtune_v1_KeyPart>;
   
@@ -261,8 +264,8 @@ export interface FederationHandlers extends grpc.UntypedServiceImplementation {
   Poll: grpc.handleUnaryCall<_fedtune_v1_PollRequest__Output, _fedtune_v1_PollResponse>;
   
   /**
-   * he mode key ceremony: the dealer site uploads one sealed secret-key envelope per recipient; after the
-   * ceremony, a key holder uploads the envelopes it sealed to sites keyed late (KeyCeremonyStep.dealer false).
+   * he mode (threshold CKKS): a key holder uploads its ceremony contributions (nonce; public-key share
+   * with its signature and one sealed Shamir share per holder) or its decryption share(s), as KeyBlobs.
    */
   PublishKeys: grpc.handleClientStreamingCall<_fedtune_v1_KeyPart__Output, _fedtune_v1_Ack>;
   

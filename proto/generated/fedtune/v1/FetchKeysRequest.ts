@@ -1,22 +1,43 @@
 // Original file: proto/fedtune.proto
 
+import type { RoundRef as _fedtune_v1_RoundRef, RoundRef__Output as _fedtune_v1_RoundRef__Output } from '../../fedtune/v1/RoundRef.ts';
 
 /**
- * Ask for the consortium keys.
+ * Ask for he key material.
  */
 export interface FetchKeysRequest {
   /**
-   * The ceremony whose envelope for the caller is wanted.
+   * The ceremony.
    */
   'keyId'?: (string);
+  /**
+   * "key-material" (transcript, collective key, Shamir shares sealed to the caller), "decryption-input"
+   * (aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
+   * shares of round ref.round sealed to the caller, reveal "sites").
+   */
+  'kind'?: (string);
+  /**
+   * The round try (decryption-input, round-shares).
+   */
+  'ref'?: (_fedtune_v1_RoundRef | null);
 }
 
 /**
- * Ask for the consortium keys.
+ * Ask for he key material.
  */
 export interface FetchKeysRequest__Output {
   /**
-   * The ceremony whose envelope for the caller is wanted.
+   * The ceremony.
    */
   'keyId': (string);
+  /**
+   * "key-material" (transcript, collective key, Shamir shares sealed to the caller), "decryption-input"
+   * (aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
+   * shares of round ref.round sealed to the caller, reveal "sites").
+   */
+  'kind': (string);
+  /**
+   * The round try (decryption-input, round-shares).
+   */
+  'ref': (_fedtune_v1_RoundRef__Output | null);
 }

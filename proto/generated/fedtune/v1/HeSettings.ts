@@ -1,12 +1,13 @@
 // Original file: proto/fedtune.proto
 
+import type { KeyHolder as _fedtune_v1_KeyHolder, KeyHolder__Output as _fedtune_v1_KeyHolder__Output } from '../../fedtune/v1/KeyHolder.ts';
 
 /**
- * he mode settings: how a site rebuilds the global adapter from encrypted aggregates it decrypts itself.
+ * he mode settings: the collective key's ceremony, its holders, and how a site recovers the global adapter.
  */
 export interface HeSettings {
   /**
-   * The key ceremony whose consortium key encrypts this round.
+   * The key ceremony whose collective key encrypts this round.
    */
   'keyId'?: (string);
   /**
@@ -23,21 +24,26 @@ export interface HeSettings {
    */
   'maxExamples'?: (number);
   /**
-   * The key ceremony's dealer, whose envelope key every site checks its envelope against.
+   * Decryption threshold t: any t key holders decrypt an aggregate.
    */
-  'dealerSiteId'?: (string);
+  'threshold'?: (number);
   /**
-   * The dealer's X25519 envelope public key (32 bytes), as bound at its Join.
+   * "coordinator" (decryption shares go to the coordinator, which holds the global adapter) or "sites"
+   * (shares are sealed to each site, which rebuilds the global adapter from the aggregates).
    */
-  'dealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
+  'reveal'?: (string);
+  /**
+   * The key holders in ceremony order (holder index = position + 1), with the keys bound at their Join.
+   */
+  'holders'?: (_fedtune_v1_KeyHolder)[];
 }
 
 /**
- * he mode settings: how a site rebuilds the global adapter from encrypted aggregates it decrypts itself.
+ * he mode settings: the collective key's ceremony, its holders, and how a site recovers the global adapter.
  */
 export interface HeSettings__Output {
   /**
-   * The key ceremony whose consortium key encrypts this round.
+   * The key ceremony whose collective key encrypts this round.
    */
   'keyId': (string);
   /**
@@ -54,11 +60,16 @@ export interface HeSettings__Output {
    */
   'maxExamples': (number);
   /**
-   * The key ceremony's dealer, whose envelope key every site checks its envelope against.
+   * Decryption threshold t: any t key holders decrypt an aggregate.
    */
-  'dealerSiteId': (string);
+  'threshold': (number);
   /**
-   * The dealer's X25519 envelope public key (32 bytes), as bound at its Join.
+   * "coordinator" (decryption shares go to the coordinator, which holds the global adapter) or "sites"
+   * (shares are sealed to each site, which rebuilds the global adapter from the aggregates).
    */
-  'dealerEnvelopePublicKey': (Buffer);
+  'reveal': (string);
+  /**
+   * The key holders in ceremony order (holder index = position + 1), with the keys bound at their Join.
+   */
+  'holders': (_fedtune_v1_KeyHolder__Output)[];
 }

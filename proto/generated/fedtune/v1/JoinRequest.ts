@@ -25,7 +25,7 @@ export interface JoinRequest {
    */
   'keyBindingSignature'?: (Buffer | Uint8Array | string);
   /**
-   * X25519 public key (32 bytes) to which he mode key envelopes for this site are sealed.
+   * X25519 public key (32 bytes) to which he mode Shamir and decryption shares for this site are sealed.
    */
   'envelopePublicKey'?: (Buffer | Uint8Array | string);
   /**
@@ -58,7 +58,7 @@ export interface JoinRequest__Output {
    */
   'keyBindingSignature': (Buffer);
   /**
-   * X25519 public key (32 bytes) to which he mode key envelopes for this site are sealed.
+   * X25519 public key (32 bytes) to which he mode Shamir and decryption shares for this site are sealed.
    */
   'envelopePublicKey': (Buffer);
   /**

@@ -1,59 +1,76 @@
 // Original file: proto/fedtune.proto
 
+import type { RoundRef as _fedtune_v1_RoundRef, RoundRef__Output as _fedtune_v1_RoundRef__Output } from '../../fedtune/v1/RoundRef.ts';
 import type { Long } from '@grpc/proto-loader';
 
 /**
- * Names an envelope.
+ * Names one blob of a key stream.
  */
 export interface KeyBlobHeader {
   /**
-   * The ceremony the envelope belongs to.
+   * The ceremony the blob belongs to.
    */
   'keyId'?: (string);
   /**
-   * The recipient's site id.
+   * The site the blob is addressed or sealed to, or whose it is (transcript entries, uploads); may be empty.
    */
   'recipient'?: (string);
   /**
-   * Total bytes of the envelope.
+   * Total bytes of the blob.
    */
   'length'?: (number | string | Long);
   /**
-   * FetchKeys only (empty in PublishKeys, whose caller's certificate names the sealer): the site that
-   * sealed this envelope, i.e. the ceremony's dealer, or the key holder that handed the key to a late site.
+   * FetchKeys only (empty in PublishKeys, whose caller's certificate names the sealer): the key holder
+   * that sealed this blob.
    */
   'sealerSiteId'?: (string);
   /**
-   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join; the
-   * recipient opens the envelope only if the sealer named inside it holds this key.
+   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join.
    */
   'sealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
+  /**
+   * What the blob is: "nonce", "public-key-share" (share || signature; in FetchKeys nonce || share ||
+   * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share", "aggregate", "upload".
+   */
+  'kind'?: (string);
+  /**
+   * The round try of a decryption share or a decryption's input; unset otherwise.
+   */
+  'ref'?: (_fedtune_v1_RoundRef | null);
 }
 
 /**
- * Names an envelope.
+ * Names one blob of a key stream.
  */
 export interface KeyBlobHeader__Output {
   /**
-   * The ceremony the envelope belongs to.
+   * The ceremony the blob belongs to.
    */
   'keyId': (string);
   /**
-   * The recipient's site id.
+   * The site the blob is addressed or sealed to, or whose it is (transcript entries, uploads); may be empty.
    */
   'recipient': (string);
   /**
-   * Total bytes of the envelope.
+   * Total bytes of the blob.
    */
   'length': (string);
   /**
-   * FetchKeys only (empty in PublishKeys, whose caller's certificate names the sealer): the site that
-   * sealed this envelope, i.e. the ceremony's dealer, or the key holder that handed the key to a late site.
+   * FetchKeys only (empty in PublishKeys, whose caller's certificate names the sealer): the key holder
+   * that sealed this blob.
    */
   'sealerSiteId': (string);
   /**
-   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join; the
-   * recipient opens the envelope only if the sealer named inside it holds this key.
+   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join.
    */
   'sealerEnvelopePublicKey': (Buffer);
+  /**
+   * What the blob is: "nonce", "public-key-share" (share || signature; in FetchKeys nonce || share ||
+   * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share", "aggregate", "upload".
+   */
+  'kind': (string);
+  /**
+   * The round try of a decryption share or a decryption's input; unset otherwise.
+   */
+  'ref': (_fedtune_v1_RoundRef__Output | null);
 }

@@ -1,69 +1,67 @@
 // Original file: proto/fedtune.proto
 
-import type { EnvelopeRecipient as _fedtune_v1_EnvelopeRecipient, EnvelopeRecipient__Output as _fedtune_v1_EnvelopeRecipient__Output } from '../../fedtune/v1/EnvelopeRecipient.ts';
+import type { KeyHolder as _fedtune_v1_KeyHolder, KeyHolder__Output as _fedtune_v1_KeyHolder__Output } from '../../fedtune/v1/KeyHolder.ts';
 
 /**
- * he mode key ceremony (crypto/ckks/key-ceremony.ts): one dealer site seals the consortium secret key
- * to every keyed site; the coordinator only relays opaque envelopes. A site that joins after the ceremony
- * is keyed by a handoff: a key holder seals the key it holds to the newcomer.
+ * he mode threshold key ceremony (docs/he-threshold.md, Protocol): stage "nonce", each holder publishes a
+ * 32-byte nonce; stage "share", given every nonce, it publishes its signed public-key share and one
+ * Shamir share of its secret per holder, sealed to that holder. The coordinator relays what it cannot open.
  */
 export interface KeyCeremonyStep {
   /**
-   * True when this site must generate the consortium key and publish one envelope per recipient; false
-   * for a handoff: open this site's own envelope (FetchKeys) and seal that key to each recipient.
-   */
-  'dealer'?: (boolean);
-  /**
-   * Identifies the ceremony; bound into every envelope.
+   * Identifies the ceremony; bound into the common seed, every signature and every sealed share.
    */
   'keyId'?: (string);
-  /**
-   * The dealer's site id.
-   */
-  'dealerSiteId'?: (string);
-  /**
-   * The dealer's X25519 envelope public key (32 bytes), as bound at its Join.
-   */
-  'dealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
-  /**
-   * Sites to seal the key to: every keyed site, the dealer included (ceremony), or the sites keyed late (handoff).
-   */
-  'recipients'?: (_fedtune_v1_EnvelopeRecipient)[];
   /**
    * Milliseconds left for this stage.
    */
   'deadlineMs'?: (number);
+  /**
+   * "nonce" or "share".
+   */
+  'stage'?: (string);
+  /**
+   * Decryption threshold t.
+   */
+  'threshold'?: (number);
+  /**
+   * The key holders in ceremony order (holder index = position + 1).
+   */
+  'holders'?: (_fedtune_v1_KeyHolder)[];
+  /**
+   * Stage "share": every holder's nonce, in ceremony order.
+   */
+  'nonces'?: (Buffer | Uint8Array | string)[];
 }
 
 /**
- * he mode key ceremony (crypto/ckks/key-ceremony.ts): one dealer site seals the consortium secret key
- * to every keyed site; the coordinator only relays opaque envelopes. A site that joins after the ceremony
- * is keyed by a handoff: a key holder seals the key it holds to the newcomer.
+ * he mode threshold key ceremony (docs/he-threshold.md, Protocol): stage "nonce", each holder publishes a
+ * 32-byte nonce; stage "share", given every nonce, it publishes its signed public-key share and one
+ * Shamir share of its secret per holder, sealed to that holder. The coordinator relays what it cannot open.
  */
 export interface KeyCeremonyStep__Output {
   /**
-   * True when this site must generate the consortium key and publish one envelope per recipient; false
-   * for a handoff: open this site's own envelope (FetchKeys) and seal that key to each recipient.
-   */
-  'dealer': (boolean);
-  /**
-   * Identifies the ceremony; bound into every envelope.
+   * Identifies the ceremony; bound into the common seed, every signature and every sealed share.
    */
   'keyId': (string);
-  /**
-   * The dealer's site id.
-   */
-  'dealerSiteId': (string);
-  /**
-   * The dealer's X25519 envelope public key (32 bytes), as bound at its Join.
-   */
-  'dealerEnvelopePublicKey': (Buffer);
-  /**
-   * Sites to seal the key to: every keyed site, the dealer included (ceremony), or the sites keyed late (handoff).
-   */
-  'recipients': (_fedtune_v1_EnvelopeRecipient__Output)[];
   /**
    * Milliseconds left for this stage.
    */
   'deadlineMs': (number);
+  /**
+   * "nonce" or "share".
+   */
+  'stage': (string);
+  /**
+   * Decryption threshold t.
+   */
+  'threshold': (number);
+  /**
+   * The key holders in ceremony order (holder index = position + 1).
+   */
+  'holders': (_fedtune_v1_KeyHolder__Output)[];
+  /**
+   * Stage "share": every holder's nonce, in ceremony order.
+   */
+  'nonces': (Buffer)[];
 }

@@ -8,7 +8,7 @@ import type { DataChunk as _fedtune_v1_DataChunk, DataChunk__Output as _fedtune_
  */
 export interface KeyPart {
   /**
-   * Which envelope the following chunks belong to.
+   * Which blob the following chunks belong to.
    */
   'header'?: (_fedtune_v1_KeyBlobHeader | null);
   /**
@@ -23,7 +23,7 @@ export interface KeyPart {
  */
 export interface KeyPart__Output {
   /**
-   * Which envelope the following chunks belong to.
+   * Which blob the following chunks belong to.
    */
   'header'?: (_fedtune_v1_KeyBlobHeader__Output | null);
   /**

@@ -9,6 +9,7 @@ import type { ConsistencyStep as _fedtune_v1_ConsistencyStep, ConsistencyStep__O
 import type { UnmaskStep as _fedtune_v1_UnmaskStep, UnmaskStep__Output as _fedtune_v1_UnmaskStep__Output } from '../../fedtune/v1/UnmaskStep.ts';
 import type { KeyCeremonyStep as _fedtune_v1_KeyCeremonyStep, KeyCeremonyStep__Output as _fedtune_v1_KeyCeremonyStep__Output } from '../../fedtune/v1/KeyCeremonyStep.ts';
 import type { FinishedStep as _fedtune_v1_FinishedStep, FinishedStep__Output as _fedtune_v1_FinishedStep__Output } from '../../fedtune/v1/FinishedStep.ts';
+import type { DecryptStep as _fedtune_v1_DecryptStep, DecryptStep__Output as _fedtune_v1_DecryptStep__Output } from '../../fedtune/v1/DecryptStep.ts';
 
 /**
  * The next step for the polling site; exactly one is set.
@@ -43,14 +44,18 @@ export interface PollResponse {
    */
   'unmask'?: (_fedtune_v1_UnmaskStep | null);
   /**
-   * he mode: publish or fetch the consortium keys.
+   * he mode: a stage of the threshold key ceremony.
    */
   'keyCeremony'?: (_fedtune_v1_KeyCeremonyStep | null);
   /**
    * The federation has finished; the site may exit.
    */
   'finished'?: (_fedtune_v1_FinishedStep | null);
-  'step'?: "wait"|"train"|"eval"|"shareKeys"|"maskedInput"|"consistency"|"unmask"|"keyCeremony"|"finished";
+  /**
+   * he mode: a key holder's decryption share of a round's aggregate.
+   */
+  'decrypt'?: (_fedtune_v1_DecryptStep | null);
+  'step'?: "wait"|"train"|"eval"|"shareKeys"|"maskedInput"|"consistency"|"unmask"|"keyCeremony"|"finished"|"decrypt";
 }
 
 /**
@@ -86,12 +91,16 @@ export interface PollResponse__Output {
    */
   'unmask'?: (_fedtune_v1_UnmaskStep__Output | null);
   /**
-   * he mode: publish or fetch the consortium keys.
+   * he mode: a stage of the threshold key ceremony.
    */
   'keyCeremony'?: (_fedtune_v1_KeyCeremonyStep__Output | null);
   /**
    * The federation has finished; the site may exit.
    */
   'finished'?: (_fedtune_v1_FinishedStep__Output | null);
-  'step'?: "wait"|"train"|"eval"|"shareKeys"|"maskedInput"|"consistency"|"unmask"|"keyCeremony"|"finished";
+  /**
+   * he mode: a key holder's decryption share of a round's aggregate.
+   */
+  'decrypt'?: (_fedtune_v1_DecryptStep__Output | null);
+  'step'?: "wait"|"train"|"eval"|"shareKeys"|"maskedInput"|"consistency"|"unmask"|"keyCeremony"|"finished"|"decrypt";
 }

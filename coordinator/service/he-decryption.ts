@@ -1,0 +1,174 @@
+// he mode's t-of-n decryption at the coordinator (docs/he-threshold.md, Protocol 5): t online key holders are
+// asked for decryption shares of a round's aggregate; each checks the aggregate against the accepted uploads
+// first. Fewer than t answering is a refusal (the try is retried), never a wrong aggregate.
+import { decodeDecryptionShare } from "../../crypto/ckks/decryption-share-wire.ts";
+import { aggregateDigest } from "../../crypto/ckks/threshold-decryption.ts";
+import type { PolyTools } from "../../crypto/ckks/threshold-params.ts";
+import { decodeEncryptedVector } from "../../crypto/ckks/wire.ts";
+import { thresholdVectorExpectation } from "../../crypto/ckks/threshold-site.ts";
+import { FederationError } from "../../proto/errors.ts";
+import { blobHeader, type KeyBlob } from "../../proto/key-blobs.ts";
+import type { EnvelopeRecipient, HeSettings, PollResponse, RoundRef } from "../../proto/messages.ts";
+import type { Peer } from "../../proto/rpc.ts";
+import type { ModeHost, Refusal } from "../modes/mode.ts";
+import { pickParticipants } from "../round/plan.ts";
+import type { SiteId } from "../round/stages.ts";
+import type { KeyCeremony } from "./key-ceremony.ts";
+
+/** A decryption's input: the aggregate and the accepted uploads it sums, one per site. */
+export interface DecryptionInput {
+  readonly ref: RoundRef;
+  readonly he: HeSettings;
+  readonly aggregate: Uint8Array;
+  readonly uploads: readonly { readonly siteId: SiteId; readonly upload: Uint8Array }[];
+  readonly minUploads: number;
+}
+
+/** Each answering holder's share: by holder, then by recipient ("" = the coordinator, reveal "coordinator"). */
+export type DecryptionShares = ReadonlyMap<SiteId, ReadonlyMap<string, Uint8Array>>;
+
+interface Running extends DecryptionInput {
+  /** T: the answering holders, by holder index. */
+  readonly answering: ReadonlyMap<SiteId, number>;
+  readonly recipients: readonly EnvelopeRecipient[];
+  readonly deadlineAt: number;
+  readonly answers: Map<SiteId, Map<string, Uint8Array>>;
+}
+
+const sameRef = (a: RoundRef | null, b: RoundRef): boolean =>
+  a !== null && a.round === b.round && a.attempt === b.attempt;
+
+export class HeDecryptions {
+  private running: Running | undefined;
+
+  constructor(
+    private readonly host: ModeHost,
+    private readonly tools: PolyTools,
+    private readonly ceremony: KeyCeremony,
+  ) {}
+
+  /**
+   * Asks t online key holders for their shares and waits for all of them (deadlines.decryptionMs). A
+   * refusal when fewer than t holders are online or answer in time: the round runner retries the try.
+   */
+  async run(input: DecryptionInput): Promise<DecryptionShares | Refusal> {
+    const key = this.ceremony.collectiveKey();
+    const online = new Set(this.host.onlineSites());
+    const available = key.holders.filter((h) => online.has(h));
+    const picked = pickParticipants(available, 0, key.threshold, this.host.rng);
+    if (picked === undefined)
+      return {
+        refused: `too-few-sites: ${available.length} key holders online, ${key.threshold} needed to decrypt`,
+      };
+    const answering = new Map(picked.map((h) => [h, key.holders.indexOf(h) + 1]));
+    const recipients =
+      key.reveal === "sites"
+        ? this.host.knownSites().flatMap((siteId) => {
+            const envelopePublicKey = this.host.record(siteId)?.envelopeKey;
+            return envelopePublicKey === undefined ? [] : [{ siteId, envelopePublicKey }];
+          })
+        : [];
+    const running: Running = {
+      ...input,
+      answering,
+      recipients,
+      deadlineAt: Date.now() + this.host.config.deadlines.decryptionMs,
+      answers: new Map(),
+    };
+    this.running = running;
+    this.host.logger.info(
+      { round: input.ref.round, attempt: input.ref.attempt, holders: [...answering.keys()] },
+      "asking key holders for decryption shares",
+    );
+    this.host.notify();
+    try {
+      const done = await this.host.waitFor(
+        () => (running.answers.size === answering.size ? true : undefined),
+        this.host.config.deadlines.decryptionMs,
+      );
+      if (done !== true)
+        return {
+          refused: `too-few-sites: ${running.answers.size} of the ${key.threshold} key holders asked answered the decryption`,
+        };
+      return running.answers;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** The decryption step `site` owes now, handed again until answered. */
+  step(site: SiteId): PollResponse | undefined {
+    const running = this.running;
+    if (running === undefined || !running.answering.has(site) || running.answers.has(site)) return undefined;
+    if (Date.now() > running.deadlineAt) return undefined;
+    return {
+      step: "decrypt",
+      decrypt: {
+        ref: running.ref,
+        he: running.he,
+        participants: [...running.answering.values()].sort((a, b) => a - b),
+        recipients: [...running.recipients],
+        minUploads: running.minUploads,
+        deadlineMs: Math.max(1, running.deadlineAt - Date.now()),
+      },
+    };
+  }
+
+  /** FetchKeys "decryption-input": the aggregate and the accepted uploads, for the holders asked only. */
+  input(peer: Peer, ref: RoundRef | null): KeyBlob[] {
+    const running = this.running;
+    if (
+      running === undefined ||
+      !running.answering.has(peer.name) ||
+      ref === null ||
+      !sameRef(ref, running.ref)
+    )
+      throw new FederationError("not_found", "no decryption of this round is asked of this site");
+    const keyId = running.he.keyId;
+    return [
+      { header: blobHeader(keyId, "aggregate", running.aggregate, { ref }), bytes: running.aggregate },
+      ...running.uploads.map(({ siteId, upload }) => ({
+        header: blobHeader(keyId, "upload", upload, { ref, recipient: siteId }),
+        bytes: upload,
+      })),
+    ];
+  }
+
+  /**
+   * A holder's answer: reveal "coordinator", one share, checked against the aggregate, the holder's index and
+   * the answering set; reveal "sites", one sealed share per recipient (opaque here). Otherwise refused, unchanged.
+   */
+  accept(peer: Peer, blobs: readonly KeyBlob[]): void {
+    const running = this.running;
+    const x = running?.answering.get(peer.name);
+    if (running === undefined || x === undefined || Date.now() > running.deadlineAt)
+      throw new FederationError("failed_precondition", "no decryption is asked of this site");
+    if (running.answers.has(peer.name))
+      throw new FederationError("failed_precondition", "this site already answered the decryption");
+    if (blobs.some((b) => b.header.kind !== "decryption-share" || !sameRef(b.header.ref, running.ref)))
+      throw new FederationError("invalid_argument", "expected decryption shares of the running decryption");
+    const byRecipient = new Map(blobs.map((b) => [b.header.recipient, b.bytes]));
+    if (running.recipients.length === 0) {
+      const share = byRecipient.get("");
+      if (blobs.length !== 1 || share === undefined)
+        throw new FederationError("invalid_argument", "reveal coordinator: exactly one unsealed share");
+      const { length } = decodeEncryptedVector(
+        running.aggregate,
+        thresholdVectorExpectation(this.tools),
+      ).header;
+      const decoded = decodeDecryptionShare(this.tools, share, {
+        length,
+        aggregateDigest: aggregateDigest(running.aggregate),
+      });
+      const expected = [...running.answering.values()].sort((a, b) => a - b);
+      if (decoded.x !== x || decoded.participants.join() !== expected.join())
+        throw new FederationError("invalid_argument", "the share names another holder or answering set");
+    } else if (
+      blobs.length !== running.recipients.length ||
+      !running.recipients.every((r) => byRecipient.has(r.siteId))
+    )
+      throw new FederationError("invalid_argument", "reveal sites: one sealed share per recipient");
+    running.answers.set(peer.name, byRecipient);
+    this.host.notify();
+  }
+}

@@ -1,0 +1,172 @@
+// Sealed blobs between key holders (Shamir shares of a secret key, decryption shares): tweetnacl box, so the coordinator that relays them can neither read nor alter one.
+//
+// nacl.box is X25519 + XSalsa20-Poly1305 (Bernstein, "Cryptography in NaCl", 2009): authenticated
+// encryption under the Diffie–Hellman secret of the sender's and the recipient's keys. The plaintext
+// repeats a label (what the blob is), the context (ceremony, round), both site ids and the parameters'
+// fingerprint, so a blob cannot be replayed to another site, purpose, ceremony or parameter set. The
+// recipient opens with the sender's key as it already knows it, never with one the blob names.
+import nacl from "tweetnacl";
+import { verifySiteKeys, type CertifiedSiteKeys, type TrustAnchor } from "../pki/key-binding.ts";
+import type { Rng } from "../rng.ts";
+import { FINGERPRINT_BYTES } from "./params.ts";
+import { CkksFormatError } from "./wire.ts";
+
+const MAGIC = [0x46, 0x54, 0x53, 0x42]; // "FTSB"
+const VERSION = 1;
+const MAX_ID_BYTES = 1024;
+const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+/** What a sealed blob is bound to: both ends check every field. */
+export interface SealBinding {
+  /** What the payload is ("ckks-key-share", "ckks-decryption-share"). */
+  readonly label: string;
+  /** The ceremony id, and the round for a decryption share. */
+  readonly context: string;
+  readonly fingerprint: Uint8Array;
+  readonly senderId: string;
+  readonly recipientId: string;
+}
+
+/**
+ * The sender `siteId` as its own certificate vouches for it: the envelope key from its certified keys,
+ * after the CA chain, revocation list, role, name and signature are checked (crypto/pki/key-binding.ts).
+ * Open a blob with this key, never with one a header or a step names.
+ */
+export function certifiedSealer(
+  siteId: string,
+  keys: CertifiedSiteKeys,
+  trust: TrustAnchor,
+): { readonly siteId: string; readonly boxPublicKey: Uint8Array } {
+  verifySiteKeys(keys, trust, siteId);
+  return { siteId, boxPublicKey: keys.envelopeKey };
+}
+
+class ByteWriter {
+  private readonly parts: Uint8Array[] = [];
+  bytes(b: Uint8Array): this {
+    this.parts.push(b);
+    return this;
+  }
+  lengthPrefixed(b: Uint8Array): this {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, b.length, true);
+    return this.bytes(len).bytes(b);
+  }
+  text(s: string): this {
+    return this.lengthPrefixed(new TextEncoder().encode(s));
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.parts.reduce((sum, p) => sum + p.length, 0));
+    let offset = 0;
+    for (const p of this.parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
+  }
+}
+
+class ByteReader {
+  private offset = 0;
+  constructor(private readonly input: Uint8Array) {}
+  bytes(n: number, what: string): Uint8Array {
+    if (this.offset + n > this.input.length) throw new CkksFormatError(`sealed blob truncated in ${what}`);
+    const out = this.input.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+  lengthPrefixed(what: string, max: number): Uint8Array {
+    const field = this.bytes(4, what);
+    // A view with its own offset: a pooled Node Buffer shares one ArrayBuffer with other data.
+    const n = new DataView(field.buffer, field.byteOffset, field.byteLength).getUint32(0, true);
+    if (n > max) throw new CkksFormatError(`sealed blob ${what} is ${n} bytes (limit ${max})`);
+    return this.bytes(n, what);
+  }
+  text(what: string): string {
+    return new TextDecoder("utf-8", { fatal: true }).decode(this.lengthPrefixed(what, MAX_ID_BYTES));
+  }
+  end(): void {
+    if (this.offset !== this.input.length) throw new CkksFormatError("trailing bytes in sealed blob");
+  }
+}
+
+function checkKey(name: string, key: Uint8Array, length: number): void {
+  if (key.length !== length) throw new CkksFormatError(`${name} must be ${length} bytes, got ${key.length}`);
+}
+
+function boundHeader(binding: SealBinding): Uint8Array {
+  checkKey("parameters fingerprint", binding.fingerprint, FINGERPRINT_BYTES);
+  return new ByteWriter()
+    .text(binding.label)
+    .text(binding.context)
+    .text(binding.senderId)
+    .text(binding.recipientId)
+    .lengthPrefixed(binding.fingerprint)
+    .finish();
+}
+
+/** Seals `payload` from the sender (its X25519 secret key) to the recipient (its X25519 public key). */
+export function sealBlob(
+  binding: SealBinding,
+  payload: Uint8Array,
+  senderSecretKey: Uint8Array,
+  recipientPublicKey: Uint8Array,
+  rng: Rng,
+): Uint8Array {
+  checkKey("sender box secret key", senderSecretKey, nacl.box.secretKeyLength);
+  checkKey("recipient box public key", recipientPublicKey, nacl.box.publicKeyLength);
+  const plaintext = new ByteWriter().bytes(boundHeader(binding)).lengthPrefixed(payload).finish();
+  const nonce = new Uint8Array(nacl.box.nonceLength);
+  rng.fill(nonce);
+  const box = nacl.box(plaintext, nonce, recipientPublicKey, senderSecretKey);
+  plaintext.fill(0);
+  return new ByteWriter()
+    .bytes(Uint8Array.from([...MAGIC, VERSION]))
+    .text(binding.senderId)
+    .text(binding.recipientId)
+    .bytes(nonce)
+    .lengthPrefixed(box)
+    .finish();
+}
+
+/**
+ * Opens a blob sealed to this site by `binding.senderId`, whose box key the recipient already trusts.
+ * Throws {@link CkksFormatError} if it is malformed, not from that sender to this site, bound to another
+ * purpose, ceremony, round or parameter set, or altered. The caller zeroes the payload after use.
+ */
+export function openBlob(
+  binding: SealBinding,
+  sealed: Uint8Array,
+  senderPublicKey: Uint8Array,
+  recipientSecretKey: Uint8Array,
+): Uint8Array {
+  checkKey("sender box public key", senderPublicKey, nacl.box.publicKeyLength);
+  checkKey("recipient box secret key", recipientSecretKey, nacl.box.secretKeyLength);
+  const reader = new ByteReader(sealed);
+  const prefix = reader.bytes(5, "magic");
+  if (!MAGIC.every((b, i) => prefix[i] === b) || prefix[4] !== VERSION)
+    throw new CkksFormatError("not a fedtune sealed blob (bad magic or version)");
+  const senderId = reader.text("sender id");
+  const recipientId = reader.text("recipient id");
+  const nonce = reader.bytes(nacl.box.nonceLength, "nonce");
+  const box = reader.lengthPrefixed("box", MAX_PAYLOAD_BYTES);
+  reader.end();
+  if (senderId !== binding.senderId || recipientId !== binding.recipientId)
+    throw new CkksFormatError(
+      `sealed blob is from ${senderId} to ${recipientId}, not from ${binding.senderId} to ${binding.recipientId}`,
+    );
+  const plaintext = nacl.box.open(box, nonce, senderPublicKey, recipientSecretKey);
+  if (plaintext === null)
+    throw new CkksFormatError("sealed blob does not open: not for this site's key, or altered");
+  try {
+    const expected = boundHeader(binding);
+    const inner = new ByteReader(plaintext);
+    if (!nacl.verify(inner.bytes(expected.length, "bound header"), expected))
+      throw new CkksFormatError("sealed blob was made for another purpose, ceremony, round or parameter set");
+    const payload = inner.lengthPrefixed("payload", MAX_PAYLOAD_BYTES).slice();
+    inner.end();
+    return payload;
+  } finally {
+    plaintext.fill(0);
+  }
+}
