@@ -205,8 +205,8 @@ export class SiteClient {
     const { session } = this;
     const { ref, privacy } = task;
     await session.stage("train", ref);
-    if (!chargeLedger(session, this.ledgerFile, task))
-      return this.decline(ref, "privacy_budget", "taking part would exceed this site's privacy budget");
+    const refusal = chargeLedger(session, this.ledgerFile, task);
+    if (refusal !== null) return this.decline(ref, "privacy_budget", refusal);
     const mode = this.modeOrFail();
     const global = await mode.globalAt(task.globalVersion, task.he);
     const update = await session.trainer().train({
