@@ -64,6 +64,11 @@ const boundedBytes = (max: number, min = 0) =>
     message: `must be ${min}–${max} bytes`,
   });
 
+/** A DER certificate of the consortium PKI (an ECDSA P-256 leaf is well under 2 KiB). */
+const certificateBytes = boundedBytes(8 * 1024, 1);
+/** A DER-encoded ECDSA signature by a certificate's key (72 bytes for P-256, more for larger curves). */
+const certificateSignatureBytes = boundedBytes(512, 8);
+
 export const PRIVACY_MODES = ["none", "secagg", "he"] as const;
 export type PrivacyMode = (typeof PRIVACY_MODES)[number];
 const privacyModeSchema = z.enum(PRIVACY_MODES);
@@ -74,6 +79,8 @@ export const joinRequestSchema = z.object({
   keyBindingSignature: exactBytes(ED25519_SIGNATURE_BYTES),
   envelopePublicKey: exactBytes(X25519_KEY_BYTES),
   clientVersion: shortText,
+  certificate: certificateBytes,
+  certificateKeySignature: certificateSignatureBytes,
 });
 export type JoinRequest = z.output<typeof joinRequestSchema>;
 
@@ -132,6 +139,9 @@ const siteIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must
 const rosterEntrySchema = z.object({
   siteId: siteIdSchema,
   identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
+  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
+  certificate: certificateBytes,
+  certificateKeySignature: certificateSignatureBytes,
 });
 export type RosterEntry = z.output<typeof rosterEntrySchema>;
 

@@ -9,11 +9,12 @@ import {
   type ClientState,
 } from "../../crypto/secagg/client.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
+import { NO_REVOCATIONS, PkiError } from "../../crypto/pki/identity.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
 import type { RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
 import {
-  secAggConfigOf,
+  certifiedSecAggConfigOf,
   serverMessageOf,
   stageCallOf,
   STAGE_OF_STEP,
@@ -47,6 +48,21 @@ async function sendStageCall(session: SiteSession, call: SecAggStageCall): Promi
   }
 }
 
+/**
+ * The round's config once every peer's keys verify against this site's own CA certificate. Sites hold
+ * no revocation list: a revoked site cannot connect to an honest coordinator, but a deviating one could
+ * relay a revoked certificate until it expires (docs/threat-model.md).
+ */
+function certifiedRoundConfig(settings: SecAggSettings, caPem: string): SecAggConfig {
+  try {
+    return certifiedSecAggConfigOf(settings, { caCert: caPem, revocations: NO_REVOCATIONS });
+  } catch (error) {
+    if (error instanceof PkiError)
+      throw new LeaveRound("advertise_keys", `peer keys refused: ${error.message}`);
+    throw error;
+  }
+}
+
 /** One site's part in one SecAgg+ session; `run` goes through the stages, each in its own method. */
 class SecAggSiteRound {
   private state: ClientState;
@@ -60,7 +76,7 @@ class SecAggSiteRound {
     private readonly settings: SecAggSettings,
     private readonly ref: RoundRef,
   ) {
-    this.config = secAggConfigOf(settings);
+    this.config = certifiedRoundConfig(settings, session.options.tls.caPem);
     this.recipient = session.siteId();
     const start = session.protect(() =>
       createClient({

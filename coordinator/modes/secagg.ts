@@ -56,10 +56,19 @@ export function secAggSettings(
     clipRange,
     maxSummands: participants.length,
     maxExamples: MAX_EXAMPLES,
-    roster: participants.map((siteId) => ({
-      siteId,
-      identityKey: host.record(siteId)?.identityKey ?? new Uint8Array(32),
-    })),
+    // Each participant's keys with its certificate and signature, as it sent them at Join: the sites
+    // verify them against the CA, so the coordinator cannot substitute a key of its own.
+    roster: participants.map((siteId) => {
+      const record = host.record(siteId);
+      if (record === undefined) throw new FederationError("internal", `no record of participant ${siteId}`);
+      return {
+        siteId,
+        identityKey: record.identityKey,
+        envelopePublicKey: record.envelopeKey,
+        certificate: record.certificate,
+        certificateKeySignature: record.certificateKeySignature,
+      };
+    }),
   };
 }
 

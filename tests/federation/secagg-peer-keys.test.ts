@@ -1,0 +1,99 @@
+// A coordinator that puts its own SecAgg+ identity key in place of a peer's, at every site alike, is refused by the sites before they use any key (issue 18 §1).
+import { describe, expect, it } from "vitest";
+import { generateSigningKeyPair, generateX25519KeyPair } from "../../crypto/keys.ts";
+import { signSiteKeys } from "../../crypto/pki/key-binding.ts";
+import { seededRng } from "../../crypto/rng.ts";
+import type { PollResponse, RosterEntry } from "../../proto/messages.ts";
+import type { DialFunction } from "../../proto/transport.ts";
+import { createFederation } from "./helpers/federation.ts";
+
+const SITES = ["alpha", "beta", "gamma"];
+const DEADLINES = {
+  joinMs: 20_000,
+  trainMs: 4_000,
+  advertiseKeysMs: 2_000,
+  shareKeysMs: 2_000,
+  unmaskMs: 2_000,
+  evalMs: 2_000,
+  keyCeremonyMs: 5_000,
+};
+
+/**
+ * The coordinator's side of the attack, applied to every task it hands out: beta's roster entry carries
+ * keys the coordinator holds, signed by the best certificate it has, its own.
+ */
+function substituteBeta(entry: RosterEntry, forged: Omit<RosterEntry, "siteId">): RosterEntry {
+  return entry.siteId === "beta" ? { siteId: "beta", ...forged } : entry;
+}
+
+function tamperedDial(dial: DialFunction, forged: Omit<RosterEntry, "siteId">): DialFunction {
+  return (options) => {
+    const connection = dial(options);
+    const federation = {
+      ...connection.federation,
+      poll: async (...args: Parameters<typeof connection.federation.poll>): Promise<PollResponse> => {
+        const step = await connection.federation.poll(...args);
+        if (step.step !== "train" || step.train.secagg === null) return step;
+        const { secagg } = step.train;
+        const roster = secagg.roster.map((entry) => substituteBeta(entry, forged));
+        return { ...step, train: { ...step.train, secagg: { ...secagg, roster } } };
+      },
+    };
+    return {
+      ...connection,
+      federation,
+      traffic: () => connection.traffic(),
+      close: () => connection.close(),
+    };
+  };
+}
+
+describe("a coordinator that substitutes its own identity key for a peer's at every site", () => {
+  it("is refused by every site before any key is advertised or used", async () => {
+    const federation = await createFederation({
+      sites: SITES,
+      transport: "in-memory",
+      config: {
+        rounds: 1,
+        privacy: { mode: "secagg" },
+        sitesPerRound: { fraction: 1, minimum: 3 },
+        maxAttemptsPerRound: 1,
+        deadlines: DEADLINES,
+      },
+    });
+    const rng = seededRng("coordinator-forgery");
+    const identityKey = generateSigningKeyPair(rng).publicKey;
+    const envelopePublicKey = generateX25519KeyPair(rng).publicKey;
+    const { coordinator } = federation.pki;
+    const forged = {
+      identityKey,
+      envelopePublicKey,
+      certificate: new Uint8Array(
+        Buffer.from(coordinator.certPem.replace(/-----[^-]+-----|\s/g, ""), "base64"),
+      ),
+      certificateKeySignature: signSiteKeys(
+        coordinator.certPem,
+        coordinator.keyPem,
+        identityKey,
+        envelopePublicKey,
+      ),
+    };
+    const dial = tamperedDial(federation.dial, forged);
+    const running = SITES.map((name) => federation.startSite(name, { dial }));
+    const summary = await federation.coordinator.done;
+    await Promise.all(running.map((site) => site.stop()));
+    await federation.coordinator.stop();
+
+    expect(summary.completedRounds).toBe(0);
+    for (const name of SITES) {
+      const events = federation.siteEvents.get(name) ?? [];
+      expect(events.some((e) => e.type === "stage" && e.stage === "advertise_keys")).toBe(false);
+      const dropped = events.filter((e) => e.type === "dropped");
+      expect(dropped.length).toBeGreaterThan(0);
+      for (const event of dropped) {
+        if (event.type === "dropped")
+          expect(event.reason).toMatch(/peer keys refused: the keys relayed for beta/);
+      }
+    }
+  });
+});
