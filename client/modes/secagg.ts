@@ -1,6 +1,7 @@
 // Privacy mode secagg at a site: the SecAgg+ site driver (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020),
 // stages 0–4 over Poll steps and stage RPCs, mapped by proto/secagg-steps.ts.
 import { createFixedPointCodec } from "../../crypto/codec.ts";
+import { protectedEntryRange } from "../../crypto/dp/distributed-noise.ts";
 import {
   clientDispose,
   clientMaskInput,
@@ -179,14 +180,33 @@ export async function secureAggregation(
   await new SecAggSiteRound(session, steps, settings, ref).run(plain);
 }
 
+/**
+ * Under client-level DP the codec must cover this site's noise share, or its clipping removes noise the
+ * ledger charged for (issue 18 §4); a coordinator that asks for a narrower range is refused.
+ */
+function checkRangeCoversNoise(task: TrainTask): void {
+  const { privacy, secagg } = task;
+  if (secagg === null || privacy.dpLevel !== "site" || privacy.noiseMultiplier === 0) return;
+  const { clipNorm, noiseMultiplier, minSurvivors } = privacy;
+  const needed = protectedEntryRange(clipNorm, { clipNorm, noiseMultiplier, minSurvivors });
+  if (secagg.clipRange < needed) {
+    throw new LeaveRound(
+      "advertise_keys",
+      `codec range ${secagg.clipRange} would clip this site's DP noise share (needs ${needed})`,
+    );
+  }
+}
+
 export function createSecAggMode(context: SiteModeContext): SiteMode {
   const global = new PlainGlobalCache(context.session);
   return {
     globalAt: (version) => global.at(version),
-    contribute: (task: TrainTask, update: PrivatizedUpdate) =>
-      secureAggregation(context, task.secagg, task.ref, () =>
+    contribute: async (task: TrainTask, update: PrivatizedUpdate) => {
+      checkRangeCoversNoise(task);
+      await secureAggregation(context, task.secagg, task.ref, () =>
         encodeWeightedUpdate(update.delta, update.numExamples, task.secagg?.maxExamples),
-      ),
+      );
+    },
     dispose: () => undefined,
   };
 }

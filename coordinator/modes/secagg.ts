@@ -1,5 +1,6 @@
 // Privacy mode secagg: the SecAgg+ server stage at the coordinator (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020).
 import { createFixedPointCodec, type FixedPointCodec } from "../../crypto/codec.ts";
+import { protectedEntryRange } from "../../crypto/dp/distributed-noise.ts";
 import { CryptoError } from "../../crypto/errors.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
 import {
@@ -24,12 +25,19 @@ import type { Running, SiteId } from "../round/stages.ts";
 import { refuseMetrics, plainDriverBase } from "./plain.ts";
 import type { ModeDriver, ModeHost, ModeTry, PlainGlobal, Refusal, TryInput, TryResult } from "./mode.ts";
 
-/** Bound on each protected coordinate: the update clip norm (an L2 bound bounds every entry). */
+/** Bound on each protected coordinate: the update clip norm (an L2 bound bounds every entry), widened for DP noise. */
 export function updateClipRange(host: ModeHost): number {
   const { config } = host;
+  if (config.dp?.level === "site" && config.dp.noiseMultiplier > 0) {
+    const { clipNorm, noiseMultiplier } = config.dp;
+    return protectedEntryRange(clipNorm, {
+      clipNorm,
+      noiseMultiplier,
+      minSurvivors: config.sitesPerRound.minimum,
+    });
+  }
   const clip = config.dp?.level === "site" ? config.dp.clipNorm : config.privacy.updateClipNorm;
-  // The weight entry w = n_k / MAX_EXAMPLES ≤ 1 must fit as well.
-  return Math.max(clip, 1);
+  return protectedEntryRange(clip, undefined);
 }
 
 /** The SecAgg+ settings a try's task carries: roster with identity keys, threshold, degree, codec range. */
