@@ -82,7 +82,11 @@ const secaggSchema = z.strictObject({
 
 const privacySchema = z.strictObject({
   mode: z.enum(PRIVACY_MODES).default("secagg"),
-  /** L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range. */
+  /**
+   * L2 bound on each site's update without client-level DP. 0 (the default) means none in modes none
+   * and he, and {@link DEFAULT_SECAGG_UPDATE_CLIP_NORM} in secagg mode, whose fixed-point range needs a
+   * bound: the site clips Δ in L2 explicitly, rather than the codec clipping each entry to ±1.
+   */
   updateClipNorm: z.number().min(0).default(0),
   secagg: secaggSchema.default({}),
 });
@@ -320,6 +324,16 @@ export function loadFederationConfig(path: string): FederationConfig {
  * threshold that is no majority of this round's holders is refused (ParameterError), as every
  * site would refuse it too (crypto/secagg/round.ts, prepareRound).
  */
+/** The L2 clip a secagg round applies when `updateClipNorm` is 0: the codec's range of ±1 then clips nothing. */
+export const DEFAULT_SECAGG_UPDATE_CLIP_NORM = 1;
+
+/** The L2 bound the sites clip each update to (0 = none): client-level DP's C, else updateClipNorm or its secagg default. */
+export function updateClipNormOf(config: FederationConfig): number {
+  if (config.dp?.level === "site") return config.dp.clipNorm;
+  const { mode, updateClipNorm } = config.privacy;
+  return mode === "secagg" && updateClipNorm === 0 ? DEFAULT_SECAGG_UPDATE_CLIP_NORM : updateClipNorm;
+}
+
 export function resolveSecAggParameters(
   participants: number,
   settings: FederationConfig["privacy"]["secagg"],

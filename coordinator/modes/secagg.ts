@@ -20,7 +20,7 @@ import {
 } from "../../proto/secagg-steps.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
-import { resolveSecAggParameters } from "../config.ts";
+import { resolveSecAggParameters, updateClipNormOf } from "../config.ts";
 import type { Running, SiteId } from "../round/stages.ts";
 import { refuseMetrics, plainDriverBase } from "./plain.ts";
 import type { ModeDriver, ModeHost, ModeTry, PlainGlobal, Refusal, TryInput, TryResult } from "./mode.ts";
@@ -36,8 +36,7 @@ export function updateClipRange(host: ModeHost): number {
       minSurvivors: config.sitesPerRound.minimum,
     });
   }
-  const clip = config.dp?.level === "site" ? config.dp.clipNorm : config.privacy.updateClipNorm;
-  return protectedEntryRange(clip, undefined);
+  return protectedEntryRange(updateClipNormOf(config), undefined);
 }
 
 /** The SecAgg+ settings a try's task carries: roster with identity keys, threshold, degree, codec range. */

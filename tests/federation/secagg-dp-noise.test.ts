@@ -1,20 +1,6 @@
 // The noise in a real SecAgg+ round's aggregate under client-level DP is the noise the ledger charges for (issue 18 §4): the codec's range covers the sites' noise shares.
 import { describe, expect, it } from "vitest";
-import { DurableState } from "../../coordinator/service/durable-state.ts";
-import { describeAdapter } from "../../coordinator/server.ts";
-import { BASE_MODEL_HASH, TINY_MODEL, createFederation, type Federation } from "./helpers/federation.ts";
-
-async function globalOf(federation: Federation, version: number): Promise<Float32Array> {
-  const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
-  const state = DurableState.open(federation.config.storageDir, adapter.spec);
-  try {
-    const checkpoint = await state.checkpoint(version);
-    if (checkpoint?.model.kind !== "plain") throw new Error(`no checkpoint of version ${version}`);
-    return checkpoint.model.vector;
-  } finally {
-    state.close();
-  }
-}
+import { createFederation, globalAt } from "./helpers/federation.ts";
 
 describe("client-level DP through a SecAgg+ round", () => {
   it("z = 2, C = 1, two sites: the sum carries std z·C = 2 (the codec sized for C alone gave 1.13)", async () => {
@@ -43,7 +29,7 @@ describe("client-level DP through a SecAgg+ round", () => {
     await federation.coordinator.stop();
     expect(summary.outcome).toBe("completed");
     // FedAvg with every site weighing 1 under client-level DP: the global is the sum over 2 sites.
-    const global = await globalOf(federation, 1);
+    const global = await globalAt(federation, 1);
     let squares = 0;
     for (const x of global) squares += x * x;
     expect(global.length).toBe(2048);
