@@ -1,7 +1,7 @@
 // zod schemas for every decoded fedtune.v1 message (STYLE.md item 7) and the trusted types they yield.
 import { z } from "zod";
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, X25519_KEY_BYTES } from "../crypto/keys.ts";
-import { ENCRYPTED_SHARE_BYTES } from "../crypto/secagg/messages.ts";
+import { ENCRYPTED_SHARE_BYTES, SELF_MASK_COMMITMENT_BYTES } from "../crypto/secagg/messages.ts";
 import { SESSION_ID_BYTES } from "../crypto/secagg/round.ts";
 import { SHAMIR_SHARE_BYTES } from "../crypto/shamir.ts";
 import type { JoinRequest as WireJoinRequest } from "./generated/fedtune/v1/JoinRequest.ts";
@@ -193,6 +193,7 @@ const keyAdvertisementFields = {
   encryptionPublicKey: exactBytes(X25519_KEY_BYTES),
   maskingPublicKey: exactBytes(X25519_KEY_BYTES),
   signature: exactBytes(ED25519_SIGNATURE_BYTES),
+  selfMaskCommitment: exactBytes(SELF_MASK_COMMITMENT_BYTES),
 };
 
 const advertisedKeysSchema = z.object({ siteId: siteIdSchema, ...keyAdvertisementFields });

@@ -68,6 +68,7 @@ export function pollStepOf(
             siteId: a.siteId,
             encryptionPublicKey: a.encryptionPublicKey,
             maskingPublicKey: a.maskingPublicKey,
+            selfMaskCommitment: a.selfMaskCommitment,
             signature: a.signature,
           })),
           deadlineMs,
@@ -125,6 +126,7 @@ export function stageCallOf(message: ClientToServerMessage, ref: RoundRef): SecA
           ref,
           encryptionPublicKey: message.encryptionPublicKey,
           maskingPublicKey: message.maskingPublicKey,
+          selfMaskCommitment: message.selfMaskCommitment,
           signature: message.signature,
         },
       };
@@ -165,6 +167,7 @@ export function clientMessageOf(
         siteId,
         encryptionPublicKey: call.request.encryptionPublicKey,
         maskingPublicKey: call.request.maskingPublicKey,
+        selfMaskCommitment: call.request.selfMaskCommitment,
         signature: call.request.signature,
       };
     case "shareKeys":
