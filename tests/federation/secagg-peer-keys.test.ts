@@ -1,9 +1,14 @@
 // A coordinator that puts its own SecAgg+ identity key in place of a peer's, at every site alike, is refused by the sites before they use any key (issue 18 §1).
 import { describe, expect, it } from "vitest";
-import { generateSigningKeyPair, generateX25519KeyPair } from "../../crypto/keys.ts";
+import {
+  generateSigningKeyPair,
+  generateX25519KeyPair,
+  joinBindingPayload,
+  signMessage,
+} from "../../crypto/keys.ts";
 import { signSiteKeys } from "../../crypto/pki/key-binding.ts";
 import { seededRng } from "../../crypto/rng.ts";
-import type { PollResponse, RosterEntry } from "../../proto/messages.ts";
+import type { JoinRequest, PollResponse, RosterEntry } from "../../proto/messages.ts";
 import type { DialFunction } from "../../proto/transport.ts";
 import { createFederation } from "./helpers/federation.ts";
 
@@ -68,9 +73,7 @@ describe("a coordinator that substitutes its own identity key for a peer's at ev
     const forged = {
       identityKey,
       envelopePublicKey,
-      certificate: new Uint8Array(
-        Buffer.from(coordinator.certPem.replace(/-----[^-]+-----|\s/g, ""), "base64"),
-      ),
+      certificate: derOf(coordinator.certPem),
       certificateKeySignature: signSiteKeys(
         coordinator.certPem,
         coordinator.keyPem,
@@ -94,6 +97,64 @@ describe("a coordinator that substitutes its own identity key for a peer's at ev
         if (event.type === "dropped")
           expect(event.reason).toMatch(/peer keys refused: the keys relayed for beta/);
       }
+    }
+  });
+});
+
+/** A certificate as DER bytes. */
+function derOf(pem: string): Uint8Array {
+  return new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64"));
+}
+
+describe("Join with certified keys", () => {
+  it("refuses a certificate signature over other keys and another site's certificate, then accepts the certified keys", async () => {
+    const federation = await createFederation({
+      sites: SITES,
+      transport: "in-memory",
+      config: { rounds: 1, privacy: { mode: "secagg" }, sitesPerRound: { fraction: 1, minimum: 3 } },
+    });
+    const alpha = federation.pki.sites.get("alpha");
+    const beta = federation.pki.sites.get("beta");
+    if (alpha === undefined || beta === undefined) throw new Error("test PKI lacks a site");
+    const rng = seededRng("join-binding");
+    const identity = generateSigningKeyPair(rng);
+    const envelopePublicKey = generateX25519KeyPair(rng).publicKey;
+    const request = (certificate: typeof alpha, signedEnvelope: Uint8Array): JoinRequest => ({
+      baseModelHash: "ab".repeat(32),
+      identityKey: identity.publicKey,
+      keyBindingSignature: signMessage(
+        joinBindingPayload(alpha.fingerprint, identity.publicKey, envelopePublicKey),
+        identity.seed,
+      ),
+      envelopePublicKey,
+      clientVersion: "test",
+      certificate: derOf(certificate.certPem),
+      certificateKeySignature: signSiteKeys(
+        certificate.certPem,
+        certificate.keyPem,
+        identity.publicKey,
+        signedEnvelope,
+      ),
+    });
+    const connection = federation.dial({ address: federation.coordinator.address, tls: alpha });
+    const deadline = { deadlineMs: 5_000 };
+    try {
+      const otherEnvelope = generateX25519KeyPair(rng).publicKey;
+      await expect(connection.federation.join(request(alpha, otherEnvelope), deadline)).rejects.toMatchObject(
+        {
+          code: "invalid_argument",
+        },
+      );
+      await expect(
+        connection.federation.join(request(beta, envelopePublicKey), deadline),
+      ).rejects.toMatchObject({
+        code: "invalid_argument",
+      });
+      const joined = await connection.federation.join(request(alpha, envelopePublicKey), deadline);
+      expect(joined.siteId).toBe("alpha");
+    } finally {
+      connection.close();
+      await federation.coordinator.stop();
     }
   });
 });
