@@ -185,6 +185,7 @@ const evalTaskSchema = z.object({
   globalVersion: u32,
   deadlineMs: positiveU32,
   he: heSettingsSchema.nullable(),
+  secagg: secAggSettingsSchema.nullable(),
 });
 export type EvalTask = z.output<typeof evalTaskSchema>;
 

@@ -9,7 +9,10 @@ export interface ProtocolRound {
   readonly dropouts: number;
   readonly bytesSent: number;
   readonly bytesReceived: number;
-  /** Stage times of the round, and of the evaluation round that scored its result (collect_metrics). */
+  /**
+   * Stage times of the round, and under collect_metrics the whole evaluation round that scored its result
+   * (in secagg and he mode its SecAgg+ stages, kept apart from the training round's).
+   */
   readonly stageDurationsMs: Record<string, number>;
   readonly wallTimeMs: number;
   readonly checkpointSha256: string;
@@ -32,6 +35,8 @@ interface OpenRound {
  */
 export class RoundCollector {
   private open: OpenRound | undefined;
+  /** Whether the running try is an evaluation try. */
+  private evaluating = false;
   private pendingBytes = { sent: 0, received: 0 };
   private readonly completed: ProtocolRound[] = [];
 
@@ -44,6 +49,7 @@ export class RoundCollector {
   handle(event: CoordinatorEvent): ProtocolRound | undefined {
     switch (event.type) {
       case "round_started":
+        this.evaluating = event.kind === "eval";
         if (event.kind === "train" && this.open?.round !== event.ref.round) {
           this.open = {
             round: event.ref.round,
@@ -61,7 +67,8 @@ export class RoundCollector {
           this.open !== undefined && this.open.round === event.ref.round
             ? this.open.stageDurationsMs
             : this.completed[this.completed.length - 1]?.stageDurationsMs;
-        if (target !== undefined) target[event.stage] = (target[event.stage] ?? 0) + event.durationMs;
+        const stage = this.evaluating ? "collect_metrics" : event.stage;
+        if (target !== undefined) target[stage] = (target[stage] ?? 0) + event.durationMs;
         return undefined;
       }
       case "bytes": {
@@ -96,6 +103,7 @@ export class RoundCollector {
       case "key_ceremony":
       case "stage_started":
       case "site_declined":
+      case "site_presence":
       case "round_abandoned":
       case "finished":
         return undefined;

@@ -158,12 +158,14 @@ export async function runFederated(
   const sitesDone = new Set<string>();
   const allSitesDone = deferred<void>();
   let currentTrainingRound = 0;
+  let evaluating = false;
   const restartRequested = deferred<void>();
 
   const onCoordinatorEvent = (event: CoordinatorEvent): void => {
     const done = collector.handle(event);
     switch (event.type) {
       case "round_started":
+        evaluating = event.kind === "eval";
         if (event.kind === "train") currentTrainingRound = trainingVersions.length + 1;
         return;
       case "stage_started":
@@ -174,10 +176,12 @@ export async function runFederated(
           type: "stage",
           round: currentTrainingRound,
           rounds: options.rounds,
-          stage:
-            event.stage === "collect_metrics"
+          // In secagg and he mode the sites' counts go through SecAgg+ stages of their own.
+          stage: evaluating
+            ? event.stage === "collect_metrics" || event.stage === "advertise_keys"
               ? "evaluation (sites score their validation sets)"
-              : event.stage,
+              : `evaluation: ${event.stage}`
+            : event.stage,
           expected: event.expected,
         });
         return;
@@ -203,6 +207,7 @@ export async function runFederated(
       case "site_joined":
       case "key_ceremony":
       case "site_declined":
+      case "site_presence":
       case "stage_closed":
       case "bytes":
       case "finished":
@@ -222,6 +227,7 @@ export async function runFederated(
         return;
       }
       case "evaluated": {
+        // Per-site figures come from the sites' own events: the coordinator holds the totals only.
         const version = event.ref.round - 1;
         const figures = siteFigures.get(version) ?? {};
         const { accuracy, loss } = event.metrics;

@@ -3,14 +3,16 @@
 import { openSiteSession, type CkksSiteSession } from "../../crypto/ckks/site.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { MAX_CHUNK_BYTES } from "../../proto/limits.ts";
-import type { HeSettings, TrainTask } from "../../proto/messages.ts";
+import type { EvalTask, HeSettings, TrainTask } from "../../proto/messages.ts";
 import { decodeWeightedSum, encodeWeightedUpdate } from "../../strategies/weighted-update.ts";
 import { fedAvg } from "../../strategies/fedavg.ts";
 import { fetchConsortiumKey } from "../node/key-ceremony.ts";
 import type { PrivatizedUpdate } from "../node/privacy.ts";
 import type { SiteSession } from "../node/session.ts";
+import type { LocalEvaluation } from "../node/trainer.ts";
 import { fetchAdapterBytes, offsetChunks, submitUpdate } from "../node/upload.ts";
 import type { SiteMode, SiteModeContext } from "./mode.ts";
+import { reportEvaluationSecurely } from "./secagg.ts";
 
 /**
  * One he-mode replay step (FedAvg, ARCHITECTURE.md "One round, as data", step 4): from a decrypted
@@ -34,7 +36,11 @@ class HeSiteMode implements SiteMode {
   private key: { keyId: string; session: CkksSiteSession } | undefined;
   private global: { version: number; vector: Float32Array } | undefined;
 
-  constructor(private readonly session: SiteSession) {}
+  private readonly session: SiteSession;
+
+  constructor(private readonly context: SiteModeContext) {
+    this.session = context.session;
+  }
 
   /** Opens this site's envelope of the consortium key (client/node/key-ceremony.ts). */
   private async keySession(he: HeSettings): Promise<CkksSiteSession> {
@@ -122,11 +128,16 @@ class HeSiteMode implements SiteMode {
     }
   }
 
+  /** The counts go through SecAgg+, as in secagg mode (coordinator/modes/secagg.ts says why). */
+  reportEvaluation(task: EvalTask, evaluation: LocalEvaluation): Promise<void> {
+    return reportEvaluationSecurely(this.context, task, evaluation);
+  }
+
   dispose(): void {
     this.key?.session.dispose();
   }
 }
 
-export function createHeMode({ session }: SiteModeContext): SiteMode {
-  return new HeSiteMode(session);
+export function createHeMode(context: SiteModeContext): SiteMode {
+  return new HeSiteMode(context);
 }

@@ -1,9 +1,10 @@
 // Privacy mode none at a site: the update in the clear (TLS only), the global adapter downloaded as float32.
 import { asFloat32, chunkBytes } from "../../proto/chunks.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
-import type { TrainTask } from "../../proto/messages.ts";
+import type { EvalTask, TrainTask } from "../../proto/messages.ts";
 import type { PrivatizedUpdate } from "../node/privacy.ts";
 import type { SiteSession } from "../node/session.ts";
+import type { LocalEvaluation } from "../node/trainer.ts";
 import { fetchAdapterBytes, float32Bytes, submitUpdate } from "../node/upload.ts";
 import type { SiteMode, SiteModeContext } from "./mode.ts";
 
@@ -41,6 +42,13 @@ export function createPlainMode({ session }: SiteModeContext): SiteMode {
           trainLoss: update.trainLoss,
         },
         chunkBytes(float32Bytes(delta), FLOAT_CHUNK_ELEMENTS * 4, 4),
+      );
+    },
+    // Mode none: the figures travel in the clear (TLS only), like the updates.
+    async reportEvaluation(task: EvalTask, evaluation: LocalEvaluation): Promise<void> {
+      await session.connection.federation.submitMetrics(
+        { ref: task.ref, numExamples: evaluation.numExamples, metrics: { ...evaluation.metrics } },
+        session.unaryOptions(),
       );
     },
     dispose: () => undefined,

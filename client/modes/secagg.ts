@@ -13,7 +13,7 @@ import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
 import { NO_REVOCATIONS, PkiError } from "../../crypto/pki/identity.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
-import type { RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
+import type { EvalTask, RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
 import {
   certifiedSecAggConfigOf,
   serverMessageOf,
@@ -21,10 +21,12 @@ import {
   STAGE_OF_STEP,
   type SecAggStageCall,
 } from "../../proto/secagg-steps.ts";
+import { encodeEvalReport } from "../../strategies/eval-report.ts";
 import { encodeWeightedUpdate } from "../../strategies/weighted-update.ts";
 import type { PrivatizedUpdate } from "../node/privacy.ts";
 import { LeaveRound, type SiteSession } from "../node/session.ts";
 import type { StepInbox } from "../node/steps.ts";
+import type { LocalEvaluation } from "../node/trainer.ts";
 import { submitUpdate } from "../node/upload.ts";
 import type { SiteMode, SiteModeContext } from "./mode.ts";
 import { PlainGlobalCache } from "./plain.ts";
@@ -197,6 +199,17 @@ function checkRangeCoversNoise(task: TrainTask): void {
   }
 }
 
+/** Reports an evaluation's counts through the eval task's SecAgg+ session (secagg and he modes). */
+export function reportEvaluationSecurely(
+  context: SiteModeContext,
+  task: EvalTask,
+  evaluation: LocalEvaluation,
+): Promise<void> {
+  return secureAggregation(context, task.secagg, task.ref, () =>
+    encodeEvalReport(evaluation, task.secagg?.maxExamples),
+  );
+}
+
 export function createSecAggMode(context: SiteModeContext): SiteMode {
   const global = new PlainGlobalCache(context.session);
   return {
@@ -207,6 +220,7 @@ export function createSecAggMode(context: SiteModeContext): SiteMode {
         encodeWeightedUpdate(update.delta, update.numExamples, task.secagg?.maxExamples),
       );
     },
+    reportEvaluation: (task, evaluation) => reportEvaluationSecurely(context, task, evaluation),
     dispose: () => undefined,
   };
 }

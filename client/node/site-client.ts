@@ -14,7 +14,7 @@ import {
 import type { SiteMode } from "../modes/mode.ts";
 import { createSiteMode } from "../modes/select.ts";
 import { answerKeyCeremony } from "./key-ceremony.ts";
-import { chargeLedger, privatize } from "./privacy.ts";
+import { chargeLedger, privatize, type PrivatizedUpdate } from "./privacy.ts";
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
 import { LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
 import { StepInbox } from "./steps.ts";
@@ -41,6 +41,8 @@ export class SiteClient {
   private readonly session: SiteSession;
   private readonly steps: StepInbox;
   private readonly ledgerFile: LedgerFile;
+  /** The last update this site made, and what for (see retrySettings). */
+  private lastUpdate: { readonly settings: string; readonly update: PrivatizedUpdate } | undefined;
   private mode: SiteMode | undefined;
   private roundsContributed = 0;
 
@@ -211,24 +213,34 @@ export class SiteClient {
 
   private async train(task: TrainTask): Promise<void> {
     const { session } = this;
-    const { ref, privacy } = task;
+    const { ref } = task;
     await session.stage("train", ref);
-    const refusal = chargeLedger(session, this.ledgerFile, task);
-    if (refusal !== null) return this.decline(ref, "privacy_budget", refusal);
+    const settings = retrySettings(task);
+    let privatized: PrivatizedUpdate;
+    if (this.lastUpdate?.settings === settings) {
+      // A retried try of the round this update was made for (the coordinator stopped, or too few sites
+      // survived), with the same global adapter and settings: the same update, noise included, goes again,
+      // so the retry costs neither training time nor privacy budget.
+      privatized = this.lastUpdate.update;
+      session.logger.info(
+        { round: ref.round, attempt: ref.attempt },
+        "submitting the update trained for an earlier try of this round (settings unchanged)",
+      );
+      session.emit({
+        type: "trained",
+        ref,
+        numExamples: privatized.numExamples,
+        trainLoss: privatized.trainLoss,
+        reused: true,
+      });
+      session.resetProtectTime();
+    } else {
+      const trained = await this.trainAndPrivatize(task);
+      if (trained === undefined) return;
+      privatized = trained;
+      this.lastUpdate = { settings, update: privatized };
+    }
     const mode = this.modeOrFail();
-    const global = await mode.globalAt(task.globalVersion, task.he);
-    const update = await session.trainer().train({
-      global,
-      settings: task.training,
-      recordDp:
-        privacy.dpLevel === "record"
-          ? { clipNorm: privacy.exampleClipNorm, noiseMultiplier: privacy.noiseMultiplier }
-          : undefined,
-      signal: session.signal,
-    });
-    session.emit({ type: "trained", ref, numExamples: update.numExamples, trainLoss: update.trainLoss });
-    session.resetProtectTime();
-    const privatized = session.protect(() => privatize(session, task, update));
     const before = session.connection.traffic().sentBytes;
     await mode.contribute(task, privatized);
     this.roundsContributed++;
@@ -238,6 +250,36 @@ export class SiteClient {
       sentBytes: session.connection.traffic().sentBytes - before,
       protectMs: session.protectTimeMs(),
     });
+  }
+
+  /** Charges the ledger, trains and privatizes; undefined when the round was declined for the budget. */
+  private async trainAndPrivatize(task: TrainTask): Promise<PrivatizedUpdate | undefined> {
+    const { session } = this;
+    const { ref, privacy } = task;
+    const refusal = chargeLedger(session, this.ledgerFile, task);
+    if (refusal !== null) {
+      await this.decline(ref, "privacy_budget", refusal);
+      return undefined;
+    }
+    const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);
+    const update = await session.trainer().train({
+      global,
+      settings: task.training,
+      recordDp:
+        privacy.dpLevel === "record"
+          ? { clipNorm: privacy.exampleClipNorm, noiseMultiplier: privacy.noiseMultiplier }
+          : undefined,
+      signal: session.signal,
+    });
+    session.emit({
+      type: "trained",
+      ref,
+      numExamples: update.numExamples,
+      trainLoss: update.trainLoss,
+      reused: false,
+    });
+    session.resetProtectTime();
+    return session.protect(() => privatize(session, task, update));
   }
 
   private async decline(ref: RoundRef, reason: DeclineReason, detail: string): Promise<void> {
@@ -250,17 +292,30 @@ export class SiteClient {
   private async evaluate(task: EvalTask): Promise<void> {
     const { session } = this;
     await session.stage("eval", task.ref);
-    const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);
+    const mode = this.modeOrFail();
+    const global = await mode.globalAt(task.globalVersion, task.he);
     const result = await session.trainer().evaluate({ global, signal: session.signal });
-    await session.connection.federation.submitMetrics(
-      { ref: task.ref, numExamples: result.numExamples, metrics: { ...result.metrics } },
-      session.unaryOptions(),
+    // This site's own figures stay in its own log and events; the coordinator gets them as counts, summed
+    // under the round's protection with the other sites' (except in mode none).
+    session.logger.info(
+      { round: task.ref.round, numExamples: result.numExamples, metrics: result.metrics },
+      "evaluated the global adapter on this site's validation set",
     );
+    await mode.reportEvaluation(task, result);
     session.emit({ type: "evaluated", ref: task.ref, metrics: result.metrics });
   }
 }
 
 /** Starts a site client; `done` resolves when the federation finishes or the client is stopped. */
+/** What makes an update valid for a round try: the round, the global adapter and every setting it was made with. */
+function retrySettings(task: TrainTask): string {
+  const { ref, globalVersion, privacy, participants } = task;
+  // The seed differs per try only to keep retried runs reproducible; an update shuffled by the first
+  // try's seed is as good an answer to the retry.
+  const training = { ...task.training, seed: undefined };
+  return JSON.stringify({ round: ref.round, globalVersion, training, privacy, participants });
+}
+
 export function startSiteClient(options: SiteClientOptions): {
   readonly done: Promise<SiteRunSummary>;
   stop(): Promise<SiteRunSummary>;

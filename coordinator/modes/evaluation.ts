@@ -1,36 +1,28 @@
-// Evaluation tries: each site scores the global adapter on its own validation set and reports its counts.
+// Evaluation tries: each site scores the global adapter on its own validation set and reports sums of counts
+// (strategies/eval-report.ts), summed under the round's protection; the coordinator keeps the totals only.
 import { FederationError } from "../../proto/errors.ts";
-import type { HeSettings, PollResponse } from "../../proto/messages.ts";
+import type { PollResponse } from "../../proto/messages.ts";
+import {
+  decodeEvalTotals,
+  encodeEvalReport,
+  EVAL_VECTOR_LENGTH,
+  type EvalReport,
+} from "../../strategies/eval-report.ts";
 import type { SiteId } from "../round/stages.ts";
-import { refuseStageMessage } from "./plain.ts";
-import { NO_STEPS, type EvalReport, type ModeTry, type TryResult } from "./mode.ts";
+import { NO_STEPS, refuseStageMessage, type ModeTry, type TryResult } from "./mode.ts";
 
-/** Example-weighted mean of each metric over the sites that reported it. */
-function weightedMeanMetrics(reports: readonly EvalReport[]): Record<string, number> {
-  const sums = new Map<string, { total: number; weight: number }>();
-  for (const report of reports) {
-    const weight = Math.max(1, report.numExamples);
-    for (const [name, value] of Object.entries(report.metrics)) {
-      const entry = sums.get(name) ?? { total: 0, weight: 0 };
-      entry.total += weight * value;
-      entry.weight += weight;
-      sums.set(name, entry);
-    }
-  }
-  const out: Record<string, number> = {};
-  for (const [name, { total, weight }] of sums) out[name] = total / weight;
-  const examples = reports.reduce((sum, report) => sum + report.numExamples, 0);
-  if (reports.length > 0) out["examples"] = examples;
-  return out;
+/** The result of an evaluation try from the sum of the sites' count vectors. */
+export function evaluationResult(sum: ArrayLike<number>): TryResult {
+  return { model: undefined, metrics: decodeEvalTotals(sum) };
 }
 
-class EvaluationTry implements ModeTry {
+/** Mode none: the reports arrive in the clear (TLS only) and are summed as they arrive. */
+class PlainEvaluationTry implements ModeTry {
   readonly kind = "evaluation";
   readonly secagg = null;
+  readonly he = null;
   readonly upload = undefined;
-  private readonly reports = new Map<SiteId, EvalReport>();
-
-  constructor(readonly he: HeSettings | null) {}
+  private readonly sum = new Float64Array(EVAL_VECTOR_LENGTH);
 
   acceptUpload(): void {
     throw new FederationError("failed_precondition", "no training round is collecting updates");
@@ -40,8 +32,9 @@ class EvaluationTry implements ModeTry {
     refuseStageMessage();
   }
 
-  acceptMetrics(site: SiteId, report: EvalReport): void {
-    this.reports.set(site, report);
+  acceptMetrics(_site: SiteId, report: EvalReport): void {
+    const counts = encodeEvalReport(report);
+    for (let i = 0; i < counts.length; i++) this.sum[i] = (this.sum[i] ?? 0) + (counts[i] ?? 0);
   }
 
   closeStage(): ReadonlyMap<SiteId, PollResponse> {
@@ -49,13 +42,12 @@ class EvaluationTry implements ModeTry {
   }
 
   finish(): TryResult {
-    return { model: undefined, metrics: weightedMeanMetrics([...this.reports.values()]) };
+    return evaluationResult(this.sum);
   }
 
   dispose(): void {}
 }
 
-/** An evaluation try; `he` tells he-mode sites how to rebuild the global adapter they score. */
-export function openEvaluationTry(he: HeSettings | null): ModeTry {
-  return new EvaluationTry(he);
+export function openPlainEvaluationTry(): ModeTry {
+  return new PlainEvaluationTry();
 }

@@ -6,8 +6,16 @@ import type { HeSettings, PollResponse, UpdateHeader } from "../../proto/message
 import type { SiteId } from "../round/stages.ts";
 import { exportAggregates } from "../service/he-export.ts";
 import { KeyCeremony } from "../service/key-ceremony.ts";
-import { refuseMetrics, refuseStageMessage } from "./plain.ts";
-import { NO_STEPS, type ModeDriver, type ModeHost, type ModeTry, type TryResult } from "./mode.ts";
+import { openSecAggEvaluationTry } from "./secagg.ts";
+import {
+  NO_STEPS,
+  refuseMetrics,
+  refuseStageMessage,
+  type ModeDriver,
+  type ModeHost,
+  type ModeTry,
+  type TryResult,
+} from "./mode.ts";
 
 /** The CKKS aggregation at the coordinator: Σ Enc([w·Δ, w]) over the try's uploads, kept encrypted. */
 class HeTry implements ModeTry {
@@ -72,9 +80,11 @@ export function createHeDriver(host: ModeHost): ModeDriver {
         throw new FederationError("not_found", `no encrypted aggregate for round ${version}`);
       return { bytes: checkpoint.model.aggregate, unit: 1 };
     },
-    taskHeSettings: (baseVersion) => ceremony.heSettings(baseVersion),
     openTrainingTry: (input) =>
       new HeTry(ckks, host.vectorLength, ceremony.heSettings(input.planned.baseVersion), host),
+    // Evaluation counts go through SecAgg+ (modes/secagg.ts, openSecAggEvaluationTry says why).
+    openEvaluationTry: (input) =>
+      openSecAggEvaluationTry(host, input, ceremony.heSettings(input.planned.baseVersion)),
     rpcs: {
       publishKeys: (peer, parts, ctx) => ceremony.publishKeys(peer, parts, ctx),
       fetchKeys: (peer, request) => ceremony.fetchKeys(peer, request.keyId),

@@ -1,5 +1,6 @@
 // What a privacy mode does at the coordinator: one driver per run, one try object per round try (STYLE.md item 15).
 import type { Logger } from "pino";
+import { FederationError } from "../../proto/errors.ts";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import type {
@@ -12,8 +13,9 @@ import type {
   UpdateEncoding,
   UpdateHeader,
 } from "../../proto/messages.ts";
-import type { FederationHandlers, HandlerContext } from "../../proto/rpc.ts";
+import type { FederationHandlers, HandlerContext, Peer } from "../../proto/rpc.ts";
 import type { SecAggStageCall } from "../../proto/secagg-steps.ts";
+import type { EvalReport } from "../../strategies/eval-report.ts";
 import type { Strategy, StrategyState } from "../../strategies/index.ts";
 import type { FederationConfig } from "../config.ts";
 import type { PlannedRound } from "../round/plan.ts";
@@ -47,10 +49,15 @@ export interface TryResult {
   readonly metrics: Record<string, number>;
 }
 
-/** One evaluation report (the round's counts, under the round's protection in Stage B). */
-export interface EvalReport {
-  readonly numExamples: number;
-  readonly metrics: Readonly<Record<string, number>>;
+export type { EvalReport };
+
+/** Refusals of what only some tries take, with the public messages the sites see. */
+export function refuseStageMessage(): never {
+  throw new FederationError("failed_precondition", "this round does not use secure aggregation");
+}
+
+export function refuseMetrics(): never {
+  throw new FederationError("failed_precondition", "no evaluation round is running");
 }
 
 /** Where and how a try accepts update uploads (SubmitUpdate). */
@@ -77,7 +84,7 @@ export interface ModeTry {
   acceptUpload(site: SiteId, header: UpdateHeader, bytes: Uint8Array): void;
   /** A SecAgg+ stage RPC; modes without stages refuse it. */
   acceptStageMessage(site: SiteId, call: SecAggStageCall): void;
-  /** An evaluation report; training tries refuse it. */
+  /** A plain evaluation report (mode none); the other tries refuse it. */
   acceptMetrics(site: SiteId, report: EvalReport): void;
   /** Closes the try's current stage; returns the next stage's steps per site, or a refusal. */
   closeStage(state: Running, nextDeadlineMs: number): ReadonlyMap<SiteId, PollResponse> | Refusal;
@@ -107,7 +114,7 @@ export interface ModeHost {
   record(site: SiteId): SiteRecord | undefined;
   knownSites(): SiteId[];
   onlineSites(): SiteId[];
-  /** Sites that still owe the running stage an answer (busy: not asked for extra work). */
+  /** Sites the running try still needs (round/stages.ts busySites): not asked for extra work. */
   busySites(): SiteId[];
   emit(event: CoordinatorEvent): void;
   notify(): void;
@@ -115,7 +122,7 @@ export interface ModeHost {
   /** The plaintext global adapter of `version` (plain modes). */
   plainGlobal(version: number): Promise<Float32Array>;
   /** Streams chunks to a site through the download gate, counting the bytes sent. */
-  countedOut(chunks: Iterable<DataChunk>, ctx: HandlerContext): AsyncGenerator<DataChunk>;
+  countedOut(chunks: Iterable<DataChunk>, peer: Peer, ctx: HandlerContext): AsyncGenerator<DataChunk>;
 }
 
 /** The RPCs a mode may add to the federation service (he: the key ceremony and the site-side export). */
@@ -134,8 +141,8 @@ export interface ModeDriver {
   stepOutsideRounds(site: SiteId): PollResponse | undefined;
   /** The bytes of the global adapter of `version` as FetchAdapter serves them (unit: element size). */
   adapterDownload(version: number): Promise<{ readonly bytes: Uint8Array; readonly unit: 1 | 4 }>;
-  /** The he settings a task of a try from `baseVersion` carries (null outside he mode). */
-  taskHeSettings(baseVersion: number): HeSettings | null;
   openTrainingTry(input: TryInput): ModeTry;
+  /** An evaluation try: the sites' counts summed under the mode's protection (modes/evaluation.ts). */
+  openEvaluationTry(input: TryInput): ModeTry;
   readonly rpcs: ModeRpcs;
 }

@@ -11,8 +11,11 @@ import {
   type WeightedUpdate,
 } from "../../strategies/index.ts";
 import type { SiteId } from "../round/stages.ts";
+import { openPlainEvaluationTry } from "./evaluation.ts";
 import {
   NO_STEPS,
+  refuseMetrics,
+  refuseStageMessage,
   type ModeDriver,
   type ModeHost,
   type ModeRpcs,
@@ -21,15 +24,6 @@ import {
   type Refusal,
   type TryResult,
 } from "./mode.ts";
-
-/** Refusals of what only some modes take, with the public messages the sites see. */
-export function refuseStageMessage(): never {
-  throw new FederationError("failed_precondition", "this round does not use secure aggregation");
-}
-
-export function refuseMetrics(): never {
-  throw new FederationError("failed_precondition", "no evaluation round is running");
-}
 
 /** The he-only RPCs, refused in the modes where the coordinator holds the global adapter. */
 export function plainModeRpcs(host: ModeHost): ModeRpcs {
@@ -58,7 +52,9 @@ export function plainModeRpcs(host: ModeHost): ModeRpcs {
 }
 
 /** What the modes whose global adapter the coordinator holds in the clear (none, secagg) share. */
-export function plainDriverBase(host: ModeHost): Omit<ModeDriver, "mode" | "openTrainingTry"> {
+export function plainDriverBase(
+  host: ModeHost,
+): Omit<ModeDriver, "mode" | "openTrainingTry" | "openEvaluationTry"> {
   return {
     plainGlobal: true,
     prepareRun: () => Promise.resolve(),
@@ -68,7 +64,6 @@ export function plainDriverBase(host: ModeHost): Omit<ModeDriver, "mode" | "open
       const vector = await host.plainGlobal(version);
       return { bytes: new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), unit: 4 };
     },
-    taskHeSettings: () => null,
     rpcs: plainModeRpcs(host),
   };
 }
@@ -138,5 +133,6 @@ export function createPlainDriver(host: ModeHost): ModeDriver {
     mode: "none",
     ...plainDriverBase(host),
     openTrainingTry: () => new PlainTry(keepIndividual, host.vectorLength),
+    openEvaluationTry: openPlainEvaluationTry,
   };
 }

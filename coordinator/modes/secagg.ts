@@ -11,19 +11,30 @@ import {
 } from "../../crypto/secagg/server.ts";
 import { asUint32 } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
-import type { PollResponse, SecAggSettings, UpdateHeader } from "../../proto/messages.ts";
+import type { HeSettings, PollResponse, SecAggSettings, UpdateHeader } from "../../proto/messages.ts";
 import {
   clientMessageOf,
   pollStepOf,
   secAggConfigOf,
   type SecAggStageCall,
 } from "../../proto/secagg-steps.ts";
+import { EVAL_CLIP_RANGE, EVAL_VECTOR_LENGTH } from "../../strategies/eval-report.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { resolveSecAggParameters, updateClipNormOf } from "../config.ts";
 import type { Running, SiteId } from "../round/stages.ts";
-import { refuseMetrics, plainDriverBase } from "./plain.ts";
-import type { ModeDriver, ModeHost, ModeTry, PlainGlobal, Refusal, TryInput, TryResult } from "./mode.ts";
+import { evaluationResult } from "./evaluation.ts";
+import { plainDriverBase } from "./plain.ts";
+import {
+  refuseMetrics,
+  type ModeDriver,
+  type ModeHost,
+  type ModeTry,
+  type PlainGlobal,
+  type Refusal,
+  type TryInput,
+  type TryResult,
+} from "./mode.ts";
 
 /** Bound on each protected coordinate: the update clip norm (an L2 bound bounds every entry), widened for DP noise. */
 export function updateClipRange(host: ModeHost): number {
@@ -82,11 +93,11 @@ export function secAggSettings(
 /**
  * One SecAgg+ session over the try's participants: stage messages go to the SecAgg+ server state
  * machine (crypto/secagg/server.ts), the masked input arrives as an upload, and the server's messages of
- * each next stage become Poll steps. `finishSum` turns the decoded sum into the try's result.
+ * each next stage become Poll steps. `finishSum` turns the decoded sum into the try's result: the
+ * strategy's step (training in secagg mode) or the evaluation totals (secagg and he modes).
  */
 export class SecAggTry implements ModeTry {
   readonly kind = "secagg";
-  readonly he = null;
   readonly upload;
   private server: ServerState;
   private readonly config: SecAggConfig;
@@ -94,6 +105,8 @@ export class SecAggTry implements ModeTry {
 
   constructor(
     readonly secagg: SecAggSettings,
+    /** he mode's evaluation: how the sites rebuild the global adapter they score. */
+    readonly he: HeSettings | null,
     private readonly finishSum: (
       decoded: Float32Array,
       survivors: number,
@@ -163,12 +176,31 @@ function applyStrategy(
   return { model: { kind: "plain", vector: step.global, strategyState: step.state }, metrics: {} };
 }
 
+/**
+ * An evaluation try under SecAgg+: the sites' count vectors (strategies/eval-report.ts) are summed like
+ * training updates, so the coordinator learns the consortium's totals only. he mode uses it too: the
+ * coordinator must read the totals, which under CKKS would take the key holders' decryption of a
+ * ciphertext many times the size of the five counts.
+ */
+export function openSecAggEvaluationTry(host: ModeHost, input: TryInput, he: HeSettings | null): ModeTry {
+  return new SecAggTry(
+    secAggSettings(host, input, EVAL_VECTOR_LENGTH, EVAL_CLIP_RANGE),
+    he,
+    evaluationResult,
+  );
+}
+
 export function createSecAggDriver(host: ModeHost): ModeDriver {
   return {
     mode: "secagg",
     ...plainDriverBase(host),
     openTrainingTry: (input) =>
-      new SecAggTry(secAggSettings(host, input, host.vectorLength + 1, updateClipRange(host)), applyStrategy),
+      new SecAggTry(
+        secAggSettings(host, input, host.vectorLength + 1, updateClipRange(host)),
+        null,
+        applyStrategy,
+      ),
+    openEvaluationTry: (input) => openSecAggEvaluationTry(host, input, null),
   };
 }
 

@@ -23,8 +23,12 @@ export type StageName =
   | (typeof STAGE_SEQUENCES.secagg)[number]
   | (typeof STAGE_SEQUENCES.eval)[number];
 
+/**
+ * Evaluation reports travel under the round's protection: through SecAgg+ in secagg and he mode
+ * (coordinator/modes/secagg.ts, openSecAggEvaluationTry), in the clear in mode none.
+ */
 export function stageSequence(kind: RoundKind, mode: PrivacyMode): readonly StageName[] {
-  if (kind === "eval") return STAGE_SEQUENCES.eval;
+  if (kind === "eval") return mode === "none" ? STAGE_SEQUENCES.eval : STAGE_SEQUENCES.secagg;
   return mode === "secagg" ? STAGE_SEQUENCES.secagg : STAGE_SEQUENCES.plain;
 }
 
@@ -38,15 +42,16 @@ export interface StageDeadlines {
 }
 
 /**
- * How long `stage` stays open. Local training happens before a site advertises its SecAgg keys, so the
- * advertise stage's deadline covers training; the masked input upload shares the share-exchange budget.
+ * How long `stage` of a `kind` try stays open. Local training (or evaluation) happens before a site
+ * advertises its SecAgg keys, so the advertise stage's deadline covers it; the masked input upload shares
+ * the share-exchange budget.
  */
-export function stageDeadlineMs(stage: StageName, deadlines: StageDeadlines): number {
+export function stageDeadlineMs(stage: StageName, kind: RoundKind, deadlines: StageDeadlines): number {
   switch (stage) {
     case "collect_updates":
       return deadlines.trainMs;
     case "advertise_keys":
-      return deadlines.trainMs + deadlines.advertiseKeysMs;
+      return (kind === "eval" ? deadlines.evalMs : deadlines.trainMs) + deadlines.advertiseKeysMs;
     case "share_keys":
     case "masked_input":
       return deadlines.shareKeysMs;
@@ -61,14 +66,14 @@ export function stageDeadlineMs(stage: StageName, deadlines: StageDeadlines): nu
 /** The deadline of the stage after the current one (the current one's, when it is the last). */
 export function nextStageDeadlineMs(state: Running, deadlines: StageDeadlines): number {
   const next = stageSequence(state.kind, state.mode)[state.stageIndex + 1] ?? state.stage.name;
-  return stageDeadlineMs(next, deadlines);
+  return stageDeadlineMs(next, state.kind, deadlines);
 }
 
 /** The deadline of a try's first stage. */
 export function firstStageDeadlineMs(kind: RoundKind, mode: PrivacyMode, deadlines: StageDeadlines): number {
   const [first] = stageSequence(kind, mode);
   if (first === undefined) throw new Error("empty stage sequence");
-  return stageDeadlineMs(first, deadlines);
+  return stageDeadlineMs(first, kind, deadlines);
 }
 
 /** One stage of one round try: who is expected, who was told, who answered, and the deadline. */
@@ -198,6 +203,15 @@ export function markDropped(state: Running, site: SiteId): Running {
 export function pendingSites(state: Running): SiteId[] {
   const { expected, answered, dropped } = state.stage;
   return [...expected].filter((site) => !answered.has(site) && !dropped.has(site)).sort();
+}
+
+/**
+ * Sites the running try still needs: those that owe the current stage and, when another stage follows,
+ * those that answered it (between two SecAgg+ stages a site is still busy with the try).
+ */
+export function busySites(state: Running): SiteId[] {
+  if (stageSequence(state.kind, state.mode)[state.stageIndex + 1] === undefined) return pendingSites(state);
+  return [...state.stage.expected].filter((site) => !state.stage.dropped.has(site)).sort();
 }
 
 /** A stage closes when everyone answered or dropped, or when its deadline passes (stragglers drop). */

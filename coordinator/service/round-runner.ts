@@ -3,7 +3,6 @@ import { CryptoError } from "../../crypto/errors.ts";
 import type { RoundRef } from "../../proto/messages.ts";
 import { StrategyError } from "../../strategies/index.ts";
 import { isRefusal, type ModeTry, type TryInput } from "../modes/mode.ts";
-import { openEvaluationTry } from "../modes/evaluation.ts";
 import { pickParticipants, type PlannedRound } from "../round/plan.ts";
 import {
   closeStage,
@@ -78,10 +77,10 @@ function roundSettings(round: RoundContext, planned: PlannedRound): { [key: stri
   };
 }
 
-/** The mode's part of a try: the driver's training try, or an evaluation try. */
+/** The mode's part of a try: the driver's training or evaluation try. */
 function openTry(round: RoundContext, input: TryInput): ModeTry {
   return input.planned.kind === "eval"
-    ? openEvaluationTry(round.driver.taskHeSettings(input.planned.baseVersion))
+    ? round.driver.openEvaluationTry(input)
     : round.driver.openTrainingTry(input);
 }
 

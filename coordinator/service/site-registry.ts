@@ -44,13 +44,19 @@ function checkCertifiedKeys(peer: Peer, request: JoinRequest): void {
   }
 }
 
+/** A site came online (joined, or was seen again) or went quiet for longer than the online window. */
+export type PresenceListener = (siteId: SiteId, online: boolean) => void;
+
 export class SiteRegistry {
   private readonly sites = new Map<SiteId, Site>();
+  /** Sites online at the last look, to report arrivals and departures once each. */
+  private readonly present = new Set<SiteId>();
 
   constructor(
     private readonly store: DurableState,
     /** A site that has not polled for this long is not online. */
     private readonly onlineWindowMs: number,
+    private readonly onPresence: PresenceListener = () => undefined,
   ) {
     for (const record of store.sites()) this.sites.set(record.siteId, { record, lastSeen: 0 });
   }
@@ -67,12 +73,19 @@ export class SiteRegistry {
     return [...this.sites.keys()];
   }
 
+  /** Sites seen within the online window; those that went quiet since the last look are reported gone. */
   online(): SiteId[] {
     const now = Date.now();
-    return [...this.sites.values()]
+    const online = [...this.sites.values()]
       .filter((site) => now - site.lastSeen <= this.onlineWindowMs)
       .map((site) => site.record.siteId)
       .sort();
+    for (const siteId of this.present) {
+      if (online.includes(siteId)) continue;
+      this.present.delete(siteId);
+      this.onPresence(siteId, false);
+    }
+    return online;
   }
 
   /**
@@ -96,6 +109,7 @@ export class SiteRegistry {
     }
     if (existing !== undefined && sameKeys && existing.record.fingerprint === peer.fingerprint) {
       existing.lastSeen = Date.now();
+      this.arrived(peer.name);
       return false;
     }
     const record: SiteRecord = {
@@ -109,6 +123,7 @@ export class SiteRegistry {
     };
     this.store.saveSite(record);
     this.sites.set(peer.name, { record, lastSeen: Date.now() });
+    this.arrived(peer.name);
     return true;
   }
 
@@ -135,5 +150,12 @@ export class SiteRegistry {
     const now = Date.now();
     if (now - site.lastSeen > TOUCH_EVERY_MS) this.store.touchSite(siteId);
     site.lastSeen = now;
+    this.arrived(siteId);
+  }
+
+  private arrived(siteId: SiteId): void {
+    if (this.present.has(siteId)) return;
+    this.present.add(siteId);
+    this.onPresence(siteId, true);
   }
 }

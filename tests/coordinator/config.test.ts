@@ -148,6 +148,18 @@ describe("federation config", () => {
         privacy: { mode: "secagg", secagg: { threshold: 4 } },
       }),
     ).toEqual([expect.stringMatching(/^privacy\.secagg\.threshold: /)]);
+    // he mode's evaluation reports go through SecAgg+ as well: the same bounds hold.
+    expect(problems({ ...minimal, sitesPerRound: { minimum: 1 }, privacy: { mode: "he" } })).toEqual([
+      expect.stringMatching(/^sitesPerRound\.minimum: he needs at least 2 sites per round/),
+    ]);
+    expect(
+      problems({
+        ...minimal,
+        sitesPerRound: { minimum: 3 },
+        privacy: { mode: "he", secagg: { threshold: 4 } },
+      }),
+    ).toEqual([expect.stringMatching(/^privacy\.secagg\.threshold: /)]);
+    expect(problems({ ...minimal, sitesPerRound: { minimum: 1 }, privacy: { mode: "none" } })).toEqual([]);
   });
 
   it("resolves SecAgg parameters without ever lowering a configured threshold", () => {

@@ -158,6 +158,7 @@ function expectedGlobal(federation: Federation): Float64Array {
 }
 
 describe("he federation with a site that joins after round 1", () => {
+  // Five rounds of up to four sites, the last an evaluation whose counts go through five SecAgg+ stages.
   it("the late site is keyed by a holder, is not picked until then, and its updates enter a correct aggregate", async () => {
     const pki = await createTestPki([...SITES, LATE]);
     const startedAt = new Map<number, { time: number; participants: readonly string[] }>();
@@ -269,5 +270,5 @@ describe("he federation with a site that joins after round 1", () => {
     } finally {
       state.close();
     }
-  }, 30_000);
+  }, 60_000);
 });

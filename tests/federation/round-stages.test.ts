@@ -2,12 +2,15 @@
 import { describe, expect, it } from "vitest";
 import { evaluatesAfter, planRounds, pickParticipants } from "../../coordinator/round/plan.ts";
 import {
+  busySites,
   checkTurn,
   closeStage,
+  firstStageDeadlineMs,
   markAnswered,
   markDropped,
   pendingSites,
   stageClosable,
+  stageSequence,
   startRound,
 } from "../../coordinator/round/stages.ts";
 import { seededRng } from "../../crypto/rng.ts";
@@ -36,6 +39,45 @@ describe("the round state machine", () => {
     expect(next.dropouts).toEqual(["d"]);
     expect([...next.state.stage.expected].sort()).toEqual(["a", "b", "c"]);
     expect(() => checkTurn(next.state, "d", ref, "share_keys")).toThrow(FederationError);
+  });
+
+  it("runs evaluation tries through SecAgg+ in secagg and he mode, and keeps their sites busy between stages", () => {
+    const deadlines = {
+      trainMs: 1_000,
+      advertiseKeysMs: 10,
+      shareKeysMs: 20,
+      unmaskMs: 30,
+      evalMs: 500,
+    };
+    expect(stageSequence("eval", "none")).toEqual(["collect_metrics"]);
+    for (const mode of ["secagg", "he"] as const) {
+      expect(stageSequence("eval", mode)).toEqual(stageSequence("train", "secagg"));
+      // The advertise stage of an evaluation covers scoring, not training.
+      expect(firstStageDeadlineMs("eval", mode, deadlines)).toBe(510);
+    }
+    expect(firstStageDeadlineMs("train", "secagg", deadlines)).toBe(1_010);
+    const evaluation = startRound({
+      kind: "eval",
+      ref,
+      mode: "he",
+      participants: ["a", "b", "c"],
+      now: 0,
+      deadlineMs: 100,
+    });
+    const answered = markDropped(markAnswered(evaluation, "a"), "c");
+    // a answered advertise_keys but owes the next stages: not free for a key handoff.
+    expect(pendingSites(answered)).toEqual(["b"]);
+    expect(busySites(answered)).toEqual(["a", "b"]);
+    // In a one-stage try a site that answered is done with it.
+    const training = startRound({
+      kind: "train",
+      ref,
+      mode: "he",
+      participants: ["a", "b"],
+      now: 0,
+      deadlineMs: 100,
+    });
+    expect(busySites(markAnswered(training, "a"))).toEqual(["b"]);
   });
 
   it("refuses out-of-stage, stale and repeated messages without changing state", () => {

@@ -71,6 +71,34 @@ describe("RoundCollector", () => {
     ).toBeUndefined();
     expect(collector.rounds).toHaveLength(1);
   });
+
+  it("counts an evaluation round's SecAgg+ stages as the evaluation of the round it scores", () => {
+    const collector = new RoundCollector(() => 0);
+    const ref = (round: number) => ({ round, attempt: 1 });
+    const closed = (round: number, stage: "advertise_keys" | "unmask", durationMs: number) =>
+      ({ type: "stage_closed", ref: ref(round), stage, answered: 2, dropouts: [], durationMs }) as const;
+    collector.handle({ type: "round_started", ref: ref(1), kind: "train", participants: ["a", "b"] });
+    collector.handle(closed(1, "advertise_keys", 40));
+    collector.handle(closed(1, "unmask", 10));
+    collector.handle({
+      type: "round_completed",
+      ref: ref(1),
+      kind: "train",
+      survivors: ["a", "b"],
+      dropouts: [],
+      metrics: {},
+      checkpointSha256: "ab",
+      durationMs: 50,
+    });
+    collector.handle({ type: "round_started", ref: ref(2), kind: "eval", participants: ["a", "b"] });
+    collector.handle(closed(2, "advertise_keys", 300));
+    collector.handle(closed(2, "unmask", 5));
+    expect(collector.rounds[0]?.stageDurationsMs).toEqual({
+      advertise_keys: 40,
+      unmask: 10,
+      collect_metrics: 305,
+    });
+  });
 });
 
 describe("progress display", () => {

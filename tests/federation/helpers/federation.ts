@@ -20,6 +20,7 @@ import type { CoordinatorEvent } from "../../../coordinator/service/records.ts";
 import type { CkksContext } from "../../../crypto/ckks/context.ts";
 import { seededRng } from "../../../crypto/rng.ts";
 import { parseLlamaConfig } from "../../../model/config.ts";
+import type { FederationHandlers } from "../../../proto/rpc.ts";
 import { createInMemoryNetwork, type DialFunction, type ServeFunction } from "../../../proto/transport.ts";
 import { createTestPki, revocationList, type TestPki } from "./pki.ts";
 
@@ -70,6 +71,8 @@ export async function createFederation(options: {
   readonly dir?: string;
   readonly pki?: TestPki;
   readonly logger?: Logger;
+  /** Sees every request (and every part of a request stream) the coordinator's handlers receive. */
+  readonly observeRequests?: (method: string, message: unknown) => void;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -100,10 +103,15 @@ export async function createFederation(options: {
   );
   const adapter = describeAdapter(TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
   const network = createInMemoryNetwork();
-  const serve: ServeFunction =
+  const transportServe: ServeFunction =
     options.transport === "grpc"
       ? (o) => import("../../../coordinator/transport/grpc-server.ts").then((m) => m.serveGrpc(o))
       : serveInMemory(network);
+  const observe = options.observeRequests;
+  const serve: ServeFunction =
+    observe === undefined
+      ? transportServe
+      : (o) => transportServe({ ...o, federation: observedHandlers(o.federation, observe) });
   const dial: DialFunction = options.transport === "grpc" ? dialGrpc : dialInMemory(network);
   const coordinatorEvents: CoordinatorEvent[] = [];
   const siteEvents = new Map<string, SiteEvent[]>();
@@ -187,6 +195,32 @@ export async function globalAt(federation: Federation, version: number): Promise
   } finally {
     state.close();
   }
+}
+
+/** `handlers` that first show `observe` each request, and each part of a request stream as it is read. */
+function observedHandlers(
+  handlers: FederationHandlers,
+  observe: (method: string, message: unknown) => void,
+): FederationHandlers {
+  type AnyHandler = (peer: unknown, request: unknown, ctx: unknown) => unknown;
+  const tap = async function* (method: string, parts: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+    for await (const part of parts) {
+      observe(method, part);
+      yield part;
+    }
+  };
+  const wrapped = Object.entries(handlers as unknown as Record<string, AnyHandler>).map(
+    ([method, handler]) => {
+      const observed: AnyHandler = (peer, request, ctx) => {
+        if (typeof request === "object" && request !== null && Symbol.asyncIterator in request)
+          return handler(peer, tap(method, request as AsyncIterable<unknown>), ctx);
+        observe(method, request);
+        return handler(peer, request, ctx);
+      };
+      return [method, observed] as const;
+    },
+  );
+  return Object.fromEntries(wrapped) as unknown as FederationHandlers;
 }
 
 /** FedAvg with η = 1 from zero: global += Σ n_k Δ_k / Σ n_k for each round's updates, in order. */
