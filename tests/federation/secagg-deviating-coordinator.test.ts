@@ -1,4 +1,4 @@
-// A coordinator that puts its own SecAgg+ identity key in place of a peer's, at every site alike, is refused by the sites before they use any key (issue 18 §1).
+// A coordinator that deviates from SecAgg+ in what it tells every site alike (a peer key of its own, a codec range that clips the DP noise) is refused by the sites before they use any key (issue 18 §1, §4).
 import { describe, expect, it } from "vitest";
 import {
   generateSigningKeyPair,
@@ -8,9 +8,10 @@ import {
 } from "../../crypto/keys.ts";
 import { signSiteKeys } from "../../crypto/pki/key-binding.ts";
 import { seededRng } from "../../crypto/rng.ts";
-import type { JoinRequest, PollResponse, RosterEntry } from "../../proto/messages.ts";
+import type { JoinRequest, PollResponse, RosterEntry, SecAggSettings } from "../../proto/messages.ts";
 import type { DialFunction } from "../../proto/transport.ts";
-import { createFederation } from "./helpers/federation.ts";
+import { createFederation, type Federation } from "./helpers/federation.ts";
+import { createTestPki, type TestPki } from "./helpers/pki.ts";
 
 const SITES = ["alpha", "beta", "gamma"];
 const DEADLINES = {
@@ -31,7 +32,11 @@ function substituteBeta(entry: RosterEntry, forged: Omit<RosterEntry, "siteId">)
   return entry.siteId === "beta" ? { siteId: "beta", ...forged } : entry;
 }
 
-function tamperedDial(dial: DialFunction, forged: Omit<RosterEntry, "siteId">): DialFunction {
+/** The coordinator's deviation, applied to the SecAgg+ settings of every training task it hands out. */
+function tamperedDial(
+  dial: DialFunction,
+  tamper: (settings: SecAggSettings) => SecAggSettings,
+): DialFunction {
   return (options) => {
     const connection = dial(options);
     const federation = {
@@ -39,9 +44,7 @@ function tamperedDial(dial: DialFunction, forged: Omit<RosterEntry, "siteId">): 
       poll: async (...args: Parameters<typeof connection.federation.poll>): Promise<PollResponse> => {
         const step = await connection.federation.poll(...args);
         if (step.step !== "train" || step.train.secagg === null) return step;
-        const { secagg } = step.train;
-        const roster = secagg.roster.map((entry) => substituteBeta(entry, forged));
-        return { ...step, train: { ...step.train, secagg: { ...secagg, roster } } };
+        return { ...step, train: { ...step.train, secagg: tamper(step.train.secagg) } };
       },
     };
     return {
@@ -53,23 +56,51 @@ function tamperedDial(dial: DialFunction, forged: Omit<RosterEntry, "siteId">): 
   };
 }
 
+/** Runs one secagg round try with every site dialling through `dial`; the sites' events tell what they did. */
+async function runTampered(
+  config: Record<string, unknown>,
+  tamper: (settings: SecAggSettings) => SecAggSettings,
+  pki?: TestPki,
+) {
+  const federation = await createFederation({
+    sites: SITES,
+    transport: "in-memory",
+    ...(pki === undefined ? {} : { pki }),
+    config: {
+      rounds: 1,
+      privacy: { mode: "secagg" },
+      sitesPerRound: { fraction: 1, minimum: 3 },
+      maxAttemptsPerRound: 1,
+      deadlines: DEADLINES,
+      ...config,
+    },
+  });
+  const dial = tamperedDial(federation.dial, tamper);
+  const running = SITES.map((name) => federation.startSite(name, { dial }));
+  const summary = await federation.coordinator.done;
+  await Promise.all(running.map((site) => site.stop()));
+  await federation.coordinator.stop();
+  return { federation, summary };
+}
+
+/** Every site left the round with a reason matching `reason`, before it advertised any key. */
+function expectRefusedBeforeAdvertising(federation: Federation, reason: RegExp): void {
+  for (const name of SITES) {
+    const events = federation.siteEvents.get(name) ?? [];
+    expect(events.some((e) => e.type === "stage" && e.stage === "advertise_keys")).toBe(false);
+    const dropped = events.filter((e) => e.type === "dropped");
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const event of dropped) if (event.type === "dropped") expect(event.reason).toMatch(reason);
+  }
+}
+
 describe("a coordinator that substitutes its own identity key for a peer's at every site", () => {
   it("is refused by every site before any key is advertised or used", async () => {
-    const federation = await createFederation({
-      sites: SITES,
-      transport: "in-memory",
-      config: {
-        rounds: 1,
-        privacy: { mode: "secagg" },
-        sitesPerRound: { fraction: 1, minimum: 3 },
-        maxAttemptsPerRound: 1,
-        deadlines: DEADLINES,
-      },
-    });
     const rng = seededRng("coordinator-forgery");
     const identityKey = generateSigningKeyPair(rng).publicKey;
     const envelopePublicKey = generateX25519KeyPair(rng).publicKey;
-    const { coordinator } = federation.pki;
+    const pki = await createTestPki(SITES);
+    const { coordinator } = pki;
     const forged = {
       identityKey,
       envelopePublicKey,
@@ -81,23 +112,25 @@ describe("a coordinator that substitutes its own identity key for a peer's at ev
         envelopePublicKey,
       ),
     };
-    const dial = tamperedDial(federation.dial, forged);
-    const running = SITES.map((name) => federation.startSite(name, { dial }));
-    const summary = await federation.coordinator.done;
-    await Promise.all(running.map((site) => site.stop()));
-    await federation.coordinator.stop();
-
+    // The federation's own coordinator certificate: the best one the coordinator holds.
+    const { federation, summary } = await runTampered(
+      {},
+      (settings) => ({ ...settings, roster: settings.roster.map((entry) => substituteBeta(entry, forged)) }),
+      pki,
+    );
     expect(summary.completedRounds).toBe(0);
-    for (const name of SITES) {
-      const events = federation.siteEvents.get(name) ?? [];
-      expect(events.some((e) => e.type === "stage" && e.stage === "advertise_keys")).toBe(false);
-      const dropped = events.filter((e) => e.type === "dropped");
-      expect(dropped.length).toBeGreaterThan(0);
-      for (const event of dropped) {
-        if (event.type === "dropped")
-          expect(event.reason).toMatch(/peer keys refused: the keys relayed for beta/);
-      }
-    }
+    expectRefusedBeforeAdvertising(federation, /peer keys refused: the keys relayed for beta/);
+  });
+});
+
+describe("a coordinator that narrows the codec range under client-level DP", () => {
+  it("is refused by every site: the range would clip its noise share", async () => {
+    const { federation, summary } = await runTampered(
+      { dp: { level: "site", clipNorm: 1, noiseMultiplier: 2, epsilonBudget: 1000 } },
+      (settings) => ({ ...settings, clipRange: 1 }),
+    );
+    expect(summary.completedRounds).toBe(0);
+    expectRefusedBeforeAdvertising(federation, /codec range 1 would clip this site's DP noise share/);
   });
 });
 
