@@ -144,7 +144,9 @@ const privacySchema = z.strictObject({
     .number()
     .min(0)
     .default(0)
-    .describe("L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range."),
+    .describe(
+      "L2 bound on each site's update without client-level DP. 0: none in modes none and he; in secagg mode, whose fixed-point range needs a bound, an explicit L2 clip of 1 at each site (not the codec cutting each entry to ±1).",
+    ),
   secagg: secaggSchema
     .default({})
     .describe(
@@ -426,6 +428,16 @@ export function loadFederationConfig(path: string): FederationConfig {
  * threshold that is no majority of this round's holders is refused (ParameterError), as every
  * site would refuse it too (crypto/secagg/round.ts, prepareRound).
  */
+/** The L2 clip a secagg round applies when `updateClipNorm` is 0: the codec's range of ±1 then clips nothing. */
+export const DEFAULT_SECAGG_UPDATE_CLIP_NORM = 1;
+
+/** The L2 bound the sites clip each update to (0 = none): client-level DP's C, else updateClipNorm or its secagg default. */
+export function updateClipNormOf(config: FederationConfig): number {
+  if (config.dp?.level === "site") return config.dp.clipNorm;
+  const { mode, updateClipNorm } = config.privacy;
+  return mode === "secagg" && updateClipNorm === 0 ? DEFAULT_SECAGG_UPDATE_CLIP_NORM : updateClipNorm;
+}
+
 export function resolveSecAggParameters(
   participants: number,
   settings: FederationConfig["privacy"]["secagg"],

@@ -1,7 +1,7 @@
 // zod schemas for every decoded fedtune.v1 message (STYLE.md item 7) and the trusted types they yield.
 import { z } from "zod";
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, X25519_KEY_BYTES } from "../crypto/keys.ts";
-import { ENCRYPTED_SHARE_BYTES } from "../crypto/secagg/messages.ts";
+import { ENCRYPTED_SHARE_BYTES, SELF_MASK_COMMITMENT_BYTES } from "../crypto/secagg/messages.ts";
 import { SESSION_ID_BYTES } from "../crypto/secagg/round.ts";
 import { SHAMIR_SHARE_BYTES } from "../crypto/shamir.ts";
 import { CEREMONY_NONCE_BYTES } from "../crypto/ckks/collective-key.ts";
@@ -65,6 +65,11 @@ const boundedBytes = (max: number, min = 0) =>
     message: `must be ${min}–${max} bytes`,
   });
 
+/** A DER certificate of the consortium PKI (an ECDSA P-256 leaf is well under 2 KiB). */
+const certificateBytes = boundedBytes(8 * 1024, 1);
+/** A DER-encoded ECDSA signature by a certificate's key (72 bytes for P-256, more for larger curves). */
+const certificateSignatureBytes = boundedBytes(512, 8);
+
 export const PRIVACY_MODES = ["none", "secagg", "he"] as const;
 export type PrivacyMode = (typeof PRIVACY_MODES)[number];
 const privacyModeSchema = z.enum(PRIVACY_MODES);
@@ -75,6 +80,8 @@ export const joinRequestSchema = z.object({
   keyBindingSignature: exactBytes(ED25519_SIGNATURE_BYTES),
   envelopePublicKey: exactBytes(X25519_KEY_BYTES),
   clientVersion: shortText,
+  certificate: certificateBytes,
+  certificateKeySignature: certificateSignatureBytes,
 });
 export type JoinRequest = z.output<typeof joinRequestSchema>;
 
@@ -133,6 +140,9 @@ const siteIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must
 const rosterEntrySchema = z.object({
   siteId: siteIdSchema,
   identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
+  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
+  certificate: certificateBytes,
+  certificateKeySignature: certificateSignatureBytes,
 });
 export type RosterEntry = z.output<typeof rosterEntrySchema>;
 
@@ -197,6 +207,7 @@ const keyAdvertisementFields = {
   encryptionPublicKey: exactBytes(X25519_KEY_BYTES),
   maskingPublicKey: exactBytes(X25519_KEY_BYTES),
   signature: exactBytes(ED25519_SIGNATURE_BYTES),
+  selfMaskCommitment: exactBytes(SELF_MASK_COMMITMENT_BYTES),
 };
 
 const advertisedKeysSchema = z.object({ siteId: siteIdSchema, ...keyAdvertisementFields });

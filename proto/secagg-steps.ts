@@ -1,5 +1,7 @@
 // The one table between SecAgg+ messages (crypto/secagg) and the wire: Poll steps one way, stage RPCs the other.
 import type { ClientToServerMessage, ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
+import { PkiError } from "../crypto/pki/identity.ts";
+import { verifySiteKeys, type TrustAnchor } from "../crypto/pki/key-binding.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import type {
   AdvertiseKeysRequest,
@@ -66,6 +68,7 @@ export function pollStepOf(
             siteId: a.siteId,
             encryptionPublicKey: a.encryptionPublicKey,
             maskingPublicKey: a.maskingPublicKey,
+            selfMaskCommitment: a.selfMaskCommitment,
             signature: a.signature,
           })),
           deadlineMs,
@@ -123,6 +126,7 @@ export function stageCallOf(message: ClientToServerMessage, ref: RoundRef): SecA
           ref,
           encryptionPublicKey: message.encryptionPublicKey,
           maskingPublicKey: message.maskingPublicKey,
+          selfMaskCommitment: message.selfMaskCommitment,
           signature: message.signature,
         },
       };
@@ -163,6 +167,7 @@ export function clientMessageOf(
         siteId,
         encryptionPublicKey: call.request.encryptionPublicKey,
         maskingPublicKey: call.request.maskingPublicKey,
+        selfMaskCommitment: call.request.selfMaskCommitment,
         signature: call.request.signature,
       };
     case "shareKeys":
@@ -180,9 +185,14 @@ export function clientMessageOf(
   }
 }
 
-/** The round's SecAgg+ parameters as both sides configure the state machine from the task's settings. */
+/**
+ * The round's SecAgg+ parameters as both sides configure the state machine from the task's settings.
+ * The codec range and headroom are part of the config, so they go into the round-config hash that
+ * every advertisement and consistency signature covers.
+ */
 export function secAggConfigOf(settings: SecAggSettings): SecAggConfig {
   return {
+    codec: { clipRange: settings.clipRange, maxSummands: settings.maxSummands },
     roundId: settings.roundId,
     sessionId: settings.sessionId,
     roster: settings.roster.map((entry) => entry.siteId),
@@ -191,4 +201,27 @@ export function secAggConfigOf(settings: SecAggSettings): SecAggConfig {
     vectorLength: settings.vectorLength,
     identityKeys: new Map(settings.roster.map((entry) => [entry.siteId, entry.identityKey])),
   };
+}
+
+/**
+ * A site's view of the round: {@link secAggConfigOf} once every roster entry's identity and envelope
+ * keys verify against the consortium CA (crypto/pki/key-binding.ts), so that no key the coordinator
+ * chose itself is ever used (issue 18 §1). Throws PkiError naming the first entry that fails.
+ */
+export function certifiedSecAggConfigOf(settings: SecAggSettings, trust: TrustAnchor): SecAggConfig {
+  for (const entry of settings.roster) {
+    const keys = {
+      certificate: entry.certificate,
+      identityKey: entry.identityKey,
+      envelopeKey: entry.envelopePublicKey,
+      signature: entry.certificateKeySignature,
+    };
+    try {
+      verifySiteKeys(keys, trust, entry.siteId);
+    } catch (error) {
+      if (!(error instanceof PkiError)) throw error;
+      throw new PkiError(error.code, `the keys relayed for ${entry.siteId}: ${error.message}`);
+    }
+  }
+  return secAggConfigOf(settings);
 }

@@ -14,7 +14,13 @@ import type { Example, MultipleChoiceRow } from "../data/rows.ts";
 import { shuffledBatchIndices } from "../training/batches.ts";
 import { shuffleRng } from "../training/train-lm.ts";
 import { DEFAULT_TRAIN_SETTINGS } from "../training/train-model.ts";
-import { TrainerFailure, type LocalTrainer, type RecordDp, type TrainerFactory } from "../node/trainer.ts";
+import {
+  localStepsOf,
+  TrainerFailure,
+  type LocalTrainer,
+  type RecordDp,
+  type TrainerFactory,
+} from "../node/trainer.ts";
 import type { TrainingSettings } from "../../proto/messages.ts";
 import {
   evaluateResultSchema,
@@ -116,12 +122,9 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
     }
 
     function trainingBody(training: TrainingSettings, exampleCount: number, recordDp: RecordDp | undefined) {
-      const steps = Math.max(
-        1,
-        training.localSteps > 0 ? training.localSteps : Math.ceil(exampleCount / training.batchSize),
-      );
+      const steps = localStepsOf(training, exampleCount);
       const seed = (training.seed ^ (options.seedSalt ?? 0)) >>> 0;
-      // The ledger charged rate batchSize / rows and max(1, localSteps) steps (client/node/site-client.ts).
+      // The ledger charged rate batchSize / rows and these steps (client/node/privacy.ts).
       const dpSgd: DpSgdRequest | null =
         recordDp === undefined
           ? null
@@ -129,13 +132,13 @@ export function externalTrainerFactory(options: ExternalTrainerOptions): Trainer
               clipNorm: recordDp.clipNorm,
               noiseMultiplier: recordDp.noiseMultiplier,
               samplingRate: Math.min(1, training.batchSize / Math.max(1, train.length)),
-              steps: Math.max(1, training.localSteps),
+              steps,
             };
       const { beta1, beta2, epsilon, weightDecay, clipNorm } = DEFAULT_TRAIN_SETTINGS;
       return {
         kind: "train" as const,
         training: {
-          steps: dpSgd?.steps ?? steps,
+          steps,
           batchSize: training.batchSize,
           learningRate: training.learningRate,
           maxSeqLen: training.maxSeqLen,

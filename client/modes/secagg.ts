@@ -1,6 +1,7 @@
 // Privacy mode secagg at a site: the SecAgg+ site driver (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020),
 // stages 0–4 over Poll steps and stage RPCs, mapped by proto/secagg-steps.ts.
 import { createFixedPointCodec } from "../../crypto/codec.ts";
+import { protectedEntryRange } from "../../crypto/dp/distributed-noise.ts";
 import {
   clientDispose,
   clientMaskInput,
@@ -9,11 +10,12 @@ import {
   type ClientState,
 } from "../../crypto/secagg/client.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
+import { NO_REVOCATIONS, PkiError } from "../../crypto/pki/identity.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
 import type { EvalTask, RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
 import {
-  secAggConfigOf,
+  certifiedSecAggConfigOf,
   serverMessageOf,
   stageCallOf,
   STAGE_OF_STEP,
@@ -49,6 +51,21 @@ async function sendStageCall(session: SiteSession, call: SecAggStageCall): Promi
   }
 }
 
+/**
+ * The round's config once every peer's keys verify against this site's own CA certificate. Sites hold
+ * no revocation list: a revoked site cannot connect to an honest coordinator, but a deviating one could
+ * relay a revoked certificate until it expires (docs/threat-model.md).
+ */
+function certifiedRoundConfig(settings: SecAggSettings, caPem: string): SecAggConfig {
+  try {
+    return certifiedSecAggConfigOf(settings, { caCert: caPem, revocations: NO_REVOCATIONS });
+  } catch (error) {
+    if (error instanceof PkiError)
+      throw new LeaveRound("advertise_keys", `peer keys refused: ${error.message}`);
+    throw error;
+  }
+}
+
 /** One site's part in one SecAgg+ session; `run` goes through the stages, each in its own method. */
 class SecAggSiteRound {
   private state: ClientState;
@@ -62,7 +79,7 @@ class SecAggSiteRound {
     private readonly settings: SecAggSettings,
     private readonly ref: RoundRef,
   ) {
-    this.config = secAggConfigOf(settings);
+    this.config = certifiedRoundConfig(settings, session.options.tls.caPem);
     this.recipient = session.siteId();
     const start = session.protect(() =>
       createClient({
@@ -165,6 +182,23 @@ export async function secureAggregation(
   await new SecAggSiteRound(session, steps, settings, ref).run(plain);
 }
 
+/**
+ * Under client-level DP the codec must cover this site's noise share, or its clipping removes noise the
+ * ledger charged for (issue 18 §4); a coordinator that asks for a narrower range is refused.
+ */
+function checkRangeCoversNoise(task: TrainTask): void {
+  const { privacy, secagg } = task;
+  if (secagg === null || privacy.dpLevel !== "site" || privacy.noiseMultiplier === 0) return;
+  const { clipNorm, noiseMultiplier, minSurvivors } = privacy;
+  const needed = protectedEntryRange(clipNorm, { clipNorm, noiseMultiplier, minSurvivors });
+  if (secagg.clipRange < needed) {
+    throw new LeaveRound(
+      "advertise_keys",
+      `codec range ${secagg.clipRange} would clip this site's DP noise share (needs ${needed})`,
+    );
+  }
+}
+
 /** Reports an evaluation's counts through the eval task's SecAgg+ session (secagg and he modes). */
 export function reportEvaluationSecurely(
   context: SiteModeContext,
@@ -180,10 +214,12 @@ export function createSecAggMode(context: SiteModeContext): SiteMode {
   const global = new PlainGlobalCache(context.session);
   return {
     globalAt: (version) => global.at(version),
-    contribute: (task: TrainTask, update: PrivatizedUpdate) =>
-      secureAggregation(context, task.secagg, task.ref, () =>
+    contribute: async (task: TrainTask, update: PrivatizedUpdate) => {
+      checkRangeCoversNoise(task);
+      await secureAggregation(context, task.secagg, task.ref, () =>
         encodeWeightedUpdate(update.delta, update.numExamples, task.secagg?.maxExamples),
-      ),
+      );
+    },
     reportEvaluation: (task, evaluation) => reportEvaluationSecurely(context, task, evaluation),
     dispose: () => undefined,
   };

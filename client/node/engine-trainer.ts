@@ -10,7 +10,7 @@ import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../eval/perplexity.ts";
 import { OptimizerSlot } from "../training/train-model.ts";
 import { DEFAULT_LORA_TRAIN_SETTINGS, trainLora } from "../training/train-lora.ts";
-import type { LocalTrainer, LocalUpdate, TrainerFactory } from "./trainer.ts";
+import { localStepsOf, type LocalTrainer, type LocalUpdate, type TrainerFactory } from "./trainer.ts";
 
 export interface EngineTrainerOptions {
   readonly model: LlamaModel;
@@ -66,7 +66,8 @@ async function trainRound(
       // A constant rate: a warm-up and decay would restart inside every round.
       schedule: "constant",
       warmupSteps: 0,
-      ...(settings.localSteps > 0 ? { steps: settings.localSteps } : {}),
+      // The steps the site's ledger charged (one epoch when the task gives no step count).
+      steps: localStepsOf(settings, options.train.length),
     },
     logger: options.logger,
     optimizerSlot,

@@ -7,48 +7,61 @@ import {
   spentEpsilon,
   type LedgerEntry,
 } from "../../crypto/dp/ledger.ts";
+import {
+  recordLevelRoundCharge,
+  siteAcceptsPrivacy,
+  siteLevelRoundCharge,
+} from "../../crypto/dp/round-charge.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { TrainTask } from "../../proto/messages.ts";
 import type { SiteSession } from "./session.ts";
 import type { LedgerFile } from "./site-state.ts";
-import type { LocalUpdate } from "./trainer.ts";
+import { localStepsOf, type LocalUpdate } from "./trainer.ts";
 
-/** Charges the privacy ledger before training; false when the charge would pass the budget (decline). */
-export function chargeLedger(session: SiteSession, ledgerFile: LedgerFile, task: TrainTask): boolean {
+/**
+ * Charges the privacy ledger before training; returns why the site declines instead (the charge would
+ * pass the budget, or the round asks for no DP while the site has its own ε cap), or null. The charge holds against
+ * the coordinator (crypto/dp/round-charge.ts): a client-level round at q = 1, DP-SGD at the site's own
+ * q for the steps its trainer runs.
+ */
+export function chargeLedger(session: SiteSession, ledgerFile: LedgerFile, task: TrainTask): string | null {
   const { privacy } = task;
-  if (privacy.dpLevel === "none" || privacy.noiseMultiplier === 0) return true;
+  const siteCap = session.options.epsilonBudget;
+  const noiseMultiplier = privacy.dpLevel === "none" ? 0 : privacy.noiseMultiplier;
+  if (!siteAcceptsPrivacy(siteCap, noiseMultiplier)) {
+    session.logger.warn({ round: task.ref.round }, "declining the round: no DP under this site's ε cap");
+    return "the round asks for no DP and this site has its own ε cap";
+  }
+  if (noiseMultiplier === 0) return null;
   const trainer = session.trainer();
   const federationBudget = privacy.epsilonBudget > 0 ? privacy.epsilonBudget : Number.POSITIVE_INFINITY;
-  const epsilon = Math.min(session.options.epsilonBudget ?? Number.POSITIVE_INFINITY, federationBudget);
+  const epsilon = Math.min(siteCap ?? Number.POSITIVE_INFINITY, federationBudget);
   if (!Number.isFinite(epsilon))
     throw new FederationError("failed_precondition", "DP round without an ε budget");
   const ledger = ledgerFile.ledger({ epsilon, delta: privacy.delta });
+  const label = `round ${task.ref.round}`;
   const entry: LedgerEntry =
     privacy.dpLevel === "site"
-      ? {
-          label: `round ${task.ref.round}`,
-          samplingRate: privacy.samplingRate,
-          noiseMultiplier: privacy.noiseMultiplier,
-          steps: 1,
-        }
-      : {
-          label: `round ${task.ref.round}`,
-          samplingRate: Math.min(1, task.training.batchSize / Math.max(1, trainer.trainExamples)),
-          noiseMultiplier: privacy.noiseMultiplier,
-          steps: Math.max(1, task.training.localSteps),
-        };
+      ? siteLevelRoundCharge(label, noiseMultiplier)
+      : recordLevelRoundCharge({
+          label,
+          noiseMultiplier,
+          batchSize: task.training.batchSize,
+          trainExamples: Math.max(1, trainer.trainExamples),
+          steps: localStepsOf(task.training, trainer.trainExamples),
+        });
   try {
     const charged = chargePrivacy(ledger, entry);
     ledgerFile.save(charged);
     session.emit({ type: "privacy", epsilon: spentEpsilon(charged).epsilon, budget: charged.budget.epsilon });
-    return true;
+    return null;
   } catch (error) {
     if (!(error instanceof PrivacyBudgetExceededError)) throw error;
     session.logger.warn(
       { round: task.ref.round, detail: error.message },
       "declining the round: privacy budget",
     );
-    return false;
+    return "taking part would exceed this site's privacy budget";
   }
 }
 

@@ -1,6 +1,7 @@
 // The site client: joins, pulls steps, trains locally, and hands the update to the federation's privacy mode.
 import { createHash, X509Certificate } from "node:crypto";
 import { joinBindingPayload, signMessage } from "../../crypto/keys.ts";
+import { signSiteKeys } from "../../crypto/pki/key-binding.ts";
 import { FederationError } from "../../proto/errors.ts";
 import {
   DECLINE_DETAIL_MAX,
@@ -146,6 +147,13 @@ export class SiteClient {
       ),
       envelopePublicKey: keys.envelopePublicKey,
       clientVersion: CLIENT_VERSION,
+      certificate: new Uint8Array(new X509Certificate(tls.certPem).raw),
+      certificateKeySignature: signSiteKeys(
+        tls.certPem,
+        tls.keyPem,
+        keys.identityKey,
+        keys.envelopePublicKey,
+      ),
     };
     const joined = await session.withBackoff("join", () =>
       session.connection.federation.join(request, session.unaryOptions()),
@@ -253,8 +261,9 @@ export class SiteClient {
   private async trainAndPrivatize(task: TrainTask): Promise<PrivatizedUpdate | undefined> {
     const { session } = this;
     const { ref, privacy } = task;
-    if (!chargeLedger(session, this.ledgerFile, task)) {
-      await this.decline(ref, "privacy_budget", "taking part would exceed this site's privacy budget");
+    const refusal = chargeLedger(session, this.ledgerFile, task);
+    if (refusal !== null) {
+      await this.decline(ref, "privacy_budget", refusal);
       return undefined;
     }
     const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);

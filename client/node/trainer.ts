@@ -1,6 +1,7 @@
 // What a site client needs from local training: the LocalTrainer port, and a synthetic one for protocol runs.
 import type { Rng } from "../../crypto/rng.ts";
 import type { LoraSettings, TrainingSettings } from "../../proto/messages.ts";
+import { batchesPerEpoch } from "../training/batches.ts";
 
 export interface LocalUpdate {
   /** Δ: trained trainable weights minus the global ones, flat (PEFT key order). */
@@ -14,6 +15,16 @@ export interface LocalEvaluation {
   readonly numExamples: number;
   /** Aggregate metrics only (loss, accuracy, …), never per-example results. */
   readonly metrics: Readonly<Record<string, number>>;
+}
+
+/**
+ * Optimizer steps a round of local training runs: the task's `localSteps`, or one epoch over the
+ * site's own examples when it gives none. The ledger charges exactly these (issue 18 §3).
+ */
+export function localStepsOf(training: TrainingSettings, trainExamples: number): number {
+  const steps =
+    training.localSteps > 0 ? training.localSteps : batchesPerEpoch(trainExamples, training.batchSize);
+  return Math.max(1, steps);
 }
 
 /** Record-level DP (DP-SGD) settings a round asks the trainer to apply. */

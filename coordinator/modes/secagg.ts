@@ -1,5 +1,6 @@
 // Privacy mode secagg: the SecAgg+ server stage at the coordinator (Bonawitz et al. 2017, Fig. 4; Bell et al. 2020).
 import { createFixedPointCodec, type FixedPointCodec } from "../../crypto/codec.ts";
+import { protectedEntryRange } from "../../crypto/dp/distributed-noise.ts";
 import { CryptoError } from "../../crypto/errors.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
 import {
@@ -20,7 +21,7 @@ import {
 import { EVAL_CLIP_RANGE, EVAL_VECTOR_LENGTH } from "../../strategies/eval-report.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
-import { resolveSecAggParameters } from "../config.ts";
+import { resolveSecAggParameters, updateClipNormOf } from "../config.ts";
 import type { Running, SiteId } from "../round/stages.ts";
 import { evaluationResult } from "./evaluation.ts";
 import { plainDriverBase } from "./plain.ts";
@@ -35,12 +36,18 @@ import {
   type TryResult,
 } from "./mode.ts";
 
-/** Bound on each protected coordinate: the update clip norm (an L2 bound bounds every entry). */
+/** Bound on each protected coordinate: the update clip norm (an L2 bound bounds every entry), widened for DP noise. */
 export function updateClipRange(host: ModeHost): number {
   const { config } = host;
-  const clip = config.dp?.level === "site" ? config.dp.clipNorm : config.privacy.updateClipNorm;
-  // The weight entry w = n_k / MAX_EXAMPLES ≤ 1 must fit as well.
-  return Math.max(clip, 1);
+  if (config.dp?.level === "site" && config.dp.noiseMultiplier > 0) {
+    const { clipNorm, noiseMultiplier } = config.dp;
+    return protectedEntryRange(clipNorm, {
+      clipNorm,
+      noiseMultiplier,
+      minSurvivors: config.sitesPerRound.minimum,
+    });
+  }
+  return protectedEntryRange(updateClipNormOf(config), undefined);
 }
 
 /** The SecAgg+ settings a try's task carries: roster with identity keys, threshold, degree, codec range. */
@@ -67,10 +74,19 @@ export function secAggSettings(
     clipRange,
     maxSummands: participants.length,
     maxExamples: MAX_EXAMPLES,
-    roster: participants.map((siteId) => ({
-      siteId,
-      identityKey: host.record(siteId)?.identityKey ?? new Uint8Array(32),
-    })),
+    // Each participant's keys with its certificate and signature, as it sent them at Join: the sites
+    // verify them against the CA, so the coordinator cannot substitute a key of its own.
+    roster: participants.map((siteId) => {
+      const record = host.record(siteId);
+      if (record === undefined) throw new FederationError("internal", `no record of participant ${siteId}`);
+      return {
+        siteId,
+        identityKey: record.identityKey,
+        envelopePublicKey: record.envelopeKey,
+        certificate: record.certificate,
+        certificateKeySignature: record.certificateKeySignature,
+      };
+    }),
   };
 }
 

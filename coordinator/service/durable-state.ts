@@ -26,6 +26,8 @@ const ENVELOPE_KEY_META = "site-envelope-key:";
 const THRESHOLD_KEY_META = "he-threshold-key";
 const KEY_SHARE_META = "he-key-share:";
 const ROUND_SHARE_META = "he-round-share:";
+const CERTIFICATE_META = "site-certificate:";
+const KEY_SIGNATURE_META = "site-certificate-key-signature:";
 
 export interface OpenRound {
   readonly round: number;
@@ -69,19 +71,32 @@ export class DurableState {
         new Date(site.joinedAt),
       );
       this.store.setMeta(`${ENVELOPE_KEY_META}${site.siteId}`, Buffer.from(site.envelopeKey).toString("hex"));
+      this.store.setMeta(`${CERTIFICATE_META}${site.siteId}`, Buffer.from(site.certificate).toString("hex"));
+      this.store.setMeta(
+        `${KEY_SIGNATURE_META}${site.siteId}`,
+        Buffer.from(site.certificateKeySignature).toString("hex"),
+      );
     });
   }
 
   sites(): SiteRecord[] {
     return this.store.listSites().flatMap((site) => {
-      const envelopeKey = this.store.getMeta(`${ENVELOPE_KEY_META}${site.siteId}`);
+      const [envelopeKey, certificate, signature] = [
+        ENVELOPE_KEY_META,
+        CERTIFICATE_META,
+        KEY_SIGNATURE_META,
+      ].map((meta) => this.store.getMeta(`${meta}${site.siteId}`));
+      // A site recorded without its certified keys (an older store) joins again before it takes part.
       if (site.signingPublicKey === null || envelopeKey === undefined) return [];
+      if (certificate === undefined || signature === undefined) return [];
       return [
         {
           siteId: site.siteId,
           fingerprint: site.certFingerprint,
           identityKey: site.signingPublicKey,
           envelopeKey: new Uint8Array(Buffer.from(envelopeKey, "hex")),
+          certificate: new Uint8Array(Buffer.from(certificate, "hex")),
+          certificateKeySignature: new Uint8Array(Buffer.from(signature, "hex")),
           joinedAt: site.joinedAt,
         },
       ];

@@ -1,4 +1,5 @@
 // Poll: the step each site should take now, handed again until it is answered (once-only at the site).
+import { updateClipNormOf } from "../config.ts";
 import type { EvalTask, PollResponse, PrivacySettings, TrainTask } from "../../proto/messages.ts";
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import { strategySiteSettings } from "../../strategies/config.ts";
@@ -80,7 +81,7 @@ function privacySettings(round: RoundContext, participants: number): PrivacySett
   const joined = Math.max(participants, round.sites.size);
   return {
     mode: config.privacy.mode,
-    clipNorm: dp?.level === "site" ? dp.clipNorm : config.privacy.updateClipNorm,
+    clipNorm: updateClipNormOf(config),
     noiseMultiplier: dp?.noiseMultiplier ?? 0,
     samplingRate: participants / joined,
     delta: dp?.delta ?? 0,

@@ -12,6 +12,9 @@ export interface SiteRecord {
   readonly identityKey: Uint8Array;
   /** X25519 key that he mode Shamir and decryption shares are sealed to. */
   readonly envelopeKey: Uint8Array;
+  /** The certificate (DER) the site joined with and its key's signature over both keys, relayed to peers. */
+  readonly certificate: Uint8Array;
+  readonly certificateKeySignature: Uint8Array;
   readonly joinedAt: string;
 }
 

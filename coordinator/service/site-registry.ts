@@ -1,5 +1,7 @@
 // The sites the coordinator knows: joined with a certificate and bound keys, and when each was last seen.
 import { joinBindingPayload, verifySignature } from "../../crypto/keys.ts";
+import { PkiError } from "../../crypto/pki/identity.ts";
+import { verifySiteKeySignature } from "../../crypto/pki/key-binding.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { JoinRequest } from "../../proto/messages.ts";
 import type { Peer } from "../../proto/rpc.ts";
@@ -14,6 +16,33 @@ interface Site {
 
 /** Refreshes a site's last_seen in the store at most this often (it is for admins, not for every poll). */
 const TOUCH_EVERY_MS = 30_000;
+
+/**
+ * The certificate a site relays to its peers must be the one this connection presented (TLS checked it
+ * against the CA and the revocation list), and its key must have signed both public keys: peers verify
+ * the same binding (crypto/pki/key-binding.ts), so a bad one is refused here, at Join, not in a round.
+ */
+function checkCertifiedKeys(peer: Peer, request: JoinRequest): void {
+  let fingerprint: string;
+  try {
+    fingerprint = verifySiteKeySignature(
+      {
+        certificate: request.certificate,
+        identityKey: request.identityKey,
+        envelopeKey: request.envelopePublicKey,
+        signature: request.certificateKeySignature,
+      },
+      peer.name,
+    );
+  } catch (error) {
+    if (error instanceof PkiError)
+      throw new FederationError("invalid_argument", `certificate: ${error.message}`);
+    throw error;
+  }
+  if (fingerprint !== peer.fingerprint) {
+    throw new FederationError("invalid_argument", "certificate is not the one this connection presented");
+  }
+}
 
 /** A site came online (joined, or was seen again) or went quiet for longer than the online window. */
 export type PresenceListener = (siteId: SiteId, online: boolean) => void;
@@ -68,6 +97,7 @@ export class SiteRegistry {
     if (!verifySignature(payload, request.keyBindingSignature, request.identityKey)) {
       throw new FederationError("invalid_argument", "keyBindingSignature does not verify");
     }
+    checkCertifiedKeys(peer, request);
     const existing = this.sites.get(peer.name);
     const sameKeys =
       existing !== undefined &&
@@ -87,6 +117,8 @@ export class SiteRegistry {
       fingerprint: peer.fingerprint,
       identityKey: new Uint8Array(request.identityKey),
       envelopeKey: new Uint8Array(request.envelopePublicKey),
+      certificate: new Uint8Array(request.certificate),
+      certificateKeySignature: new Uint8Array(request.certificateKeySignature),
       joinedAt: new Date().toISOString(),
     };
     this.store.saveSite(record);

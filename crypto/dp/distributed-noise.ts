@@ -51,6 +51,15 @@ export function privatizedEntryBound(config: DistributedNoiseConfig): number {
   return config.clipNorm + NOISE_TAIL_STDDEVS * distributedNoiseStddev(config);
 }
 
+/**
+ * The per-entry range of a protected vector's fixed-point codec: the update's entries (each at most its
+ * L2 bound `clipNorm`), the weight entry w ≤ 1, and under client-level DP the noise shares' tails
+ * ({@link privatizedEntryBound}). The codec's headroom then covers this range for every summand.
+ */
+export function protectedEntryRange(clipNorm: number, noise: DistributedNoiseConfig | undefined): number {
+  return Math.max(noise === undefined ? clipNorm : privatizedEntryBound(noise), 1);
+}
+
 /** What a site sends into the protected sum: its update clipped to C plus its noise share. */
 export function privatizeUpdate(
   update: Float32Array,

@@ -66,10 +66,21 @@ export function verifySiteKeys(keys: CertifiedSiteKeys, trust: TrustAnchor, site
       `keys announced for ${siteId} come with the certificate of ${identity.name}`,
     );
   }
+  verifySiteKeySignature(keys, siteId);
+  return identity;
+}
+
+/**
+ * The signature part of {@link verifySiteKeys} alone: the certificate's key signed both public keys.
+ * For the coordinator at Join, whose TLS handshake already checked that same certificate against the
+ * CA and the revocation list. Throws PkiError; returns the certificate's fingerprint.
+ */
+export function verifySiteKeySignature(keys: CertifiedSiteKeys, siteId: string): string {
   if (keys.identityKey.length !== 32 || keys.envelopeKey.length !== 32) {
     throw new PkiError("malformed", `keys of ${siteId} must be 32 bytes each`);
   }
-  const payload = joinBindingPayload(identity.fingerprint, keys.identityKey, keys.envelopeKey);
+  const fingerprint = certificateFingerprint(keys.certificate);
+  const payload = joinBindingPayload(fingerprint, keys.identityKey, keys.envelopeKey);
   let valid: boolean;
   try {
     valid = verify("sha256", payload, certificateObject(keys.certificate).publicKey, keys.signature);
@@ -77,5 +88,5 @@ export function verifySiteKeys(keys: CertifiedSiteKeys, trust: TrustAnchor, site
     valid = false;
   }
   if (!valid) throw new PkiError("bad-signature", `the keys of ${siteId} are not signed by its certificate`);
-  return identity;
+  return fingerprint;
 }

@@ -2,7 +2,7 @@
 import { CryptoError, ProtocolError } from "../errors.ts";
 import { openBox, sealBox, signMessage, verifySignature } from "../keys.ts";
 import type { Rng } from "../rng.ts";
-import { isFieldElement, randomFieldElement, splitSecret } from "../shamir.ts";
+import { isFieldElement, splitSecret } from "../shamir.ts";
 import { SHARE_BYTES } from "./messages.ts";
 import type {
   ConsistencyRequestMessage,
@@ -52,7 +52,7 @@ export function onKeys(
       throw new ProtocolError("malformed", "two advertisements from one site", { siteId: ad.siteId });
     if (ad.roundId !== config.roundId)
       throw new ProtocolError("wrong-round", "advertisement for another round", { siteId: ad.siteId });
-    const payload = advertisementPayload(round, ad.siteId, ad.encryptionPublicKey, ad.maskingPublicKey);
+    const payload = advertisementPayload(round, ad.siteId, ad);
     if (!verifySignature(payload, ad.signature, config.identityKeys.get(ad.siteId) as Uint8Array)) {
       throw new ProtocolError("bad-signature", "advertisement signature does not verify", {
         siteId: ad.siteId,
@@ -71,7 +71,7 @@ export function onKeys(
   }
   const holders = [siteId, ...peers.keys()];
   const xs = holders.map((h) => shareIndex(round, h));
-  const selfMaskSecret = randomFieldElement(rng);
+  const { selfMaskSecret } = state;
   const keyShares = splitSecret(state.maskingKeys.secretKey, config.threshold, xs, rng);
   const seedShares = splitSecret(selfMaskSecret, config.threshold, xs, rng);
   const encryptedShares = holders.slice(1).map((peer, j) => {
@@ -102,7 +102,7 @@ export function onKeys(
       round,
       siteId,
       identitySeed: state.identitySeed,
-      secrets: [...state.secrets, selfMaskSecret, ownShares.maskingKey, ownShares.selfMask],
+      secrets: [...state.secrets, ownShares.maskingKey, ownShares.selfMask],
       encryptionKeys: state.encryptionKeys,
       maskingKeys: state.maskingKeys,
       selfMaskSecret,

@@ -33,6 +33,8 @@ export type ClientState =
       readonly stage: "awaiting-keys";
       readonly encryptionKeys: X25519KeyPair;
       readonly maskingKeys: X25519KeyPair;
+      /** b_u, the seed of the self mask, committed to in the advertisement. */
+      readonly selfMaskSecret: Uint8Array;
     })
   | (ClientCommon & {
       readonly stage: "awaiting-shares";

@@ -4,6 +4,7 @@ import { equalBytes, generateX25519KeyPair, signMessage, signingPublicKey } from
 import { applyMasks } from "../prg.ts";
 import type { SignedMask } from "../prg.ts";
 import type { Rng } from "../rng.ts";
+import { randomFieldElement } from "../shamir.ts";
 import { PROTOCOL_STAGES, messageStage, validateServerMessage } from "./messages.ts";
 import type {
   ConsistencySignatureMessage,
@@ -14,7 +15,13 @@ import type {
   SiteId,
   UnmaskResponseMessage,
 } from "./messages.ts";
-import { advertisementPayload, pairwiseMaskSeed, pairwiseSign, selfMaskSeed } from "./round.ts";
+import {
+  advertisementPayload,
+  pairwiseMaskSeed,
+  pairwiseSign,
+  selfMaskCommitment,
+  selfMaskSeed,
+} from "./round.ts";
 import type { SecAggRound } from "./round.ts";
 import type {
   ClientStage,
@@ -67,17 +74,31 @@ export function createClient(params: CreateClientParams): ClientStart {
   }
   const encryptionKeys = generateX25519KeyPair(rng);
   const maskingKeys = generateX25519KeyPair(rng);
-  const payload = advertisementPayload(round, siteId, encryptionKeys.publicKey, maskingKeys.publicKey);
-  const secrets = [encryptionKeys.secretKey, maskingKeys.secretKey];
+  // b_u is drawn now, not at round 1, so that its commitment travels in the signed advertisement.
+  const selfMaskSecret = randomFieldElement(rng);
+  const keys = {
+    encryptionPublicKey: encryptionKeys.publicKey,
+    maskingPublicKey: maskingKeys.publicKey,
+    selfMaskCommitment: selfMaskCommitment(round, siteId, selfMaskSecret),
+  };
+  const secrets = [encryptionKeys.secretKey, maskingKeys.secretKey, selfMaskSecret];
   return {
-    state: { stage: "awaiting-keys", round, siteId, identitySeed, secrets, encryptionKeys, maskingKeys },
+    state: {
+      stage: "awaiting-keys",
+      round,
+      siteId,
+      identitySeed,
+      secrets,
+      encryptionKeys,
+      maskingKeys,
+      selfMaskSecret,
+    },
     message: {
       kind: "advertise-keys",
       roundId: config.roundId,
       siteId,
-      encryptionPublicKey: encryptionKeys.publicKey,
-      maskingPublicKey: maskingKeys.publicKey,
-      signature: signMessage(payload, identitySeed),
+      ...keys,
+      signature: signMessage(advertisementPayload(round, siteId, keys), identitySeed),
     },
   };
 }

@@ -15,7 +15,9 @@ export interface AdvertiseKeysMessage {
   readonly encryptionPublicKey: Uint8Array;
   /** X25519 key s_u^PK, for agreeing pairwise mask seeds (32 bytes). */
   readonly maskingPublicKey: Uint8Array;
-  /** Ed25519 over (session, round, round config hash, site, both keys) (64 bytes; round.ts, advertisementPayload). */
+  /** SHA-256 commitment to the self-mask seed b_u (32 bytes; round.ts, selfMaskCommitment). */
+  readonly selfMaskCommitment: Uint8Array;
+  /** Ed25519 over (session, round, round config hash, site, both keys, commitment) (64 bytes; round.ts, advertisementPayload). */
   readonly signature: Uint8Array;
 }
 
@@ -128,6 +130,9 @@ export type ServerToClientMessage =
   KeysBroadcastMessage | SharesDeliveryMessage | ConsistencyRequestMessage | UnmaskRequestMessage;
 
 const PUBLIC_KEY_BYTES = X25519_KEY_BYTES;
+/** A SHA-256 commitment to a self-mask seed (round.ts, selfMaskCommitment). */
+export const SELF_MASK_COMMITMENT_BYTES = 32;
+const COMMITMENT_BYTES = SELF_MASK_COMMITMENT_BYTES;
 const SIGNATURE_BYTES = ED25519_SIGNATURE_BYTES;
 export const SHARE_BYTES = SHAMIR_SHARE_BYTES;
 /** A sealed box (24-byte nonce, 16-byte tag) around two shares. */
@@ -193,6 +198,7 @@ function validateAdvertiseKeys(x: unknown): AdvertiseKeysMessage {
     "siteId",
     "encryptionPublicKey",
     "maskingPublicKey",
+    "selfMaskCommitment",
     "signature",
   ]);
   if (m["kind"] !== "advertise-keys") malformed("kind must be advertise-keys");
@@ -202,6 +208,7 @@ function validateAdvertiseKeys(x: unknown): AdvertiseKeysMessage {
     siteId: siteId(m["siteId"], "siteId"),
     encryptionPublicKey: bytes(m["encryptionPublicKey"], "encryptionPublicKey", PUBLIC_KEY_BYTES),
     maskingPublicKey: bytes(m["maskingPublicKey"], "maskingPublicKey", PUBLIC_KEY_BYTES),
+    selfMaskCommitment: bytes(m["selfMaskCommitment"], "selfMaskCommitment", COMMITMENT_BYTES),
     signature: bytes(m["signature"], "signature", SIGNATURE_BYTES),
   };
 }

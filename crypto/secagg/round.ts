@@ -116,22 +116,41 @@ export function shareIndex(round: SecAggRound, site: SiteId): number {
   return i + 1;
 }
 
-/** The bytes a site signs to bind its per-round keys to its identity and this round. */
+/**
+ * SHA-256 commitment to a site's self-mask secret b_u, signed into its advertisement before any share
+ * of b_u exists. The server checks the b_u it rebuilds from revealed shares against it, so one
+ * corrupted share stops the round instead of silently corrupting the sum (issue 18 §5). b_u is a
+ * uniformly random field element, so the hash reveals nothing usable about it.
+ */
+export function selfMaskCommitment(round: SecAggRound, site: SiteId, secret: Uint8Array): Uint8Array {
+  const { sessionId, roundId } = round.config;
+  const encoded = encodeContext(["fedtune/secagg/self-mask-commitment/v1", sessionId, roundId, site, secret]);
+  return new Uint8Array(createHash("sha256").update(encoded).digest());
+}
+
+/** What a site advertises in stage 0, all bound by its signature. */
+export interface AdvertisedRoundKeys {
+  readonly encryptionPublicKey: Uint8Array;
+  readonly maskingPublicKey: Uint8Array;
+  readonly selfMaskCommitment: Uint8Array;
+}
+
+/** The bytes a site signs to bind its per-round keys and self-mask commitment to its identity and this round. */
 export function advertisementPayload(
   round: SecAggRound,
   site: SiteId,
-  encryptionPublicKey: Uint8Array,
-  maskingPublicKey: Uint8Array,
+  keys: AdvertisedRoundKeys,
 ): Uint8Array {
   const { sessionId, roundId } = round.config;
   return encodeContext([
-    "fedtune/secagg/advertise/v2",
+    "fedtune/secagg/advertise/v3",
     sessionId,
     roundId,
     round.configHash,
     site,
-    encryptionPublicKey,
-    maskingPublicKey,
+    keys.encryptionPublicKey,
+    keys.maskingPublicKey,
+    keys.selfMaskCommitment,
   ]);
 }
 

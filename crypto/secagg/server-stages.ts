@@ -22,6 +22,7 @@ import {
   consistencyPayload,
   pairwiseMaskSeed,
   pairwiseSign,
+  selfMaskCommitment,
   selfMaskSeed,
   shareIndex,
 } from "./round.ts";
@@ -41,7 +42,7 @@ function tooFew(what: string, count: number, threshold: number): never {
 
 export function onAdvertise(state: At<"collecting-keys">, m: AdvertiseKeysMessage): ServerState {
   if (state.advertisements.has(m.siteId)) duplicate("advertise-keys", m.siteId);
-  const payload = advertisementPayload(state.round, m.siteId, m.encryptionPublicKey, m.maskingPublicKey);
+  const payload = advertisementPayload(state.round, m.siteId, m);
   if (!verifySignature(payload, m.signature, state.round.config.identityKeys.get(m.siteId) as Uint8Array)) {
     throw new ProtocolError("bad-signature", "advertisement signature does not verify", { siteId: m.siteId });
   }
@@ -287,10 +288,20 @@ export function closeUnmask(state: At<"collecting-unmask">): ServerTransition {
   const dropped = [...sharers]
     .filter((u) => !survivorSet.has(u) && graph.neighbours(u).some((v) => survivorSet.has(v)))
     .sort();
-  const masks: SignedMask[] = survivors.map((u) => ({
-    seed: selfMaskSeed(round, combineShares(shares(selfShares, u), t)),
-    sign: -1,
-  }));
+  const masks: SignedMask[] = survivors.map((u) => {
+    const secret = combineShares(shares(selfShares, u), t);
+    const advertised = advertisements.get(u) as AdvertiseKeysMessage;
+    if (!equalBytes(selfMaskCommitment(round, u, secret), advertised.selfMaskCommitment)) {
+      throw new ProtocolError(
+        "reconstruction-failed",
+        "reconstructed self-mask seed does not match the committed one",
+        { siteId: u },
+      );
+    }
+    const seed = selfMaskSeed(round, secret);
+    secret.fill(0);
+    return { seed, sign: -1 };
+  });
   for (const u of dropped) {
     const secretKey = combineShares(shares(keyShares, u), t);
     const advertised = advertisements.get(u) as AdvertiseKeysMessage;

@@ -59,7 +59,7 @@ describe("JoinRequest.key_binding_signature as fedtune.proto describes it", () =
     const connection = federation.dial({ address: federation.coordinator.address, tls });
     try {
       let signedLength = 0;
-      const request = handMadeJoinRequest(tls.certPem, BASE_MODEL_HASH, (parts) => {
+      const request = handMadeJoinRequest(tls, BASE_MODEL_HASH, (parts) => {
         const bytes = bytesAsDescribed(parts);
         signedLength = bytes.length;
         return bytes;
@@ -68,7 +68,7 @@ describe("JoinRequest.key_binding_signature as fedtune.proto describes it", () =
       const joined = await connection.federation.join(request, { deadlineMs: 10_000 });
       expect(joined.siteId).toBe("alpha");
       // Without the envelope key (what the comment used to describe), the binding does not verify.
-      const withoutEnvelope = handMadeJoinRequest(other.certPem, BASE_MODEL_HASH, (parts) =>
+      const withoutEnvelope = handMadeJoinRequest(other, BASE_MODEL_HASH, (parts) =>
         bytesAsDescribed(parts).subarray(0, 79),
       );
       const betaConnection = federation.dial({ address: federation.coordinator.address, tls: other });

@@ -27,7 +27,7 @@ import {
 } from "../../crypto/secagg/round.ts";
 import type { SecAggConfig, SecAggRound } from "../../crypto/secagg/round.ts";
 import { serverCloseStage, serverReceive } from "../../crypto/secagg/server.ts";
-import { makeFixture, refusal } from "./secagg-helpers.ts";
+import { closeStage, deliverInbox, makeFixture, refusal, startHarness } from "./secagg-helpers.ts";
 
 /**
  * Split survivor lists (issue 18 §2): an honest run of stages 0–2 with four sites on the complete
@@ -200,5 +200,42 @@ describe("a coordinator that shows sites different round parameters", () => {
     );
     const e = refusal(keysAt(showing({ ...config, identityKeys: substituted }), identitySeeds, a));
     expect(e.code).toBe("bad-signature");
+  });
+});
+
+describe("a site that reveals a corrupted self-mask share", () => {
+  it("is detected at reconstruction: the rebuilt seed does not match the signed commitment", () => {
+    const h = startHarness("corrupt-self-mask-share", { n: 3, degree: 2, threshold: 2, vectorLength: 4 });
+    const [liar, owner] = h.fixture.config.roster as [SiteId, SiteId, SiteId];
+    for (let stage = 0; stage < 3; stage++) {
+      closeStage(h);
+      deliverInbox(h);
+    }
+    closeStage(h);
+    // Stage 4: the liar answers first (its shares are the first the server combines), with one
+    // byte of its share of the owner's self-mask seed changed; it is still a field element.
+    const requests = [
+      ...h.inbox.filter((m) => m.recipient === liar),
+      ...h.inbox.filter((m) => m.recipient !== liar),
+    ];
+    h.inbox = [];
+    for (const m of requests) {
+      const out = clientReceive(h.clients.get(m.recipient) as ClientState, m, h.rng);
+      h.clients.set(m.recipient, out.state);
+      let message = out.message as UnmaskResponseMessage;
+      if (m.recipient === liar) {
+        const selfMaskShares = message.selfMaskShares.map((s) => {
+          if (s.owner !== owner) return s;
+          const share = s.share.slice();
+          share[0] = (share[0] as number) ^ 1;
+          return { owner: s.owner, share };
+        });
+        message = { ...message, selfMaskShares };
+      }
+      h.server = serverReceive(h.server, message);
+    }
+    const error = refusal(() => serverCloseStage(h.server));
+    expect(error.code).toBe("reconstruction-failed");
+    expect(error.message).toMatch(/self-mask seed/);
   });
 });

@@ -1,7 +1,7 @@
 // The noise in a SecAgg+ sum of privatized updates is the noise the ledger charges for (issue 18 §4).
 import { describe, expect, it } from "vitest";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
-import { privatizedEntryBound, privatizeUpdate } from "../../crypto/dp/distributed-noise.ts";
+import { protectedEntryRange, privatizeUpdate } from "../../crypto/dp/distributed-noise.ts";
 import type { DistributedNoiseConfig } from "../../crypto/dp/distributed-noise.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { runInProcessRound, simulatedIdentities } from "../../crypto/secagg/in-process.ts";
@@ -43,7 +43,7 @@ function secaggSumStddev(clipRange: number): number {
 
 describe("client-level DP through SecAgg+", () => {
   it("a codec sized for the noise keeps the sum's std at z·C = 2", () => {
-    const clipRange = Math.max(privatizedEntryBound(NOISE), 1);
+    const clipRange = protectedEntryRange(NOISE.clipNorm, NOISE);
     expect(clipRange).toBeCloseTo(1 + 10 * Math.SQRT2, 10);
     // 20 000 entries estimate the std within about 0.5%.
     expect(Math.abs(secaggSumStddev(clipRange) - 2)).toBeLessThan(0.04);

@@ -1,12 +1,10 @@
 // Faults: a site killed mid-round in secagg mode, a coordinator restarted mid-run, bad and out-of-stage messages.
 import { describe, expect, it } from "vitest";
 import { MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
-import { DurableState } from "../../coordinator/service/durable-state.ts";
-import { describeAdapter } from "../../coordinator/server.ts";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { Connection } from "../../proto/transport.ts";
-import { BASE_MODEL_HASH, TINY_MODEL, createFederation, type Federation } from "./helpers/federation.ts";
+import { createFederation, globalAt } from "./helpers/federation.ts";
 
 const FAST_DEADLINES = {
   joinMs: 20_000,
@@ -17,18 +15,6 @@ const FAST_DEADLINES = {
   evalMs: 2_000,
   keyCeremonyMs: 5_000,
 };
-
-async function globalOf(federation: Federation, version: number): Promise<Float32Array> {
-  const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
-  const state = DurableState.open(federation.config.storageDir, adapter.spec);
-  try {
-    const checkpoint = await state.checkpoint(version);
-    if (checkpoint?.model.kind !== "plain") throw new Error(`no checkpoint of version ${version}`);
-    return checkpoint.model.vector;
-  } finally {
-    state.close();
-  }
-}
 
 describe("a site killed mid-round in secagg mode", () => {
   it("completes the round with the survivors, whose plain weighted sum the result equals within the codec's error", async () => {
@@ -67,7 +53,7 @@ describe("a site killed mid-round in secagg mode", () => {
     expect(train?.dropouts).toBe(1);
     const updates = survivors.map((name) => federation.updates.get(name)?.[0]);
     const weight = updates.reduce((sum, u) => sum + (u?.numExamples ?? 0), 0);
-    const global = await globalOf(federation, 1);
+    const global = await globalAt(federation, 1);
     const codec = createFixedPointCodec({ clipRange: 1, maxSummands: sites.length });
     const tolerance = codec.maxAbsError(survivors.length, true) / (weight / MAX_EXAMPLES) + 1e-7;
     for (let i = 0; i < global.length; i++) {
@@ -102,7 +88,7 @@ describe("a coordinator killed and restarted mid-run", () => {
     await first.stop();
     const firstSummary = await first.done;
     expect(firstSummary.outcome).toBe("stopped");
-    const round1 = await globalOf(federation, 1);
+    const round1 = await globalAt(federation, 1);
     await federation.startCoordinator();
     const summary = await federation.coordinator.done;
     await Promise.all(running.map((site) => site.done));
@@ -115,7 +101,7 @@ describe("a coordinator killed and restarted mid-run", () => {
     expect(
       summary.rounds.some((r) => r.outcome === "abandoned" && r.reason === "coordinator restarted"),
     ).toBe(true);
-    expect(await globalOf(federation, 1)).toEqual(round1);
+    expect(await globalAt(federation, 1)).toEqual(round1);
   });
 });
 
@@ -217,7 +203,7 @@ describe("malformed and out-of-stage messages", () => {
     expect(results.map((r) => r.roundsContributed)).toEqual([1, 1, 1]);
     const updates = sites.map((name) => federation.updates.get(name)?.[0]);
     const weight = updates.reduce((sum, u) => sum + (u?.numExamples ?? 0), 0);
-    const global = await globalOf(federation, 1);
+    const global = await globalAt(federation, 1);
     for (let i = 0; i < global.length; i++) {
       const expected =
         updates.reduce((sum, u) => sum + (u?.numExamples ?? 0) * (u?.delta[i] ?? 0), 0) / weight;

@@ -101,6 +101,8 @@ const joinRequest = {
   keyBindingSignature: new Uint8Array(64),
   envelopePublicKey: new Uint8Array(32),
   clientVersion: "v12345",
+  certificate: new Uint8Array(600),
+  certificateKeySignature: new Uint8Array(72),
 };
 
 const transports: {

@@ -7,6 +7,12 @@ import { secAggConfigOf } from "../../proto/secagg-steps.ts";
 const key = (fill: number) => new Uint8Array(32).fill(fill);
 
 describe("secAggConfigOf", () => {
+  const certified = {
+    envelopePublicKey: new Uint8Array(32),
+    certificate: new Uint8Array(1),
+    certificateKeySignature: new Uint8Array(8),
+  };
+
   it("keeps the roster's order and binds each site to its identity key", () => {
     const settings: SecAggSettings = {
       roundId: 7,
@@ -18,13 +24,19 @@ describe("secAggConfigOf", () => {
       maxSummands: 3,
       maxExamples: 100,
       roster: [
-        { siteId: "site-c", identityKey: key(3) },
-        { siteId: "site-a", identityKey: key(1) },
-        { siteId: "site-b", identityKey: key(2) },
+        { siteId: "site-c", identityKey: key(3), ...certified },
+        { siteId: "site-a", identityKey: key(1), ...certified },
+        { siteId: "site-b", identityKey: key(2), ...certified },
       ],
     };
     const config = secAggConfigOf(settings);
-    expect(config).toMatchObject({ roundId: 7, threshold: 2, degree: 2, vectorLength: 5 });
+    expect(config).toMatchObject({
+      roundId: 7,
+      threshold: 2,
+      degree: 2,
+      vectorLength: 5,
+      codec: { clipRange: 1, maxSummands: 3 },
+    });
     expect(config.sessionId).toBe(settings.sessionId);
     expect(config.roster).toEqual(["site-c", "site-a", "site-b"]);
     expect([...config.identityKeys]).toEqual([

@@ -15,6 +15,7 @@ import { syntheticTrainer, type LocalUpdate } from "../../../client/node/trainer
 import { parseFederationConfig, type FederationConfig } from "../../../coordinator/config.ts";
 import { describeAdapter, startCoordinator, type CoordinatorHandle } from "../../../coordinator/server.ts";
 import { serveInMemory } from "../../../coordinator/transport/in-memory.ts";
+import { DurableState } from "../../../coordinator/service/durable-state.ts";
 import type { CoordinatorEvent } from "../../../coordinator/service/records.ts";
 import type { CkksContext } from "../../../crypto/ckks/context.ts";
 import { seededRng } from "../../../crypto/rng.ts";
@@ -183,6 +184,19 @@ export async function createFederation(options: {
   };
   await federation.startCoordinator();
   return federation;
+}
+
+/** The plaintext global adapter of `version` in the coordinator's store (modes none and secagg). */
+export async function globalAt(federation: Federation, version: number): Promise<Float32Array> {
+  const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
+  const state = DurableState.open(federation.config.storageDir, adapter.spec);
+  try {
+    const checkpoint = await state.checkpoint(version);
+    if (checkpoint?.model.kind !== "plain") throw new Error(`no checkpoint of version ${version}`);
+    return checkpoint.model.vector;
+  } finally {
+    state.close();
+  }
 }
 
 /** `handlers` that first show `observe` each request, and each part of a request stream as it is read. */

@@ -1,5 +1,5 @@
 // A Join built as an independent client would build it from fedtune.proto, with Node's own crypto.
-import { X509Certificate, createHash, generateKeyPairSync, sign } from "node:crypto";
+import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, sign } from "node:crypto";
 import type { JoinResponse } from "../../../proto/messages.ts";
 import type { Connection, TlsIdentity } from "../../../proto/transport.ts";
 
@@ -27,9 +27,12 @@ export function describedBindingBytes(parts: BindingParts): Uint8Array {
   ]);
 }
 
-/** A JoinRequest with fresh keys, its binding signed over `signedBytes` of them. */
+/**
+ * A JoinRequest with fresh keys, its binding signed over `signedBytes` of them by the identity key, and the
+ * described bytes signed by the certificate's key (certificate_key_signature, ECDSA with SHA-256).
+ */
 export function handMadeJoinRequest(
-  certPem: string,
+  { certPem, keyPem }: Pick<TlsIdentity, "certPem" | "keyPem">,
   baseModelHash: string,
   signedBytes: (parts: BindingParts) => Uint8Array = describedBindingBytes,
 ) {
@@ -37,14 +40,20 @@ export function handMadeJoinRequest(
   const envelope = generateKeyPairSync("x25519");
   const identityKey = rawPublicKey(identity.publicKey);
   const envelopePublicKey = rawPublicKey(envelope.publicKey);
-  const certificateSha256 = createHash("sha256").update(new X509Certificate(certPem).raw).digest();
-  const signed = signedBytes({ certificateSha256, identityKey, envelopePublicKey });
+  const certificate = new X509Certificate(certPem).raw;
+  const certificateSha256 = createHash("sha256").update(certificate).digest();
+  const parts = { certificateSha256, identityKey, envelopePublicKey };
+  const signed = signedBytes(parts);
   return {
     baseModelHash,
     identityKey,
     keyBindingSignature: new Uint8Array(sign(null, signed, identity.privateKey)),
     envelopePublicKey,
     clientVersion: "hand-made/1",
+    certificate: new Uint8Array(certificate),
+    certificateKeySignature: new Uint8Array(
+      sign("sha256", describedBindingBytes(parts), createPrivateKey(keyPem)),
+    ),
   };
 }
 
@@ -54,5 +63,5 @@ export function joinByHand(
   tls: TlsIdentity,
   baseModelHash: string,
 ): Promise<JoinResponse> {
-  return connection.federation.join(handMadeJoinRequest(tls.certPem, baseModelHash), { deadlineMs: 10_000 });
+  return connection.federation.join(handMadeJoinRequest(tls, baseModelHash), { deadlineMs: 10_000 });
 }

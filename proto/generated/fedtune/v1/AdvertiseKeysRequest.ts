@@ -21,9 +21,15 @@ export interface AdvertiseKeysRequest {
   /**
    * Ed25519 signature (64 bytes) by the site's identity key over crypto/secagg/round.ts
    * advertisementPayload: session id, protocol round id, the SHA-256 of the round config (threshold,
-   * degree, vector length, roster with identity keys, codec range), site id and both keys.
+   * degree, vector length, roster with identity keys, codec range), site id, both keys and the
+   * self-mask commitment.
    */
   'signature'?: (Buffer | Uint8Array | string);
+  /**
+   * SHA-256 commitment to the self-mask seed b_u (32 bytes; crypto/secagg/round.ts selfMaskCommitment),
+   * covered by the signature: the seed rebuilt from revealed shares must match it.
+   */
+  'selfMaskCommitment'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -45,7 +51,13 @@ export interface AdvertiseKeysRequest__Output {
   /**
    * Ed25519 signature (64 bytes) by the site's identity key over crypto/secagg/round.ts
    * advertisementPayload: session id, protocol round id, the SHA-256 of the round config (threshold,
-   * degree, vector length, roster with identity keys, codec range), site id and both keys.
+   * degree, vector length, roster with identity keys, codec range), site id, both keys and the
+   * self-mask commitment.
    */
   'signature': (Buffer);
+  /**
+   * SHA-256 commitment to the self-mask seed b_u (32 bytes; crypto/secagg/round.ts selfMaskCommitment),
+   * covered by the signature: the seed rebuilt from revealed shares must match it.
+   */
+  'selfMaskCommitment': (Buffer);
 }

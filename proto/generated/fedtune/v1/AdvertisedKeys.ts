@@ -20,9 +20,15 @@ export interface AdvertisedKeys {
   /**
    * Ed25519 signature (64 bytes) by the participant's identity key over crypto/secagg/round.ts
    * advertisementPayload: session id, protocol round id, the SHA-256 of the round config (threshold,
-   * degree, vector length, roster with identity keys, codec range), site id and both keys.
+   * degree, vector length, roster with identity keys, codec range), site id, both keys and the
+   * self-mask commitment.
    */
   'signature'?: (Buffer | Uint8Array | string);
+  /**
+   * SHA-256 commitment to the self-mask seed b_u (32 bytes; crypto/secagg/round.ts selfMaskCommitment),
+   * covered by the signature: the seed rebuilt from revealed shares must match it.
+   */
+  'selfMaskCommitment'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -44,7 +50,13 @@ export interface AdvertisedKeys__Output {
   /**
    * Ed25519 signature (64 bytes) by the participant's identity key over crypto/secagg/round.ts
    * advertisementPayload: session id, protocol round id, the SHA-256 of the round config (threshold,
-   * degree, vector length, roster with identity keys, codec range), site id and both keys.
+   * degree, vector length, roster with identity keys, codec range), site id, both keys and the
+   * self-mask commitment.
    */
   'signature': (Buffer);
+  /**
+   * SHA-256 commitment to the self-mask seed b_u (32 bytes; crypto/secagg/round.ts selfMaskCommitment),
+   * covered by the signature: the seed rebuilt from revealed shares must match it.
+   */
+  'selfMaskCommitment': (Buffer);
 }

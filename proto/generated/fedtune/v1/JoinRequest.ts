@@ -32,6 +32,15 @@ export interface JoinRequest {
    * Free-form client version string for the audit log.
    */
   'clientVersion'?: (string);
+  /**
+   * The site's certificate (DER): the one it connects with, relayed to its peers with the next field.
+   */
+  'certificate'?: (Buffer | Uint8Array | string);
+  /**
+   * Signature by the certificate's private key over the same payload as key_binding_signature
+   * (crypto/pki/key-binding.ts signSiteKeys): peers check it against the CA before using either key.
+   */
+  'certificateKeySignature'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -65,4 +74,13 @@ export interface JoinRequest__Output {
    * Free-form client version string for the audit log.
    */
   'clientVersion': (string);
+  /**
+   * The site's certificate (DER): the one it connects with, relayed to its peers with the next field.
+   */
+  'certificate': (Buffer);
+  /**
+   * Signature by the certificate's private key over the same payload as key_binding_signature
+   * (crypto/pki/key-binding.ts signSiteKeys): peers check it against the CA before using either key.
+   */
+  'certificateKeySignature': (Buffer);
 }

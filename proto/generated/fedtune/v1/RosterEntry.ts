@@ -13,6 +13,16 @@ export interface RosterEntry {
    * The participant's Ed25519 identity key (32 bytes), bound to its certificate at Join.
    */
   'identityKey'?: (Buffer | Uint8Array | string);
+  /**
+   * The participant's X25519 envelope key (32 bytes): covered by the same certificate signature.
+   */
+  'envelopePublicKey'?: (Buffer | Uint8Array | string);
+  /**
+   * The participant's certificate (DER) and its signature over both keys, exactly as sent at Join:
+   * each site verifies them against its own CA certificate before using the identity key.
+   */
+  'certificate'?: (Buffer | Uint8Array | string);
+  'certificateKeySignature'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -27,4 +37,14 @@ export interface RosterEntry__Output {
    * The participant's Ed25519 identity key (32 bytes), bound to its certificate at Join.
    */
   'identityKey': (Buffer);
+  /**
+   * The participant's X25519 envelope key (32 bytes): covered by the same certificate signature.
+   */
+  'envelopePublicKey': (Buffer);
+  /**
+   * The participant's certificate (DER) and its signature over both keys, exactly as sent at Join:
+   * each site verifies them against its own CA certificate before using the identity key.
+   */
+  'certificate': (Buffer);
+  'certificateKeySignature': (Buffer);
 }
