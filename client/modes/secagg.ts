@@ -9,6 +9,7 @@ import {
   type ClientState,
 } from "../../crypto/secagg/client.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
 import type { EvalTask, RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
@@ -53,7 +54,7 @@ async function sendStageCall(session: SiteSession, call: SecAggStageCall): Promi
 class SecAggSiteRound {
   private state: ClientState;
   private readonly config: SecAggConfig;
-  private readonly recipient: string;
+  private readonly recipient: SiteId;
   private readonly advertisement: ReturnType<typeof createClient>["message"];
 
   constructor(

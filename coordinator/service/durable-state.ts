@@ -12,6 +12,7 @@ import type { JsonValue } from "../storage/canonical-json.ts";
 import { CoordinatorStore, STORE_FILE, type MetricInput } from "../storage/store.ts";
 import { decodeStrategyState, encodeStrategyState } from "../../strategies/index.ts";
 import type { RoundKind, SiteId } from "../round/stages.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import type {
   AuditRecord,
   AuditVerification,
@@ -319,12 +320,14 @@ export class DurableState {
 
   /** Who sealed a site's envelope: the holder of its handoff, else the ceremony's dealer. */
   envelopeSealer(keyId: string, siteId: SiteId): SiteId | undefined {
-    return this.store.getMeta(`${SEALER_META}${keyId}:${siteId}`) ?? this.ceremonyDealer(keyId);
+    const sealer = this.store.getMeta(`${SEALER_META}${keyId}:${siteId}`);
+    return sealer === undefined ? this.ceremonyDealer(keyId) : parseSiteId(sealer);
   }
 
   /** The dealer of a completed key ceremony. */
   ceremonyDealer(keyId: string): SiteId | undefined {
-    return this.store.getMeta(`${DEALER_META}${keyId}`);
+    const dealer = this.store.getMeta(`${DEALER_META}${keyId}`);
+    return dealer === undefined ? undefined : parseSiteId(dealer);
   }
 
   envelope(keyId: string, siteId: SiteId): Uint8Array | undefined {

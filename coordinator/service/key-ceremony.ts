@@ -51,8 +51,9 @@ export class KeyCeremony {
     const { config, store, rng } = this.host;
     const keyId = this.keyId();
     const keyed = this.host.knownSites().filter((site) => store.envelope(keyId, site) !== undefined);
-    if (keyed.length >= config.sitesPerRound.minimum) {
-      const dealer = store.ceremonyDealer(keyId) ?? "";
+    // The dealer is stored with the envelopes, in one transaction (durable-state.ts saveEnvelopes).
+    const dealer = store.ceremonyDealer(keyId);
+    if (keyed.length >= config.sitesPerRound.minimum && dealer !== undefined) {
       this.ceremony = { keyId, dealer, recipients: keyed, deadlineAt: 0, delivered: true, done: true };
       this.holders = keyHolders(keyId, keyed);
       return;
@@ -98,7 +99,8 @@ export class KeyCeremony {
   heSettings(version: number): HeSettings {
     const strategy = this.host.config.strategy;
     const versions = this.host.store.trainedRounds().filter((round) => round <= version);
-    const dealer = this.ceremony?.dealer ?? "";
+    const dealer = this.ceremony?.dealer;
+    if (dealer === undefined) throw new FederationError("failed_precondition", "no he key ceremony has run");
     return {
       keyId: this.keyId(),
       versions,

@@ -17,6 +17,7 @@ import { ProtocolError } from "../errors.ts";
 import { verifySiteKeys } from "../pki/key-binding.ts";
 import type { CertifiedSiteKeys, TrustAnchor } from "../pki/key-binding.ts";
 import type { Rng } from "../rng.ts";
+import type { SiteId } from "../site-id.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
 import { CkksFormatError } from "./wire.ts";
 
@@ -247,8 +248,8 @@ export function handOnConsortiumKey(request: HandOnKeyRequest): Uint8Array[] {
 
 /** One handoff in flight: `holder` must seal the key to `recipient` by `deadlineAt`. */
 export interface KeyHandoff {
-  readonly recipient: string;
-  readonly holder: string;
+  readonly recipient: SiteId;
+  readonly holder: SiteId;
   readonly deadlineAt: number;
   /** True once the holder was handed the step (Poll); it may publish only then. */
   readonly delivered: boolean;
@@ -257,19 +258,19 @@ export interface KeyHandoff {
 /** Who holds one ceremony's key, and the handoffs to sites that joined after it. */
 export interface KeyHolders {
   readonly keyId: string;
-  readonly holders: ReadonlySet<string>;
+  readonly holders: ReadonlySet<SiteId>;
   /** By recipient: at most one handoff per late site at a time. */
-  readonly handoffs: ReadonlyMap<string, KeyHandoff>;
+  readonly handoffs: ReadonlyMap<SiteId, KeyHandoff>;
   /** Handoffs tried per recipient: a retry after an expired one asks the next holder. */
-  readonly tries: ReadonlyMap<string, number>;
+  readonly tries: ReadonlyMap<SiteId, number>;
 }
 
 /** The state after a ceremony (or a restart): `holders` are the sites with an envelope. */
-export function keyHolders(keyId: string, holders: Iterable<string>): KeyHolders {
+export function keyHolders(keyId: string, holders: Iterable<SiteId>): KeyHolders {
   return { keyId, holders: new Set(holders), handoffs: new Map(), tries: new Map() };
 }
 
-export function holdsKey(state: KeyHolders, site: string): boolean {
+export function holdsKey(state: KeyHolders, site: SiteId): boolean {
   return state.holders.has(site);
 }
 
@@ -281,8 +282,8 @@ export function holdsKey(state: KeyHolders, site: string): boolean {
 export function planHandoffs(
   state: KeyHolders,
   input: {
-    readonly waiting: readonly string[];
-    readonly candidates: readonly string[];
+    readonly waiting: readonly SiteId[];
+    readonly candidates: readonly SiteId[];
     readonly now: number;
     readonly deadlineMs: number;
   },
@@ -302,7 +303,7 @@ export function planHandoffs(
     const eligible = candidates.filter((site) => site !== recipient);
     if (eligible.length === 0) continue;
     const tried = tries.get(recipient) ?? 0;
-    const holder = eligible[tried % eligible.length] as string;
+    const holder = eligible[tried % eligible.length] as SiteId;
     handoffs.set(recipient, {
       recipient,
       holder,
@@ -318,9 +319,9 @@ export function planHandoffs(
 /** The recipients `holder` must seal to now (live handoffs not yet handed to it), marked delivered. */
 export function deliverHandoffs(
   state: KeyHolders,
-  holder: string,
+  holder: SiteId,
   now: number,
-): { readonly state: KeyHolders; readonly recipients: readonly string[]; readonly deadlineAt: number } {
+): { readonly state: KeyHolders; readonly recipients: readonly SiteId[]; readonly deadlineAt: number } {
   const due = [...state.handoffs.values()]
     .filter((h) => h.holder === holder && !h.delivered && now <= h.deadlineAt)
     .sort((a, b) => (a.recipient < b.recipient ? -1 : 1));
@@ -335,7 +336,7 @@ export function deliverHandoffs(
 }
 
 /** Recipients whose handoff `holder` was handed and may still publish. */
-export function deliveredHandoffs(state: KeyHolders, holder: string, now: number): string[] {
+export function deliveredHandoffs(state: KeyHolders, holder: SiteId, now: number): SiteId[] {
   return [...state.handoffs.values()]
     .filter((h) => h.holder === holder && h.delivered && now <= h.deadlineAt)
     .map((h) => h.recipient)
@@ -348,8 +349,8 @@ export function deliveredHandoffs(state: KeyHolders, holder: string, now: number
  */
 export function acceptHandoff(
   state: KeyHolders,
-  holder: string,
-  recipients: readonly string[],
+  holder: SiteId,
+  recipients: readonly SiteId[],
   now: number,
 ): KeyHolders {
   if (recipients.length === 0)

@@ -257,7 +257,8 @@ describe("site refusals", () => {
     for (const bad of [
       { ...ok, signature: Array.from(new Uint8Array(64)) },
       { ...ok, siteId: "" },
-      { ...ok, siteId: "x".repeat(257) },
+      { ...ok, siteId: "x".repeat(65) },
+      { ...ok, siteId: "../etc" },
       { ...ok, roundId: -1 },
       { ...ok, roundId: 2 ** 53 },
       (({ signature: _s, ...rest }) => rest)(ok),
