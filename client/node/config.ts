@@ -3,12 +3,13 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { siteIdSchema } from "../../proto/messages.ts";
 
 const filePath = z.string().min(1);
 
 export const siteConfigSchema = z.strictObject({
   /** This site's name; when set, start and check refuse a certificate issued to another name. */
-  name: z.string().min(1).optional(),
+  name: siteIdSchema.optional(),
   /** The coordinator's host:port. */
   coordinator: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port"'),
   tls: z.strictObject({ caCert: filePath, cert: filePath, key: filePath }),

@@ -22,6 +22,9 @@ import type { KeyPart } from "../../proto/messages.ts";
 import type { DialFunction } from "../../proto/transport.ts";
 import { createFederation, fedAvgOf, type Federation } from "./helpers/federation.ts";
 import { createTestPki } from "./helpers/pki.ts";
+import { siteIds } from "../helpers/site-ids.ts";
+
+const [alpha, beta, gamma, delta, epsilon] = siteIds("alpha", "beta", "gamma", "delta", "epsilon");
 
 let ckks: CkksContext;
 beforeAll(async () => {
@@ -36,46 +39,46 @@ function boxKeyPair(seed: string): nacl.BoxKeyPair {
 }
 
 describe("key handoff transitions", () => {
-  const base = keyHolders("fed/ckks/1", ["alpha", "beta", "gamma"]);
-  const plan = (now: number, candidates = ["alpha", "beta", "gamma"]) =>
-    planHandoffs(base, { waiting: ["delta", "alpha"], candidates, now, deadlineMs: 100 });
+  const base = keyHolders("fed/ckks/1", [alpha, beta, gamma]);
+  const plan = (now: number, candidates = [alpha, beta, gamma]) =>
+    planHandoffs(base, { waiting: [delta, alpha], candidates, now, deadlineMs: 100 });
 
   it("asks one idle holder per late site, hands the step once, and makes the recipient a holder", () => {
     const planned = plan(0);
     expect([...planned.handoffs.values()]).toEqual([
-      { recipient: "delta", holder: "alpha", deadlineAt: 100, delivered: false },
+      { recipient: delta, holder: alpha, deadlineAt: 100, delivered: false },
     ]);
     // Nothing changed: the same state comes back (the coordinator wakes pollers only on change).
     expect(
-      planHandoffs(planned, { waiting: ["delta"], candidates: ["alpha"], now: 1, deadlineMs: 100 }),
+      planHandoffs(planned, { waiting: [delta], candidates: [alpha], now: 1, deadlineMs: 100 }),
     ).toBe(planned);
-    expect(deliverHandoffs(planned, "beta", 1).recipients).toEqual([]);
-    const delivered = deliverHandoffs(planned, "alpha", 1);
-    expect(delivered.recipients).toEqual(["delta"]);
-    expect(deliverHandoffs(delivered.state, "alpha", 2).recipients).toEqual([]);
-    expect(deliveredHandoffs(delivered.state, "alpha", 2)).toEqual(["delta"]);
-    const keyed = acceptHandoff(delivered.state, "alpha", ["delta"], 3);
-    expect([...keyed.holders].sort()).toEqual(["alpha", "beta", "delta", "gamma"]);
+    expect(deliverHandoffs(planned, beta, 1).recipients).toEqual([]);
+    const delivered = deliverHandoffs(planned, alpha, 1);
+    expect(delivered.recipients).toEqual([delta]);
+    expect(deliverHandoffs(delivered.state, alpha, 2).recipients).toEqual([]);
+    expect(deliveredHandoffs(delivered.state, alpha, 2)).toEqual([delta]);
+    const keyed = acceptHandoff(delivered.state, alpha, [delta], 3);
+    expect([...keyed.holders].sort()).toEqual([alpha, beta, delta, gamma]);
     expect(keyed.handoffs.size).toBe(0);
   });
 
   it("waits without an idle holder, and retries an expired handoff with the next holder", () => {
     expect(plan(0, [])).toBe(base);
-    const first = deliverHandoffs(plan(0), "alpha", 0).state;
+    const first = deliverHandoffs(plan(0), alpha, 0).state;
     const retried = planHandoffs(first, {
-      waiting: ["delta"],
-      candidates: ["alpha", "beta"],
+      waiting: [delta],
+      candidates: [alpha, beta],
       now: 101,
       deadlineMs: 100,
     });
-    expect(retried.handoffs.get("delta")?.holder).toBe("beta");
+    expect(retried.handoffs.get(delta)?.holder).toBe(beta);
     // The first holder's late upload is refused and changes nothing.
-    expect(() => acceptHandoff(retried, "alpha", ["delta"], 102)).toThrow(ProtocolError);
+    expect(() => acceptHandoff(retried, alpha, [delta], 102)).toThrow(ProtocolError);
   });
 
   it("refuses uploads that were not asked for, not yet handed, expired or repeated", () => {
     const planned = plan(0);
-    const delivered = deliverHandoffs(planned, "alpha", 0).state;
+    const delivered = deliverHandoffs(planned, alpha, 0).state;
     const refusal = (f: () => unknown): string => {
       try {
         f();
@@ -84,12 +87,12 @@ describe("key handoff transitions", () => {
       }
       return "accepted";
     };
-    expect(refusal(() => acceptHandoff(planned, "alpha", ["delta"], 1))).toBe("wrong-stage");
-    expect(refusal(() => acceptHandoff(delivered, "beta", ["delta"], 1))).toBe("unknown-site");
-    expect(refusal(() => acceptHandoff(delivered, "alpha", ["epsilon"], 1))).toBe("unknown-site");
-    expect(refusal(() => acceptHandoff(delivered, "alpha", ["delta", "delta"], 1))).toBe("duplicate");
-    expect(refusal(() => acceptHandoff(delivered, "alpha", [], 1))).toBe("malformed");
-    expect(refusal(() => acceptHandoff(delivered, "alpha", ["delta"], 101))).toBe("wrong-stage");
+    expect(refusal(() => acceptHandoff(planned, alpha, [delta], 1))).toBe("wrong-stage");
+    expect(refusal(() => acceptHandoff(delivered, beta, [delta], 1))).toBe("unknown-site");
+    expect(refusal(() => acceptHandoff(delivered, alpha, [epsilon], 1))).toBe("unknown-site");
+    expect(refusal(() => acceptHandoff(delivered, alpha, [delta, delta], 1))).toBe("duplicate");
+    expect(refusal(() => acceptHandoff(delivered, alpha, [], 1))).toBe("malformed");
+    expect(refusal(() => acceptHandoff(delivered, alpha, [delta], 101))).toBe("wrong-stage");
   });
 
   it("a holder re-seals the key it holds; only the newcomer opens it, with the holder as sealer", () => {
@@ -134,8 +137,8 @@ describe("key handoff transitions", () => {
   });
 });
 
-const SITES = ["alpha", "beta", "gamma"];
-const LATE = "delta";
+const SITES = [alpha, beta, gamma];
+const LATE = delta;
 
 /** FedAvg with η = 1 over each completed training round's survivors, each site's updates taken in order. */
 function expectedGlobal(federation: Federation): Float64Array {

@@ -1,6 +1,7 @@
 // The wire ⇄ SecAgg+ table: both sides configure the state machine from the task's settings alike.
 import { describe, expect, it } from "vitest";
 import { prepareRound } from "../../crypto/secagg/round.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import type { SecAggSettings } from "../../proto/messages.ts";
 import { secAggConfigOf } from "../../proto/secagg-steps.ts";
 
@@ -18,9 +19,9 @@ describe("secAggConfigOf", () => {
       maxSummands: 3,
       maxExamples: 100,
       roster: [
-        { siteId: "site-c", identityKey: key(3) },
-        { siteId: "site-a", identityKey: key(1) },
-        { siteId: "site-b", identityKey: key(2) },
+        { siteId: parseSiteId("site-c"), identityKey: key(3) },
+        { siteId: parseSiteId("site-a"), identityKey: key(1) },
+        { siteId: parseSiteId("site-b"), identityKey: key(2) },
       ],
     };
     const config = secAggConfigOf(settings);
