@@ -90,7 +90,10 @@ const loraSettingsSchema = z.object({
 export type LoraSettings = z.output<typeof loraSettingsSchema>;
 
 /** Site ids are certificate names (crypto/pki IDENTITY_NAME_PATTERN), branded once checked. */
-export const siteIdSchema = z.string().regex(IDENTITY_NAME_PATTERN, "must be a site id").transform(parseSiteId);
+export const siteIdSchema = z
+  .string()
+  .regex(IDENTITY_NAME_PATTERN, "must be a site id")
+  .transform(parseSiteId);
 
 export const joinResponseSchema = z.object({
   siteId: siteIdSchema,

@@ -49,9 +49,9 @@ describe("key handoff transitions", () => {
       { recipient: delta, holder: alpha, deadlineAt: 100, delivered: false },
     ]);
     // Nothing changed: the same state comes back (the coordinator wakes pollers only on change).
-    expect(
-      planHandoffs(planned, { waiting: [delta], candidates: [alpha], now: 1, deadlineMs: 100 }),
-    ).toBe(planned);
+    expect(planHandoffs(planned, { waiting: [delta], candidates: [alpha], now: 1, deadlineMs: 100 })).toBe(
+      planned,
+    );
     expect(deliverHandoffs(planned, beta, 1).recipients).toEqual([]);
     const delivered = deliverHandoffs(planned, alpha, 1);
     expect(delivered.recipients).toEqual([delta]);

@@ -32,8 +32,7 @@ describe("the round state machine", () => {
       deadlineMs: 100,
     });
     expect(state.stage.name).toBe("advertise_keys");
-    for (const site of [a, b, c])
-      state = markAnswered(checkTurn(state, site, ref, "advertise_keys"), site);
+    for (const site of [a, b, c]) state = markAnswered(checkTurn(state, site, ref, "advertise_keys"), site);
     expect(stageClosable(state, 50)).toBe(false);
     expect(stageClosable(state, 100)).toBe(true);
     const next = closeStage(state, 100, 3, 10);
