@@ -1,6 +1,7 @@
 // The `fedtune` command-line program: finds the command, parses its options, runs it.
 import { parseArgs } from "node:util";
 import { pino } from "pino";
+import { chooseLogFormat, textLogStream, type LogFormat } from "./log-format.ts";
 import { ParsedArgs, UsageError, type CliContext, type Command } from "./command.ts";
 import { COMMANDS, type CommandEntry } from "./registry.ts";
 
@@ -36,7 +37,12 @@ function topLevelHelp(prefix: readonly string[]): string {
   ];
   const pad = Math.max(...matching.map((entry) => entry.path.join(" ").length)) + 2;
   for (const entry of matching) lines.push(`  ${entry.path.join(" ").padEnd(pad)}${entry.summary}`);
-  lines.push("", "Run `fedtune <command> --help` for the options of a command.");
+  lines.push(
+    "",
+    "Run `fedtune <command> --help` for the options of a command.",
+    "Logs go to standard error: text on a terminal, JSON lines otherwise; --log-format json|text (or",
+    "FEDTUNE_LOG_FORMAT) chooses, FEDTUNE_LOG_LEVEL sets the level (default info).",
+  );
   return lines.join("\n");
 }
 
@@ -67,15 +73,38 @@ function joinNegativeNumbers(args: readonly string[], command: Command): string[
   return joined;
 }
 
-export function createContext(): CliContext {
-  const logger = pino(
-    { level: process.env.FEDTUNE_LOG_LEVEL ?? "info", base: null },
-    pino.destination({ dest: 2, sync: true }),
-  );
+/** Logs go to standard error: text when it is a terminal (or asked for), JSON lines otherwise. */
+export function createContext(format: LogFormat): CliContext {
+  const options = { level: process.env.FEDTUNE_LOG_LEVEL ?? "info", base: null };
+  const logger =
+    format === "text"
+      ? pino(options, textLogStream(process.stderr))
+      : pino(options, pino.destination({ dest: 2, sync: true }));
   return { logger, print: (line) => process.stdout.write(line + "\n") };
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Takes the global --log-format <json|text> (any position) out of argv. */
+function takeLogFormat(argv: readonly string[]): { rest: string[]; requested: string | undefined } {
+  const rest: string[] = [];
+  let requested = process.env.FEDTUNE_LOG_FORMAT;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--log-format") requested = argv[++i] ?? "";
+    else if (arg.startsWith("--log-format=")) requested = arg.slice("--log-format=".length);
+    else rest.push(arg);
+  }
+  return { rest, requested };
+}
+
+export async function main(argvWithLogFormat: readonly string[]): Promise<number> {
+  const { rest: argv, requested } = takeLogFormat(argvWithLogFormat);
+  let format: LogFormat;
+  try {
+    format = chooseLogFormat(requested, process.stderr.isTTY);
+  } catch (error) {
+    process.stderr.write(`fedtune: ${(error as Error).message}\n`);
+    return 2;
+  }
   const entry = findCommand(argv);
   if (!entry) {
     const prefix = argv.filter((word) => !word.startsWith("-"));
@@ -94,7 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(helpText(command) + "\n");
     return 0;
   }
-  const ctx = createContext();
+  const ctx = createContext(format);
   try {
     const parsed = parseArgs({
       args: joinNegativeNumbers(rest, command),

@@ -51,7 +51,7 @@ export async function writeAdapterCheckpoint(
   const finalPath = join(dir, roundName(round));
   const partialPath = join(dir, `.${roundName(round)}.partial-${process.pid}`);
   rmSync(partialPath, { recursive: true, force: true });
-  await writeGlobalAdapter(partialPath, spec, globalVector);
+  await writeGlobalAdapter(partialPath, spec, globalVector, round);
   fsyncPath(join(partialPath, ADAPTER_WEIGHTS_FILE));
   fsyncPath(join(partialPath, ADAPTER_CONFIG_FILE));
   fsyncPath(partialPath);

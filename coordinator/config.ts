@@ -26,99 +26,145 @@ const deadlineMs = positiveInt.max(86_400_000);
 const filePath = z.string().min(1);
 
 const baseModelSchema = z.strictObject({
-  /** "builtin" or the path of an HF model folder. */
-  source: z.string().min(1),
-  /** SHA-256 of the weights (model/load.ts); sites refuse to join when theirs differs. */
+  source: z.string().min(1).describe('"builtin" or the path of an HF model folder.'),
   sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits")
-    .optional(),
+    .optional()
+    .describe(
+      "SHA-256 of the weights (model/load.ts); sites refuse to join when theirs differs. Omitted = hashed at start.",
+    ),
 });
 
-/** Mirrors model/lora.ts's LoraConfig; FFA-LoRA by default (exact under sum-only aggregation). */
 const loraSchema = z.strictObject({
-  r: positiveInt.max(1024).default(8),
-  alpha: z.number().positive().default(16),
-  dropout: z.number().min(0).lt(1).default(0),
+  r: positiveInt.max(1024).default(8).describe("LoRA rank."),
+  alpha: z
+    .number()
+    .positive()
+    .default(16)
+    .describe("LoRA scaling numerator: the update is scaled by alpha / r."),
+  dropout: z.number().min(0).lt(1).default(0).describe("Dropout on the LoRA input during local training."),
   targetModules: z
     .array(z.string().refine(isLoraTargetModule, `must be one of ${LORA_TARGET_MODULES.join(", ")}`))
     .min(1)
-    .default(["q_proj", "v_proj"]),
-  mode: z.enum(["ffa", "standard"]).default("ffa"),
-  seed: nonNegativeInt.max(0xffffffff).default(0),
+    .default(["q_proj", "v_proj"])
+    .describe("The projections that get a LoRA adapter (HF module names)."),
+  mode: z
+    .enum(["ffa", "standard"])
+    .default("ffa")
+    .describe(
+      "ffa: FFA-LoRA, A frozen from the seed and only B trained and summed (exact under secure aggregation); standard: A and B both trained and averaged.",
+    ),
+  seed: nonNegativeInt
+    .max(0xffffffff)
+    .default(0)
+    .describe("Seed of the shared LoRA A initialisation, identical at every site."),
 });
 
 const sitesPerRoundSchema = z.strictObject({
-  /** Share of joined sites picked each round. */
-  fraction: z.number().gt(0).max(1).default(1),
-  /** Fewer survivors than this and the round is abandoned and retried. */
-  minimum: positiveInt.default(2),
+  fraction: z.number().gt(0).max(1).default(1).describe("Share of joined sites picked each round."),
+  minimum: positiveInt
+    .default(2)
+    .describe("Fewer survivors than this and the round is abandoned and retried."),
 });
 
-/** Per-stage deadlines; a site that misses one counts as a dropout for that round try. */
 const deadlinesSchema = z.strictObject({
-  /** Waiting for enough sites to join before round 1. */
-  joinMs: deadlineMs.default(300_000),
-  /** SecAgg+ key advertisement (Bell et al. 2020, round 0). */
-  advertiseKeysMs: deadlineMs.default(30_000),
-  /** SecAgg+ encrypted share exchange (round 1). */
-  shareKeysMs: deadlineMs.default(30_000),
-  /** Local training plus upload of the (protected) update. */
-  trainMs: deadlineMs.default(600_000),
-  /** SecAgg+ unmasking (round 3). */
-  unmaskMs: deadlineMs.default(30_000),
-  /** Evaluation round: metrics submission. */
-  evalMs: deadlineMs.default(300_000),
-  /** HE key ceremony before the first round. */
-  keyCeremonyMs: deadlineMs.default(120_000),
+  joinMs: deadlineMs.default(300_000).describe("Waiting for enough sites to join before round 1."),
+  advertiseKeysMs: deadlineMs
+    .default(30_000)
+    .describe("SecAgg+ key advertisement (Bell et al. 2020, round 0)."),
+  shareKeysMs: deadlineMs.default(30_000).describe("SecAgg+ encrypted share exchange (round 1)."),
+  trainMs: deadlineMs.default(600_000).describe("Local training plus upload of the (protected) update."),
+  unmaskMs: deadlineMs.default(30_000).describe("SecAgg+ unmasking (round 3)."),
+  evalMs: deadlineMs.default(300_000).describe("Evaluation round: metrics submission."),
+  keyCeremonyMs: deadlineMs.default(120_000).describe("HE key ceremony before the first round."),
+});
+
+const transfersSchema = z.strictObject({
+  concurrency: positiveInt
+    .max(1024)
+    .default(4)
+    .describe(
+      "Transfers of each kind (uploads, downloads) running at once across all sites; each site holds one at a time.",
+    ),
+  headerTimeoutMs: deadlineMs
+    .default(5_000)
+    .describe("An upload whose header has not arrived this long after its turn came is cancelled."),
+  stallTimeoutMs: deadlineMs
+    .default(30_000)
+    .describe("A transfer with no progress (no chunk in, or a chunk not taken) for this long is cancelled."),
 });
 
 const secaggSchema = z.strictObject({
-  /** Neighbours per site in the SecAgg+ graph; omitted = n − 1 (classic SecAgg, Bonawitz et al. 2017). */
-  neighbourDegree: positiveInt.optional(),
-  /** Shamir threshold t; omitted = a majority of the round's participants. */
-  threshold: z.number().int().min(2).optional(),
+  neighbourDegree: positiveInt
+    .optional()
+    .describe(
+      "Neighbours per site in the SecAgg+ graph; omitted = n − 1 (classic SecAgg, Bonawitz et al. 2017).",
+    ),
+  threshold: z
+    .number()
+    .int()
+    .min(2)
+    .optional()
+    .describe("Shamir threshold t; omitted = a majority of the round's participants."),
 });
 
 const privacySchema = z.strictObject({
-  mode: z.enum(PRIVACY_MODES).default("secagg"),
-  /** L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range. */
-  updateClipNorm: z.number().min(0).default(0),
-  /** SecAgg+ parameters of secagg mode's rounds and of the evaluation rounds of secagg and he mode. */
-  secagg: secaggSchema.default({}),
+  mode: z
+    .enum(PRIVACY_MODES)
+    .default("secagg")
+    .describe(
+      "none: plain updates over TLS (debugging, robust strategies); secagg: SecAgg+ masking, the coordinator sees only the sum; he: threshold CKKS, the coordinator sees only ciphertexts.",
+    ),
+  updateClipNorm: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe("L2 bound on each site's update without DP (0 = none); bounds the SecAgg fixed-point range."),
+  secagg: secaggSchema
+    .default({})
+    .describe(
+      "SecAgg+ parameters of secagg mode's rounds and of the evaluation rounds of secagg and he mode.",
+    ),
 });
 
 const dpSchema = z.strictObject({
-  /** record: DP-SGD at each site (per-example clipping); site: client-level DP on the update. */
-  level: z.enum(["record", "site"]),
-  /** record: per-example gradient bound; site: bound on the site's update Δ. */
-  clipNorm: z.number().positive(),
-  noiseMultiplier: z.number().min(0),
-  delta: z.number().gt(0).lt(1).default(1e-5),
-  /** Each site refuses a round that would take it past this ε. */
-  epsilonBudget: z.number().positive(),
+  level: z
+    .enum(["record", "site"])
+    .describe("record: DP-SGD at each site (per-example clipping); site: client-level DP on the update."),
+  clipNorm: z
+    .number()
+    .positive()
+    .describe("record: per-example gradient bound; site: bound on the site's update Δ."),
+  noiseMultiplier: z.number().min(0).describe("Gaussian noise standard deviation as a multiple of clipNorm."),
+  delta: z.number().gt(0).lt(1).default(1e-5).describe("The δ of the (ε, δ) guarantee."),
+  epsilonBudget: z.number().positive().describe("Each site refuses a round that would take it past this ε."),
 });
 
 const trainingSchema = z.strictObject({
-  localSteps: positiveInt.default(20),
-  learningRate: z.number().positive().default(1e-3),
-  batchSize: positiveInt.default(8),
-  maxSeqLen: positiveInt.max(8192).default(256),
+  localSteps: positiveInt.default(20).describe("Optimizer steps each site takes per round."),
+  learningRate: z.number().positive().default(1e-3).describe("The sites' local (Adam) learning rate."),
+  batchSize: positiveInt.default(8).describe("Rows per local step."),
+  maxSeqLen: positiveInt.max(8192).default(256).describe("Tokens per row; longer rows are truncated."),
 });
 
 const evaluationSchema = z.strictObject({
-  /** Run an evaluation round after every N training rounds (0 = only after the last). */
-  everyRounds: nonNegativeInt.default(0),
+  everyRounds: nonNegativeInt
+    .default(0)
+    .describe("Run an evaluation round after every N training rounds (0 = only after the last)."),
 });
 
 const roundsSchema = positiveInt.max(100_000);
 
 const tlsSchema = z.strictObject({
-  caCert: filePath,
-  cert: filePath,
-  key: filePath,
-  /** Folder with revocations.json (`fedtune pki revoke`); defaults to the CA certificate's folder. */
-  pkiDir: filePath.optional(),
+  caCert: filePath.describe("The consortium CA's certificate (PEM)."),
+  cert: filePath.describe("The coordinator's certificate (PEM, role coordinator)."),
+  key: filePath.describe("The coordinator's private key (PEM); must match cert."),
+  pkiDir: filePath
+    .optional()
+    .describe(
+      "Folder with revocations.json (`fedtune pki revoke`); defaults to the CA certificate's folder.",
+    ),
 });
 
 const listenSchema = z
@@ -132,28 +178,58 @@ const privacySection = privacySchema.default(privacySchema.parse({}));
 const sitesPerRoundSection = sitesPerRoundSchema.default(sitesPerRoundSchema.parse({}));
 const evaluationSection = evaluationSchema.default({ everyRounds: 0 });
 
-const federationConfigSchema = z.strictObject({
-  name: z.string().regex(IDENTITY_NAME_PATTERN, "letters, digits, '.', '_' or '-'").default("fedtune"),
-  baseModel: baseModelSchema,
-  lora: loraSchema.default(loraSchema.parse({})),
-  /** Training rounds to run. */
-  rounds: roundsSchema,
-  /** Tries per round before the run stops (a try is abandoned when too few sites survive). */
-  maxAttemptsPerRound: positiveInt.default(3),
-  sitesPerRound: sitesPerRoundSection,
-  deadlines: deadlinesSchema.default(deadlinesSchema.parse({})),
-  strategy: strategySection,
-  privacy: privacySection,
-  dp: dpSchema.optional(),
-  evaluation: evaluationSection,
-  training: trainingSchema.default(trainingSchema.parse({})),
-  listen: listenSchema.default("127.0.0.1:50051"),
-  tls: tlsSchema,
-  storageDir: filePath.default("coordinator-state"),
-  /** Prometheus /metrics and the /healthz, /readyz probes (0 = any free port); omitted = no HTTP server. */
-  metricsPort: nonNegativeInt.max(65_535).optional(),
-  /** Address the metrics server binds (loopback by default; "0.0.0.0" lets a Prometheus elsewhere scrape). */
-  metricsHost: z.string().min(1).default("127.0.0.1"),
+export const federationConfigSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(IDENTITY_NAME_PATTERN, "letters, digits, '.', '_' or '-'")
+    .default("fedtune")
+    .describe("The federation's name, shown to sites, in metrics and in the audit log."),
+  baseModel: baseModelSchema.describe("The base model every site fine-tunes."),
+  lora: loraSchema
+    .default(loraSchema.parse({}))
+    .describe("Mirrors model/lora.ts's LoraConfig; FFA-LoRA by default (exact under sum-only aggregation)."),
+  rounds: roundsSchema.describe("Training rounds to run."),
+  maxAttemptsPerRound: positiveInt
+    .default(3)
+    .describe("Tries per round before the run stops (a try is abandoned when too few sites survive)."),
+  sitesPerRound: sitesPerRoundSection.describe("Which joined sites each round picks."),
+  deadlines: deadlinesSchema
+    .default(deadlinesSchema.parse({}))
+    .describe("Per-stage deadlines; a site that misses one counts as a dropout for that round try."),
+  transfers: transfersSchema
+    .default(transfersSchema.parse({}))
+    .describe("Tensor transfers (update uploads, adapter downloads): memory bound and per-site fairness."),
+  strategy: strategySection.describe(
+    "How the coordinator turns the round's sum (or updates) into the next global adapter.",
+  ),
+  privacy: privacySection.describe("How updates are protected on their way to the coordinator."),
+  dp: dpSchema
+    .optional()
+    .describe("Differential privacy; omitted = none (no ε bound on what the adapter reveals)."),
+  evaluation: evaluationSection.describe("Evaluation rounds at the sites."),
+  training: trainingSchema
+    .default(trainingSchema.parse({}))
+    .describe("Local training settings sent to the sites."),
+  listen: listenSchema
+    .default("127.0.0.1:50051")
+    .describe('The gRPC address, "host:port" (port 0 = any free port, logged at start).'),
+  tls: tlsSchema.describe("Mutual TLS under the consortium's CA."),
+  storageDir: filePath
+    .default("coordinator-state")
+    .describe("SQLite state (sites, rounds, audit log) and checkpoints; a restart resumes from it."),
+  metricsPort: nonNegativeInt
+    .max(65_535)
+    .optional()
+    .describe(
+      "Prometheus /metrics and the /healthz, /readyz probes (0 = any free port); omitted = no HTTP server.",
+    ),
+  metricsHost: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe(
+      'Address the metrics server binds (loopback by default; "0.0.0.0" lets a Prometheus elsewhere scrape).',
+    ),
 });
 
 interface Problem {

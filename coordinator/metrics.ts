@@ -1,5 +1,5 @@
 // Prometheus metrics of the coordinator (its own prom-client registry) and the HTTP server for /metrics and the probes.
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { startProbeServer } from "../proto/http-probes.ts";
 import type { ProbeServer, ReadinessCheck } from "../proto/http-probes.ts";
 
@@ -23,15 +23,43 @@ export interface CoordinatorMetrics {
   readonly stageSeconds: Histogram<"stage">;
   /** Sites that have joined. */
   readonly sitesJoined: Gauge;
+  /** Calls refused, by reason (the gRPC status code name: permission_denied, resource_exhausted, …). */
+  readonly refusals: Counter<"reason">;
+  /** Payload bytes of each finished round try, by direction. */
+  readonly roundBytes: Histogram<"direction">;
+  /** Wall time of each completed round, by kind. */
+  readonly roundSeconds: Histogram<"kind">;
 }
 
-export function createCoordinatorMetrics(labels: {
-  readonly federation: string;
-  readonly privacyMode: string;
-}): CoordinatorMetrics {
+/** Byte buckets from a tiny test adapter (kB) to a hospital-scale model's round (tens of GB). */
+const BYTE_BUCKETS = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11];
+
+export function createCoordinatorMetrics(
+  labels: { readonly federation: string; readonly privacyMode: string },
+  /** Sites online now, read at each scrape. */
+  sitesOnline: () => number,
+): CoordinatorMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ federation: labels.federation, privacy_mode: labels.privacyMode });
   const registers = [registry];
+  // Process and Node.js metrics (CPU, memory, event loop lag, GC, handles), into this registry only.
+  collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges with a counter's "_total" suffix, which `promtool check metrics` refuses;
+  // each is the sum of a per-type gauge it also exports (nodejs_active_handles{type}, …), so nothing is lost.
+  for (const name of [
+    "nodejs_active_handles_total",
+    "nodejs_active_requests_total",
+    "nodejs_active_resources_total",
+  ])
+    registry.removeSingleMetric(name);
+  new Gauge({
+    name: "fedtune_sites_online",
+    help: "Sites seen within the online window",
+    registers,
+    collect() {
+      this.set(sitesOnline());
+    },
+  });
   return {
     registry,
     rounds: new Counter({
@@ -68,6 +96,26 @@ export function createCoordinatorMetrics(labels: {
       registers,
     }),
     sitesJoined: new Gauge({ name: "fedtune_sites_joined", help: "Sites that have joined", registers }),
+    refusals: new Counter({
+      name: "fedtune_refused_calls_total",
+      help: "Calls refused, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    roundBytes: new Histogram({
+      name: "fedtune_round_bytes",
+      help: "Payload bytes exchanged with sites per round try",
+      labelNames: ["direction"],
+      buckets: BYTE_BUCKETS,
+      registers,
+    }),
+    roundSeconds: new Histogram({
+      name: "fedtune_round_duration_seconds",
+      help: "Wall time of completed rounds",
+      labelNames: ["kind"],
+      buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+      registers,
+    }),
   };
 }
 

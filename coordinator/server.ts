@@ -10,6 +10,7 @@ import { readinessFlag } from "../proto/http-probes.ts";
 import type { ServeFunction, TlsIdentity } from "../proto/transport.ts";
 import { initialGlobalVector, type AdapterSpec } from "../model/peft-export.ts";
 import { ConfigError, type FederationConfig } from "./config.ts";
+import { publicError } from "./transport/edge.ts";
 import {
   createCoordinatorMetrics,
   startMetricsServer,
@@ -54,6 +55,18 @@ export function describeAdapter(
   };
 }
 
+/** The adapter's spec with how this federation makes it, for the model card of each checkpoint. */
+export function checkpointSpec(config: FederationConfig, adapter: AdapterDescription): AdapterSpec {
+  return {
+    ...adapter.spec,
+    provenance: {
+      baseModelSha256: adapter.baseModelHash,
+      privacyMode: config.privacy.mode,
+      dp: config.dp === undefined ? null : { ...config.dp },
+    },
+  };
+}
+
 /**
  * Reads the base model's config.json; hashes its weight files only when the config gives no sha256.
  * The weights are hashed as files, never loaded as tensors: the coordinator runs no model.
@@ -87,8 +100,6 @@ export interface CoordinatorRuntime {
   /** he mode: the CKKS context (no keys); built with the default parameters when omitted. */
   readonly ckks?: CkksContext;
   readonly onEvent?: (event: CoordinatorEvent) => void;
-  /** Uploads staged, and adapter downloads served, at once (default 4 each): bounds transfer memory. */
-  readonly uploadConcurrency?: number;
   /** Sites to wait for (up to deadlines.joinMs) before the first round; default sitesPerRound.minimum. */
   readonly sitesToStart?: number;
 }
@@ -106,37 +117,52 @@ export interface CoordinatorHandle {
   stop(): Promise<void>;
 }
 
-function wireMetrics(metrics: CoordinatorMetrics, event: CoordinatorEvent): void {
-  switch (event.type) {
-    case "round_started":
-      metrics.participants.inc({ kind: event.kind }, event.participants.length);
-      return;
-    case "round_completed":
-      metrics.rounds.inc({ kind: event.kind, outcome: "completed" });
-      if (event.kind === "train") metrics.currentRound.set(event.ref.round);
-      return;
-    case "round_abandoned":
-      metrics.rounds.inc({ kind: "any", outcome: "abandoned" });
-      return;
-    case "stage_closed":
-      metrics.stageSeconds.observe({ stage: event.stage }, event.durationMs / 1000);
-      if (event.dropouts.length > 0) metrics.dropouts.inc({ stage: event.stage }, event.dropouts.length);
-      return;
-    case "bytes":
-      metrics.bytes.inc(
-        { direction: event.direction, rpc: event.direction === "in" ? "SubmitUpdate" : "FetchAdapter" },
-        event.bytes,
-      );
-      return;
-    case "site_joined":
-      metrics.sitesJoined.inc();
-      return;
-    case "site_declined":
-    case "stage_started":
-    case "key_ceremony":
-    case "finished":
-      return;
-  }
+/** Feeds the Prometheus instruments from the coordinator's events (bytes are summed per round try). */
+function metricsWiring(metrics: CoordinatorMetrics): (event: CoordinatorEvent) => void {
+  const tryBytes = { in: 0, out: 0 };
+  const observeTryBytes = (): void => {
+    metrics.roundBytes.observe({ direction: "in" }, tryBytes.in);
+    metrics.roundBytes.observe({ direction: "out" }, tryBytes.out);
+    tryBytes.in = 0;
+    tryBytes.out = 0;
+  };
+  return (event) => {
+    switch (event.type) {
+      case "round_started":
+        metrics.participants.inc({ kind: event.kind }, event.participants.length);
+        return;
+      case "round_completed":
+        metrics.rounds.inc({ kind: event.kind, outcome: "completed" });
+        metrics.roundSeconds.observe({ kind: event.kind }, event.durationMs / 1000);
+        observeTryBytes();
+        if (event.kind === "train") metrics.currentRound.set(event.ref.round);
+        return;
+      case "round_abandoned":
+        metrics.rounds.inc({ kind: "any", outcome: "abandoned" });
+        observeTryBytes();
+        return;
+      case "stage_closed":
+        metrics.stageSeconds.observe({ stage: event.stage }, event.durationMs / 1000);
+        if (event.dropouts.length > 0) metrics.dropouts.inc({ stage: event.stage }, event.dropouts.length);
+        return;
+      case "bytes":
+        tryBytes[event.direction] += event.bytes;
+        metrics.bytes.inc(
+          { direction: event.direction, rpc: event.direction === "in" ? "SubmitUpdate" : "FetchAdapter" },
+          event.bytes,
+        );
+        return;
+      case "site_joined":
+        metrics.sitesJoined.inc();
+        return;
+      case "site_presence":
+      case "site_declined":
+      case "stage_started":
+      case "key_ceremony":
+      case "finished":
+        return;
+    }
+  };
 }
 
 /**
@@ -160,11 +186,19 @@ export async function startCoordinator(
   const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
   const ownsCkks = mode === "he" && runtime.ckks === undefined;
   const createsStorage = !existsSync(config.storageDir);
-  const store = DurableState.open(config.storageDir, mode === "he" ? undefined : adapter.spec);
+  const store = DurableState.open(
+    config.storageDir,
+    mode === "he" ? undefined : checkpointSpec(config, adapter),
+  );
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
-  const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode });
+  // Scrapes before the coordinator exists see no site online.
+  let sitesOnline = (): number => 0;
+  const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode }, () =>
+    sitesOnline(),
+  );
+  const recordMetrics = metricsWiring(metrics);
   const readiness = readinessFlag("gRPC server not listening yet");
   let metricsServer: MetricsServer | undefined;
   // A start that fails after this point releases what it opened, so the process can exit at once.
@@ -194,19 +228,26 @@ export async function startCoordinator(
       initialGlobal: adapter.initialGlobal,
       ...(ckks === undefined ? {} : { ckks }),
       onEvent: (event) => {
-        wireMetrics(metrics, event);
+        recordMetrics(event);
         runtime.onEvent?.(event);
       },
-      ...(runtime.uploadConcurrency === undefined ? {} : { uploadConcurrency: runtime.uploadConcurrency }),
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
     });
+    const started = coordinator;
+    sitesOnline = () => started.status().sitesOnline;
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,
       authenticator: pkiAuthenticator(tls.caPem, source === undefined ? revocations : () => source.current()),
       federation: coordinator.handlers,
       admin: adminHandlers(config, coordinator, store),
-      onCallError: (method, peer, error) => logger.debug({ method, peer, err: error }, "call refused"),
+      onCallError: (method, peer, error) => {
+        const { code, publicMessage } = publicError(error);
+        metrics.refusals.inc({ reason: code });
+        // A refusal is the caller's doing and worth an operator's eye; an internal error is ours.
+        if (code === "internal") logger.error({ method, peer, err: error }, "call failed");
+        else logger.info({ method, peer, code, reason: publicMessage }, "call refused");
+      },
     });
   } catch (error) {
     await release();
@@ -215,11 +256,21 @@ export async function startCoordinator(
     throw error;
   }
   if (metricsServer !== undefined)
-    logger.info({ address: `${config.metricsHost}:${metricsServer.port}` }, "metrics listening");
+    logger.info(
+      { bound: `${config.metricsHost}:${metricsServer.port}` },
+      "metrics and probes listening (HTTP)",
+    );
   readiness.set(true);
+  const boundPort = server.address.slice(server.address.lastIndexOf(":") + 1);
   logger.info(
-    { address: server.address, mode, strategy: config.strategy.name, rounds: config.rounds },
-    "coordinator listening",
+    {
+      bound: `${config.listen.slice(0, config.listen.lastIndexOf(":"))}:${boundPort}`,
+      address: server.address,
+      mode,
+      strategy: config.strategy.name,
+      rounds: config.rounds,
+    },
+    "coordinator listening (gRPC)",
   );
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {

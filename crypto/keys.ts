@@ -162,7 +162,7 @@ export function openBox(sealed: Uint8Array, key: Uint8Array): Uint8Array | null 
   return nacl.secretbox.open(sealed.subarray(n), sealed.subarray(0, n), key);
 }
 
-/** The bytes a site signs at Join to bind its SecAgg identity key (and envelope key) to its certificate. */
+/** The bytes a site signs at Join to bind its identity and envelope keys to its certificate (fedtune.proto, JoinRequest.key_binding_signature). */
 export function joinBindingPayload(
   fingerprintHex: string,
   identityKey: Uint8Array,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { LORA_TARGET_MODULES, isLoraTargetModule } from "./architecture.ts";
 import { LoraError, orderedTargets, parseLoraConfig, type LoraConfig } from "./lora-layout.ts";
+import { BUILTIN_MODEL, BUILTIN_MODEL_DIR } from "./model-dir.ts";
 import { fileExists, parseSafetensors, serializeSafetensors, type TensorMap } from "./safetensors.ts";
 
 export {
@@ -43,7 +44,9 @@ function peftConfigJson(lora: LoraConfig, info: PeftAdapterInfo): Record<string,
   return {
     alpha_pattern: {},
     auto_mapping: null,
-    base_model_name_or_path: info.baseModelNameOrPath,
+    // PEFT's from_pretrained needs a folder or a hub name: "builtin" becomes the built-in model's HF folder.
+    base_model_name_or_path:
+      info.baseModelNameOrPath === BUILTIN_MODEL ? BUILTIN_MODEL_DIR : info.baseModelNameOrPath,
     bias: "none",
     fan_in_fan_out: false,
     inference_mode: true,

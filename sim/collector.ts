@@ -103,6 +103,7 @@ export class RoundCollector {
       case "key_ceremony":
       case "stage_started":
       case "site_declined":
+      case "site_presence":
       case "round_abandoned":
       case "finished":
         return undefined;

@@ -207,6 +207,7 @@ export async function runFederated(
       case "site_joined":
       case "key_ceremony":
       case "site_declined":
+      case "site_presence":
       case "stage_closed":
       case "bytes":
       case "finished":

@@ -6,38 +6,55 @@ const serverLearningRate = z.number().positive().describe("server learning rate 
 /** Reddi et al. 2021, "Adaptive Federated Optimization", Alg. 2 defaults: β1 = 0.9, β2 = 0.99, τ = 1e-3. */
 const adaptive = {
   serverLearningRate: serverLearningRate.default(0.01),
-  beta1: z.number().min(0).lt(1).default(0.9),
-  tau: z.number().positive().default(1e-3),
+  beta1: z.number().min(0).lt(1).default(0.9).describe("first-moment decay β1"),
+  tau: z.number().positive().default(1e-3).describe("adaptivity τ (added to the second moment's root)"),
 };
+
+const beta2 = z.number().min(0).lt(1).default(0.99).describe("second-moment decay β2");
 
 export const strategyConfigSchema = z.discriminatedUnion("name", [
   z.strictObject({ name: z.literal("fedavg"), serverLearningRate: serverLearningRate.default(1) }),
   z.strictObject({
     name: z.literal("fedavgm"),
     serverLearningRate: serverLearningRate.default(1),
-    momentum: z.number().min(0).lt(1).default(0.9),
+    momentum: z.number().min(0).lt(1).default(0.9).describe("server momentum β"),
   }),
   z.strictObject({
     name: z.literal("fedprox"),
     serverLearningRate: serverLearningRate.default(1),
-    /** Proximal coefficient μ (Li et al. 2020): applied by the sites in their local loss. */
-    mu: z.number().min(0).default(0.01),
+    mu: z
+      .number()
+      .min(0)
+      .default(0.01)
+      .describe("Proximal coefficient μ (Li et al. 2020): applied by the sites in their local loss."),
   }),
-  z.strictObject({ name: z.literal("fedadam"), ...adaptive, beta2: z.number().min(0).lt(1).default(0.99) }),
-  z.strictObject({ name: z.literal("fedyogi"), ...adaptive, beta2: z.number().min(0).lt(1).default(0.99) }),
+  z.strictObject({ name: z.literal("fedadam"), ...adaptive, beta2 }),
+  z.strictObject({ name: z.literal("fedyogi"), ...adaptive, beta2 }),
   z.strictObject({ name: z.literal("fedadagrad"), ...adaptive }),
   z.strictObject({ name: z.literal("fedmedian") }),
   z.strictObject({
     name: z.literal("trimmed-mean"),
-    /** Fraction β trimmed from each end per coordinate (Yin et al. 2018). */
-    beta: z.number().min(0).lt(0.5).default(0.1),
+    beta: z
+      .number()
+      .min(0)
+      .lt(0.5)
+      .default(0.1)
+      .describe("Fraction β trimmed from each end per coordinate (Yin et al. 2018)."),
   }),
   z.strictObject({
     name: z.literal("krum"),
-    /** f, the number of Byzantine sites tolerated; Krum needs n ≥ 2f + 3 (Blanchard et al. 2017). */
-    byzantine: z.number().int().min(0).default(1),
-    /** Multi-Krum: average the m best-scored updates (m = 1 is Krum). */
-    multi: z.number().int().min(1).default(1),
+    byzantine: z
+      .number()
+      .int()
+      .min(0)
+      .default(1)
+      .describe("f, the number of Byzantine sites tolerated; Krum needs n ≥ 2f + 3 (Blanchard et al. 2017)."),
+    multi: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe("Multi-Krum: average the m best-scored updates (m = 1 is Krum)."),
   }),
 ]);
 

@@ -8,11 +8,11 @@ import { SiteExportError, rebuildGlobalAtSite } from "../../client/node/he-expor
 import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { ConfigError, loadFederationConfig } from "../../coordinator/config.ts";
-import { describeConfiguredAdapter } from "../../coordinator/server.ts";
+import { checkpointSpec, describeConfiguredAdapter } from "../../coordinator/server.ts";
 import { DurableState, pickTrainedRound } from "../../coordinator/service/durable-state.ts";
 import { createCkksContext, loadSeal } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
-import { readBaseModelConfig } from "../../model/model-dir.ts";
+import { hashBaseModel, readBaseModelConfig } from "../../model/model-dir.ts";
 import { initialGlobalVector, writeGlobalAdapter, type AdapterSpec } from "../../model/peft-export.ts";
 import { FederationError } from "../../proto/errors.ts";
 
@@ -85,7 +85,7 @@ async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContex
     return 1;
   }
   const adapter = await describeConfiguredAdapter(config, ctx.logger);
-  const state = DurableState.open(config.storageDir, adapter.spec);
+  const state = DurableState.open(config.storageDir, checkpointSpec(config, adapter));
   try {
     const requested = requestedRound(args);
     const picked = pickTrainedRound(state.trainedRounds(), requested);
@@ -99,7 +99,7 @@ async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContex
     const checkpoint = await state.checkpoint(round);
     if (checkpoint?.model.kind !== "plain")
       throw new UsageError(`round ${round} has no plaintext checkpoint`);
-    await writeGlobalAdapter(out, adapter.spec, checkpoint.model.vector);
+    await writeGlobalAdapter(out, checkpointSpec(config, adapter), checkpoint.model.vector, round);
     ctx.print(JSON.stringify({ round, out, checkpointSha256: checkpoint.sha256 }));
     return 0;
   } finally {
@@ -129,6 +129,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
   }
   const keys = loadOrCreateSiteKeys(config.stateDir, cryptoRng());
   const model = await readBaseModelConfig(config.baseModel);
+  const baseModelHash = await hashBaseModel(config.baseModel);
   const ckks = createCkksContext(await loadSeal());
   const connection = dialGrpc({
     address: config.coordinator,
@@ -147,12 +148,17 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
       envelopeSecretKey: keys.envelopeSecretKey,
       round,
       initialGlobal: (lora) => {
-        spec = { model, lora: { ...lora }, baseModelNameOrPath: config.baseModel };
+        spec = {
+          model,
+          lora: { ...lora },
+          baseModelNameOrPath: config.baseModel,
+          provenance: { baseModelSha256: baseModelHash, privacyMode: "he", dp: undefined },
+        };
         return initialGlobalVector(spec);
       },
     });
     if (spec === undefined) throw new Error("no adapter spec");
-    await writeGlobalAdapter(out, spec, result.vector);
+    await writeGlobalAdapter(out, spec, result.vector, result.manifest.round);
     ctx.print(
       JSON.stringify({
         round: result.manifest.round,

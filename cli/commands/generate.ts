@@ -6,6 +6,10 @@ import { generateGreedy } from "../../client/eval/generate.ts";
 import { UsageError, type Command } from "../command.ts";
 import { MODEL_OPTION } from "./train.ts";
 
+/** Printed instead of an empty line, which reads like a failure. */
+export const STOPPED_AT_ONCE =
+  "(no text: the model's first token was end-of-sequence, so it stopped at once; try --template instruction, another prompt, or an adapter)";
+
 export const generateCommand: Command = {
   path: ["generate"],
   summary: "Greedy generation from a prompt",
@@ -18,7 +22,11 @@ export const generateCommand: Command = {
     prompt: { type: "string", description: "The prompt text" },
     "max-tokens": { type: "string", description: "Most tokens to generate", defaultText: "64" },
     template: { type: "string", description: "raw or instruction", defaultText: "raw" },
-    json: { type: "boolean", description: 'Print {"prompt","completion","tokens"} as one JSON object' },
+    json: {
+      type: "boolean",
+      description:
+        'Print {"prompt","completion","tokens","stoppedBy"} as one JSON object (stoppedBy: eos or max-tokens)',
+    },
   },
   async run(args, ctx) {
     const prompt = args.requireString("prompt");
@@ -36,7 +44,15 @@ export const generateCommand: Command = {
         contextLength,
       });
       const completion = lm.tokenizer.decode(ids);
-      ctx.print(args.flag("json") ? JSON.stringify({ prompt, completion, tokens: ids.length }) : completion);
+      // Fewer tokens than asked for means the model chose end-of-sequence.
+      const stoppedBy = ids.length < maxTokens ? "eos" : "max-tokens";
+      if (args.flag("json")) {
+        ctx.print(JSON.stringify({ prompt, completion, tokens: ids.length, stoppedBy }));
+      } else if (ids.length === 0) {
+        ctx.print(STOPPED_AT_ONCE);
+      } else {
+        ctx.print(completion);
+      }
       return 0;
     } finally {
       lm.dispose();

@@ -8,60 +8,96 @@ import { siteIdSchema } from "../../proto/messages.ts";
 const filePath = z.string().min(1);
 
 export const siteConfigSchema = z.strictObject({
-  /** This site's name; when set, start and check refuse a certificate issued to another name. */
-  name: siteIdSchema.optional(),
-  /** The coordinator's host:port. */
-  coordinator: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port"'),
-  tls: z.strictObject({ caCert: filePath, cert: filePath, key: filePath }),
-  /** "builtin" or the path of the local copy of the federation's base model (its hash is checked at Join). */
-  baseModel: z.string().min(1).default("builtin"),
-  data: z.strictObject({
-    /** JSONL rows to train on; they never leave the site. */
-    train: filePath,
-    /** JSONL rows to evaluate on when the coordinator asks; defaults to the training rows. */
-    validation: filePath.optional(),
-    /** Refuse to start at the first invalid row (as `fedtune train --strict`) instead of skipping it. */
-    strict: z.boolean().default(false),
-  }),
-  /** Keys, the privacy ledger and other state that must survive a restart. */
-  stateDir: filePath.default("site-state"),
-  /** This site's own ε cap (the federation's budget applies when smaller). */
-  epsilonBudget: z.number().positive().optional(),
-  /**
-   * De-identify every row as it is loaded (client/deid): off, on, or required (a row in which an
-   * SSN- or MRN-shaped string survives is refused as file:line). The secret lives in stateDir.
-   */
-  deid: z.enum(["off", "on", "required"]).default("off"),
-  /** Gradient threads for local training. */
-  workers: z.number().int().min(1).max(64).default(1),
-  /** GET /healthz and /readyz (ready once joined) for an orchestrator's probes; omitted = no HTTP server. */
+  name: siteIdSchema
+    .optional()
+    .describe("This site's name; when set, start and check refuse a certificate issued to another name."),
+  coordinator: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port"')
+    .describe("The coordinator's host:port."),
+  tls: z
+    .strictObject({
+      caCert: filePath.describe("The consortium CA's certificate (PEM), from the site's kit."),
+      cert: filePath.describe("This site's certificate (PEM), signed by the CA (`fedtune pki sign`)."),
+      key: filePath.describe(
+        "This site's private key (PEM); it never leaves the site (`fedtune pki request`).",
+      ),
+    })
+    .describe("Mutual TLS under the consortium's CA."),
+  baseModel: z
+    .string()
+    .min(1)
+    .default("builtin")
+    .describe(
+      '"builtin" or the path of the local copy of the federation\'s base model (its hash is checked at Join).',
+    ),
+  data: z
+    .strictObject({
+      train: filePath.describe(
+        "JSONL rows to train on (docs/operations.md lists the row formats); they never leave the site.",
+      ),
+      validation: filePath
+        .optional()
+        .describe("JSONL rows to evaluate on when the coordinator asks; defaults to the training rows."),
+      strict: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Refuse to start at the first invalid row (as `fedtune train --strict`) instead of skipping it.",
+        ),
+    })
+    .describe("The site's own records; checked at start, before joining."),
+  stateDir: filePath
+    .default("site-state")
+    .describe("Keys, the privacy ledger and other state that must survive a restart."),
+  epsilonBudget: z
+    .number()
+    .positive()
+    .optional()
+    .describe("This site's own ε cap (the federation's budget applies when smaller)."),
+  deid: z
+    .enum(["off", "on", "required"])
+    .default("off")
+    .describe(
+      "De-identify every row as it is loaded (client/deid): off, on, or required (a row in which an SSN- or MRN-shaped string survives is refused as file:line). The secret lives in stateDir.",
+    ),
+  workers: z.number().int().min(1).max(64).default(1).describe("Gradient threads for local training."),
   health: z
     .strictObject({
-      port: z.number().int().min(0).max(65_535),
-      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65_535).describe("Port of the probes (0 = any free port)."),
+      host: z.string().min(1).default("127.0.0.1").describe("Address the probes bind."),
     })
-    .optional(),
-  /**
-   * Who trains: "builtin" (the TensorFlow.js engine) or a command speaking fedtune-trainer/1
-   * (docs/external-trainer.md), e.g. the reference PyTorch trainer in client/python-trainer/.
-   */
+    .optional()
+    .describe(
+      "GET /healthz and /readyz (ready once joined) for an orchestrator's probes; omitted = no HTTP server.",
+    ),
   trainer: z
     .union([
       z.literal("builtin"),
       z.strictObject({
-        /** argv, run without a shell; the task folder's path is appended. */
-        command: z.array(z.string().min(1)).min(1),
-        /** Working folder (relative to this file); defaults to this file's folder. */
-        cwd: filePath.optional(),
+        command: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe("argv, run without a shell; the task folder's path is appended."),
+        cwd: filePath
+          .optional()
+          .describe("Working folder (relative to this file); defaults to this file's folder."),
         timeoutSeconds: z
           .number()
           .positive()
           .max(7 * 24 * 3600)
-          .default(3600),
-        env: z.record(z.string(), z.string()).default({}),
+          .default(3600)
+          .describe("A training task that runs longer is stopped and the round declined."),
+        env: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe("Extra environment variables for the trainer."),
       }),
     ])
-    .default("builtin"),
+    .default("builtin")
+    .describe(
+      'Who trains: "builtin" (the TensorFlow.js engine) or a command speaking fedtune-trainer/1 (docs/external-trainer.md), e.g. the reference PyTorch trainer in client/python-trainer/.',
+    ),
 });
 
 export type SiteConfig = z.infer<typeof siteConfigSchema>;

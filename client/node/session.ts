@@ -22,6 +22,8 @@ export type SiteEvent =
       readonly ref: RoundRef;
       readonly numExamples: number;
       readonly trainLoss: number;
+      /** True when the update was trained for an earlier try of this round with the same settings. */
+      readonly reused: boolean;
     }
   | {
       readonly type: "submitted";
@@ -85,6 +87,10 @@ function isTransient(error: unknown): boolean {
     (error.code === "unavailable" || error.code === "deadline_exceeded" || error.code === "cancelled")
   );
 }
+
+/** The first wait before a retry, and the most any retry waits (see SiteSession.withBackoff). */
+export const BACKOFF_FIRST_MS = 100;
+export const BACKOFF_CAP_MS = 1_000;
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -161,20 +167,26 @@ export class SiteSession {
     return { deadlineMs: this.options.streamDeadlineMs ?? 600_000, signal: this.signal };
   }
 
-  /** Retries transient failures (coordinator restarting, network) with capped exponential backoff. */
+  /**
+   * Retries transient failures (coordinator restarting, network) with capped exponential backoff and
+   * jitter: the n-th wait is drawn from [½, 1] × min(BACKOFF_FIRST_MS · 2ⁿ, BACKOFF_CAP_MS), so a federation's
+   * sites do not all call back at the same instant, and each is back within about a second of the
+   * coordinator. Each call starts from the first wait again: a success resets the backoff.
+   */
   async withBackoff<T>(what: string, call: () => Promise<T>): Promise<T> {
-    let delay = 200;
+    let ceiling = BACKOFF_FIRST_MS;
     for (;;) {
       try {
         return await call();
       } catch (error) {
         if (!isTransient(error) || this.signal.aborted) throw error;
+        const delay = Math.round(ceiling * (0.5 + 0.5 * this.rng.nextFloat64()));
         this.logger.warn(
           { what, retryInMs: delay, err: (error as Error).message },
           "coordinator unreachable",
         );
         await sleep(delay, this.signal);
-        delay = Math.min(delay * 2, 5_000);
+        ceiling = Math.min(ceiling * 2, BACKOFF_CAP_MS);
       }
     }
   }

@@ -13,7 +13,7 @@ import {
 import type { SiteMode } from "../modes/mode.ts";
 import { createSiteMode } from "../modes/select.ts";
 import { answerKeyCeremony } from "./key-ceremony.ts";
-import { chargeLedger, privatize } from "./privacy.ts";
+import { chargeLedger, privatize, type PrivatizedUpdate } from "./privacy.ts";
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
 import { LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
 import { StepInbox } from "./steps.ts";
@@ -40,6 +40,8 @@ export class SiteClient {
   private readonly session: SiteSession;
   private readonly steps: StepInbox;
   private readonly ledgerFile: LedgerFile;
+  /** The last update this site made, and what for (see retrySettings). */
+  private lastUpdate: { readonly settings: string; readonly update: PrivatizedUpdate } | undefined;
   private mode: SiteMode | undefined;
   private roundsContributed = 0;
 
@@ -203,24 +205,34 @@ export class SiteClient {
 
   private async train(task: TrainTask): Promise<void> {
     const { session } = this;
-    const { ref, privacy } = task;
+    const { ref } = task;
     await session.stage("train", ref);
-    if (!chargeLedger(session, this.ledgerFile, task))
-      return this.decline(ref, "privacy_budget", "taking part would exceed this site's privacy budget");
+    const settings = retrySettings(task);
+    let privatized: PrivatizedUpdate;
+    if (this.lastUpdate?.settings === settings) {
+      // A retried try of the round this update was made for (the coordinator stopped, or too few sites
+      // survived), with the same global adapter and settings: the same update, noise included, goes again,
+      // so the retry costs neither training time nor privacy budget.
+      privatized = this.lastUpdate.update;
+      session.logger.info(
+        { round: ref.round, attempt: ref.attempt },
+        "submitting the update trained for an earlier try of this round (settings unchanged)",
+      );
+      session.emit({
+        type: "trained",
+        ref,
+        numExamples: privatized.numExamples,
+        trainLoss: privatized.trainLoss,
+        reused: true,
+      });
+      session.resetProtectTime();
+    } else {
+      const trained = await this.trainAndPrivatize(task);
+      if (trained === undefined) return;
+      privatized = trained;
+      this.lastUpdate = { settings, update: privatized };
+    }
     const mode = this.modeOrFail();
-    const global = await mode.globalAt(task.globalVersion, task.he);
-    const update = await session.trainer().train({
-      global,
-      settings: task.training,
-      recordDp:
-        privacy.dpLevel === "record"
-          ? { clipNorm: privacy.exampleClipNorm, noiseMultiplier: privacy.noiseMultiplier }
-          : undefined,
-      signal: session.signal,
-    });
-    session.emit({ type: "trained", ref, numExamples: update.numExamples, trainLoss: update.trainLoss });
-    session.resetProtectTime();
-    const privatized = session.protect(() => privatize(session, task, update));
     const before = session.connection.traffic().sentBytes;
     await mode.contribute(task, privatized);
     this.roundsContributed++;
@@ -230,6 +242,35 @@ export class SiteClient {
       sentBytes: session.connection.traffic().sentBytes - before,
       protectMs: session.protectTimeMs(),
     });
+  }
+
+  /** Charges the ledger, trains and privatizes; undefined when the round was declined for the budget. */
+  private async trainAndPrivatize(task: TrainTask): Promise<PrivatizedUpdate | undefined> {
+    const { session } = this;
+    const { ref, privacy } = task;
+    if (!chargeLedger(session, this.ledgerFile, task)) {
+      await this.decline(ref, "privacy_budget", "taking part would exceed this site's privacy budget");
+      return undefined;
+    }
+    const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);
+    const update = await session.trainer().train({
+      global,
+      settings: task.training,
+      recordDp:
+        privacy.dpLevel === "record"
+          ? { clipNorm: privacy.exampleClipNorm, noiseMultiplier: privacy.noiseMultiplier }
+          : undefined,
+      signal: session.signal,
+    });
+    session.emit({
+      type: "trained",
+      ref,
+      numExamples: update.numExamples,
+      trainLoss: update.trainLoss,
+      reused: false,
+    });
+    session.resetProtectTime();
+    return session.protect(() => privatize(session, task, update));
   }
 
   private async decline(ref: RoundRef, reason: DeclineReason, detail: string): Promise<void> {
@@ -257,6 +298,15 @@ export class SiteClient {
 }
 
 /** Starts a site client; `done` resolves when the federation finishes or the client is stopped. */
+/** What makes an update valid for a round try: the round, the global adapter and every setting it was made with. */
+function retrySettings(task: TrainTask): string {
+  const { ref, globalVersion, privacy, participants } = task;
+  // The seed differs per try only to keep retried runs reproducible; an update shuffled by the first
+  // try's seed is as good an answer to the retry.
+  const training = { ...task.training, seed: undefined };
+  return JSON.stringify({ round: ref.round, globalVersion, training, privacy, participants });
+}
+
 export function startSiteClient(options: SiteClientOptions): {
   readonly done: Promise<SiteRunSummary>;
   stop(): Promise<SiteRunSummary>;

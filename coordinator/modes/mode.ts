@@ -13,7 +13,7 @@ import type {
   UpdateEncoding,
   UpdateHeader,
 } from "../../proto/messages.ts";
-import type { FederationHandlers, HandlerContext } from "../../proto/rpc.ts";
+import type { FederationHandlers, HandlerContext, Peer } from "../../proto/rpc.ts";
 import type { SecAggStageCall } from "../../proto/secagg-steps.ts";
 import type { EvalReport } from "../../strategies/eval-report.ts";
 import type { Strategy, StrategyState } from "../../strategies/index.ts";
@@ -122,7 +122,7 @@ export interface ModeHost {
   /** The plaintext global adapter of `version` (plain modes). */
   plainGlobal(version: number): Promise<Float32Array>;
   /** Streams chunks to a site through the download gate, counting the bytes sent. */
-  countedOut(chunks: Iterable<DataChunk>, ctx: HandlerContext): AsyncGenerator<DataChunk>;
+  countedOut(chunks: Iterable<DataChunk>, peer: Peer, ctx: HandlerContext): AsyncGenerator<DataChunk>;
 }
 
 /** The RPCs a mode may add to the federation service (he: the key ceremony and the site-side export). */

@@ -16,5 +16,5 @@ export async function* fetchAdapter(
   const { bytes, unit } = await round.driver.adapterDownload(version);
   // Plain adapters travel in whole float32 elements; ciphertexts in bytes.
   const chunkLength = unit === 4 ? FLOAT_CHUNK_ELEMENTS * 4 : MAX_CHUNK_BYTES;
-  yield* round.countedOut(chunkBytes(bytes, chunkLength, unit), ctx);
+  yield* round.countedOut(chunkBytes(bytes, chunkLength, unit), peer, ctx);
 }

@@ -56,7 +56,7 @@ export async function* exportAggregates(
       throw error;
     }
     yield { part: "aggregate", aggregate: { round: version, sha256, length: aggregate.length } };
-    for await (const chunk of host.countedOut(chunkBytes(aggregate, MAX_CHUNK_BYTES, 1), ctx))
+    for await (const chunk of host.countedOut(chunkBytes(aggregate, MAX_CHUNK_BYTES, 1), peer, ctx))
       yield { part: "chunk", chunk };
   }
 }

@@ -21,8 +21,9 @@ export async function poll(
     const step = nextStep(round, peer.name);
     if (step !== undefined) return step;
     const left = deadline - Date.now();
-    if (left <= 0 || ctx.signal.aborted || round.stopped)
-      return { step: "wait", wait: { retryAfterMs: RETRY_AFTER_MS } };
+    // A coordinator that is stopping says so to the sites waiting on it (UNAVAILABLE: they retry).
+    round.checkStopped();
+    if (left <= 0 || ctx.signal.aborted) return { step: "wait", wait: { retryAfterMs: RETRY_AFTER_MS } };
     await round.waitForChange(left, ctx.signal);
     round.sites.touch(peer.name);
   }

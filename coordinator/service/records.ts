@@ -67,6 +67,7 @@ export interface AuditVerification {
 /** Progress of a run, for logs, metrics and the simulation's display. */
 export type CoordinatorEvent =
   | { readonly type: "site_joined"; readonly siteId: SiteId }
+  | { readonly type: "site_presence"; readonly siteId: SiteId; readonly online: boolean }
   | {
       readonly type: "key_ceremony";
       readonly keyId: string;

@@ -5,7 +5,7 @@ import type { CkksContext } from "../../crypto/ckks/context.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { DataChunk, PollResponse, RoundRef } from "../../proto/messages.ts";
-import type { HandlerContext } from "../../proto/rpc.ts";
+import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import type { FederationConfig } from "../config.ts";
 import type { ModeDriver, ModeHost, ModeTry, PlainGlobal } from "../modes/mode.ts";
@@ -34,8 +34,6 @@ export interface CoordinatorDeps {
   /** CKKS context without keys (he mode). */
   readonly ckks?: CkksContext;
   readonly onEvent?: (event: CoordinatorEvent) => void;
-  /** Uploads staged, and adapter downloads served, at once (default 4 each). */
-  readonly uploadConcurrency?: number;
   /** A site that has not polled for this long is not picked (default 20 s). */
   readonly onlineWindowMs?: number;
   /**
@@ -82,10 +80,13 @@ export class RoundContext implements ModeHost {
   readonly uploads: TransferGate;
 
   constructor(readonly deps: CoordinatorDeps) {
-    this.sites = new SiteRegistry(deps.store, deps.onlineWindowMs ?? 20_000);
+    this.sites = new SiteRegistry(deps.store, deps.onlineWindowMs ?? 20_000, (siteId, online) => {
+      deps.logger.info({ siteId }, online ? "site online" : "site left (not seen within the online window)");
+      this.emit({ type: "site_presence", siteId, online });
+    });
     this.plan = planRounds(deps.config.rounds, deps.config.evaluation.everyRounds);
-    this.uploads = new TransferGate(deps.uploadConcurrency ?? 4);
-    this.downloads = new TransferGate(deps.uploadConcurrency ?? 4);
+    this.uploads = new TransferGate("upload", deps.config.transfers);
+    this.downloads = new TransferGate("download", deps.config.transfers);
     this.driver = createModeDriver(this);
   }
 
@@ -166,19 +167,22 @@ export class RoundContext implements ModeHost {
   }
 
   /**
-   * Yields chunks until the caller goes away, through the download gate (bounded concurrent
-   * downloads), reporting the bytes sent (Prometheus bytes out).
+   * Yields chunks until the caller goes away, through the download gate (one download per site, bounded
+   * concurrent downloads, a peer that stops taking chunks cancelled), reporting the bytes sent.
    */
-  async *countedOut(chunks: Iterable<DataChunk>, ctx: HandlerContext): AsyncGenerator<DataChunk> {
-    const release = await this.downloads.acquire(ctx.signal);
+  async *countedOut(chunks: Iterable<DataChunk>, peer: Peer, ctx: HandlerContext): AsyncGenerator<DataChunk> {
+    const transfer = await this.downloads.open(peer.name, ctx.signal);
+    const { stallTimeoutMs } = this.downloads.limits;
     try {
       for (const chunk of chunks) {
         if (ctx.signal.aborted) return;
         this.emit({ type: "bytes", direction: "out", bytes: chunk.data.length });
+        const taken = transfer.watch(stallTimeoutMs, "the chunk was not taken");
         yield chunk;
+        taken();
       }
     } finally {
-      release();
+      transfer.close();
     }
   }
 

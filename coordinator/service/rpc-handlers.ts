@@ -60,7 +60,12 @@ function join(round: RoundContext, peer: Peer, request: JoinRequest): JoinRespon
       "the site's base model differs from the federation's (hash mismatch)",
     );
   }
-  if (round.sites.join(peer, request)) round.emit({ type: "site_joined", siteId: peer.name });
+  const isNew = round.sites.join(peer, request);
+  round.logger.info(
+    { siteId: peer.name, clientVersion: request.clientVersion },
+    isNew ? "site joined" : "site joined again with the same keys",
+  );
+  if (isNew) round.emit({ type: "site_joined", siteId: peer.name });
   round.notify();
   return {
     siteId: peer.name,

@@ -15,13 +15,19 @@ interface Site {
 /** Refreshes a site's last_seen in the store at most this often (it is for admins, not for every poll). */
 const TOUCH_EVERY_MS = 30_000;
 
+/** A site came online (joined, or was seen again) or went quiet for longer than the online window. */
+export type PresenceListener = (siteId: SiteId, online: boolean) => void;
+
 export class SiteRegistry {
   private readonly sites = new Map<SiteId, Site>();
+  /** Sites online at the last look, to report arrivals and departures once each. */
+  private readonly present = new Set<SiteId>();
 
   constructor(
     private readonly store: DurableState,
     /** A site that has not polled for this long is not online. */
     private readonly onlineWindowMs: number,
+    private readonly onPresence: PresenceListener = () => undefined,
   ) {
     for (const record of store.sites()) this.sites.set(record.siteId, { record, lastSeen: 0 });
   }
@@ -38,12 +44,19 @@ export class SiteRegistry {
     return [...this.sites.keys()];
   }
 
+  /** Sites seen within the online window; those that went quiet since the last look are reported gone. */
   online(): SiteId[] {
     const now = Date.now();
-    return [...this.sites.values()]
+    const online = [...this.sites.values()]
       .filter((site) => now - site.lastSeen <= this.onlineWindowMs)
       .map((site) => site.record.siteId)
       .sort();
+    for (const siteId of this.present) {
+      if (online.includes(siteId)) continue;
+      this.present.delete(siteId);
+      this.onPresence(siteId, false);
+    }
+    return online;
   }
 
   /**
@@ -66,6 +79,7 @@ export class SiteRegistry {
     }
     if (existing !== undefined && sameKeys && existing.record.fingerprint === peer.fingerprint) {
       existing.lastSeen = Date.now();
+      this.arrived(peer.name);
       return false;
     }
     const record: SiteRecord = {
@@ -77,6 +91,7 @@ export class SiteRegistry {
     };
     this.store.saveSite(record);
     this.sites.set(peer.name, { record, lastSeen: Date.now() });
+    this.arrived(peer.name);
     return true;
   }
 
@@ -103,5 +118,12 @@ export class SiteRegistry {
     const now = Date.now();
     if (now - site.lastSeen > TOUCH_EVERY_MS) this.store.touchSite(siteId);
     site.lastSeen = now;
+    this.arrived(siteId);
+  }
+
+  private arrived(siteId: SiteId): void {
+    if (this.present.has(siteId)) return;
+    this.present.add(siteId);
+    this.onPresence(siteId, true);
   }
 }

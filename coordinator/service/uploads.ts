@@ -5,6 +5,7 @@ import type { Ack, RoundRef, UpdatePart } from "../../proto/messages.ts";
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import { checkTurn, markAnswered } from "../round/stages.ts";
 import type { RoundContext } from "./round-context.ts";
+import type { Transfer } from "./transfer-gate.ts";
 
 export function refText(ref: RoundRef): string {
   return `round ${ref.round} try ${ref.attempt}`;
@@ -13,7 +14,8 @@ export function refText(ref: RoundRef): string {
 /**
  * The slot is taken before the first message is read: a transport reads ahead into its buffers as
  * soon as a stream is consumed (grpc-js: up to 16 messages), so a stream must not be touched while
- * it waits, or every waiting site's whole update would sit in memory.
+ * it waits, or every waiting site's whole update would sit in memory. A site holds one upload at a
+ * time, and one that sends nothing (no header, or no next chunk) in time is cancelled (transfer-gate.ts).
  */
 export async function submitUpdate(
   round: RoundContext,
@@ -23,18 +25,24 @@ export async function submitUpdate(
 ): Promise<Ack> {
   round.checkStopped();
   round.sites.seen(peer);
-  return round.uploads.run(() => receiveUpdate(round, peer, parts, ctx), ctx.signal);
+  const transfer = await round.uploads.open(peer.name, ctx.signal);
+  try {
+    return await receiveUpdate(round, peer, parts[Symbol.asyncIterator](), transfer, ctx);
+  } finally {
+    transfer.close();
+  }
 }
 
 async function receiveUpdate(
   round: RoundContext,
   peer: Peer,
-  parts: AsyncIterable<UpdatePart>,
+  iterator: AsyncIterator<UpdatePart>,
+  transfer: Transfer,
   ctx: HandlerContext,
 ): Promise<Ack> {
   round.checkStopped();
-  const iterator = parts[Symbol.asyncIterator]();
-  const first = await iterator.next();
+  const { headerTimeoutMs, stallTimeoutMs } = round.uploads.limits;
+  const first = await transfer.step(iterator.next(), headerTimeoutMs, "no header arrived", ctx.signal);
   if (first.done === true || first.value.part !== "header") {
     throw new FederationError("invalid_argument", "an update stream starts with its header");
   }
@@ -62,12 +70,12 @@ async function receiveUpdate(
   const unit = upload.encoding === "ciphertext" ? 1 : 4;
   const chunks = (async function* () {
     for (;;) {
-      const next = await iterator.next();
+      const next = await transfer.step(iterator.next(), stallTimeoutMs, "no chunk arrived", ctx.signal);
       if (next.done === true) return;
       yield next.value.part === "chunk" ? next.value.chunk : undefined;
     }
   })();
-  // A site that stalls mid-upload must not hold its slot past the stage's deadline.
+  // A site that trickles its upload must not hold its slot past the stage's deadline.
   const running = round.state.phase === "running" ? round.state : undefined;
   const bytes = await beforeDeadline(
     collectChunks(chunks, header.length * unit, unit),

@@ -25,6 +25,8 @@ export interface Series {
   /** Thick line for the headline series (e.g. the global test set). */
   readonly emphasis?: boolean;
   readonly dashed?: boolean;
+  /** A fixed colour, so that one thing (e.g. a site) has one colour in every chart; else by position. */
+  readonly color?: string;
 }
 
 export interface LineChartSpec {
@@ -34,6 +36,8 @@ export interface LineChartSpec {
   readonly series: readonly Series[];
   /** Fixed y range, e.g. [0, 1] for accuracy; otherwise fitted to the data. */
   readonly yRange?: readonly [number, number];
+  /** Fixed x range, so that charts over the same rounds share one axis; otherwise fitted to the data. */
+  readonly xRange?: readonly [number, number];
   readonly yFormat?: (y: number) => string;
 }
 
@@ -96,12 +100,28 @@ function emptyNote(): string {
   return `<text x="${x}" y="${HEIGHT / 2}" text-anchor="middle" fill="#888">no data</text>`;
 }
 
-function legend(names: readonly string[], dashed: readonly boolean[] = []): string {
+function paletteColor(i: number): string {
+  return PALETTE[i % PALETTE.length] ?? "#000";
+}
+
+/**
+ * An x range for integer positions (rounds) from `lo` to `hi`; a single position sits mid-axis rather than
+ * at the left end of a made-up unit range.
+ */
+export function integerAxis(lo: number, hi: number): readonly [number, number] {
+  return hi > lo ? [lo, hi] : [lo - 0.5, lo + 0.5];
+}
+
+function legend(
+  names: readonly string[],
+  dashed: readonly boolean[] = [],
+  colors: readonly string[] = [],
+): string {
   const x = WIDTH - MARGIN.right + 14;
   return names
     .map((name, i) => {
       const y = MARGIN.top + 8 + i * 18;
-      const color = PALETTE[i % PALETTE.length] ?? "#000";
+      const color = colors[i] ?? paletteColor(i);
       const dash = dashed[i] === true ? ` stroke-dasharray="5 3"` : "";
       const label = name.length > 22 ? `${name.slice(0, 21)}…` : name;
       return `<line x1="${x}" y1="${y}" x2="${x + 18}" y2="${y}" stroke="${color}" stroke-width="3"${dash}/><text x="${x + 24}" y="${y + 4}" fill="#333">${escapeXml(label)}</text>`;
@@ -148,8 +168,7 @@ export function lineChart(spec: LineChartSpec): string {
   if (points.length === 0) return frame(spec.title, emptyNote());
   const xs = points.map(([x]) => x);
   const ys = points.map(([, y]) => y);
-  const xLo = Math.min(...xs);
-  const xHi = Math.max(...xs) === xLo ? xLo + 1 : Math.max(...xs);
+  const [xLo, xHi] = spec.xRange ?? integerAxis(Math.min(...xs), Math.max(...xs));
   let [yLo, yHi] = spec.yRange ?? [Math.min(0, ...ys), Math.max(...ys)];
   if (!(yHi > yLo)) yHi = yLo + 1;
   const yTickValues = niceTicks(yLo, yHi);
@@ -161,7 +180,7 @@ export function lineChart(spec: LineChartSpec): string {
   const sx = (x: number): number => left + ((x - xLo) / (xHi - xLo)) * (right - left);
   const sy = (y: number): number => bottom - ((y - yLo) / (yHi - yLo)) * (bottom - MARGIN.top);
   const fmt = spec.yFormat ?? compactNumber;
-  const xTickValues = niceTicks(xLo, xHi, Math.min(10, Math.max(1, xHi - xLo))).filter((t) =>
+  const xTickValues = niceTicks(xLo, xHi, Math.min(10, Math.max(1, Math.round(xHi - xLo)))).filter((t) =>
     Number.isInteger(t),
   );
   const parts = [
@@ -172,8 +191,9 @@ export function lineChart(spec: LineChartSpec): string {
       spec.yLabel,
     ),
   ];
+  const colors = spec.series.map((s, i) => s.color ?? paletteColor(i));
   spec.series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length] ?? "#000";
+    const color = colors[i] ?? paletteColor(i);
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length === 0) return;
     const width = s.emphasis === true ? 3.5 : 1.8;
@@ -192,6 +212,7 @@ export function lineChart(spec: LineChartSpec): string {
     legend(
       spec.series.map((s) => s.name),
       spec.series.map((s) => s.dashed === true),
+      colors,
     ),
   );
   return frame(spec.title, parts.join("\n"));

@@ -1,5 +1,5 @@
 // The charts of a run and report.html: one self-contained page (inline SVG and CSS, no scripts, no external assets).
-import { barChart, escapeXml, lineChart, stackedBarChart } from "./charts.ts";
+import { PALETTE, barChart, escapeXml, integerAxis, lineChart, stackedBarChart } from "./charts.ts";
 import type { Series } from "./charts.ts";
 import type { SimMetrics } from "./metrics.ts";
 import { meanOf } from "./metrics.ts";
@@ -35,9 +35,15 @@ const STAGE_LABELS: Readonly<Record<string, string>> = {
   collect_metrics: "evaluate at sites",
 };
 
+/** The global series and the baseline take the first two colours; each site has the same one in every chart. */
+function siteColor(index: number): string {
+  return PALETTE[(2 + index) % PALETTE.length] ?? "#000";
+}
+
 function perSiteSeries(metrics: SimMetrics, pick: "accuracy" | "loss"): Series[] {
-  return metrics.sites.map((s) => ({
+  return metrics.sites.map((s, index) => ({
     name: s.siteId,
+    color: siteColor(index),
     points: metrics.rounds.flatMap((r) => {
       const f = r.perSite[s.siteId];
       return f === undefined ? [] : [[r.round, f[pick]] as const];
@@ -51,6 +57,7 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
   const global = (pick: "accuracy" | "loss"): Series => ({
     name: "global test set",
     emphasis: true,
+    color: PALETTE[0],
     points: rounds.flatMap((r) => (r.global === null ? [] : [[r.round, r.global[pick]] as const])),
   });
   const baseline: Series[] =
@@ -60,6 +67,7 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
           {
             name: "base model",
             dashed: true,
+            color: PALETTE[1],
             points: [
               [rounds[0]?.round ?? 1, metrics.baseline.accuracy],
               [rounds[rounds.length - 1]?.round ?? 1, metrics.baseline.accuracy],
@@ -67,6 +75,12 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
           },
         ];
   const stageNames = [...new Set(rounds.flatMap((r) => Object.keys(r.stageDurationsMs)))];
+  // Every chart by round spans the same rounds, whichever of them a series has points for.
+  const roundNumbers = rounds.map((r) => r.round);
+  const xRange =
+    roundNumbers.length === 0 ? undefined : integerAxis(Math.min(...roundNumbers), Math.max(...roundNumbers));
+  const byRound = xRange === undefined ? {} : { xRange };
+  const epsilonPoints = rounds.flatMap((r) => (r.epsilon === null ? [] : [[r.round, r.epsilon] as const]));
   const charts: NamedChart[] = [
     {
       name: "accuracy",
@@ -74,6 +88,7 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
       svg: lineChart({
         title: "Accuracy by round (global test set and each site's validation set)",
         xLabel: "round",
+        ...byRound,
         yLabel: "accuracy",
         yRange: [0, 1],
         yFormat: percent,
@@ -86,24 +101,9 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
       svg: lineChart({
         title: "Loss by round (mean token NLL)",
         xLabel: "round",
+        ...byRound,
         yLabel: "loss",
         series: [global("loss"), ...perSiteSeries(metrics, "loss")],
-      }),
-    },
-    {
-      name: "epsilon",
-      title: "Privacy spent by round",
-      svg: lineChart({
-        title: "Privacy spent: largest ε over the sites",
-        xLabel: "round",
-        yLabel: "ε",
-        series: [
-          {
-            name: "ε (δ as configured)",
-            emphasis: true,
-            points: rounds.flatMap((r) => (r.epsilon === null ? [] : [[r.round, r.epsilon] as const])),
-          },
-        ],
       }),
     },
     {
@@ -112,6 +112,7 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
       svg: lineChart({
         title: "Traffic by round (all sites)",
         xLabel: "round",
+        ...byRound,
         yLabel: "bytes",
         series: [
           {
@@ -144,6 +145,19 @@ export function buildCharts(metrics: SimMetrics): NamedChart[] {
       }),
     },
   ];
+  // Without DP there is no ε to plot: the summary says "no DP" instead of an empty panel.
+  if (epsilonPoints.length > 0)
+    charts.splice(2, 0, {
+      name: "epsilon",
+      title: "Privacy spent by round",
+      svg: lineChart({
+        title: "Privacy spent: largest ε over the sites",
+        xLabel: "round",
+        yLabel: "ε",
+        ...byRound,
+        series: [{ name: "ε (δ as configured)", emphasis: true, points: epsilonPoints }],
+      }),
+    });
   if (metrics.comparison !== null && metrics.comparison.length > 0) {
     charts.push({
       name: "comparison",
@@ -205,7 +219,12 @@ export function renderHtml(metrics: SimMetrics, charts: readonly NamedChart[]): 
     ["base model accuracy", formatPercent(metrics.baseline?.accuracy)],
     ["rounds", String(metrics.rounds.length)],
     ["sites", String(metrics.sites.length)],
-    ["ε spent", formatEpsilon(last?.epsilon ?? null)],
+    [
+      "ε spent",
+      metrics.rounds.some((r) => r.epsilon !== null)
+        ? formatEpsilon(last?.epsilon ?? null)
+        : "no DP in this run",
+    ],
     ["bytes sent", formatBytes(metrics.rounds.reduce((s, r) => s + r.bytesSent, 0))],
     ["wall time", formatSeconds(metrics.wallTimeMs)],
   ];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../cli/main.ts";
+import { STOPPED_AT_ONCE } from "../../cli/commands/generate.ts";
 import { tinyModelFolder } from "./fixtures.ts";
 
 let modelDir: string;
@@ -120,6 +121,20 @@ describe("fedtune train / eval / generate", () => {
     const generated = JSON.parse(gen.lines[0]!) as { prompt: string; completion: string; tokens: number };
     expect(generated.prompt).toBe("Fever");
     expect(generated.tokens).toBeLessThanOrEqual(3);
+  });
+
+  it("says so when the model stops at once instead of printing an empty line", async () => {
+    const mute = await tinyModelFolder({ stopsAtOnce: true });
+    const text = await fedtune("generate", "--model", mute, "--prompt", "Fever", "--max-tokens", "3");
+    expect(text.code).toBe(0);
+    expect(text.lines).toEqual([STOPPED_AT_ONCE]);
+    const json = await fedtune("generate", "--model", mute, "--prompt", "Fever", "--json");
+    expect(JSON.parse(json.lines[0]!)).toEqual({
+      prompt: "Fever",
+      completion: "",
+      tokens: 0,
+      stoppedBy: "eos",
+    });
   });
 
   it("stops at an invalid row with --strict, naming file:line, and writes nothing", async () => {

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { initBackend } from "../../model/backend.ts";
 import { parseLlamaConfig, toHfConfig, type LlamaConfig } from "../../model/config.ts";
 import { LlamaModel, randomLlamaWeights } from "../../model/llama.ts";
+import type { TensorMap } from "../../model/safetensors.ts";
 import { serializeSafetensors } from "../../model/safetensors.ts";
 import type { Example } from "../../client/data/rows.ts";
 
@@ -35,15 +36,38 @@ export function tinyModel(vocab: number, seed = 1): LlamaModel {
   return LlamaModel.fromWeights(config, randomLlamaWeights(config, seed, { std: 0.3 }));
 }
 
+/**
+ * Weights whose greedy next token is always EOS (id 1): the layers add nothing to the residual stream, every
+ * embedding's first coordinate is positive, the final norm keeps only that coordinate, and only EOS's
+ * lm_head row reads it.
+ */
+function stopAtOnce(weights: TensorMap, config: LlamaConfig): TensorMap {
+  const hidden = config.hiddenSize;
+  for (const [key, tensor] of weights) {
+    if (/(o_proj|down_proj|lm_head)\.weight$/.test(key)) tensor.data.fill(0);
+    if (key === "model.norm.weight") tensor.data.fill(0);
+  }
+  const set = (key: string, index: number, value: number): void => {
+    const tensor = weights.get(key);
+    if (tensor === undefined) throw new Error(`no ${key}`);
+    tensor.data[index] = value;
+  };
+  for (let token = 0; token < config.vocabSize; token++) set("model.embed_tokens.weight", token * hidden, 1);
+  set("model.norm.weight", 0, 1);
+  set("lm_head.weight", 1 * hidden, 10);
+  return weights;
+}
+
 /** An HF model folder (config.json, model.safetensors, the byte-level test tokenizer.json) in a temp dir. */
-export async function tinyModelFolder(): Promise<string> {
+export async function tinyModelFolder(options: { stopsAtOnce?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "fedtune-model-"));
   await mkdir(dir, { recursive: true });
   const config = tinyConfig(400);
   await writeFile(join(dir, "config.json"), JSON.stringify(toHfConfig(config)));
+  const weights = randomLlamaWeights(config, 7, { std: 0.1 });
   await writeFile(
     join(dir, "model.safetensors"),
-    serializeSafetensors(randomLlamaWeights(config, 7, { std: 0.1 })),
+    serializeSafetensors(options.stopsAtOnce === true ? stopAtOnce(weights, config) : weights),
   );
   await copyFile(
     new URL("../vectors/hf-transformers/tokenizers/byte-level/tokenizer.json", import.meta.url),

@@ -11,7 +11,8 @@ import {
   writeAdapterCheckpoint,
   writeCiphertextCheckpoint,
 } from "../../coordinator/checkpoints.ts";
-import { initialGlobalVector, type AdapterSpec } from "../../model/peft-export.ts";
+import { MODEL_CARD_FILE, initialGlobalVector, type AdapterSpec } from "../../model/peft-export.ts";
+import { BUILTIN_MODEL_DIR } from "../../model/model-dir.ts";
 import { parseLlamaConfig } from "../../model/config.ts";
 import { readPeftAdapter } from "../../model/peft.ts";
 
@@ -58,6 +59,34 @@ describe("adapter checkpoints", () => {
       expect(await readAdapterCheckpoint(ref, spec(mode))).toEqual(vector);
     },
   );
+
+  it("writes a model card: base model folder and hash, rounds, privacy mode and ε", async () => {
+    const withProvenance: AdapterSpec = {
+      ...spec("ffa"),
+      provenance: {
+        baseModelSha256: "ab".repeat(32),
+        privacyMode: "secagg",
+        dp: { level: "site", clipNorm: 1, noiseMultiplier: 0.8, delta: 1e-5, epsilonBudget: 6 },
+      },
+    };
+    const vector = initialGlobalVector(withProvenance);
+    const ref = await writeAdapterCheckpoint(dir, 4, vector, withProvenance);
+    const card = readFileSync(join(ref.path, MODEL_CARD_FILE), "utf8");
+    expect(card).toContain(BUILTIN_MODEL_DIR);
+    expect(card).toContain("ab".repeat(32));
+    expect(card).toMatch(/training rounds aggregated \| 4 \|/);
+    expect(card).toMatch(/privacy mode \| secagg \|/);
+    expect(card).toMatch(/ε = 6/);
+    expect(card).toMatch(/δ = 0\.00001/);
+    // Without DP, the card says so rather than leaving ε out.
+    const plain = await writeAdapterCheckpoint(dir, 5, vector, {
+      ...withProvenance,
+      provenance: { baseModelSha256: "cd".repeat(32), privacyMode: "none", dp: null },
+    });
+    expect(readFileSync(join(plain.path, MODEL_CARD_FILE), "utf8")).toMatch(
+      /differential privacy \| none: no ε bound/,
+    );
+  });
 
   it("replaces a folder left by an uncommitted try, and refuses one whose bytes changed", async () => {
     const length = initialGlobalVector(spec("ffa")).length;

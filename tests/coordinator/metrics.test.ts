@@ -5,8 +5,8 @@ import { httpGet as get } from "../proto/http-get.ts";
 
 describe("coordinator metrics", () => {
   it("serves the counters, gauges and stage histogram of its own registry", async () => {
-    const metrics = createCoordinatorMetrics({ federation: "test", privacyMode: "secagg" });
-    const other = createCoordinatorMetrics({ federation: "other", privacyMode: "none" });
+    const metrics = createCoordinatorMetrics({ federation: "test", privacyMode: "secagg" }, () => 2);
+    const other = createCoordinatorMetrics({ federation: "other", privacyMode: "none" }, () => 0);
     metrics.rounds.inc({ kind: "train", outcome: "completed" });
     metrics.participants.inc({ kind: "train" }, 3);
     metrics.dropouts.inc({ stage: "unmask" });

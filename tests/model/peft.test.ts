@@ -1,6 +1,7 @@
 // PEFT adapter folders: round trip, adapters written by Python peft (".default" keys), the coordinator's flat path.
 import * as tf from "@tensorflow/tfjs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,7 @@ import {
   writePeftAdapter,
 } from "../../model/peft.ts";
 import { loadAdapter, saveAdapter } from "../../model/lora-folder.ts";
+import { BUILTIN_MODEL_DIR } from "../../model/model-dir.ts";
 import { SeededStream } from "../../model/prng.ts";
 import { serializeSafetensors } from "../../model/safetensors.ts";
 import { maxAbsDifference, startBackend, tinyConfig } from "./helpers.ts";
@@ -60,14 +62,16 @@ describe("PEFT adapter I/O", () => {
       lora_alpha: 8,
       lora_dropout: 0.05,
       target_modules: ["q_proj", "v_proj", "down_proj"],
-      base_model_name_or_path: "builtin",
+      // A folder PEFT can load, not fedtune's own word for it.
+      base_model_name_or_path: BUILTIN_MODEL_DIR,
       bias: "none",
       fan_in_fan_out: false,
       inference_mode: true,
     });
     const read = await readPeftAdapter(out);
     expect(read.lora).toEqual(loraConfig);
-    expect(read.baseModelNameOrPath).toBe("builtin");
+    expect(read.baseModelNameOrPath).toBe(BUILTIN_MODEL_DIR);
+    expect(existsSync(join(BUILTIN_MODEL_DIR, "config.json"))).toBe(true);
     const written = adapter.namedTensors();
     expect([...read.tensors.keys()]).toEqual([...written.keys()]);
     for (const [key, tensor] of written) {

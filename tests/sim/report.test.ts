@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seededRng } from "../../crypto/rng.ts";
 import { niceTicks } from "../../sim/report/charts.ts";
+import { buildCharts, renderHtml } from "../../sim/report/html.ts";
 import type { RoundMetrics, SimMetrics } from "../../sim/report/metrics.ts";
 import { summaryLines } from "../../sim/report/table.ts";
 import { svgToPng, writeReport } from "../../sim/report/write-report.ts";
@@ -186,5 +187,51 @@ describe("niceTicks", () => {
   it("covers the range with steps of 1, 2 or 5 × 10^k", () => {
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(niceTicks(0, 37)).toEqual([0, 10, 20, 30]);
+  });
+});
+
+/** The x-axis tick labels of a line chart (the labels under its bottom axis). */
+function xTicks(svg: string): string[] {
+  return [...svg.matchAll(/y="329" text-anchor="middle" fill="#444">([^<]*)</g)].map((m) => m[1] ?? "");
+}
+
+/** Legend entries: name → colour. */
+function legendColors(svg: string): Map<string, string> {
+  return new Map(
+    [
+      ...svg.matchAll(
+        /stroke="(#[0-9a-f]{6})" stroke-width="3"(?: stroke-dasharray="5 3")?\/><text [^>]*>([^<]*)</g,
+      ),
+    ].map((m) => [m[2] ?? "", m[1] ?? ""]),
+  );
+}
+
+describe("the report's charts", () => {
+  it("share one round axis, keep each site's colour across charts, and leave out ε without DP", () => {
+    const full = syntheticMetrics();
+    // One evaluated round (round 2) and no DP: the case a short run without DP produces.
+    const metrics: SimMetrics = {
+      ...full,
+      rounds: full.rounds.slice(1, 2).map((r) => ({ ...r, epsilon: null })),
+      sitePrivacy: [],
+    };
+    const charts = new Map(buildCharts(metrics).map((c) => [c.name, c.svg]));
+    expect(charts.has("epsilon")).toBe(false);
+    const accuracy = charts.get("accuracy") ?? "";
+    const loss = charts.get("loss") ?? "";
+    expect(xTicks(accuracy)).toEqual(["2"]);
+    expect(xTicks(loss)).toEqual(xTicks(accuracy));
+    const accuracyColors = legendColors(accuracy);
+    const lossColors = legendColors(loss);
+    for (const site of metrics.sites) {
+      expect(accuracyColors.get(site.siteId)).toMatch(/^#/);
+      expect(lossColors.get(site.siteId)).toBe(accuracyColors.get(site.siteId));
+    }
+    expect(renderHtml(metrics, buildCharts(metrics))).toContain("no DP in this run");
+    // With DP the ε chart is there, over the same rounds.
+    const withDp = buildCharts(full).find((c) => c.name === "epsilon");
+    expect(xTicks(withDp?.svg ?? "")).toEqual(
+      xTicks(buildCharts(full).find((c) => c.name === "loss")?.svg ?? ""),
+    );
   });
 });

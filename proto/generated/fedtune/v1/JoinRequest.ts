@@ -14,7 +14,14 @@ export interface JoinRequest {
    */
   'identityKey'?: (Buffer | Uint8Array | string);
   /**
-   * Ed25519 signature (64 bytes) by that key over "fedtune-join-v1" || certificate SHA-256 || key.
+   * Ed25519 signature (RFC 8032, 64 bytes) by identity_key over the concatenation, without separators
+   * or length prefixes, of (111 bytes in all):
+   * 1. the 15 ASCII bytes "fedtune-join-v1";
+   * 2. the 32-byte SHA-256 of the DER encoding of the TLS client certificate this call is made with;
+   * 3. identity_key (32 bytes, as sent in field 2);
+   * 4. envelope_public_key (32 bytes, as sent in field 4).
+   * The coordinator verifies it against the certificate the TLS handshake presented; a mismatch is
+   * INVALID_ARGUMENT.
    */
   'keyBindingSignature'?: (Buffer | Uint8Array | string);
   /**
@@ -40,7 +47,14 @@ export interface JoinRequest__Output {
    */
   'identityKey': (Buffer);
   /**
-   * Ed25519 signature (64 bytes) by that key over "fedtune-join-v1" || certificate SHA-256 || key.
+   * Ed25519 signature (RFC 8032, 64 bytes) by identity_key over the concatenation, without separators
+   * or length prefixes, of (111 bytes in all):
+   * 1. the 15 ASCII bytes "fedtune-join-v1";
+   * 2. the 32-byte SHA-256 of the DER encoding of the TLS client certificate this call is made with;
+   * 3. identity_key (32 bytes, as sent in field 2);
+   * 4. envelope_public_key (32 bytes, as sent in field 4).
+   * The coordinator verifies it against the certificate the TLS handshake presented; a mismatch is
+   * INVALID_ARGUMENT.
    */
   'keyBindingSignature': (Buffer);
   /**
