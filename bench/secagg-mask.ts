@@ -7,6 +7,7 @@ import { clientMaskInput, clientReceive } from "../crypto/secagg/client.ts";
 import type { ClientState } from "../crypto/secagg/client.ts";
 import { advertiseAll, simulatedIdentities } from "../crypto/secagg/in-process.ts";
 import { prepareRound } from "../crypto/secagg/round.ts";
+import { parseSiteId, type SiteId } from "../crypto/site-id.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import { serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
 
@@ -26,7 +27,7 @@ const emit = (record: Record<string, unknown>): void => {
 
 // A complete graph on k + 1 sites gives the measured site exactly k neighbours.
 const rng = seededRng("bench-secagg-mask");
-const roster = Array.from({ length: k + 1 }, (_, i) => `site-${i}`);
+const roster = Array.from({ length: k + 1 }, (_, i) => parseSiteId(`site-${i}`));
 const { identitySeeds, identityKeys } = simulatedIdentities(roster, rng);
 const sessionId = new Uint8Array(32);
 rng.fill(sessionId);
@@ -52,7 +53,7 @@ for (let stage = 0; stage < 2; stage++) {
     if (out.message !== null) server = serverReceive(server, out.message);
   }
 }
-const site = clients.get(roster[0] as string) as ClientState;
+const site = clients.get(roster[0] as SiteId) as ClientState;
 const input = new Uint32Array(d);
 for (let i = 0; i < d; i++) input[i] = rng.nextUint32();
 

@@ -11,6 +11,7 @@ import type { NeighbourGraph } from "../crypto/secagg/graph.ts";
 import { advertiseAll, simulatedIdentities } from "../crypto/secagg/in-process.ts";
 import type { ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
 import { prepareRound } from "../crypto/secagg/round.ts";
+import { parseSiteId } from "../crypto/site-id.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import { serverCloseStage, serverReceive } from "../crypto/secagg/server.ts";
 import type { ServerState } from "../crypto/secagg/server.ts";
@@ -93,7 +94,7 @@ for (const d of list(values.entries)) {
       continue;
     }
     const rng = seededRng(`bench-secagg-unmask-${n}-${d}`);
-    const roster = Array.from({ length: n }, (_, i) => `site-${String(i).padStart(4, "0")}`);
+    const roster = Array.from({ length: n }, (_, i) => parseSiteId(`site-${String(i).padStart(4, "0")}`));
     const { identitySeeds, identityKeys } = simulatedIdentities(roster, rng);
     const sessionId = new Uint8Array(32);
     rng.fill(sessionId);

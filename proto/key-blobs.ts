@@ -1,4 +1,5 @@
 // he mode key streams (PublishKeys, FetchKeys): blobs, each a KeyBlobHeader followed by its chunks; both ends use these.
+import type { SiteId } from "../crypto/site-id.ts";
 import { chunkBytes, collectChunks } from "./chunks.ts";
 import { FederationError } from "./errors.ts";
 import { MAX_CHUNK_BYTES } from "./limits.ts";
@@ -14,7 +15,7 @@ export function blobHeader(
   keyId: string,
   kind: KeyBlobKind,
   bytes: Uint8Array,
-  fields: { readonly recipient?: string; readonly ref?: RoundRef; readonly sealer?: KeyBlobSealer } = {},
+  fields: { readonly recipient?: SiteId | ""; readonly ref?: RoundRef; readonly sealer?: KeyBlobSealer } = {},
 ): KeyBlobHeader {
   return {
     keyId,
@@ -28,7 +29,7 @@ export function blobHeader(
 }
 
 export interface KeyBlobSealer {
-  readonly siteId: string;
+  readonly siteId: SiteId;
   readonly envelopePublicKey: Uint8Array;
 }
 

@@ -3,8 +3,10 @@ import { z } from "zod";
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, X25519_KEY_BYTES } from "../crypto/keys.ts";
 import { ENCRYPTED_SHARE_BYTES, SELF_MASK_COMMITMENT_BYTES } from "../crypto/secagg/messages.ts";
 import { SESSION_ID_BYTES } from "../crypto/secagg/round.ts";
+import { IDENTITY_NAME_PATTERN } from "../crypto/pki/identity.ts";
 import { SHAMIR_SHARE_BYTES } from "../crypto/shamir.ts";
 import { CEREMONY_NONCE_BYTES } from "../crypto/ckks/collective-key.ts";
+import { parseSiteId } from "../crypto/site-id.ts";
 import type { JoinRequest as WireJoinRequest } from "./generated/fedtune/v1/JoinRequest.ts";
 import type { JoinResponse as WireJoinResponse } from "./generated/fedtune/v1/JoinResponse.ts";
 import type { PollRequest as WirePollRequest } from "./generated/fedtune/v1/PollRequest.ts";
@@ -95,8 +97,14 @@ const loraSettingsSchema = z.object({
 });
 export type LoraSettings = z.output<typeof loraSettingsSchema>;
 
+/** Site ids are certificate names (crypto/pki IDENTITY_NAME_PATTERN), branded once checked. */
+export const siteIdSchema = z
+  .string()
+  .regex(IDENTITY_NAME_PATTERN, "must be a site id")
+  .transform(parseSiteId);
+
 export const joinResponseSchema = z.object({
-  siteId: shortText,
+  siteId: siteIdSchema,
   privacyMode: privacyModeSchema,
   vectorLength: u32.max(MAX_VECTOR_LENGTH),
   totalRounds: u32,
@@ -133,9 +141,6 @@ const privacySettingsSchema = z.object({
   exampleClipNorm: nonNegative,
 });
 export type PrivacySettings = z.output<typeof privacySettingsSchema>;
-
-/** Site ids are certificate names (coordinator/pki IDENTITY_NAME_PATTERN). */
-const siteIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be a site id");
 
 const rosterEntrySchema = z.object({
   siteId: siteIdSchema,
@@ -474,7 +479,7 @@ export const roundsResponseSchema = z.object({ rounds: z.array(roundSummarySchem
 export type RoundsResponse = z.output<typeof roundsResponseSchema>;
 
 const siteSummarySchema = z.object({
-  siteId: shortText,
+  siteId: siteIdSchema,
   joinedAt: shortText,
   lastSeen: shortText,
   roundsContributed: u32,

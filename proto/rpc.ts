@@ -1,5 +1,6 @@
 // The method table of both services: call shape and request/response schemas, shared by every transport.
 import type { z } from "zod";
+import type { SiteId } from "../crypto/site-id.ts";
 import * as m from "./messages.ts";
 
 export type CallKind = "unary" | "serverStream" | "clientStream";
@@ -76,7 +77,8 @@ type Res<S> = S extends MethodSpec<CallKind, z.ZodType, infer R> ? z.output<R> :
 
 /** The caller of a server-side handler, as proven by its certificate. */
 export interface Peer {
-  readonly name: string;
+  /** The certificate name, checked and branded by the authenticator (a site's name is its SiteId). */
+  readonly name: SiteId;
   readonly role: "site" | "admin" | "coordinator";
   /** SHA-256 of the certificate's DER, lowercase hex. */
   readonly fingerprint: string;

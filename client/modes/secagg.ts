@@ -11,6 +11,7 @@ import {
 } from "../../crypto/secagg/client.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
 import { NO_REVOCATIONS, PkiError } from "../../crypto/pki/identity.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
 import type { EvalTask, RoundRef, SecAggSettings, TrainTask } from "../../proto/messages.ts";
@@ -70,7 +71,7 @@ function certifiedRoundConfig(settings: SecAggSettings, caPem: string): SecAggCo
 class SecAggSiteRound {
   private state: ClientState;
   private readonly config: SecAggConfig;
-  private readonly recipient: string;
+  private readonly recipient: SiteId;
   private readonly advertisement: ReturnType<typeof createClient>["message"];
 
   constructor(

@@ -3,13 +3,12 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import { siteIdSchema } from "../../proto/messages.ts";
 
 const filePath = z.string().min(1);
 
 export const siteConfigSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
+  name: siteIdSchema
     .optional()
     .describe("This site's name; when set, start and check refuse a certificate issued to another name."),
   coordinator: z

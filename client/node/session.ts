@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
 import type { Rng } from "../../crypto/rng.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { RoundRef } from "../../proto/messages.ts";
 import type { SecAggStage } from "../../proto/secagg-steps.ts";
@@ -109,7 +110,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class SiteSession {
   readonly connection: Connection;
   private readonly stopController = new AbortController();
-  private joinedSiteId: string | undefined;
+  private joinedSiteId: SiteId | undefined;
   private joinedTrainer: LocalTrainer | undefined;
   /** Protect time of the round in progress (see the "submitted" event). */
   private protectMs = 0;
@@ -134,12 +135,12 @@ export class SiteSession {
   }
 
   /** Records what Join established: this site's name and its trainer. */
-  joined(siteId: string, trainer: LocalTrainer): void {
+  joined(siteId: SiteId, trainer: LocalTrainer): void {
     this.joinedSiteId = siteId;
     this.joinedTrainer = trainer;
   }
 
-  siteId(): string {
+  siteId(): SiteId {
     if (this.joinedSiteId === undefined) throw new Error("not joined");
     return this.joinedSiteId;
   }

@@ -10,6 +10,7 @@ import {
 } from "../../crypto/ckks/threshold-params.ts";
 import { thresholdVectorExpectation } from "../../crypto/ckks/threshold-site.ts";
 import { CkksFormatError, decodeEncryptedVector } from "../../crypto/ckks/wire.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { blobParts, readKeyBlobs, type KeyBlob } from "../../proto/key-blobs.ts";
 import { MAX_PARTICIPANTS } from "../../proto/limits.ts";
@@ -119,9 +120,10 @@ function byRecipient(shares: DecryptionShares): Map<SiteId, Map<SiteId, Uint8Arr
   const out = new Map<SiteId, Map<SiteId, Uint8Array>>();
   for (const [holder, sealed] of shares)
     for (const [recipient, bytes] of sealed) {
-      const byHolder = out.get(recipient) ?? new Map<SiteId, Uint8Array>();
+      const site = parseSiteId(recipient);
+      const byHolder = out.get(site) ?? new Map<SiteId, Uint8Array>();
       byHolder.set(holder, bytes);
-      out.set(recipient, byHolder);
+      out.set(site, byHolder);
     }
   return out;
 }

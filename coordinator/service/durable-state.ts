@@ -12,6 +12,7 @@ import type { JsonValue } from "../storage/canonical-json.ts";
 import { CoordinatorStore, STORE_FILE, type MetricInput } from "../storage/store.ts";
 import { decodeStrategyState, encodeStrategyState } from "../../strategies/index.ts";
 import type { RoundKind, SiteId } from "../round/stages.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import type {
   AuditRecord,
   AuditVerification,
@@ -349,7 +350,7 @@ export class DurableState {
     const holders = this.store.getMeta(`${ROUND_SHARE_META}${keyId}:${round}`);
     if (holders === undefined) return undefined;
     const shares = new Map<SiteId, Uint8Array>();
-    for (const holder of JSON.parse(holders) as SiteId[]) {
+    for (const holder of (JSON.parse(holders) as string[]).map(parseSiteId)) {
       const sealed = fromBase64(
         this.store.getMeta(`${ROUND_SHARE_META}${keyId}:${round}:${recipient}:${holder}`),
       );

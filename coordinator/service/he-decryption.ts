@@ -25,6 +25,7 @@ export interface DecryptionInput {
 }
 
 /** Each answering holder's share: by holder, then by recipient ("" = the coordinator, reveal "coordinator"). */
+/** By holder, then by recipient ("" = the coordinator, under reveal coordinator). */
 export type DecryptionShares = ReadonlyMap<SiteId, ReadonlyMap<string, Uint8Array>>;
 
 interface Running extends DecryptionInput {

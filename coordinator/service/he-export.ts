@@ -7,6 +7,7 @@ import type { ExportPart, HeSettings } from "../../proto/messages.ts";
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import { CheckpointError } from "../checkpoints.ts";
 import type { ModeHost } from "../modes/mode.ts";
+import type { SiteId } from "../round/stages.ts";
 import { pickTrainedRound } from "./durable-state.ts";
 
 /**
@@ -18,7 +19,7 @@ import { pickTrainedRound } from "./durable-state.ts";
 export async function* exportAggregates(
   host: ModeHost,
   heSettings: (version: number) => HeSettings,
-  roundShares: (site: string, round: number) => KeyBlob[],
+  roundShares: (site: SiteId, round: number) => KeyBlob[],
   peer: Peer,
   round: number,
   ctx: HandlerContext,

@@ -15,6 +15,7 @@ import { polyBytes } from "../../crypto/ckks/modular.ts";
 import type { PolyTools } from "../../crypto/ckks/threshold-params.ts";
 import { ED25519_SIGNATURE_BYTES, verifySignature } from "../../crypto/keys.ts";
 import { FederationError } from "../../proto/errors.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import { blobHeader, type KeyBlob } from "../../proto/key-blobs.ts";
 import type { HeReveal, KeyHolder, PollResponse } from "../../proto/messages.ts";
 import type { Peer } from "../../proto/rpc.ts";
@@ -238,10 +239,12 @@ export class KeyCeremony {
         "the public-key share is not signed by this site's identity key",
       );
     running.entries.set(site, entry);
-    for (const blob of sealed) {
-      const bySender = running.keyShares.get(blob.header.recipient) ?? new Map<SiteId, Uint8Array>();
+    // Every holder has exactly one sealed share here (checked above).
+    for (const holder of running.holders) {
+      const blob = sealed.find((b) => b.header.recipient === holder) as KeyBlob;
+      const bySender = running.keyShares.get(holder) ?? new Map<SiteId, Uint8Array>();
       bySender.set(site, blob.bytes);
-      running.keyShares.set(blob.header.recipient, bySender);
+      running.keyShares.set(holder, bySender);
     }
     if (running.entries.size === running.holders.length) this.complete(running);
   }
@@ -304,7 +307,10 @@ export class KeyCeremony {
     const { keyId } = key;
     const blobs: KeyBlob[] = key.transcript.entries.map((e) => {
       const bytes = new Uint8Array([...e.nonce, ...e.share, ...e.signature]);
-      return { header: blobHeader(keyId, "public-key-share", bytes, { recipient: e.siteId }), bytes };
+      return {
+        header: blobHeader(keyId, "public-key-share", bytes, { recipient: parseSiteId(e.siteId) }),
+        bytes,
+      };
     });
     blobs.push({ header: blobHeader(keyId, "public-key", key.publicKey), bytes: key.publicKey });
     for (const sender of key.holders) {

@@ -1,6 +1,7 @@
 // The coordinator database's tables, and the records read back from them (coordinator/storage/store.ts writes them).
 import { AUDIT_SCHEMA } from "./audit.ts";
 import type { JsonValue } from "./canonical-json.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
 
 export const SCHEMA_VERSION = 1;
 
@@ -73,7 +74,7 @@ export interface RoundRecord {
 
 /** A site's row in the store, with its participation counts (the service's SiteRecord is built from it). */
 export interface SiteRow {
-  readonly siteId: string;
+  readonly siteId: SiteId;
   readonly certFingerprint: string;
   readonly signingPublicKey: Uint8Array | null;
   readonly joinedAt: string;
@@ -86,7 +87,7 @@ export interface SiteRow {
 
 export interface MetricRecord {
   readonly roundId: number;
-  readonly siteId: string | null;
+  readonly siteId: SiteId | null;
   readonly name: string;
   readonly value: number;
 }

@@ -9,6 +9,7 @@ import { appendAudit, listAudit, verifyAuditChain } from "./audit.ts";
 import type { AuditEntry, AuditVerification } from "./audit.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { JsonValue } from "./canonical-json.ts";
+import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
 import { SCHEMA, SCHEMA_VERSION, toRoundRecord } from "./schema.ts";
 import type { MetricRecord, RoundKind, RoundRecord, RoundRow, SiteRow } from "./schema.ts";
 
@@ -224,7 +225,7 @@ export class CoordinatorStore {
       dropped: number;
     }[];
     return rows.map((row) => ({
-      siteId: row.site_id,
+      siteId: parseSiteId(row.site_id),
       certFingerprint: row.cert_fingerprint,
       signingPublicKey: row.signing_public_key === null ? null : new Uint8Array(row.signing_public_key),
       joinedAt: row.joined_at,
@@ -333,14 +334,14 @@ export class CoordinatorStore {
 
   listParticipation(
     roundId: number,
-  ): { siteId: string; stage: string; dropped: boolean; reason: string | null }[] {
+  ): { siteId: SiteId; stage: string; dropped: boolean; reason: string | null }[] {
     const rows = this.db
       .prepare(
         "SELECT site_id, stage, dropped, reason FROM participation WHERE round_id = ? ORDER BY site_id",
       )
       .all(roundId) as { site_id: string; stage: string; dropped: number; reason: string | null }[];
     return rows.map((row) => ({
-      siteId: row.site_id,
+      siteId: parseSiteId(row.site_id),
       stage: row.stage,
       dropped: row.dropped === 1,
       reason: row.reason,
@@ -424,7 +425,7 @@ export class CoordinatorStore {
     ) as { round_id: number; site_id: string | null; name: string; value: number }[];
     return rows.map((row) => ({
       roundId: row.round_id,
-      siteId: row.site_id,
+      siteId: row.site_id === null ? null : parseSiteId(row.site_id),
       name: row.name,
       value: row.value,
     }));

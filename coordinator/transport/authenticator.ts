@@ -1,5 +1,6 @@
 // Turns the consortium PKI into the transport's PeerAuthenticator: CA, revocation and role checks.
 import { X509Certificate } from "node:crypto";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { Peer } from "../../proto/rpc.ts";
 import type { PeerAuthenticator } from "../../proto/transport.ts";
@@ -63,7 +64,7 @@ export function pkiAuthenticator(caPem: string, revocations: () => Revocations):
       }
       try {
         const identity = remembered(certificateDer, role) ?? verify(certificateDer, role);
-        return { name: identity.name, role: identity.role, fingerprint: identity.fingerprint };
+        return { name: parseSiteId(identity.name), role: identity.role, fingerprint: identity.fingerprint };
       } catch (error) {
         if (error instanceof PkiError) {
           // The caller learns why its own certificate was refused, nothing more.

@@ -2,7 +2,8 @@
 import { ProtocolError } from "../errors.ts";
 import { ED25519_SIGNATURE_BYTES, SEALED_OVERHEAD_BYTES, X25519_KEY_BYTES } from "../keys.ts";
 import { SHAMIR_SHARE_BYTES } from "../shamir.ts";
-import type { SiteId } from "../site-id.ts";
+import { IDENTITY_NAME_PATTERN } from "../pki/identity.ts";
+import { parseSiteId, type SiteId } from "../site-id.ts";
 
 export type { SiteId };
 
@@ -137,7 +138,6 @@ const SIGNATURE_BYTES = ED25519_SIGNATURE_BYTES;
 export const SHARE_BYTES = SHAMIR_SHARE_BYTES;
 /** A sealed box (24-byte nonce, 16-byte tag) around two shares. */
 export const ENCRYPTED_SHARE_BYTES = SEALED_OVERHEAD_BYTES + 2 * SHARE_BYTES;
-const MAX_SITE_ID_LENGTH = 256;
 
 function malformed(what: string): never {
   throw new ProtocolError("malformed", `malformed message: ${what}`);
@@ -167,10 +167,8 @@ function bytes(x: unknown, what: string, length: number): Uint8Array {
 }
 
 function siteId(x: unknown, what: string): SiteId {
-  if (typeof x !== "string" || x.length === 0 || x.length > MAX_SITE_ID_LENGTH) {
-    malformed(`${what} must be a site id of 1–${MAX_SITE_ID_LENGTH} characters`);
-  }
-  return x;
+  if (typeof x !== "string" || !IDENTITY_NAME_PATTERN.test(x)) malformed(`${what} must be a site id`);
+  return parseSiteId(x);
 }
 
 function list<T>(x: unknown, what: string, item: (v: unknown, what: string) => T): T[] {

@@ -5,8 +5,9 @@ import { protectedEntryRange, privatizeUpdate } from "../../crypto/dp/distribute
 import type { DistributedNoiseConfig } from "../../crypto/dp/distributed-noise.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { runInProcessRound, simulatedIdentities } from "../../crypto/secagg/in-process.ts";
+import { siteIds } from "../helpers/site-ids.ts";
 
-const SITES = ["site-a", "site-b"];
+const SITES = siteIds("site-a", "site-b");
 const LENGTH = 20_000;
 // z = 2, C = 1, shares for two survivors: the sum must carry N(0, z²C²) per entry, std 2.
 const NOISE: DistributedNoiseConfig = { noiseMultiplier: 2, clipNorm: 1, minSurvivors: 2 };

@@ -4,6 +4,8 @@ import { ParameterError } from "../../crypto/errors.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { buildNeighbourGraph } from "../../crypto/secagg/graph.ts";
 import type { NeighbourGraph } from "../../crypto/secagg/graph.ts";
+import type { SiteId } from "../../crypto/site-id.ts";
+import { siteIds } from "../helpers/site-ids.ts";
 import { siteNames } from "./secagg-helpers.ts";
 
 function seed(label: string): Uint8Array {
@@ -13,8 +15,8 @@ function seed(label: string): Uint8Array {
 }
 
 function connected(g: NeighbourGraph): boolean {
-  const seen = new Set([g.sites[0] as string]);
-  const queue = [g.sites[0] as string];
+  const seen = new Set([g.sites[0] as SiteId]);
+  const queue = [g.sites[0] as SiteId];
   for (let s = queue.pop(); s !== undefined; s = queue.pop()) {
     for (const v of g.neighbours(s)) {
       if (seen.has(v)) continue;
@@ -65,8 +67,8 @@ describe("buildNeighbourGraph", () => {
   });
 
   it("refuses duplicate sites, tiny rosters and degrees out of range", () => {
-    expect(() => buildNeighbourGraph(["a", "a", "b"], 1, seed("x"))).toThrow(ParameterError);
-    expect(() => buildNeighbourGraph(["a"], 1, seed("x"))).toThrow(ParameterError);
+    expect(() => buildNeighbourGraph(siteIds("a", "a", "b"), 1, seed("x"))).toThrow(ParameterError);
+    expect(() => buildNeighbourGraph(siteIds("a"), 1, seed("x"))).toThrow(ParameterError);
     expect(() => buildNeighbourGraph(siteNames(5), 0, seed("x"))).toThrow(ParameterError);
     expect(() => buildNeighbourGraph(siteNames(5), 5, seed("x"))).toThrow(ParameterError);
   });

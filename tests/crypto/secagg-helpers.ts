@@ -7,6 +7,7 @@ import type { ClientState } from "../../crypto/secagg/client.ts";
 import { simulatedIdentities } from "../../crypto/secagg/in-process.ts";
 import type { ServerToClientMessage, SiteId } from "../../crypto/secagg/messages.ts";
 import { prepareRound } from "../../crypto/secagg/round.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import type { SecAggConfig } from "../../crypto/secagg/round.ts";
 import { createServer, serverCloseStage, serverPending, serverReceive } from "../../crypto/secagg/server.ts";
 import type { ServerState } from "../../crypto/secagg/server.ts";
@@ -17,7 +18,7 @@ export interface Fixture {
 }
 
 export function siteNames(n: number): SiteId[] {
-  return Array.from({ length: n }, (_, i) => `site-${String(i).padStart(4, "0")}`);
+  return Array.from({ length: n }, (_, i) => parseSiteId(`site-${String(i).padStart(4, "0")}`));
 }
 
 export function makeFixture(

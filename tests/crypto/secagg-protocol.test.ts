@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createFixedPointCodec } from "../../crypto/codec.ts";
 import { seededRng } from "../../crypto/rng.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import { clientDispose, clientReceive } from "../../crypto/secagg/client.ts";
 import type { ClientState } from "../../crypto/secagg/client.ts";
 import { playInProcessRound, runInProcessRound } from "../../crypto/secagg/in-process.ts";
@@ -36,13 +37,15 @@ describe("SecAgg+ masks cancel", () => {
         Math.floor(holders / 2) + 1 + (rng.nextUint32() % (holders - Math.floor(holders / 2)));
       const fx = makeFixture(rng, { n, degree, threshold, vectorLength: 37 });
       // Arbitrary site names, so canonical order differs from creation order.
-      const rename = new Map(fx.config.roster.map((s) => [s, `h${rng.nextUint32().toString(36)}-${s}`]));
+      const rename = new Map(
+        fx.config.roster.map((s) => [s, parseSiteId(`h${rng.nextUint32().toString(36)}-${s}`)]),
+      );
       const config = {
         ...fx.config,
         roster: [...rename.values()],
-        identityKeys: new Map([...fx.config.identityKeys].map(([s, k]) => [rename.get(s) as string, k])),
+        identityKeys: new Map([...fx.config.identityKeys].map(([s, k]) => [rename.get(s) as SiteId, k])),
       };
-      const identitySeeds = new Map([...fx.identitySeeds].map(([s, k]) => [rename.get(s) as string, k]));
+      const identitySeeds = new Map([...fx.identitySeeds].map(([s, k]) => [rename.get(s) as SiteId, k]));
       const inputs = new Map(
         config.roster.map((s) => [s, Uint32Array.from({ length: 37 }, () => rng.nextUint32())]),
       );

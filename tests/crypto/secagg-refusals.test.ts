@@ -24,6 +24,7 @@ import {
   startHarness,
 } from "./secagg-helpers.ts";
 import type { Harness } from "./secagg-helpers.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 
 /** Sends `message` to the server, expects the refusal `code`, and checks that the server state is untouched. */
 function serverRefuses(h: Harness, message: unknown, code: string, stages?: [string, string]): void {
@@ -38,13 +39,14 @@ const PARAMS = { n: 6, degree: 4, threshold: 3, vectorLength: 10 };
 
 describe("server refusals", () => {
   it("refuses out-of-stage, replayed and malformed messages at every stage, and still unmasks correctly", () => {
-    const h = startHarness("server-refusals", PARAMS, new Set(["site-0005"]));
+    const latecomer = parseSiteId("site-0005");
+    const h = startHarness("server-refusals", PARAMS, new Set([latecomer]));
     const sites = [...h.inputs.keys()].sort();
     const [a, b] = [sites[0] as SiteId, sites[1] as SiteId];
     const late = createClient({
       round: prepareRound(h.fixture.config),
-      siteId: "site-0005",
-      identitySeed: h.fixture.identitySeeds.get("site-0005") as Uint8Array,
+      siteId: latecomer,
+      identitySeed: h.fixture.identitySeeds.get(latecomer) as Uint8Array,
       rng: h.rng,
     }).message;
     const advertOfA = createClient({
@@ -257,7 +259,8 @@ describe("site refusals", () => {
     for (const bad of [
       { ...ok, signature: Array.from(new Uint8Array(64)) },
       { ...ok, siteId: "" },
-      { ...ok, siteId: "x".repeat(257) },
+      { ...ok, siteId: "x".repeat(65) },
+      { ...ok, siteId: "../etc" },
       { ...ok, roundId: -1 },
       { ...ok, roundId: 2 ** 53 },
       (({ signature: _s, ...rest }) => rest)(ok),
@@ -311,13 +314,13 @@ describe("stage-closing refusals", () => {
     expect(() =>
       createClient({
         round,
-        siteId: "site-0000",
-        identitySeed: h.fixture.identitySeeds.get("site-0001") as Uint8Array,
+        siteId: parseSiteId("site-0000"),
+        identitySeed: h.fixture.identitySeeds.get(parseSiteId("site-0001")) as Uint8Array,
         rng: h.rng,
       }),
     ).toThrow(ParameterError);
     expect(() =>
-      createClient({ round, siteId: "nobody", identitySeed: new Uint8Array(32), rng: h.rng }),
+      createClient({ round, siteId: parseSiteId("nobody"), identitySeed: new Uint8Array(32), rng: h.rng }),
     ).toThrow(ParameterError);
   });
 });

@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCollectiveKey, heTools } from "../../client/node/he-keys.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
 import type { LocalUpdate } from "../../client/node/trainer.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
@@ -270,7 +271,11 @@ describe("he mode with reveal: sites", () => {
       const keyId = events.find((e) => e.type === "key_ceremony")?.keyId ?? "";
       const holders = SITES.map((siteId) => {
         const keys = loadOrCreateSiteKeys(join(federation.dir, "sites", siteId), seededRng("unused"));
-        return { siteId, identityKey: keys.identityKey, envelopePublicKey: keys.envelopePublicKey };
+        return {
+          siteId: parseSiteId(siteId),
+          identityKey: keys.identityKey,
+          envelopePublicKey: keys.envelopePublicKey,
+        };
       });
       const he: HeSettings = {
         keyId,

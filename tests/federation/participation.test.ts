@@ -6,9 +6,10 @@ import { describeAdapter } from "../../coordinator/server.ts";
 import type { LocalUpdate } from "../../client/node/trainer.ts";
 import type { PrivacyMode } from "../../proto/messages.ts";
 import { BASE_MODEL_HASH, TINY_MODEL, createFederation, fedAvgOf } from "./helpers/federation.ts";
+import { siteIds } from "../helpers/site-ids.ts";
 
 // Different name lengths give different example counts (10 + length), so a wrong weighting shows.
-const SITES = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"];
+const SITES = siteIds("a", "bb", "ccc", "dddd", "eeeee", "ffffff");
 const ROUNDS = 3;
 
 describe.each<PrivacyMode>(["none", "secagg"])("partial participation in mode %s", (mode) => {

@@ -18,6 +18,9 @@ import type { PollResponse, RoundRef } from "../../proto/messages.ts";
 import type { FederationStub } from "../../proto/rpc.ts";
 import type { DialFunction } from "../../proto/transport.ts";
 import { BASE_MODEL_HASH, TINY_MODEL, createFederation } from "./helpers/federation.ts";
+import { siteIds } from "../helpers/site-ids.ts";
+
+const [a, b, c, z] = siteIds("a", "b", "c", "z");
 
 const SITES = ["alpha", "beta", "gamma"];
 /** Short deadlines: without re-delivery the lossy site would miss a stage and the try be abandoned. */
@@ -150,21 +153,21 @@ describe("step delivery in the round state machine", () => {
       kind: "train",
       ref,
       mode: "none",
-      participants: ["a", "b", "c"],
+      participants: [a, b, c],
       now: 0,
       deadlineMs: 100,
     });
-    expect(owesStep(state, "a")).toBe(true);
-    state = markDelivered(state, "a");
-    expect(markDelivered(state, "a")).toBe(state);
+    expect(owesStep(state, a)).toBe(true);
+    state = markDelivered(state, a);
+    expect(markDelivered(state, a)).toBe(state);
     // Delivered is not answered: a site whose poll response was lost polls again and is still owed.
-    expect(owesStep(state, "a")).toBe(true);
-    state = markAnswered(checkTurn(state, "a", ref, "collect_updates"), "a");
-    expect(owesStep(state, "a")).toBe(false);
-    state = markDropped(markDelivered(state, "b"), "b");
-    expect(owesStep(state, "b")).toBe(false);
-    expect(owesStep(state, "c")).toBe(true);
-    expect(owesStep(state, "z")).toBe(false);
+    expect(owesStep(state, a)).toBe(true);
+    state = markAnswered(checkTurn(state, a, ref, "collect_updates"), a);
+    expect(owesStep(state, a)).toBe(false);
+    state = markDropped(markDelivered(state, b), b);
+    expect(owesStep(state, b)).toBe(false);
+    expect(owesStep(state, c)).toBe(true);
+    expect(owesStep(state, z)).toBe(false);
   });
 });
 

@@ -14,6 +14,9 @@ import {
 } from "../../coordinator/round/stages.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { FederationError, OutOfPhaseError } from "../../proto/errors.ts";
+import { siteIds } from "../helpers/site-ids.ts";
+
+const [a, b, c, d, z] = siteIds("a", "b", "c", "d", "z");
 
 const ref = { round: 1, attempt: 1 };
 
@@ -23,13 +26,12 @@ describe("the round state machine", () => {
       kind: "train",
       ref,
       mode: "secagg",
-      participants: ["a", "b", "c", "d"],
+      participants: [a, b, c, d],
       now: 0,
       deadlineMs: 100,
     });
     expect(state.stage.name).toBe("advertise_keys");
-    for (const site of ["a", "b", "c"])
-      state = markAnswered(checkTurn(state, site, ref, "advertise_keys"), site);
+    for (const site of [a, b, c]) state = markAnswered(checkTurn(state, site, ref, "advertise_keys"), site);
     expect(stageClosable(state, 50)).toBe(false);
     expect(stageClosable(state, 100)).toBe(true);
     const next = closeStage(state, 100, 3, 10);
@@ -37,7 +39,7 @@ describe("the round state machine", () => {
     expect(next.state.stage.name).toBe("share_keys");
     expect(next.dropouts).toEqual(["d"]);
     expect([...next.state.stage.expected].sort()).toEqual(["a", "b", "c"]);
-    expect(() => checkTurn(next.state, "d", ref, "share_keys")).toThrow(FederationError);
+    expect(() => checkTurn(next.state, d, ref, "share_keys")).toThrow(FederationError);
   });
 
   it("runs evaluation tries through SecAgg+ in secagg and he mode", () => {
@@ -59,11 +61,11 @@ describe("the round state machine", () => {
       kind: "eval",
       ref,
       mode: "he",
-      participants: ["a", "b", "c"],
+      participants: [a, b, c],
       now: 0,
       deadlineMs: 100,
     });
-    const answered = markDropped(markAnswered(evaluation, "a"), "c");
+    const answered = markDropped(markAnswered(evaluation, a), c);
     // a answered advertise_keys; b still owes it and c dropped.
     expect(pendingSites(answered)).toEqual(["b"]);
   });
@@ -73,15 +75,15 @@ describe("the round state machine", () => {
       kind: "train",
       ref,
       mode: "none",
-      participants: ["a", "b"],
+      participants: [a, b],
       now: 0,
       deadlineMs: 100,
     });
-    expect(() => checkTurn(state, "a", ref, "unmask")).toThrow(OutOfPhaseError);
-    expect(() => checkTurn(state, "a", { round: 1, attempt: 2 }, "collect_updates")).toThrow(/round 1 try 1/);
-    expect(() => checkTurn(state, "z", ref, "collect_updates")).toThrow(/not a participant/);
-    const answered = markAnswered(state, "a");
-    expect(() => checkTurn(answered, "a", ref, "collect_updates")).toThrow(/already answered/);
+    expect(() => checkTurn(state, a, ref, "unmask")).toThrow(OutOfPhaseError);
+    expect(() => checkTurn(state, a, { round: 1, attempt: 2 }, "collect_updates")).toThrow(/round 1 try 1/);
+    expect(() => checkTurn(state, z, ref, "collect_updates")).toThrow(/not a participant/);
+    const answered = markAnswered(state, a);
+    expect(() => checkTurn(answered, a, ref, "collect_updates")).toThrow(/already answered/);
     expect(pendingSites(state)).toEqual(["a", "b"]);
   });
 
@@ -90,15 +92,15 @@ describe("the round state machine", () => {
       kind: "train",
       ref,
       mode: "none",
-      participants: ["a", "b", "c"],
+      participants: [a, b, c],
       now: 0,
       deadlineMs: 10,
     });
-    const declined = markAnswered(markDropped(state, "b"), "a");
+    const declined = markAnswered(markDropped(state, b), a);
     const abandoned = closeStage(declined, 10, 2, 10);
     expect(abandoned.outcome).toBe("abandon");
     expect(abandoned.dropouts).toEqual(["b", "c"]);
-    const enough = closeStage(markAnswered(declined, "c"), 10, 2, 10);
+    const enough = closeStage(markAnswered(declined, c), 10, 2, 10);
     expect(enough).toEqual({ outcome: "complete", survivors: ["a", "c"], dropouts: ["b"] });
   });
 });
@@ -120,11 +122,11 @@ describe("the run plan and participant selection", () => {
   });
 
   it("picks max(minimum, ⌈fraction·n⌉) sites, deterministically for a seed", () => {
-    const sites = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+    const sites = siteIds("a", "b", "c", "d", "e", "f", "g", "h", "i", "j");
     const picked = pickParticipants(sites, 0.3, 2, seededRng(1));
     expect(picked).toHaveLength(3);
     expect(pickParticipants(sites, 0.3, 2, seededRng(1))).toEqual(picked);
     expect(pickParticipants(sites, 0.1, 4, seededRng(2))).toHaveLength(4);
-    expect(pickParticipants(["a"], 1, 2, seededRng(3))).toBeUndefined();
+    expect(pickParticipants([a], 1, 2, seededRng(3))).toBeUndefined();
   });
 });

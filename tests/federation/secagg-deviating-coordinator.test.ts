@@ -29,7 +29,7 @@ const DEADLINES = {
  * keys the coordinator holds, signed by the best certificate it has, its own.
  */
 function substituteBeta(entry: RosterEntry, forged: Omit<RosterEntry, "siteId">): RosterEntry {
-  return entry.siteId === "beta" ? { siteId: "beta", ...forged } : entry;
+  return entry.siteId === "beta" ? { siteId: entry.siteId, ...forged } : entry;
 }
 
 /** The coordinator's deviation, applied to the SecAgg+ settings of every training task it hands out. */

@@ -1,6 +1,7 @@
 // The wire ⇄ SecAgg+ table: both sides configure the state machine from the task's settings alike.
 import { describe, expect, it } from "vitest";
 import { prepareRound } from "../../crypto/secagg/round.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import type { SecAggSettings } from "../../proto/messages.ts";
 import { secAggConfigOf } from "../../proto/secagg-steps.ts";
 
@@ -24,9 +25,9 @@ describe("secAggConfigOf", () => {
       maxSummands: 3,
       maxExamples: 100,
       roster: [
-        { siteId: "site-c", identityKey: key(3), ...certified },
-        { siteId: "site-a", identityKey: key(1), ...certified },
-        { siteId: "site-b", identityKey: key(2), ...certified },
+        { siteId: parseSiteId("site-c"), identityKey: key(3), ...certified },
+        { siteId: parseSiteId("site-a"), identityKey: key(1), ...certified },
+        { siteId: parseSiteId("site-b"), identityKey: key(2), ...certified },
       ],
     };
     const config = secAggConfigOf(settings);

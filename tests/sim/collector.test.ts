@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import { RoundCollector } from "../../sim/collector.ts";
 import { createProgressDisplay } from "../../sim/progress.ts";
+import { siteIds } from "../helpers/site-ids.ts";
+
+const [a, b, c] = siteIds("a", "b", "c");
 
 describe("RoundCollector", () => {
   it("sums bytes and stage times per training round, counting abandoned tries and pre-round traffic", () => {
@@ -10,27 +13,27 @@ describe("RoundCollector", () => {
     const collector = new RoundCollector(() => clock);
     const ref = (round: number, attempt = 1) => ({ round, attempt });
     const events: CoordinatorEvent[] = [
-      { type: "site_joined", siteId: "a" },
+      { type: "site_joined", siteId: a },
       { type: "bytes", direction: "in", bytes: 100 },
-      { type: "round_started", ref: ref(1), kind: "train", participants: ["a", "b", "c"] },
+      { type: "round_started", ref: ref(1), kind: "train", participants: [a, b, c] },
       { type: "bytes", direction: "out", bytes: 1000 },
       {
         type: "stage_closed",
         ref: ref(1),
         stage: "collect_updates",
         answered: 1,
-        dropouts: ["b", "c"],
+        dropouts: [b, c],
         durationMs: 50,
       },
-      { type: "round_abandoned", ref: ref(1), reason: "too few", dropouts: ["b", "c"] },
-      { type: "round_started", ref: ref(1, 2), kind: "train", participants: ["a", "b", "c"] },
+      { type: "round_abandoned", ref: ref(1), reason: "too few", dropouts: [b, c] },
+      { type: "round_started", ref: ref(1, 2), kind: "train", participants: [a, b, c] },
       { type: "bytes", direction: "in", bytes: 300 },
       {
         type: "stage_closed",
         ref: ref(1, 2),
         stage: "collect_updates",
         answered: 2,
-        dropouts: ["c"],
+        dropouts: [c],
         durationMs: 70,
       },
     ];
@@ -40,8 +43,8 @@ describe("RoundCollector", () => {
       type: "round_completed",
       ref: ref(1, 2),
       kind: "train",
-      survivors: ["a", "b"],
-      dropouts: ["c"],
+      survivors: [a, b],
+      dropouts: [c],
       metrics: { loss: 1.5 },
       checkpointSha256: "ab",
       durationMs: 400,
@@ -77,20 +80,20 @@ describe("RoundCollector", () => {
     const ref = (round: number) => ({ round, attempt: 1 });
     const closed = (round: number, stage: "advertise_keys" | "unmask", durationMs: number) =>
       ({ type: "stage_closed", ref: ref(round), stage, answered: 2, dropouts: [], durationMs }) as const;
-    collector.handle({ type: "round_started", ref: ref(1), kind: "train", participants: ["a", "b"] });
+    collector.handle({ type: "round_started", ref: ref(1), kind: "train", participants: [a, b] });
     collector.handle(closed(1, "advertise_keys", 40));
     collector.handle(closed(1, "unmask", 10));
     collector.handle({
       type: "round_completed",
       ref: ref(1),
       kind: "train",
-      survivors: ["a", "b"],
+      survivors: [a, b],
       dropouts: [],
       metrics: {},
       checkpointSha256: "ab",
       durationMs: 50,
     });
-    collector.handle({ type: "round_started", ref: ref(2), kind: "eval", participants: ["a", "b"] });
+    collector.handle({ type: "round_started", ref: ref(2), kind: "eval", participants: [a, b] });
     collector.handle(closed(2, "advertise_keys", 300));
     collector.handle(closed(2, "unmask", 5));
     expect(collector.rounds[0]?.stageDurationsMs).toEqual({
