@@ -1,6 +1,7 @@
 // The site's privacy: its ledger charged before training, the update clipped, its share of DP noise added.
 import { clipL2 } from "../../crypto/dp/clip.ts";
 import { privatizeUpdate } from "../../crypto/dp/distributed-noise.ts";
+import { siteLevelRoundCharge } from "../../crypto/dp/round-charge.ts";
 import {
   chargePrivacy,
   PrivacyBudgetExceededError,
@@ -25,12 +26,8 @@ export function chargeLedger(session: SiteSession, ledgerFile: LedgerFile, task:
   const ledger = ledgerFile.ledger({ epsilon, delta: privacy.delta });
   const entry: LedgerEntry =
     privacy.dpLevel === "site"
-      ? {
-          label: `round ${task.ref.round}`,
-          samplingRate: privacy.samplingRate,
-          noiseMultiplier: privacy.noiseMultiplier,
-          steps: 1,
-        }
+      ? // The coordinator picks the participants: no amplification by subsampling against it (q = 1).
+        siteLevelRoundCharge(`round ${task.ref.round}`, privacy.noiseMultiplier)
       : {
           label: `round ${task.ref.round}`,
           samplingRate: Math.min(1, task.training.batchSize / Math.max(1, trainer.trainExamples)),
