@@ -60,7 +60,7 @@ async function runSweep(
       ? withTargetEpsilon({ ...options, privacy: mode, dp: plan.dpLevel, targetEpsilon: target }, records)
       : { ...options, privacy: mode, dp: "none" };
     const label = finite
-      ? `federated ${privacyLabel(mode, plan.dpLevel, Number(runOptions.noiseMultiplier.toFixed(3)))}, target ε ${target}`
+      ? `federated ${privacyLabel(mode, plan.dpLevel, runOptions.noiseMultiplier)}, target ε ${target}`
       : `federated ${mode}, ε = ∞`;
     progress({ type: "step", text: label });
     const run = await runFederated(

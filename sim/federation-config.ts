@@ -25,10 +25,12 @@ export function sitesPerRoundOf(options: SimOptions): number {
 }
 
 export function deadlinesOf(options: SimOptions): SimDeadlines {
-  // A site trains localSteps steps of ~1 s each while sharing the cores with the others; slow sites add slowMs.
+  // A site trains localSteps steps of ~1 s per 4 examples while sharing the cores with the others (a
+  // lot of 64 takes ~16 times one of 4: the DP preset's steps cost that); slow sites add slowMs.
+  const perStepMs = 1_500 * Math.max(1, options.batchSize / 4);
   const trainMs = Math.max(
     60_000,
-    options.localSteps * sitesPerRoundOf(options) * 1_500 + options.slowMs * 2,
+    options.localSteps * sitesPerRoundOf(options) * perStepMs + options.slowMs * 2,
   );
   return { trainMs, keyStageMs: 30_000 };
 }

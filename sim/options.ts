@@ -116,5 +116,6 @@ export function parseSimOptions(input: SimOptionsInput): SimOptions {
 
 /** A short name of the privacy setting, e.g. "secagg + site DP (σ=0.8)". */
 export function privacyLabel(privacy: PrivacyMode, dp: DpLevel, noiseMultiplier: number): string {
-  return dp === "none" ? privacy : `${privacy} + ${dp} DP (σ=${noiseMultiplier})`;
+  // σ picked by the accountant has many digits; three decimals name it.
+  return dp === "none" ? privacy : `${privacy} + ${dp} DP (σ=${Number(noiseMultiplier.toFixed(3))})`;
 }

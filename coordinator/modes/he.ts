@@ -132,6 +132,26 @@ function* partsOf(blobs: readonly KeyBlob[]) {
   for (const blob of blobs) yield* blobParts(blob);
 }
 
+/** reveal "sites": the decryption shares of `round` sealed to `site`, as key blobs. */
+function sealedRoundShares(host: ModeHost, ceremony: KeyCeremony, site: SiteId, round: number): KeyBlob[] {
+  const key = ceremony.collectiveKey();
+  const shares = host.store.roundShares(key.keyId, round, site);
+  if (shares === undefined)
+    throw new FederationError("not_found", `no decryption shares of round ${round} for this site`);
+  return [...shares].map(([holder, bytes]) => ({
+    header: {
+      keyId: key.keyId,
+      kind: "decryption-share",
+      recipient: site,
+      length: bytes.length,
+      sealerSiteId: holder,
+      sealerEnvelopePublicKey: host.record(holder)?.envelopeKey ?? new Uint8Array(32),
+      ref: { round, attempt: 1 },
+    },
+    bytes,
+  }));
+}
+
 export function createHeDriver(host: ModeHost): ModeDriver {
   const ckks = host.ckks;
   if (ckks === undefined) throw new Error("he mode needs a CKKS context");
@@ -153,25 +173,8 @@ export function createHeDriver(host: ModeHost): ModeDriver {
       holders: ceremony.keyHolders(key.holders),
     };
   };
-  /** reveal "sites": the decryption shares of `round` sealed to `site`, as key blobs. */
-  const roundShares = (site: SiteId, round: number): KeyBlob[] => {
-    const key = ceremony.collectiveKey();
-    const shares = host.store.roundShares(key.keyId, round, site);
-    if (shares === undefined)
-      throw new FederationError("not_found", `no decryption shares of round ${round} for this site`);
-    return [...shares].map(([holder, bytes]) => ({
-      header: {
-        keyId: key.keyId,
-        kind: "decryption-share",
-        recipient: site,
-        length: bytes.length,
-        sealerSiteId: holder,
-        sealerEnvelopePublicKey: host.record(holder)?.envelopeKey ?? new Uint8Array(32),
-        ref: { round, attempt: 1 },
-      },
-      bytes,
-    }));
-  };
+  const roundShares = (site: SiteId, round: number): KeyBlob[] =>
+    sealedRoundShares(host, ceremony, site, round);
   /** reveal "sites": a site can rebuild the global adapter only with shares of every trained round. */
   const canReplay = (site: SiteId): boolean => {
     const keyId = ceremony.collectiveKey().keyId;

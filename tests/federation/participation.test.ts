@@ -1,5 +1,8 @@
 // Partial participation (sitesPerRound.fraction, the simulation's --participation): each round uses exactly the
-// sites it picked, and FedAvg weights exactly their updates by their example counts.
+// sites it picked, and FedAvg weights exactly their updates by their example counts; under client-level DP
+// each site's ledger charges the rounds it took part in at q = 1.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
@@ -57,6 +60,47 @@ describe.each<PrivacyMode>(["none", "secagg"])("partial participation in mode %s
       expect(gap).toBeGreaterThan(10 * tolerance);
     } finally {
       state.close();
+    }
+  });
+});
+
+describe("partial participation under client-level DP", () => {
+  it("charges each site's ledger one step at q = 1 per round it took part in, none for the others", async () => {
+    const sites = ["a", "bb", "ccc", "dddd"];
+    const federation = await createFederation({
+      sites,
+      transport: "in-memory",
+      config: {
+        rounds: 2,
+        privacy: { mode: "secagg" },
+        dp: { level: "site", clipNorm: 1, noiseMultiplier: 1, epsilonBudget: 100 },
+        sitesPerRound: { fraction: 0.5, minimum: 2 },
+      },
+    });
+    const running = sites.map((name) => federation.startSite(name));
+    const summary = await federation.coordinator.done;
+    await Promise.all(running.map((site) => site.done));
+    await federation.coordinator.stop();
+    expect(summary.outcome).toBe("completed");
+    const picked = federation.coordinatorEvents.flatMap((event) =>
+      event.type === "round_started" && event.kind === "train" ? [event.participants] : [],
+    );
+    for (const site of sites) {
+      const rounds = picked.filter((participants) => participants.includes(site)).length;
+      const ledgerFile = join(federation.dir, "sites", site, "privacy-ledger.json");
+      const entries =
+        rounds === 0
+          ? []
+          : (
+              JSON.parse(readFileSync(ledgerFile, "utf8")) as {
+                entries: { samplingRate: number; steps: number }[];
+              }
+            ).entries;
+      // The coordinator picked 2 of 4 and knows whom: the task's rate 0.5 is no amplification against it.
+      expect(
+        entries.map((e) => [e.samplingRate, e.steps]),
+        site,
+      ).toEqual(new Array<number[]>(rounds).fill([1, 1]));
     }
   });
 });
