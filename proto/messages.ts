@@ -25,12 +25,6 @@ import type { KeyPart as WireKeyPart } from "./generated/fedtune/v1/KeyPart.ts";
 import type { FetchKeysRequest as WireFetchKeysRequest } from "./generated/fedtune/v1/FetchKeysRequest.ts";
 import type { ExportAggregatesRequest as WireExportAggregatesRequest } from "./generated/fedtune/v1/ExportAggregatesRequest.ts";
 import type { ExportPart as WireExportPart } from "./generated/fedtune/v1/ExportPart.ts";
-import type { StatusResponse as WireStatusResponse } from "./generated/fedtune/v1/StatusResponse.ts";
-import type { RoundsResponse as WireRoundsResponse } from "./generated/fedtune/v1/RoundsResponse.ts";
-import type { SitesResponse as WireSitesResponse } from "./generated/fedtune/v1/SitesResponse.ts";
-import type { AuditRequest as WireAuditRequest } from "./generated/fedtune/v1/AuditRequest.ts";
-import type { AuditEntry as WireAuditEntry } from "./generated/fedtune/v1/AuditEntry.ts";
-import type { VerifyAuditResponse as WireVerifyAuditResponse } from "./generated/fedtune/v1/VerifyAuditResponse.ts";
 import {
   MAX_CHUNK_BYTES,
   MAX_KEY_BLOB_BYTES,
@@ -39,42 +33,25 @@ import {
   MAX_UPDATE_BYTES,
   MAX_VECTOR_LENGTH,
 } from "./limits.ts";
-
-const U32_MAX = 0xffff_ffff;
-
-const u32 = z.number().int().min(0).max(U32_MAX);
-const positiveU32 = z.number().int().min(1).max(U32_MAX);
-/** uint64 arrives as a decimal string (longs: String); inside it is a safe integer. */
-const u64 = z.union([z.string().regex(/^\d{1,16}$/), z.number().int().min(0)]).transform((value, ctx) => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) {
-    ctx.addIssue({ code: "custom", message: "integer out of range" });
-    return z.NEVER;
-  }
-  return n;
-});
-const finite = z.number().finite();
-const nonNegative = finite.min(0);
-const shortText = z.string().max(256);
-const longText = z.string().max(64 * 1024);
-
-const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, "must be bytes");
-/** Byte strings of one exact length (keys, signatures): a wrong length is INVALID_ARGUMENT. */
-const exactBytes = (length: number) =>
-  bytes.refine((value) => value.length === length, { message: `must be exactly ${length} bytes` });
-const boundedBytes = (max: number, min = 0) =>
-  bytes.refine((value) => value.length >= min && value.length <= max, {
-    message: `must be ${min}–${max} bytes`,
-  });
-
-/** A DER certificate of the consortium PKI (an ECDSA P-256 leaf is well under 2 KiB). */
-const certificateBytes = boundedBytes(8 * 1024, 1);
-/** A DER-encoded ECDSA signature by a certificate's key (72 bytes for P-256, more for larger curves). */
-const certificateSignatureBytes = boundedBytes(512, 8);
+import {
+  u32,
+  positiveU32,
+  u64,
+  finite,
+  nonNegative,
+  shortText,
+  bytes,
+  exactBytes,
+  boundedBytes,
+  certificateBytes,
+  certificateSignatureBytes,
+  type Assert,
+  type Encodes,
+} from "./wire-scalars.ts";
 
 export const PRIVACY_MODES = ["none", "secagg", "he"] as const;
 export type PrivacyMode = (typeof PRIVACY_MODES)[number];
-const privacyModeSchema = z.enum(PRIVACY_MODES);
+export const privacyModeSchema = z.enum(PRIVACY_MODES);
 
 export const joinRequestSchema = z.object({
   baseModelHash: z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256"),
@@ -355,7 +332,7 @@ export const unmaskRequestSchema = z.object({
 });
 export type UnmaskRequest = z.output<typeof unmaskRequestSchema>;
 
-const metricsSchema = z
+export const metricsSchema = z
   .record(z.string().min(1).max(64), finite)
   .refine((value) => Object.keys(value).length <= MAX_METRICS, { message: `at most ${MAX_METRICS} metrics` });
 
@@ -449,70 +426,10 @@ export type ExportPart = z.output<typeof exportPartSchema>;
 
 export const emptySchema = z.object({});
 
-export const statusResponseSchema = z.object({
-  federationName: shortText,
-  privacyMode: privacyModeSchema,
-  strategy: shortText,
-  round: u32,
-  attempt: u32,
-  stage: shortText,
-  completedRounds: u32,
-  totalRounds: u32,
-  sitesJoined: u32,
-  sitesOnline: u32,
-});
-export type StatusResponse = z.output<typeof statusResponseSchema>;
-
-const roundSummarySchema = z.object({
-  round: u32,
-  attempt: u32,
-  kind: z.enum(["train", "eval"]),
-  outcome: z.enum(["completed", "abandoned", "running"]),
-  participants: u32,
-  dropouts: u32,
-  checkpointSha256: z.string().regex(/^([0-9a-f]{64})?$/),
-  metrics: metricsSchema,
-  reason: z.string().max(1024),
-});
-export type RoundSummary = z.output<typeof roundSummarySchema>;
-export const roundsResponseSchema = z.object({ rounds: z.array(roundSummarySchema) });
-export type RoundsResponse = z.output<typeof roundsResponseSchema>;
-
-const siteSummarySchema = z.object({
-  siteId: siteIdSchema,
-  joinedAt: shortText,
-  lastSeen: shortText,
-  roundsContributed: u32,
-  roundsDropped: u32,
-});
-export type SiteSummary = z.output<typeof siteSummarySchema>;
-export const sitesResponseSchema = z.object({ sites: z.array(siteSummarySchema) });
-export type SitesResponse = z.output<typeof sitesResponseSchema>;
-
-export const auditRequestSchema = z.object({ fromSeq: u64 });
-export type AuditRequest = z.output<typeof auditRequestSchema>;
-export const auditEntrySchema = z.object({
-  seq: u64,
-  time: shortText,
-  kind: shortText,
-  detailsJson: longText,
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-});
-export type AuditEntry = z.output<typeof auditEntrySchema>;
-export const verifyAuditResponseSchema = z.object({
-  ok: z.boolean(),
-  entries: u64,
-  firstBadSeq: u64,
-  detail: z.string().max(1024),
-});
-export type VerifyAuditResponse = z.output<typeof verifyAuditResponseSchema>;
-
 /**
  * Compile-time proof that every trusted type can be handed to the generated encoder: if the .proto and
  * these schemas drift apart, typechecking fails here.
  */
-type Encodes<Trusted, Wire> = [Trusted] extends [Wire] ? true : false;
-type Assert<T extends true> = T;
 export type SchemasMatchWire = [
   Assert<Encodes<JoinRequest, WireJoinRequest>>,
   Assert<Encodes<JoinResponse, WireJoinResponse>>,
@@ -532,10 +449,4 @@ export type SchemasMatchWire = [
   Assert<Encodes<FetchKeysRequest, WireFetchKeysRequest>>,
   Assert<Encodes<ExportAggregatesRequest, WireExportAggregatesRequest>>,
   Assert<Encodes<ExportPart, WireExportPart>>,
-  Assert<Encodes<StatusResponse, WireStatusResponse>>,
-  Assert<Encodes<RoundsResponse, WireRoundsResponse>>,
-  Assert<Encodes<SitesResponse, WireSitesResponse>>,
-  Assert<Encodes<AuditRequest, WireAuditRequest>>,
-  Assert<Encodes<AuditEntry, WireAuditEntry>>,
-  Assert<Encodes<VerifyAuditResponse, WireVerifyAuditResponse>>,
 ];

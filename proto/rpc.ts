@@ -1,6 +1,7 @@
 // The method table of both services: call shape and request/response schemas, shared by every transport.
 import type { z } from "zod";
 import type { SiteId } from "../crypto/site-id.ts";
+import * as admin from "./admin-messages.ts";
 import * as m from "./messages.ts";
 
 export type CallKind = "unary" | "serverStream" | "clientStream";
@@ -44,11 +45,11 @@ const FEDERATION_METHODS = {
 
 /** fedtune.v1.Admin: called with an admin certificate. */
 const ADMIN_METHODS = {
-  status: spec("unary", "Status", m.emptySchema, m.statusResponseSchema),
-  rounds: spec("unary", "Rounds", m.emptySchema, m.roundsResponseSchema),
-  sites: spec("unary", "Sites", m.emptySchema, m.sitesResponseSchema),
-  audit: spec("serverStream", "Audit", m.auditRequestSchema, m.auditEntrySchema),
-  verifyAudit: spec("unary", "VerifyAudit", m.emptySchema, m.verifyAuditResponseSchema),
+  status: spec("unary", "Status", m.emptySchema, admin.statusResponseSchema),
+  rounds: spec("unary", "Rounds", m.emptySchema, admin.roundsResponseSchema),
+  sites: spec("unary", "Sites", m.emptySchema, admin.sitesResponseSchema),
+  audit: spec("serverStream", "Audit", admin.auditRequestSchema, admin.auditEntrySchema),
+  verifyAudit: spec("unary", "VerifyAudit", m.emptySchema, admin.verifyAuditResponseSchema),
 } as const;
 
 /** A service: its fully qualified proto name, the certificate role it admits, and its methods. */

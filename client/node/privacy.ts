@@ -1,7 +1,6 @@
 // The site's privacy: its ledger charged before training, the update clipped, its share of DP noise added.
 import { clipL2 } from "../../crypto/dp/clip.ts";
 import { privatizeUpdate } from "../../crypto/dp/distributed-noise.ts";
-import { siteLevelRoundCharge } from "../../crypto/dp/round-charge.ts";
 import {
   chargePrivacy,
   PrivacyBudgetExceededError,

@@ -8,6 +8,7 @@ import { DurableState } from "../../coordinator/service/durable-state.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import type { LocalUpdate } from "../../client/node/trainer.ts";
 import type { PrivacyMode } from "../../proto/messages.ts";
+import { parseSiteId } from "../../crypto/site-id.ts";
 import { BASE_MODEL_HASH, TINY_MODEL, createFederation, fedAvgOf } from "./helpers/federation.ts";
 import { siteIds } from "../helpers/site-ids.ts";
 
@@ -86,7 +87,7 @@ describe("partial participation under client-level DP", () => {
       event.type === "round_started" && event.kind === "train" ? [event.participants] : [],
     );
     for (const site of sites) {
-      const rounds = picked.filter((participants) => participants.includes(site)).length;
+      const rounds = picked.filter((participants) => participants.includes(parseSiteId(site))).length;
       const ledgerFile = join(federation.dir, "sites", site, "privacy-ledger.json");
       const entries =
         rounds === 0

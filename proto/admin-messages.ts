@@ -1,0 +1,78 @@
+// zod schemas for the Admin service's fedtune.v1 messages (status, rounds, sites, audit) and their trusted types.
+import { z } from "zod";
+import type { StatusResponse as WireStatusResponse } from "./generated/fedtune/v1/StatusResponse.ts";
+import type { RoundsResponse as WireRoundsResponse } from "./generated/fedtune/v1/RoundsResponse.ts";
+import type { SitesResponse as WireSitesResponse } from "./generated/fedtune/v1/SitesResponse.ts";
+import type { AuditRequest as WireAuditRequest } from "./generated/fedtune/v1/AuditRequest.ts";
+import type { AuditEntry as WireAuditEntry } from "./generated/fedtune/v1/AuditEntry.ts";
+import type { VerifyAuditResponse as WireVerifyAuditResponse } from "./generated/fedtune/v1/VerifyAuditResponse.ts";
+import { metricsSchema, privacyModeSchema, siteIdSchema } from "./messages.ts";
+import { longText, shortText, u32, u64, type Assert, type Encodes } from "./wire-scalars.ts";
+
+export const statusResponseSchema = z.object({
+  federationName: shortText,
+  privacyMode: privacyModeSchema,
+  strategy: shortText,
+  round: u32,
+  attempt: u32,
+  stage: shortText,
+  completedRounds: u32,
+  totalRounds: u32,
+  sitesJoined: u32,
+  sitesOnline: u32,
+});
+export type StatusResponse = z.output<typeof statusResponseSchema>;
+
+const roundSummarySchema = z.object({
+  round: u32,
+  attempt: u32,
+  kind: z.enum(["train", "eval"]),
+  outcome: z.enum(["completed", "abandoned", "running"]),
+  participants: u32,
+  dropouts: u32,
+  checkpointSha256: z.string().regex(/^([0-9a-f]{64})?$/),
+  metrics: metricsSchema,
+  reason: z.string().max(1024),
+});
+export type RoundSummary = z.output<typeof roundSummarySchema>;
+export const roundsResponseSchema = z.object({ rounds: z.array(roundSummarySchema) });
+export type RoundsResponse = z.output<typeof roundsResponseSchema>;
+
+const siteSummarySchema = z.object({
+  siteId: siteIdSchema,
+  joinedAt: shortText,
+  lastSeen: shortText,
+  roundsContributed: u32,
+  roundsDropped: u32,
+});
+export type SiteSummary = z.output<typeof siteSummarySchema>;
+export const sitesResponseSchema = z.object({ sites: z.array(siteSummarySchema) });
+export type SitesResponse = z.output<typeof sitesResponseSchema>;
+
+export const auditRequestSchema = z.object({ fromSeq: u64 });
+export type AuditRequest = z.output<typeof auditRequestSchema>;
+export const auditEntrySchema = z.object({
+  seq: u64,
+  time: shortText,
+  kind: shortText,
+  detailsJson: longText,
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type AuditEntry = z.output<typeof auditEntrySchema>;
+export const verifyAuditResponseSchema = z.object({
+  ok: z.boolean(),
+  entries: u64,
+  firstBadSeq: u64,
+  detail: z.string().max(1024),
+});
+export type VerifyAuditResponse = z.output<typeof verifyAuditResponseSchema>;
+
+/** If the .proto and these schemas drift apart, typechecking fails here. */
+export type AdminSchemasMatchWire = [
+  Assert<Encodes<StatusResponse, WireStatusResponse>>,
+  Assert<Encodes<RoundsResponse, WireRoundsResponse>>,
+  Assert<Encodes<SitesResponse, WireSitesResponse>>,
+  Assert<Encodes<AuditRequest, WireAuditRequest>>,
+  Assert<Encodes<AuditEntry, WireAuditEntry>>,
+  Assert<Encodes<VerifyAuditResponse, WireVerifyAuditResponse>>,
+];
