@@ -10,6 +10,7 @@ import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks
 import { seededRng } from "../../crypto/rng.ts";
 import { flattenLoraTensors } from "../../model/lora-layout.ts";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readPeftAdapter } from "../../model/peft.ts";
+import { serializeSafetensors } from "../../model/safetensors.ts";
 import type { Connection } from "../../proto/transport.ts";
 import {
   TINY_MODEL,
@@ -68,6 +69,8 @@ function writeSiteConfig(name: string, stateDir: string): string {
       vocab_size: TINY_MODEL.vocabSize,
     }),
   );
+  // The export hashes the base model's weights for its model card; the layout comes from config.json.
+  writeFileSync(join(dir, "model", "model.safetensors"), serializeSafetensors([]));
   const path = join(dir, "site.yaml");
   writeFileSync(
     path,
