@@ -145,7 +145,7 @@ const privacySchema = z.strictObject({
     .min(0)
     .default(0)
     .describe(
-      "L2 bound on each site's update without client-level DP. 0: none in modes none and he; in secagg mode, whose fixed-point range needs a bound, an explicit L2 clip of 1 at each site (not the codec cutting each entry to ±1).",
+      "L2 bound each site clips its update to without client-level DP (0 = no clip). In secagg mode the fixed-point range ±1 holds the weighted entries n/4096·Δ, so with 0 it only bounds |Δ| by 4096/n per entry.",
     ),
   secagg: secaggSchema
     .default({})
@@ -422,22 +422,20 @@ export function loadFederationConfig(path: string): FederationConfig {
 }
 
 /**
+ * The L2 bound the sites clip each update to (0 = none): client-level DP's C, else updateClipNorm. A
+ * default L2 clip of 1 would throw away most of a LoRA update's signal (the default simulation stalls).
+ */
+export function updateClipNormOf(config: FederationConfig): number {
+  return config.dp?.level === "site" ? config.dp.clipNorm : config.privacy.updateClipNorm;
+}
+
+/**
  * The SecAgg+ graph degree and Shamir threshold for a round try with `participants` sites. A
  * configured threshold is returned as is (never lowered to fit a small round: that would weaken
  * the guarantee silently); the default is a majority of each secret's holders. A configured
  * threshold that is no majority of this round's holders is refused (ParameterError), as every
  * site would refuse it too (crypto/secagg/round.ts, prepareRound).
  */
-/** The L2 clip a secagg round applies when `updateClipNorm` is 0: the codec's range of ±1 then clips nothing. */
-export const DEFAULT_SECAGG_UPDATE_CLIP_NORM = 1;
-
-/** The L2 bound the sites clip each update to (0 = none): client-level DP's C, else updateClipNorm or its secagg default. */
-export function updateClipNormOf(config: FederationConfig): number {
-  if (config.dp?.level === "site") return config.dp.clipNorm;
-  const { mode, updateClipNorm } = config.privacy;
-  return mode === "secagg" && updateClipNorm === 0 ? DEFAULT_SECAGG_UPDATE_CLIP_NORM : updateClipNorm;
-}
-
 export function resolveSecAggParameters(
   participants: number,
   settings: FederationConfig["privacy"]["secagg"],
