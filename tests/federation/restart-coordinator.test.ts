@@ -183,6 +183,55 @@ beforeAll(async () => {
 });
 afterAll(() => ckks.dispose());
 
+interface TestSiteHooks {
+  /** Each site's Δ per round try, "site round.attempt" → update. */
+  readonly updates: Map<string, LocalUpdate>;
+  /** The global vector each site last evaluated. */
+  readonly evaluated: Map<string, Float32Array>;
+  readonly beforeStage: (stage: SiteStage, ref: RoundRef) => Promise<"continue" | "drop">;
+  readonly onEvent?: (event: SiteEvent) => void;
+}
+
+/** One site of the test federation over gRPC, with the synthetic trainer and a fault hook. */
+function startTestSite(
+  setup: Setup,
+  name: string,
+  mode: PrivacyMode,
+  logger: ReturnType<typeof quietLogger>,
+  hooks: TestSiteHooks,
+): { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> } {
+  let last: LocalUpdate | undefined;
+  const tls = setup.pki.sites.get(name);
+  if (tls === undefined) throw new Error(`no certificate for ${name}`);
+  return startSiteClient({
+    coordinator: setup.address,
+    stateDir: join(setup.dir, "sites", name),
+    tls,
+    dial: dialGrpc,
+    logger,
+    rng: seededRng(`site-${name}`),
+    baseModelHash: BASE_MODEL_HASH,
+    createTrainer: (_lora, vectorLength) =>
+      Promise.resolve(
+        syntheticTrainer({
+          vectorLength,
+          numExamples: 10 + name.length,
+          rng: seededRng(`train-${name}`),
+          onUpdate: (update) => (last = update),
+          onEvaluate: (global) => hooks.evaluated.set(name, Float32Array.from(global)),
+        }),
+      ),
+    ...(mode === "he" ? { ckks: () => Promise.resolve(ckks) } : {}),
+    pollWaitMs: 2_000,
+    onEvent: (event) => {
+      hooks.onEvent?.(event);
+      if (event.type === "trained" && last !== undefined)
+        hooks.updates.set(`${name} ${event.ref.round}.${event.ref.attempt}`, last);
+    },
+    faults: { beforeStage: hooks.beforeStage },
+  });
+}
+
 describe.each<[PrivacyMode, string]>([
   ["secagg", "masked_input"],
   ["he", "submit"],
@@ -200,49 +249,22 @@ describe.each<[PrivacyMode, string]>([
     let sites: { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> }[] = [];
     try {
       sites = SITES.map((name) => {
-        let last: LocalUpdate | undefined;
         const siteEvents: SiteEvent[] = [];
         events.set(name, siteEvents);
-        const tls = setup.pki.sites.get(name);
-        if (tls === undefined) throw new Error(`no certificate for ${name}`);
-        return startSiteClient({
-          coordinator: setup.address,
-          stateDir: join(setup.dir, "sites", name),
-          tls,
-          dial: dialGrpc,
-          logger,
-          rng: seededRng(`site-${name}`),
-          baseModelHash: BASE_MODEL_HASH,
-          createTrainer: (_lora, vectorLength) =>
-            Promise.resolve(
-              syntheticTrainer({
-                vectorLength,
-                numExamples: 10 + name.length,
-                rng: seededRng(`train-${name}`),
-                onUpdate: (update) => (last = update),
-                onEvaluate: (global) => evaluated.set(name, Float32Array.from(global)),
-              }),
-            ),
-          ...(mode === "he" ? { ckks: () => Promise.resolve(ckks) } : {}),
-          pollWaitMs: 2_000,
-          onEvent: (event) => {
-            siteEvents.push(event);
-            if (event.type === "trained" && last !== undefined) {
-              updates.set(`${name} ${event.ref.round}.${event.ref.attempt}`, last);
-            }
-          },
-          faults: {
-            // The first site to reach `killStage` of round KILLED_ROUND kills the coordinator (kill -9)
-            // and waits for it to be gone: the round is in flight, its state only in that process's memory.
-            beforeStage: async (stage, ref): Promise<"continue" | "drop"> => {
-              if (killed !== undefined || ref.round !== KILLED_ROUND || stage !== killStage || !first)
-                return "continue";
-              const victim = first;
-              killed = { site: name, completedBefore: victim.completed(), ref };
-              victim.kill("SIGKILL");
-              await victim.exited;
+        return startTestSite(setup, name, mode, logger, {
+          updates,
+          evaluated,
+          onEvent: (event) => siteEvents.push(event),
+          // The first site to reach `killStage` of round KILLED_ROUND kills the coordinator (kill -9)
+          // and waits for it to be gone: the round is in flight, its state only in that process's memory.
+          beforeStage: async (stage, ref) => {
+            if (killed !== undefined || ref.round !== KILLED_ROUND || stage !== killStage || !first)
               return "continue";
-            },
+            const victim = first;
+            killed = { site: name, completedBefore: victim.completed(), ref };
+            victim.kill("SIGKILL");
+            await victim.exited;
+            return "continue";
           },
         });
       });
@@ -371,50 +393,24 @@ describe.each<SiteStage>(["key_ceremony", "decrypt"])(
       let killed = false;
       let sites: { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> }[] = [];
       try {
-        sites = SITES.map((name) => {
-          let last: LocalUpdate | undefined;
-          const tls = setup.pki.sites.get(name);
-          if (tls === undefined) throw new Error(`no certificate for ${name}`);
-          return startSiteClient({
-            coordinator: setup.address,
-            stateDir: join(setup.dir, "sites", name),
-            tls,
-            dial: dialGrpc,
-            logger,
-            rng: seededRng(`site-${name}`),
-            baseModelHash: BASE_MODEL_HASH,
-            createTrainer: (_lora, vectorLength) =>
-              Promise.resolve(
-                syntheticTrainer({
-                  vectorLength,
-                  numExamples: 10 + name.length,
-                  rng: seededRng(`train-${name}`),
-                  onUpdate: (update) => (last = update),
-                  onEvaluate: (global) => evaluated.set(name, Float32Array.from(global)),
-                }),
-              ),
-            ckks: () => Promise.resolve(ckks),
-            pollWaitMs: 2_000,
-            onEvent: (event) => {
-              if (event.type === "trained" && last !== undefined)
-                updates.set(`${name} ${event.ref.round}.${event.ref.attempt}`, last);
+        sites = SITES.map((name) =>
+          startTestSite(setup, name, "he", logger, {
+            updates,
+            evaluated,
+            // The first site to answer the ceremony's share stage, or round KILLED_ROUND's decryption,
+            // kills the coordinator while that step is in flight.
+            beforeStage: async (stage, ref) => {
+              const inFlight =
+                stage === killStage && (stage === "key_ceremony" || ref.round === KILLED_ROUND);
+              if (killed || !inFlight || !first) return "continue";
+              killed = true;
+              const victim = first;
+              victim.kill("SIGKILL");
+              await victim.exited;
+              return "continue";
             },
-            faults: {
-              // The first site to answer the ceremony's share stage, or round KILLED_ROUND's decryption,
-              // kills the coordinator while that step is in flight.
-              beforeStage: async (stage, ref): Promise<"continue" | "drop"> => {
-                const inFlight =
-                  stage === killStage && (stage === "key_ceremony" || ref.round === KILLED_ROUND);
-                if (killed || !inFlight || !first) return "continue";
-                killed = true;
-                const victim = first;
-                victim.kill("SIGKILL");
-                await victim.exited;
-                return "continue";
-              },
-            },
-          });
-        });
+          }),
+        );
         expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
         expect(killed).toBe(true);
         first = undefined;
