@@ -119,13 +119,21 @@ const privacySettingsSchema = z.object({
 });
 export type PrivacySettings = z.output<typeof privacySettingsSchema>;
 
-const rosterEntrySchema = z.object({
+/**
+ * A peer's keys as the coordinator relays them: with the certificate and its signature over both keys
+ * sent at Join, which the receiving site verifies against the CA (crypto/pki/key-binding.ts) before it
+ * uses either key. SecAgg+ roster entries, key holders and decryption-share recipients all take this form.
+ */
+const certifiedPeerSchema = z.object({
   siteId: siteIdSchema,
   identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
   envelopePublicKey: exactBytes(X25519_KEY_BYTES),
   certificate: certificateBytes,
   certificateKeySignature: certificateSignatureBytes,
 });
+export type CertifiedPeer = z.output<typeof certifiedPeerSchema>;
+
+const rosterEntrySchema = certifiedPeerSchema;
 export type RosterEntry = z.output<typeof rosterEntrySchema>;
 
 const secAggSettingsSchema = z.object({
@@ -142,11 +150,7 @@ const secAggSettingsSchema = z.object({
 export type SecAggSettings = z.output<typeof secAggSettingsSchema>;
 
 /** A key holder of the threshold ceremony, with the keys bound at its Join. */
-const keyHolderSchema = z.object({
-  siteId: siteIdSchema,
-  identityKey: exactBytes(ED25519_PUBLIC_KEY_BYTES),
-  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
-});
+const keyHolderSchema = certifiedPeerSchema;
 export type KeyHolder = z.output<typeof keyHolderSchema>;
 
 export const HE_REVEALS = ["coordinator", "sites"] as const;
@@ -231,10 +235,7 @@ const unmaskStepSchema = z.object({
   signatures: z.array(siteSignatureSchema).max(MAX_PARTICIPANTS),
   deadlineMs: positiveU32,
 });
-const envelopeRecipientSchema = z.object({
-  siteId: siteIdSchema,
-  envelopePublicKey: exactBytes(X25519_KEY_BYTES),
-});
+const envelopeRecipientSchema = certifiedPeerSchema;
 export type EnvelopeRecipient = z.output<typeof envelopeRecipientSchema>;
 const keyIdSchema = z.string().min(1).max(128);
 

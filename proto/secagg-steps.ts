@@ -1,7 +1,6 @@
 // The one table between SecAgg+ messages (crypto/secagg) and the wire: Poll steps one way, stage RPCs the other.
 import type { ClientToServerMessage, ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
-import { PkiError } from "../crypto/pki/identity.ts";
-import { verifySiteKeys, type TrustAnchor } from "../crypto/pki/key-binding.ts";
+import { verifyRelayedSiteKeys, type TrustAnchor } from "../crypto/pki/key-binding.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import type {
   AdvertiseKeysRequest,
@@ -209,19 +208,6 @@ export function secAggConfigOf(settings: SecAggSettings): SecAggConfig {
  * chose itself is ever used (issue 18 §1). Throws PkiError naming the first entry that fails.
  */
 export function certifiedSecAggConfigOf(settings: SecAggSettings, trust: TrustAnchor): SecAggConfig {
-  for (const entry of settings.roster) {
-    const keys = {
-      certificate: entry.certificate,
-      identityKey: entry.identityKey,
-      envelopeKey: entry.envelopePublicKey,
-      signature: entry.certificateKeySignature,
-    };
-    try {
-      verifySiteKeys(keys, trust, entry.siteId);
-    } catch (error) {
-      if (!(error instanceof PkiError)) throw error;
-      throw new PkiError(error.code, `the keys relayed for ${entry.siteId}: ${error.message}`);
-    }
-  }
+  verifyRelayedSiteKeys(settings.roster, trust);
   return secAggConfigOf(settings);
 }

@@ -55,7 +55,7 @@ class HeSiteMode implements SiteMode {
       session.connection.federation,
       session.streamOptions(),
       tools,
-      he,
+      { ...he, holders: session.certifiedPeers(he.holders) },
     );
     this.encryptor?.encryptor.dispose();
     this.encryptor = { keyId: he.keyId, encryptor: createThresholdEncryptor(tools, publicKey) };

@@ -10,7 +10,7 @@ import {
   type ClientState,
 } from "../../crypto/secagg/client.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
-import { NO_REVOCATIONS, PkiError } from "../../crypto/pki/identity.ts";
+import { PkiError } from "../../crypto/pki/identity.ts";
 import type { SiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { FLOAT_CHUNK_ELEMENTS } from "../../proto/limits.ts";
@@ -52,14 +52,10 @@ async function sendStageCall(session: SiteSession, call: SecAggStageCall): Promi
   }
 }
 
-/**
- * The round's config once every peer's keys verify against this site's own CA certificate. Sites hold
- * no revocation list: a revoked site cannot connect to an honest coordinator, but a deviating one could
- * relay a revoked certificate until it expires (docs/threat-model.md).
- */
-function certifiedRoundConfig(settings: SecAggSettings, caPem: string): SecAggConfig {
+/** The round's config once every peer's keys verify against this site's CA certificate and revocations. */
+function certifiedRoundConfig(session: SiteSession, settings: SecAggSettings): SecAggConfig {
   try {
-    return certifiedSecAggConfigOf(settings, { caCert: caPem, revocations: NO_REVOCATIONS });
+    return certifiedSecAggConfigOf(settings, session.peerTrust());
   } catch (error) {
     if (error instanceof PkiError)
       throw new LeaveRound("advertise_keys", `peer keys refused: ${error.message}`);
@@ -80,7 +76,7 @@ class SecAggSiteRound {
     private readonly settings: SecAggSettings,
     private readonly ref: RoundRef,
   ) {
-    this.config = certifiedRoundConfig(settings, session.options.tls.caPem);
+    this.config = certifiedRoundConfig(session, settings);
     this.recipient = session.siteId();
     const start = session.protect(() =>
       createClient({

@@ -73,7 +73,7 @@ async function publish(session: SiteSession, blobs: readonly KeyBlob[]): Promise
  */
 export async function answerKeyCeremony(session: SiteSession, step: KeyCeremonyStep): Promise<void> {
   const siteId = session.siteId();
-  const { keyId, holders } = step;
+  const { keyId } = step;
   if (step.stage === "nonce") {
     const nonce = new Uint8Array(CEREMONY_NONCE_BYTES);
     session.rng.fill(nonce);
@@ -82,6 +82,8 @@ export async function answerKeyCeremony(session: SiteSession, step: KeyCeremonyS
     return;
   }
   await session.stage("key_ceremony", CEREMONY_REF);
+  // Each holder's envelope key gets a Shamir share of s_i: only keys its own certificate signed.
+  const holders = session.certifiedPeers(step.holders);
   const me = holders.findIndex((h) => h.siteId === siteId);
   const ownNonce = step.nonces[me];
   if (me < 0 || ownNonce === undefined || step.nonces.length !== holders.length)
@@ -153,7 +155,8 @@ async function fetchBlobs(
 /**
  * The collective public key, checked before this site encrypts under it (crypto/ckks/collective-key.ts
  * verifyCollectiveKey): the transcript lists exactly the task's holders, each share is signed by its holder's
- * identity key as bound at its Join, and the key is the sum of the shares over a(seed).
+ * identity key as bound at its Join, and the key is the sum of the shares over a(seed). `he.holders` must
+ * have passed SiteSession.certifiedPeers: their identity keys are what the shares are checked against.
  */
 export async function fetchCollectiveKey(
   federation: FederationStub,
@@ -231,8 +234,11 @@ async function fetchKeyShare(
  * sent to the coordinator (reveal "coordinator") or sealed to each recipient (reveal "sites").
  */
 export async function answerDecryption(session: SiteSession, step: DecryptStep): Promise<void> {
-  const { he, ref } = step;
+  const { ref } = step;
   await session.stage("decrypt", ref);
+  // The holders' keys open the key shares, the recipients' keys get the decryption share: certified ones only.
+  const he = { ...step.he, holders: session.certifiedPeers(step.he.holders) };
+  const recipients = session.certifiedPeers(step.recipients);
   const tools = heTools(await session.ckks());
   const input = await fetchBlobs(
     session.connection.federation,
@@ -265,9 +271,9 @@ export async function answerDecryption(session: SiteSession, step: DecryptStep):
   }
   const siteId = session.siteId();
   const blobs: KeyBlob[] =
-    step.recipients.length === 0
+    recipients.length === 0
       ? [{ header: blobHeader(he.keyId, "decryption-share", share, { ref }), bytes: share }]
-      : step.recipients.map((recipient) => {
+      : recipients.map((recipient) => {
           const sealed = sealBlob(
             decryptionShareBinding(he.keyId, ref.round, tools, siteId, recipient.siteId),
             share,

@@ -2,6 +2,12 @@
 // the round's protect-time account. The site's modes and steps work through it.
 import type { Logger } from "pino";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
+import { NO_REVOCATIONS, PkiError, type Revocations } from "../../crypto/pki/identity.ts";
+import {
+  verifyRelayedSiteKeys,
+  type RelayedSiteKeys,
+  type TrustAnchor,
+} from "../../crypto/pki/key-binding.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import type { SiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
@@ -114,6 +120,8 @@ export class SiteSession {
   private joinedTrainer: LocalTrainer | undefined;
   /** Protect time of the round in progress (see the "submitted" event). */
   private protectMs = 0;
+  /** Revoked certificates as this site knows them; peers' keys are checked against them. */
+  private revocations: Revocations = NO_REVOCATIONS;
 
   constructor(
     readonly options: SiteClientOptions,
@@ -138,6 +146,25 @@ export class SiteSession {
   joined(siteId: SiteId, trainer: LocalTrainer): void {
     this.joinedSiteId = siteId;
     this.joinedTrainer = trainer;
+  }
+
+  /** What this site trusts its peers' keys to: its own copy of the CA certificate and the revocations it knows. */
+  peerTrust(): TrustAnchor {
+    return { caCert: this.options.tls.caPem, revocations: this.revocations };
+  }
+
+  /**
+   * `peers` once every one's keys verify against {@link peerTrust} (crypto/pki/key-binding.ts): a key the
+   * coordinator chose itself, or a foreign or revoked certificate, is refused before any key is used.
+   */
+  certifiedPeers<T extends RelayedSiteKeys>(peers: readonly T[]): T[] {
+    try {
+      return [...verifyRelayedSiteKeys(peers, this.peerTrust())];
+    } catch (error) {
+      if (error instanceof PkiError)
+        throw new FederationError("permission_denied", `peer keys refused: ${error.message}`);
+      throw error;
+    }
   }
 
   siteId(): SiteId {

@@ -23,6 +23,7 @@ import type { Strategy } from "../../strategies/index.ts";
 import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import { resolveSecAggParameters, updateClipNormOf } from "../config.ts";
 import type { Running, SiteId } from "../round/stages.ts";
+import { certifiedPeerOf } from "../service/records.ts";
 import { evaluationResult } from "./evaluation.ts";
 import { plainDriverBase } from "./plain.ts";
 import {
@@ -79,13 +80,7 @@ export function secAggSettings(
     roster: participants.map((siteId) => {
       const record = host.record(siteId);
       if (record === undefined) throw new FederationError("internal", `no record of participant ${siteId}`);
-      return {
-        siteId,
-        identityKey: record.identityKey,
-        envelopePublicKey: record.envelopeKey,
-        certificate: record.certificate,
-        certificateKeySignature: record.certificateKeySignature,
-      };
+      return certifiedPeerOf(record);
     }),
   };
 }

@@ -14,6 +14,7 @@ import type { ModeHost, Refusal } from "../modes/mode.ts";
 import { pickParticipants } from "../round/plan.ts";
 import type { SiteId } from "../round/stages.ts";
 import type { KeyCeremony } from "./key-ceremony.ts";
+import { certifiedPeerOf } from "./records.ts";
 
 /** A decryption's input: the aggregate and the accepted uploads it sums, one per site. */
 export interface DecryptionInput {
@@ -65,8 +66,8 @@ export class HeDecryptions {
     const recipients =
       key.reveal === "sites"
         ? this.host.knownSites().flatMap((siteId) => {
-            const envelopePublicKey = this.host.record(siteId)?.envelopeKey;
-            return envelopePublicKey === undefined ? [] : [{ siteId, envelopePublicKey }];
+            const record = this.host.record(siteId);
+            return record === undefined ? [] : [certifiedPeerOf(record)];
           })
         : [];
     const running: Running = {

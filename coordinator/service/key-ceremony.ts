@@ -21,6 +21,7 @@ import type { HeReveal, KeyHolder, PollResponse } from "../../proto/messages.ts"
 import type { Peer } from "../../proto/rpc.ts";
 import type { ModeHost } from "../modes/mode.ts";
 import type { SiteId } from "../round/stages.ts";
+import { certifiedPeerOf } from "./records.ts";
 
 /** The outcome of a ceremony: what every task names and every site checks. */
 export interface CollectiveKey {
@@ -99,11 +100,8 @@ export class KeyCeremony {
   keyHolders(holders: readonly SiteId[]): KeyHolder[] {
     return holders.map((siteId) => {
       const record = this.host.record(siteId);
-      return {
-        siteId,
-        identityKey: record?.identityKey ?? new Uint8Array(32),
-        envelopePublicKey: record?.envelopeKey ?? new Uint8Array(32),
-      };
+      if (record === undefined) throw new FederationError("internal", `no record of key holder ${siteId}`);
+      return certifiedPeerOf(record);
     });
   }
 

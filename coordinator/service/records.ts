@@ -1,6 +1,6 @@
 // The coordinator service's records and events: what it stores, shows to admins and tells observers.
 import type { StrategyState } from "../../strategies/index.ts";
-import type { RoundRef } from "../../proto/messages.ts";
+import type { CertifiedPeer, RoundRef } from "../../proto/messages.ts";
 import type { SiteId } from "../../crypto/site-id.ts";
 import type { RoundKind, StageName } from "../round/stages.ts";
 
@@ -16,6 +16,20 @@ export interface SiteRecord {
   readonly certificate: Uint8Array;
   readonly certificateKeySignature: Uint8Array;
   readonly joinedAt: string;
+}
+
+/**
+ * A site's keys as the coordinator relays them to its peers: with the certificate and signature it sent at
+ * Join, which each peer verifies against the CA, so that no key of the coordinator's own choosing is used.
+ */
+export function certifiedPeerOf(record: SiteRecord): CertifiedPeer {
+  return {
+    siteId: record.siteId,
+    identityKey: record.identityKey,
+    envelopePublicKey: record.envelopeKey,
+    certificate: record.certificate,
+    certificateKeySignature: record.certificateKeySignature,
+  };
 }
 
 /** A round try as the admin service shows it. */

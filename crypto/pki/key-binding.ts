@@ -90,3 +90,37 @@ export function verifySiteKeySignature(keys: CertifiedSiteKeys, siteId: string):
   if (!valid) throw new PkiError("bad-signature", `the keys of ${siteId} are not signed by its certificate`);
   return fingerprint;
 }
+
+/** A peer's keys as a coordinator relays them to a site (the wire's roster entry, key holder or recipient). */
+export interface RelayedSiteKeys {
+  readonly siteId: string;
+  readonly identityKey: Uint8Array;
+  readonly envelopePublicKey: Uint8Array;
+  readonly certificate: CertificateInput;
+  readonly certificateKeySignature: Uint8Array;
+}
+
+/**
+ * {@link verifySiteKeys} for every peer a coordinator relayed: returns them once all verify, so that a
+ * caller uses only keys that passed. Throws PkiError naming the first peer that fails.
+ */
+export function verifyRelayedSiteKeys<T extends RelayedSiteKeys>(
+  peers: readonly T[],
+  trust: TrustAnchor,
+): readonly T[] {
+  for (const peer of peers) {
+    const keys = {
+      certificate: peer.certificate,
+      identityKey: peer.identityKey,
+      envelopeKey: peer.envelopePublicKey,
+      signature: peer.certificateKeySignature,
+    };
+    try {
+      verifySiteKeys(keys, trust, peer.siteId);
+    } catch (error) {
+      if (!(error instanceof PkiError)) throw error;
+      throw new PkiError(error.code, `the keys relayed for ${peer.siteId}: ${error.message}`);
+    }
+  }
+  return peers;
+}

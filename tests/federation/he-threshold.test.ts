@@ -1,5 +1,6 @@
 // he mode on threshold CKKS over gRPC: t of n key holders decrypt, one offline holder is not needed, fewer than t is a
 // refused and retried try, reveal "sites" leaves no plaintext aggregate at the coordinator, and a tampered transcript is caught.
+import { X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -15,6 +16,7 @@ import { resolveHeThreshold } from "../../coordinator/service/key-ceremony.ts";
 import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { ProtocolError } from "../../crypto/errors.ts";
+import { signSiteKeys } from "../../crypto/pki/key-binding.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import type { HeSettings } from "../../proto/messages.ts";
 import type { FederationStub } from "../../proto/rpc.ts";
@@ -271,10 +273,19 @@ describe("he mode with reveal: sites", () => {
       const keyId = events.find((e) => e.type === "key_ceremony")?.keyId ?? "";
       const holders = SITES.map((siteId) => {
         const keys = loadOrCreateSiteKeys(join(federation.dir, "sites", siteId), seededRng("unused"));
+        const site = federation.pki.sites.get(siteId);
+        if (site === undefined) throw new Error(`no ${siteId} certificate`);
         return {
           siteId: parseSiteId(siteId),
           identityKey: keys.identityKey,
           envelopePublicKey: keys.envelopePublicKey,
+          certificate: new Uint8Array(new X509Certificate(site.certPem).raw),
+          certificateKeySignature: signSiteKeys(
+            site.certPem,
+            site.keyPem,
+            keys.identityKey,
+            keys.envelopePublicKey,
+          ),
         };
       });
       const he: HeSettings = {

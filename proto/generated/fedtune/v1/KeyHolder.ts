@@ -17,6 +17,12 @@ export interface KeyHolder {
    * Its X25519 envelope key (32 bytes): Shamir shares and decryption shares are sealed to it.
    */
   'envelopePublicKey'?: (Buffer | Uint8Array | string);
+  /**
+   * Its certificate (DER) and that certificate's signature over both keys, exactly as sent at Join:
+   * each holder verifies them against the CA before it uses either key (as for RosterEntry).
+   */
+  'certificate'?: (Buffer | Uint8Array | string);
+  'certificateKeySignature'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -35,4 +41,10 @@ export interface KeyHolder__Output {
    * Its X25519 envelope key (32 bytes): Shamir shares and decryption shares are sealed to it.
    */
   'envelopePublicKey': (Buffer);
+  /**
+   * Its certificate (DER) and that certificate's signature over both keys, exactly as sent at Join:
+   * each holder verifies them against the CA before it uses either key (as for RosterEntry).
+   */
+  'certificate': (Buffer);
+  'certificateKeySignature': (Buffer);
 }
