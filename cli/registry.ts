@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/pki.ts")).pkiRevokeCommand,
   },
   {
+    path: ["pki", "crl"],
+    summary: "(Re)issue the CA-signed revocation list the coordinator relays to sites",
+    load: async () => (await import("./commands/pki.ts")).pkiCrlCommand,
+  },
+  {
     path: ["pki", "request"],
     summary: "Make this site's (or admin's) private key and a certificate signing request",
     load: async () => (await import("./commands/pki-kits.ts")).pkiRequestCommand,

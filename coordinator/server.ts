@@ -17,7 +17,7 @@ import {
   type CoordinatorMetrics,
   type MetricsServer,
 } from "./metrics.ts";
-import { openRevocationSource, type Revocations } from "./pki/index.ts";
+import { openRevocationSource, readCrlDer, type Revocations } from "./pki/index.ts";
 import { createStrategy } from "../strategies/index.ts";
 import { pkiAuthenticator } from "./transport/authenticator.ts";
 import { serveGrpc } from "./transport/grpc-server.ts";
@@ -95,6 +95,8 @@ export interface CoordinatorRuntime {
   readonly serve?: ServeFunction;
   /** Current revocations; config.tls.pkiDir's revocations.json (re-read on change) when omitted. */
   readonly revocations?: () => Revocations;
+  /** The CA-signed CRL relayed to sites at Join; config.tls.pkiDir's crl.pem (`fedtune pki crl`) when omitted. */
+  readonly revocationList?: () => Uint8Array | undefined;
   /** The adapter; derived from config.baseModel when omitted. */
   readonly adapter?: AdapterDescription;
   /** he mode: the CKKS context (no keys); built with the default parameters when omitted. */
@@ -235,6 +237,7 @@ export async function startCoordinator(
         recordMetrics(event);
         runtime.onEvent?.(event);
       },
+      revocationList: runtime.revocationList ?? (() => readCrlDer(config.tls.pkiDir ?? ".")),
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
       ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
     });

@@ -45,6 +45,7 @@ import {
   boundedBytes,
   certificateBytes,
   certificateSignatureBytes,
+  crlBytes,
   type Assert,
   type Encodes,
 } from "./wire-scalars.ts";
@@ -87,6 +88,7 @@ export const joinResponseSchema = z.object({
   totalRounds: u32,
   federationName: shortText,
   lora: loraSettingsSchema,
+  revocationList: crlBytes,
 });
 export type JoinResponse = z.output<typeof joinResponseSchema>;
 

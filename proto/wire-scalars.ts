@@ -30,6 +30,8 @@ export const boundedBytes = (max: number, min = 0) =>
     message: `must be ${min}–${max} bytes`,
   });
 
+/** The consortium's CRL (DER; about 40 bytes per revoked certificate), empty when none was issued. */
+export const crlBytes = boundedBytes(1024 * 1024);
 /** A DER certificate of the consortium PKI (an ECDSA P-256 leaf is well under 2 KiB). */
 export const certificateBytes = boundedBytes(8 * 1024, 1);
 /** A DER-encoded ECDSA signature by a certificate's key (72 bytes for P-256, more for larger curves). */

@@ -1,7 +1,16 @@
-// `fedtune pki init|issue|revoke`: the consortium operator's certificate authority commands.
+// `fedtune pki init|issue|revoke|crl`: the consortium operator's certificate authority commands.
 import type { Command, ParsedArgs } from "../command.ts";
 import { UsageError } from "../command.ts";
-import { initPki, issueIdentity, PkiError, pkiPaths, revoke, ROLES } from "../../coordinator/pki/index.ts";
+import {
+  CRL_VALIDITY_DAYS,
+  initPki,
+  issueCrl,
+  issueIdentity,
+  PkiError,
+  pkiPaths,
+  revoke,
+  ROLES,
+} from "../../coordinator/pki/index.ts";
 
 export const DEFAULT_PKI_DIR = "pki";
 
@@ -111,7 +120,7 @@ export const pkiRevokeCommand: Command = {
   summary: "Revoke an identity's certificate",
   details:
     "Adds every unrevoked certificate of --name to revocations.json (the coordinator reloads it " +
-    "on its next connection check) and rewrites the CA-signed crl.pem.",
+    "on its next connection check) and issues the next CA-signed crl.pem (as `fedtune pki crl`).",
   options: {
     name: { type: "string", description: "Identity to revoke" },
     dir: { type: "string", description: "PKI folder holding the CA", defaultText: DEFAULT_PKI_DIR },
@@ -122,6 +131,37 @@ export const pkiRevokeCommand: Command = {
     return reportPkiErrors(async () => {
       const added = await revoke(dir, name);
       for (const entry of added) ctx.print(JSON.stringify(entry));
+    }, ctx);
+  },
+};
+
+export const pkiCrlCommand: Command = {
+  path: ["pki", "crl"],
+  summary: "(Re)issue the CA-signed revocation list the coordinator relays to sites",
+  details:
+    "Writes crl.pem from revocations.json with the next CRL number, current for --validity-days. The " +
+    "coordinator relays it to each site at Join; sites refuse a CRL past its nextUpdate or numbered below " +
+    "the highest they have seen, so reissue it before it expires.",
+  options: {
+    dir: { type: "string", description: "PKI folder holding the CA", defaultText: DEFAULT_PKI_DIR },
+    "validity-days": {
+      type: "string",
+      description: "Days until the CRL's nextUpdate",
+      defaultText: String(CRL_VALIDITY_DAYS),
+    },
+  },
+  async run(args, ctx) {
+    const dir = args.string("dir") ?? DEFAULT_PKI_DIR;
+    const validityDays = readValidityDays(args, CRL_VALIDITY_DAYS);
+    return reportPkiErrors(async () => {
+      const issued = await issueCrl(dir, { validityDays });
+      ctx.print(
+        JSON.stringify({
+          crl: pkiPaths(dir).crl,
+          crlNumber: issued.crlNumber,
+          nextUpdate: issued.nextUpdate.toISOString(),
+        }),
+      );
     }, ctx);
   },
 };

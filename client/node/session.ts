@@ -148,6 +148,11 @@ export class SiteSession {
     this.joinedTrainer = trainer;
   }
 
+  /** From now on, peers' certificates are checked against `revocations` (acceptRevocationList at Join). */
+  trustRevocations(revocations: Revocations): void {
+    this.revocations = revocations;
+  }
+
   /** What this site trusts its peers' keys to: its own copy of the CA certificate and the revocations it knows. */
   peerTrust(): TrustAnchor {
     return { caCert: this.options.tls.caPem, revocations: this.revocations };

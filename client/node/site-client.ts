@@ -17,7 +17,7 @@ import { CryptoError } from "../../crypto/errors.ts";
 import { answerDecryption, answerKeyCeremony } from "./he-keys.ts";
 import { chargeLedger, privatize, type PrivatizedUpdate } from "./privacy.ts";
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
-import { LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
+import { acceptRevocationList, LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
 import { StepInbox } from "./steps.ts";
 import { TrainerFailure } from "./trainer.ts";
 
@@ -157,6 +157,10 @@ export class SiteClient {
     };
     const joined = await session.withBackoff("join", () =>
       session.connection.federation.join(request, session.unaryOptions()),
+    );
+    // Before any peer key is used: a stale, foreign or expired CRL stops this site here (PkiError).
+    session.trustRevocations(
+      await acceptRevocationList(this.options.stateDir, tls.caPem, joined.revocationList),
     );
     const trainer = await this.options.createTrainer(joined.lora, joined.vectorLength);
     session.joined(joined.siteId, trainer);

@@ -1,4 +1,4 @@
-// A site's durable state folder: its SecAgg identity and envelope keys, and its privacy ledger.
+// A site's durable state folder: its SecAgg identity and envelope keys, its privacy ledger, and the newest CRL it has seen.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
@@ -15,6 +15,8 @@ import {
   serializeLedger,
   type PrivacyLedger,
 } from "../../crypto/dp/ledger.ts";
+import { verifyCrl } from "../../crypto/pki/crl.ts";
+import { NO_REVOCATIONS, PkiError, type Revocations } from "../../crypto/pki/identity.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import { writeFileAtomic } from "../../durable/atomic-file.ts";
 
@@ -96,4 +98,54 @@ export class LedgerFile {
     writeFileAtomic(this.path, serializeLedger(ledger), { mode: 0o600 });
     this.current = ledger;
   }
+}
+
+const crlFileSchema = z.strictObject({
+  format: z.literal("fedtune-site-crl/v1"),
+  crlNumber: z.number().int().nonnegative(),
+  crl: z.string().regex(/^([0-9a-f]{2})+$/),
+});
+
+/**
+ * The revocations this site holds its peers' certificates to, from the CRL the coordinator relayed at Join
+ * (empty: none relayed). A relayed CRL counts once its CA signature and validity period check out
+ * (crypto/pki/crl.ts); the newest one seen is kept in the state folder (crl.json), so that a coordinator
+ * that replays an older CRL, to un-revoke a site, is refused (PkiError "stale"), and one that relays
+ * none leaves the kept one in force. Throws PkiError; nothing is written then.
+ */
+export async function acceptRevocationList(
+  stateDir: string,
+  caPem: string,
+  relayed: Uint8Array,
+  now: Date = new Date(),
+): Promise<Revocations> {
+  const path = join(stateDir, "crl.json");
+  let kept: z.output<typeof crlFileSchema> | undefined;
+  if (existsSync(path)) {
+    const parsed = crlFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+    if (!parsed.success) throw new PkiError("malformed", `${path} is not a fedtune site CRL file`);
+    kept = parsed.data;
+  }
+  if (relayed.length === 0) {
+    if (kept === undefined) return NO_REVOCATIONS;
+    return (await verifyCrl(Buffer.from(kept.crl, "hex"), caPem, now)).revocations;
+  }
+  const crl = await verifyCrl(relayed, caPem, now);
+  if (kept !== undefined && crl.crlNumber < kept.crlNumber)
+    throw new PkiError(
+      "stale",
+      `the coordinator relayed CRL number ${crl.crlNumber}, older than number ${kept.crlNumber} this site has seen`,
+    );
+  if (kept === undefined || crl.crlNumber > kept.crlNumber) {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileAtomic(
+      path,
+      JSON.stringify({
+        format: "fedtune-site-crl/v1",
+        crlNumber: crl.crlNumber,
+        crl: Buffer.from(relayed).toString("hex"),
+      }),
+    );
+  }
+  return crl.revocations;
 }

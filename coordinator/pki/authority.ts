@@ -7,6 +7,7 @@ import {
   normaliseSerialNumber,
 } from "../../crypto/pki/identity.ts";
 import type { Role } from "../../crypto/pki/identity.ts";
+import { crlNumberExtension } from "../../crypto/pki/crl.ts";
 import * as x509 from "../../crypto/pki/x509.ts";
 
 /** ECDSA P-256 with SHA-256: supported by every TLS stack gRPC runs on, and small. */
@@ -173,16 +174,29 @@ export async function issueCertificate(
   return { ...certified, keyPem: await exportPrivateKeyPem(keys.privateKey) };
 }
 
-/** A CRL (RFC 5280 §5) signed by the CA, for TLS stacks and tools that read revocations that way. */
+/** Which CRL this is and when it is current: sites refuse a number below the highest they have seen. */
+export interface CrlIssue {
+  readonly crlNumber: number;
+  readonly thisUpdate: Date;
+  /** After this the sites refuse the list: the operator reissues it (`fedtune pki crl`) before then. */
+  readonly nextUpdate: Date;
+}
+
+/**
+ * A CRL (RFC 5280 §5) signed by the CA, with a CRL number and nextUpdate: the coordinator relays it to the
+ * sites at Join, and each site checks it (crypto/pki/crl.ts verifyCrl) before it trusts any peer's key.
+ */
 export async function createCrl(
   ca: KeyAndCertificate,
   entries: readonly CrlEntry[],
-  now: Date = new Date(),
+  issue: CrlIssue,
 ): Promise<string> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const crl = await x509.X509CrlGenerator.create({
     issuer: caCert.subject,
-    thisUpdate: now,
+    thisUpdate: issue.thisUpdate,
+    nextUpdate: issue.nextUpdate,
+    extensions: [crlNumberExtension(issue.crlNumber)],
     signingAlgorithm: SIGNING_ALGORITHM,
     signingKey: await importCaSigningKey(ca.keyPem),
     entries: entries.map((entry) => ({

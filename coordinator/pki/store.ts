@@ -19,7 +19,8 @@ import {
   ROLES,
 } from "../../crypto/pki/identity.ts";
 import type { Revocations } from "../../crypto/pki/identity.ts";
-import { SubjectAlternativeNameExtension, X509Certificate } from "../../crypto/pki/x509.ts";
+import { readCrlNumber } from "../../crypto/pki/crl.ts";
+import { PemConverter, SubjectAlternativeNameExtension, X509Certificate } from "../../crypto/pki/x509.ts";
 import type { PublicKey } from "../../crypto/pki/x509.ts";
 
 const PRIVATE_FILE_MODE = 0o600;
@@ -247,7 +248,7 @@ export async function renewIdentity(
  * coordinator reloads) and rewrites crl.pem signed by the CA. Returns the entries it added.
  */
 export async function revoke(dir: string, name: string, now: Date = new Date()): Promise<RevocationEntry[]> {
-  const ca = loadCa(dir);
+  loadCa(dir); // refuses before anything is written where the CA key is missing
   const paths = pkiPaths(dir);
   const revoked = listRevoked(dir);
   const revokedSerials = new Set(revoked.map((entry) => entry.serialNumber));
@@ -263,14 +264,49 @@ export async function revoke(dir: string, name: string, now: Date = new Date()):
     throw new PkiError("not-found", `no unrevoked certificate issued to ${name} in ${dir}`);
   }
   const all = [...revoked, ...added];
+  writeFileAtomic(paths.revocations, `${JSON.stringify({ version: 1, revoked: all }, null, 2)}\n`);
+  await issueCrl(dir, { now });
+  return added;
+}
+
+/** Days a CRL stays current unless `fedtune pki crl --days` says otherwise. */
+export const CRL_VALIDITY_DAYS = 30;
+
+/**
+ * (Re)issues crl.pem from revocations.json: signed by the CA, numbered one above the CRL it replaces, current
+ * from `now` for `validityDays`. The coordinator relays it to the sites at Join; a site refuses a CRL past its
+ * nextUpdate, and one numbered below the highest it has seen. Returns the new CRL's number and nextUpdate.
+ */
+export async function issueCrl(
+  dir: string,
+  options: { readonly now?: Date; readonly validityDays?: number } = {},
+): Promise<{ readonly crlNumber: number; readonly nextUpdate: Date }> {
+  const ca = loadCa(dir);
+  const paths = pkiPaths(dir);
+  // Whole seconds, as the CRL stores its times (RFC 5280 §5.1.2.4): what is returned is what is signed.
+  const now = new Date(Math.floor((options.now ?? new Date()).getTime() / 1000) * 1000);
+  const validityDays = options.validityDays ?? CRL_VALIDITY_DAYS;
+  if (!Number.isInteger(validityDays) || validityDays < 1)
+    throw new PkiError("malformed", `CRL validity of ${validityDays} days: give a whole number of days ≥ 1`);
+  const crlNumber = existsSync(paths.crl) ? readCrlNumber(readFileSync(paths.crl, "utf8")) + 1 : 1;
+  const nextUpdate = new Date(now.getTime() + validityDays * 86_400_000);
   const crlPem = await createCrl(
     ca,
-    all.map((entry) => ({ serialNumber: entry.serialNumber, revokedAt: new Date(entry.revokedAt) })),
-    now,
+    listRevoked(dir).map((entry) => ({
+      serialNumber: entry.serialNumber,
+      revokedAt: new Date(entry.revokedAt),
+    })),
+    { crlNumber, thisUpdate: now, nextUpdate },
   );
-  writeFileAtomic(paths.revocations, `${JSON.stringify({ version: 1, revoked: all }, null, 2)}\n`);
   writeFileAtomic(paths.crl, crlPem);
-  return added;
+  return { crlNumber, nextUpdate };
+}
+
+/** The CA-signed CRL as DER for relaying to the sites, or undefined where none has been issued. */
+export function readCrlDer(dir: string): Uint8Array | undefined {
+  const path = pkiPaths(dir).crl;
+  if (!existsSync(path)) return undefined;
+  return new Uint8Array(PemConverter.decodeFirst(readFileSync(path, "utf8")));
 }
 
 /** The revocation list as verifyPeer wants it; an absent file means nothing is revoked. */

@@ -41,6 +41,8 @@ export interface CoordinatorDeps {
    * started all at once does not begin with the first `minimum` sites only (default: minimum).
    */
   readonly sitesToStart?: number;
+  /** The CA-signed CRL (DER) relayed to each site at Join, read when a site joins; none when undefined. */
+  readonly revocationList?: () => Uint8Array | undefined;
 }
 
 /** Everything one round try holds besides the pure RoundState; `work` is the privacy mode's part. */

@@ -74,6 +74,7 @@ function join(round: RoundContext, peer: Peer, request: JoinRequest): JoinRespon
     totalRounds: round.plan.length,
     federationName: config.name,
     lora: { ...config.lora, targetModules: [...config.lora.targetModules] },
+    revocationList: deps.revocationList?.() ?? new Uint8Array(),
   };
 }
 

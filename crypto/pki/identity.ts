@@ -39,7 +39,8 @@ export type PkiErrorCode =
   | "exists"
   | "not-found"
   | "wrong-site"
-  | "bad-signature";
+  | "bad-signature"
+  | "stale";
 
 /** A refused certificate or PKI operation; `code` is what the gRPC edge translates. */
 export class PkiError extends Error {

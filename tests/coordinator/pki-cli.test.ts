@@ -1,10 +1,12 @@
 // `fedtune pki init|issue|revoke` through their Command objects: exit 1 for refusals the folder's state causes, UsageError (exit 2) for bad flags.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../cli/command.ts";
-import { pkiInitCommand, pkiIssueCommand, pkiRevokeCommand } from "../../cli/commands/pki.ts";
+import { pkiCrlCommand, pkiInitCommand, pkiIssueCommand, pkiRevokeCommand } from "../../cli/commands/pki.ts";
+import { pkiPaths } from "../../coordinator/pki/index.ts";
+import { readCrlNumber, verifyCrl } from "../../crypto/pki/crl.ts";
 import { runCommand } from "../helpers/run-command.ts";
 
 const run = runCommand;
@@ -33,6 +35,24 @@ describe("fedtune pki", () => {
     expect(revoked.lines).toHaveLength(1);
     expect((await run(pkiRevokeCommand, { dir, name: "hospital-a" })).code).toBe(1);
     expect((await run(pkiIssueCommand, { dir, role: "site", name: "hospital-a" })).code).toBe(0);
+  });
+
+  it("crl reissues the CA-signed list one number up, revocations included, current for --validity-days", async () => {
+    await run(pkiIssueCommand, { dir, role: "site", name: "hospital-c" });
+    expect((await run(pkiRevokeCommand, { dir, name: "hospital-c" })).code).toBe(0);
+    const crlPem = () => readFileSync(pkiPaths(dir).crl, "utf8");
+    const afterRevoke = readCrlNumber(crlPem());
+    const reissued = await run(pkiCrlCommand, { dir, "validity-days": "7" });
+    expect(reissued.code).toBe(0);
+    const printed = JSON.parse(reissued.lines[0] ?? "") as { crlNumber: number; nextUpdate: string };
+    expect(printed.crlNumber).toBe(afterRevoke + 1);
+    const crl = await verifyCrl(crlPem(), readFileSync(pkiPaths(dir).caCert, "utf8"));
+    expect(crl.crlNumber).toBe(afterRevoke + 1);
+    expect(crl.nextUpdate.toISOString()).toBe(printed.nextUpdate);
+    expect(crl.nextUpdate.getTime() - crl.thisUpdate.getTime()).toBe(7 * 86_400_000);
+    expect(crl.revocations.serialNumbers.size).toBeGreaterThanOrEqual(1);
+    await expect(run(pkiCrlCommand, { dir, "validity-days": "0" })).rejects.toThrow(UsageError);
+    expect((await run(pkiCrlCommand, { dir: join(root, "missing") })).code).toBe(1);
   });
 
   it("refuses to overwrite a CA and to work without one, with exit 1", async () => {

@@ -61,10 +61,11 @@ function deviatingDial(
           );
           return { ...step, keyCeremony: { ...step.keyCeremony, holders } };
         },
-        publishKeys: (parts: Iterable<KeyPart>, ...rest: [Parameters<typeof federation.publishKeys>[1]]) => {
-          const sent = [...parts];
+        publishKeys: async (...[parts, callOptions]: Parameters<typeof federation.publishKeys>) => {
+          const sent: KeyPart[] = [];
+          for await (const part of parts) sent.push(part);
           for (const part of sent) if (part.part === "header") published.push(part.header);
-          return federation.publishKeys(sent, ...rest);
+          return federation.publishKeys(sent, callOptions);
         },
       },
       traffic: () => connection.traffic(),

@@ -34,6 +34,7 @@ function fakeHandlers(calls: string[]): { federation: FederationHandlers; admin:
         totalRounds: 3,
         federationName: "contract",
         lora: { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj"], mode: "ffa", seed: 1 },
+        revocationList: new Uint8Array(),
       });
     },
     poll: (peer, request, ctx) => {
@@ -145,7 +146,8 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
 
   it("answers unary calls with validated, typed responses and the caller's certificate identity", async () => {
     const connection = dial({ address: server.address, tls: site("alpha") });
-    const response = await connection.federation.join(joinRequest, DEADLINE);
+    const { revocationList, ...response } = await connection.federation.join(joinRequest, DEADLINE);
+    expect(Array.from(revocationList)).toEqual([]);
     expect(response).toEqual({
       siteId: "alpha",
       privacyMode: "none",

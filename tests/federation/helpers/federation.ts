@@ -74,6 +74,8 @@ export async function createFederation(options: {
   /** Sees every request (and every part of a request stream) the coordinator's handlers receive. */
   readonly observeRequests?: (method: string, message: unknown) => void;
   readonly onlineWindowMs?: number;
+  /** The CRL (DER) the coordinator relays at Join; none unless given. */
+  readonly revocationList?: () => Uint8Array | undefined;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -139,6 +141,7 @@ export async function createFederation(options: {
         ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
         serve,
         revocations: () => revocations.current(),
+        ...(options.revocationList === undefined ? {} : { revocationList: options.revocationList }),
         adapter,
         ...(options.ckks === undefined ? {} : { ckks: options.ckks }),
         onEvent: (event) => {

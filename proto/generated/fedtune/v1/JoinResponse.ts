@@ -30,6 +30,12 @@ export interface JoinResponse {
    * LoRA settings every site must train with (FFA-LoRA by default: A frozen from the shared seed).
    */
   'lora'?: (_fedtune_v1_LoraSettings | null);
+  /**
+   * The consortium CA's current revocation list (X.509 CRL, DER; empty when none was issued), relayed
+   * unchanged: the site checks its CA signature, nextUpdate and CRL number (never below the highest it
+   * has seen) and refuses peer keys of revoked sites.
+   */
+  'revocationList'?: (Buffer | Uint8Array | string);
 }
 
 /**
@@ -60,4 +66,10 @@ export interface JoinResponse__Output {
    * LoRA settings every site must train with (FFA-LoRA by default: A frozen from the shared seed).
    */
   'lora': (_fedtune_v1_LoraSettings__Output | null);
+  /**
+   * The consortium CA's current revocation list (X.509 CRL, DER; empty when none was issued), relayed
+   * unchanged: the site checks its CA signature, nextUpdate and CRL number (never below the highest it
+   * has seen) and refuses peer keys of revoked sites.
+   */
+  'revocationList': (Buffer);
 }
