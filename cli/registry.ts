@@ -100,7 +100,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ["admin", "sites"],
-    summary: "Enrolled sites and their participation (admin certificate)",
+    summary: "Enrolled sites, their participation and the ε their ledgers hold (admin certificate)",
     load: async () => (await import("./commands/admin.ts")).adminSitesCommand,
   },
   {

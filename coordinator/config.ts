@@ -190,7 +190,7 @@ const tlsSchema = z.strictObject({
   pkiDir: filePath
     .optional()
     .describe(
-      "Folder with revocations.json (`fedtune pki revoke`); defaults to the CA certificate's folder.",
+      "Folder with revocations.json (`fedtune pki revoke`) and the CA-signed crl.pem relayed to sites at Join (`fedtune pki crl`); defaults to the CA certificate's folder.",
     ),
 });
 

@@ -6,7 +6,7 @@ import type { SitesResponse as WireSitesResponse } from "./generated/fedtune/v1/
 import type { AuditRequest as WireAuditRequest } from "./generated/fedtune/v1/AuditRequest.ts";
 import type { AuditEntry as WireAuditEntry } from "./generated/fedtune/v1/AuditEntry.ts";
 import type { VerifyAuditResponse as WireVerifyAuditResponse } from "./generated/fedtune/v1/VerifyAuditResponse.ts";
-import { metricsSchema, privacyModeSchema, siteIdSchema } from "./messages.ts";
+import { ledgerReportSchema, metricsSchema, privacyModeSchema, siteIdSchema } from "./messages.ts";
 import { longText, shortText, u32, u64, type Assert, type Encodes } from "./wire-scalars.ts";
 
 export const statusResponseSchema = z.object({
@@ -44,6 +44,7 @@ const siteSummarySchema = z.object({
   lastSeen: shortText,
   roundsContributed: u32,
   roundsDropped: u32,
+  ledger: ledgerReportSchema.nullable(),
 });
 export type SiteSummary = z.output<typeof siteSummarySchema>;
 export const sitesResponseSchema = z.object({ sites: z.array(siteSummarySchema) });

@@ -92,7 +92,18 @@ export const joinResponseSchema = z.object({
 });
 export type JoinResponse = z.output<typeof joinResponseSchema>;
 
-export const pollRequestSchema = z.object({ waitMs: u32.max(60_000) });
+/** A site's privacy ledger as it reports it (reported, not enforced, by the coordinator). */
+export const ledgerReportSchema = z.object({
+  epsilonSpent: nonNegative,
+  epsilonBudget: nonNegative,
+  delta: finite.min(0).max(1),
+});
+export type LedgerReport = z.output<typeof ledgerReportSchema>;
+
+export const pollRequestSchema = z.object({
+  waitMs: u32.max(60_000),
+  ledger: ledgerReportSchema.nullable(),
+});
 export type PollRequest = z.output<typeof pollRequestSchema>;
 
 const roundRefSchema = z.object({ round: positiveU32, attempt: positiveU32 });

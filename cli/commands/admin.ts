@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Command, CliContext, ParsedArgs } from "../command.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { FederationError } from "../../proto/errors.ts";
+import type { LedgerReport } from "../../proto/messages.ts";
 import type { Connection } from "../../proto/transport.ts";
 import { ADMIN_ENV, resolveAdminConnection } from "../admin-connection.ts";
 import { EXPIRY_WARNING_DAYS, expiryWarning, listIssued, listRevoked } from "../../coordinator/pki/index.ts";
@@ -127,13 +128,25 @@ export const adminRoundsCommand: Command = {
     }),
 };
 
+/** A site's reported privacy ledger as one table cell: the ε it has spent of its cap, at its δ. */
+function ledgerCell(ledger: LedgerReport | null): string {
+  if (ledger === null) return "-";
+  return `ε ${ledger.epsilonSpent.toFixed(2)} of ${ledger.epsilonBudget} (δ ${ledger.delta})`;
+}
+
 export const adminSitesCommand: Command = {
   path: ["admin", "sites"],
-  summary: "Enrolled sites and their participation (admin certificate)",
+  summary: "Enrolled sites, their participation and the ε their ledgers hold (admin certificate)",
   options: connectionOptions,
   run: (args, ctx) =>
     withAdmin(args, ctx, async (connection) => {
-      printRows(ctx, args.flag("json"), (await connection.admin.sites({}, CALL_DEADLINE)).sites);
+      const { sites } = await connection.admin.sites({}, CALL_DEADLINE);
+      const json = args.flag("json");
+      printRows(
+        ctx,
+        json,
+        json ? sites : sites.map((site) => ({ ...site, ledger: ledgerCell(site.ledger) })),
+      );
       return 0;
     }),
 };

@@ -49,8 +49,8 @@ export class SiteClient {
 
   constructor(private readonly options: SiteClientOptions) {
     this.session = new SiteSession(options, loadOrCreateSiteKeys(options.stateDir, options.rng));
-    this.steps = new StepInbox(this.session);
     this.ledgerFile = LedgerFile.open(options.stateDir);
+    this.steps = new StepInbox(this.session, () => this.ledgerFile.report());
   }
 
   /** Stops at the next await; an unfinished round counts as a dropout at the coordinator. */

@@ -13,12 +13,14 @@ import {
   tightenBudget,
   parseLedger,
   serializeLedger,
+  spentEpsilon,
   type PrivacyLedger,
 } from "../../crypto/dp/ledger.ts";
 import { verifyCrl } from "../../crypto/pki/crl.ts";
 import { NO_REVOCATIONS, PkiError, type Revocations } from "../../crypto/pki/identity.ts";
 import type { Rng } from "../../crypto/rng.ts";
 import { writeFileAtomic } from "../../durable/atomic-file.ts";
+import type { LedgerReport } from "../../proto/messages.ts";
 
 export interface SiteKeys {
   /** Ed25519 seed of the SecAgg identity key (bound to the certificate at Join). */
@@ -91,6 +93,17 @@ export class LedgerFile {
     this.current =
       this.current === undefined ? createPrivacyLedger(budget) : tightenBudget(this.current, budget);
     return this.current;
+  }
+
+  /** What the ledger holds now, for the coordinator's view (`fedtune admin sites`); null before its first charge. */
+  report(): LedgerReport | null {
+    if (this.current === undefined) return null;
+    const { budget } = this.current;
+    return {
+      epsilonSpent: spentEpsilon(this.current).epsilon,
+      epsilonBudget: budget.epsilon,
+      delta: budget.delta,
+    };
   }
 
   /** Persists a charged ledger before anything that spends it leaves the site. */

@@ -1,5 +1,5 @@
 // The site's Poll steps: long-polls, a step pushed back for the main loop, and once-only delivery of each step.
-import type { PollResponse, RoundRef } from "../../proto/messages.ts";
+import type { LedgerReport, PollResponse, RoundRef } from "../../proto/messages.ts";
 import { STAGE_OF_STEP, type SecAggPollStep, type SecAggStepName } from "../../proto/secagg-steps.ts";
 import { LeaveRound, type SiteSession } from "./session.ts";
 
@@ -34,7 +34,11 @@ export class StepInbox {
   /** Steps taken so far, as "kind round.attempt": the coordinator repeats a step until it is answered. */
   private readonly taken = new Set<string>();
 
-  constructor(private readonly session: SiteSession) {}
+  constructor(
+    private readonly session: SiteSession,
+    /** What the site's privacy ledger holds, sent with every poll (LedgerFile.report). */
+    private readonly ledgerReport: () => LedgerReport | null,
+  ) {}
 
   async next(): Promise<PollResponse> {
     const pushed = this.pushedBack;
@@ -45,7 +49,10 @@ export class StepInbox {
     const { session } = this;
     const waitMs = session.options.pollWaitMs ?? 10_000;
     return session.withBackoff("poll", () =>
-      session.connection.federation.poll({ waitMs }, { deadlineMs: waitMs + 10_000, signal: session.signal }),
+      session.connection.federation.poll(
+        { waitMs, ledger: this.ledgerReport() },
+        { deadlineMs: waitMs + 10_000, signal: session.signal },
+      ),
     );
   }
 

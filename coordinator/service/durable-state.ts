@@ -13,6 +13,7 @@ import { CoordinatorStore, STORE_FILE, type MetricInput } from "../storage/store
 import { decodeStrategyState, encodeStrategyState } from "../../strategies/index.ts";
 import type { RoundKind, SiteId } from "../round/stages.ts";
 import { parseSiteId } from "../../crypto/site-id.ts";
+import { ledgerReportSchema, type LedgerReport } from "../../proto/messages.ts";
 import type {
   AuditRecord,
   AuditVerification,
@@ -29,6 +30,7 @@ const KEY_SHARE_META = "he-key-share:";
 const ROUND_SHARE_META = "he-round-share:";
 const CERTIFICATE_META = "site-certificate:";
 const KEY_SIGNATURE_META = "site-certificate-key-signature:";
+const LEDGER_META = "site-ledger:";
 
 export interface OpenRound {
   readonly round: number;
@@ -111,7 +113,20 @@ export class DurableState {
       lastSeen: site.lastSeen,
       roundsContributed: site.roundsContributed,
       roundsDropped: site.roundsDropped,
+      ledger: this.siteLedger(site.siteId),
     }));
+  }
+
+  /** The privacy ledger a site reported (checked at the wire); replaced by its next report. */
+  saveSiteLedger(siteId: SiteId, report: LedgerReport): void {
+    this.store.setMeta(`${LEDGER_META}${siteId}`, JSON.stringify(report));
+  }
+
+  private siteLedger(siteId: SiteId): LedgerReport | null {
+    const stored = this.store.getMeta(`${LEDGER_META}${siteId}`);
+    if (stored === undefined) return null;
+    const parsed = ledgerReportSchema.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : null;
   }
 
   touchSite(siteId: SiteId): void {

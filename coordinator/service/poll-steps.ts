@@ -1,6 +1,12 @@
 // Poll: the step each site should take now, handed again until it is answered (once-only at the site).
 import { updateClipNormOf } from "../config.ts";
-import type { EvalTask, PollResponse, PrivacySettings, TrainTask } from "../../proto/messages.ts";
+import type {
+  EvalTask,
+  PollRequest,
+  PollResponse,
+  PrivacySettings,
+  TrainTask,
+} from "../../proto/messages.ts";
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import { strategySiteSettings } from "../../strategies/config.ts";
 import { markDelivered, owesStep, type SiteId } from "../round/stages.ts";
@@ -12,12 +18,13 @@ const RETRY_AFTER_MS = 250;
 export async function poll(
   round: RoundContext,
   peer: Peer,
-  waitMs: number,
+  request: PollRequest,
   ctx: HandlerContext,
 ): Promise<PollResponse> {
   round.checkStopped();
   round.sites.seen(peer);
-  const deadline = Date.now() + Math.min(waitMs, MAX_POLL_WAIT_MS);
+  round.sites.reportLedger(peer.name, request.ledger);
+  const deadline = Date.now() + Math.min(request.waitMs, MAX_POLL_WAIT_MS);
   for (;;) {
     const step = nextStep(round, peer.name);
     if (step !== undefined) return step;

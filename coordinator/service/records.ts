@@ -1,6 +1,6 @@
 // The coordinator service's records and events: what it stores, shows to admins and tells observers.
 import type { StrategyState } from "../../strategies/index.ts";
-import type { CertifiedPeer, RoundRef } from "../../proto/messages.ts";
+import type { CertifiedPeer, LedgerReport, RoundRef } from "../../proto/messages.ts";
 import type { SiteId } from "../../crypto/site-id.ts";
 import type { RoundKind, StageName } from "../round/stages.ts";
 
@@ -51,6 +51,8 @@ export interface SiteView {
   readonly lastSeen: string;
   readonly roundsContributed: number;
   readonly roundsDropped: number;
+  /** The site's privacy ledger as it last reported it with a poll; null before its first DP charge. */
+  readonly ledger: LedgerReport | null;
 }
 
 /** The global model after a completed training round: plaintext (none, secagg) or encrypted (he). */

@@ -16,7 +16,7 @@ export function federationHandlers(round: RoundContext): FederationHandlers {
   const { rpcs } = round.driver;
   return {
     join: (peer, request) => Promise.resolve(join(round, peer, request)),
-    poll: (peer, request, ctx) => poll(round, peer, request.waitMs, ctx),
+    poll: (peer, request, ctx) => poll(round, peer, request, ctx),
     fetchAdapter: (peer, request, ctx) => fetchAdapter(round, peer, request.version, ctx),
     submitUpdate: (peer, parts, ctx) => submitUpdate(round, peer, parts, ctx),
     advertiseKeys: (peer, request) => stage(peer, { rpc: "advertiseKeys", stage: "advertise_keys", request }),

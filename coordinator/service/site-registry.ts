@@ -3,7 +3,7 @@ import { joinBindingPayload, verifySignature } from "../../crypto/keys.ts";
 import { PkiError } from "../../crypto/pki/identity.ts";
 import { verifySiteKeySignature } from "../../crypto/pki/key-binding.ts";
 import { FederationError } from "../../proto/errors.ts";
-import type { JoinRequest } from "../../proto/messages.ts";
+import type { JoinRequest, LedgerReport } from "../../proto/messages.ts";
 import type { Peer } from "../../proto/rpc.ts";
 import type { SiteId } from "../round/stages.ts";
 import type { DurableState } from "./durable-state.ts";
@@ -12,6 +12,8 @@ import type { SiteRecord } from "./records.ts";
 interface Site {
   readonly record: SiteRecord;
   lastSeen: number;
+  /** The privacy ledger as the site last reported it (stored), undefined until this process hears one. */
+  ledger?: LedgerReport;
 }
 
 /** Refreshes a site's last_seen in the store at most this often (it is for admins, not for every poll). */
@@ -141,6 +143,21 @@ export class SiteRegistry {
     const record = this.known(peer);
     this.touch(peer.name);
     return record;
+  }
+
+  /** Records the privacy ledger a joined site reports with its poll, when it changed (for `fedtune admin sites`). */
+  reportLedger(siteId: SiteId, report: LedgerReport | null): void {
+    const site = this.sites.get(siteId);
+    if (site === undefined || report === null) return;
+    const last = site.ledger;
+    if (
+      last?.epsilonSpent === report.epsilonSpent &&
+      last.epsilonBudget === report.epsilonBudget &&
+      last.delta === report.delta
+    )
+      return;
+    this.store.saveSiteLedger(siteId, report);
+    site.ledger = report;
   }
 
   /** Marks a site online now (a long poll still waiting counts). */

@@ -29,6 +29,7 @@ import type { KeyBlobHeader as _fedtune_v1_KeyBlobHeader, KeyBlobHeader__Output 
 import type { KeyCeremonyStep as _fedtune_v1_KeyCeremonyStep, KeyCeremonyStep__Output as _fedtune_v1_KeyCeremonyStep__Output } from './fedtune/v1/KeyCeremonyStep.ts';
 import type { KeyHolder as _fedtune_v1_KeyHolder, KeyHolder__Output as _fedtune_v1_KeyHolder__Output } from './fedtune/v1/KeyHolder.ts';
 import type { KeyPart as _fedtune_v1_KeyPart, KeyPart__Output as _fedtune_v1_KeyPart__Output } from './fedtune/v1/KeyPart.ts';
+import type { LedgerReport as _fedtune_v1_LedgerReport, LedgerReport__Output as _fedtune_v1_LedgerReport__Output } from './fedtune/v1/LedgerReport.ts';
 import type { LoraSettings as _fedtune_v1_LoraSettings, LoraSettings__Output as _fedtune_v1_LoraSettings__Output } from './fedtune/v1/LoraSettings.ts';
 import type { MaskedInputStep as _fedtune_v1_MaskedInputStep, MaskedInputStep__Output as _fedtune_v1_MaskedInputStep__Output } from './fedtune/v1/MaskedInputStep.ts';
 import type { PollRequest as _fedtune_v1_PollRequest, PollRequest__Output as _fedtune_v1_PollRequest__Output } from './fedtune/v1/PollRequest.ts';
@@ -103,6 +104,7 @@ export interface ProtoGrpcType {
       KeyCeremonyStep: MessageTypeDefinition<_fedtune_v1_KeyCeremonyStep, _fedtune_v1_KeyCeremonyStep__Output>
       KeyHolder: MessageTypeDefinition<_fedtune_v1_KeyHolder, _fedtune_v1_KeyHolder__Output>
       KeyPart: MessageTypeDefinition<_fedtune_v1_KeyPart, _fedtune_v1_KeyPart__Output>
+      LedgerReport: MessageTypeDefinition<_fedtune_v1_LedgerReport, _fedtune_v1_LedgerReport__Output>
       LoraSettings: MessageTypeDefinition<_fedtune_v1_LoraSettings, _fedtune_v1_LoraSettings__Output>
       MaskedInputStep: MessageTypeDefinition<_fedtune_v1_MaskedInputStep, _fedtune_v1_MaskedInputStep__Output>
       PollRequest: MessageTypeDefinition<_fedtune_v1_PollRequest, _fedtune_v1_PollRequest__Output>

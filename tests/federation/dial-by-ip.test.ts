@@ -22,7 +22,7 @@ describe("dialling the coordinator by IP address", () => {
     if (tls === undefined) throw new Error("no alpha");
     const port = federation.coordinator.address.slice(federation.coordinator.address.lastIndexOf(":") + 1);
     const byIp = federation.dial({ address: `127.0.0.1:${port}`, tls });
-    const status = await byIp.federation.poll({ waitMs: 0 }, { deadlineMs: 5_000 }).then(
+    const status = await byIp.federation.poll({ waitMs: 0, ledger: null }, { deadlineMs: 5_000 }).then(
       () => "ok",
       (error: unknown) => (error instanceof FederationError ? error.code : String(error)),
     );
@@ -52,7 +52,7 @@ describe("dialling the coordinator by IP address", () => {
     const alpha = narrow.sites.get("alpha");
     if (alpha === undefined) throw new Error("no alpha");
     const mismatched = second.dial({ address: `127.0.0.1:${secondPort}`, tls: alpha });
-    const refused = await mismatched.federation.poll({ waitMs: 0 }, { deadlineMs: 3_000 }).then(
+    const refused = await mismatched.federation.poll({ waitMs: 0, ledger: null }, { deadlineMs: 3_000 }).then(
       () => "ok",
       (error: unknown) => (error instanceof FederationError ? error.code : String(error)),
     );

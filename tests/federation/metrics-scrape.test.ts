@@ -34,7 +34,7 @@ describe("a live coordinator's metrics and logs", () => {
     // gamma never joined: its poll is refused (FAILED_PRECONDITION), counted by reason.
     const stranger = federation.dial({ address: federation.coordinator.address, tls: gamma });
     const refused = await stranger.federation
-      .poll({ waitMs: 0 }, { deadlineMs: 5_000 })
+      .poll({ waitMs: 0, ledger: null }, { deadlineMs: 5_000 })
       .catch((e: unknown) => e);
     stranger.close();
     expect(refused).toBeInstanceOf(FederationError);

@@ -86,7 +86,7 @@ function lossyDial(dial: DialFunction, losses: Losses): DialFunction {
       return response;
     };
     const probe = async (answered: StepKind, ref: RoundRef): Promise<void> => {
-      const got = await real.poll({ waitMs: 0 }, { deadlineMs: 5_000 });
+      const got = await real.poll({ waitMs: 0, ledger: null }, { deadlineMs: 5_000 });
       losses.probes.push({ answered, ref, got });
       // A step of the next stage is not the probe's to take: the site gets it at its next poll.
       if (got.step !== "wait") {

@@ -156,7 +156,7 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
       federationName: "contract",
       lora: { r: 4, alpha: 8, dropout: 0, targetModules: ["q_proj"], mode: "ffa", seed: 1 },
     });
-    const poll = await connection.federation.poll({ waitMs: 25 }, DEADLINE);
+    const poll = await connection.federation.poll({ waitMs: 25, ledger: null }, DEADLINE);
     expect(poll).toEqual({ step: "wait", wait: { retryAfterMs: 25 } });
     connection.close();
   });
@@ -209,11 +209,13 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
 
   it("translates typed errors and hides untyped ones", async () => {
     const connection = dial({ address: server.address, tls: site("alpha") });
-    await expect(connection.federation.poll({ waitMs: 2 }, DEADLINE)).rejects.toMatchObject({
+    await expect(connection.federation.poll({ waitMs: 2, ledger: null }, DEADLINE)).rejects.toMatchObject({
       code: "failed_precondition",
       publicMessage: "expected training, received unmask",
     });
-    const hidden = await connection.federation.poll({ waitMs: 1 }, DEADLINE).catch((error: unknown) => error);
+    const hidden = await connection.federation
+      .poll({ waitMs: 1, ledger: null }, DEADLINE)
+      .catch((error: unknown) => error);
     expect(hidden).toBeInstanceOf(FederationError);
     expect((hidden as FederationError).code).toBe("internal");
     expect((hidden as FederationError).message).not.toContain("deadbeef");
@@ -222,7 +224,9 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
 
   it("enforces the caller's deadline", async () => {
     const connection = dial({ address: server.address, tls: site("alpha") });
-    await expect(connection.federation.poll({ waitMs: 3 }, { deadlineMs: 200 })).rejects.toMatchObject({
+    await expect(
+      connection.federation.poll({ waitMs: 3, ledger: null }, { deadlineMs: 200 }),
+    ).rejects.toMatchObject({
       code: "deadline_exceeded",
     });
     connection.close();
@@ -239,7 +243,7 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
     await expect(siteAsAdmin.admin.status({}, DEADLINE)).rejects.toMatchObject({ code: "permission_denied" });
     siteAsAdmin.close();
     const adminAsSite = dial({ address: server.address, tls: pki.admin });
-    await expect(adminAsSite.federation.poll({ waitMs: 0 }, DEADLINE)).rejects.toMatchObject({
+    await expect(adminAsSite.federation.poll({ waitMs: 0, ledger: null }, DEADLINE)).rejects.toMatchObject({
       code: "permission_denied",
     });
     expect((await adminAsSite.admin.status({}, DEADLINE)).privacyMode).toBe("secagg");
@@ -254,7 +258,9 @@ describe.each(transports)("transport contract: $name", ({ make }) => {
 
   it("requires a deadline on every call", async () => {
     const connection = dial({ address: server.address, tls: site("alpha") });
-    await expect(connection.federation.poll({ waitMs: 0 }, { deadlineMs: 0 })).rejects.toMatchObject({
+    await expect(
+      connection.federation.poll({ waitMs: 0, ledger: null }, { deadlineMs: 0 }),
+    ).rejects.toMatchObject({
       code: "invalid_argument",
     });
     connection.close();

@@ -1,5 +1,6 @@
 // Original file: proto/fedtune.proto
 
+import type { LedgerReport as _fedtune_v1_LedgerReport, LedgerReport__Output as _fedtune_v1_LedgerReport__Output } from '../../fedtune/v1/LedgerReport.ts';
 
 /**
  * One enrolled site.
@@ -25,6 +26,10 @@ export interface SiteSummary {
    * Rounds the site dropped out of or declined.
    */
   'roundsDropped'?: (number);
+  /**
+   * The site's privacy ledger as it last reported it; unset before its first DP charge.
+   */
+  'ledger'?: (_fedtune_v1_LedgerReport | null);
 }
 
 /**
@@ -51,4 +56,8 @@ export interface SiteSummary__Output {
    * Rounds the site dropped out of or declined.
    */
   'roundsDropped': (number);
+  /**
+   * The site's privacy ledger as it last reported it; unset before its first DP charge.
+   */
+  'ledger': (_fedtune_v1_LedgerReport__Output | null);
 }
