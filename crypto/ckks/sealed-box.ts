@@ -4,9 +4,9 @@
 // encryption under the Diffie–Hellman secret of the sender's and the recipient's keys. The plaintext
 // repeats a label (what the blob is), the context (ceremony, round), both site ids and the parameters'
 // fingerprint, so a blob cannot be replayed to another site, purpose, ceremony or parameter set. The
-// recipient opens with the sender's key as it already knows it, never with one the blob names.
+// recipient opens with the sender's key as it already knows it, never with one the blob names (the sender's
+// certified keys, client/node/session.ts certifiedPeers).
 import nacl from "tweetnacl";
-import { verifySiteKeys, type CertifiedSiteKeys, type TrustAnchor } from "../pki/key-binding.ts";
 import type { Rng } from "../rng.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
 import { CkksFormatError } from "./wire.ts";
@@ -25,20 +25,6 @@ export interface SealBinding {
   readonly fingerprint: Uint8Array;
   readonly senderId: string;
   readonly recipientId: string;
-}
-
-/**
- * The sender `siteId` as its own certificate vouches for it: the envelope key from its certified keys,
- * after the CA chain, revocation list, role, name and signature are checked (crypto/pki/key-binding.ts).
- * Open a blob with this key, never with one a header or a step names.
- */
-export function certifiedSealer(
-  siteId: string,
-  keys: CertifiedSiteKeys,
-  trust: TrustAnchor,
-): { readonly siteId: string; readonly boxPublicKey: Uint8Array } {
-  verifySiteKeys(keys, trust, siteId);
-  return { siteId, boxPublicKey: keys.envelopeKey };
 }
 
 class ByteWriter {

@@ -2,13 +2,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createCa, issueCertificate } from "../../coordinator/pki/index.ts";
 import type { IssuedCertificate, KeyAndCertificate } from "../../coordinator/pki/index.ts";
-import { certifiedSealer, openBlob, sealBlob, type SealBinding } from "../../crypto/ckks/sealed-box.ts";
+import { openBlob, sealBlob, type SealBinding } from "../../crypto/ckks/sealed-box.ts";
 import { CkksFormatError } from "../../crypto/ckks/wire.ts";
 import { generateSigningKeyPair, generateX25519KeyPair } from "../../crypto/keys.ts";
 import type { X25519KeyPair } from "../../crypto/keys.ts";
 import { NO_REVOCATIONS, PkiError } from "../../crypto/pki/identity.ts";
 import type { PkiErrorCode } from "../../crypto/pki/identity.ts";
-import { signSiteKeys, verifySiteKeys } from "../../crypto/pki/key-binding.ts";
+import { signSiteKeys, verifyRelayedSiteKeys, verifySiteKeys } from "../../crypto/pki/key-binding.ts";
 import type { CertifiedSiteKeys, TrustAnchor } from "../../crypto/pki/key-binding.ts";
 import { seededRng } from "../../crypto/rng.ts";
 
@@ -57,6 +57,15 @@ beforeAll(async () => {
 });
 
 const site = (name: string) => sites.get(name) as Site;
+
+/** A site's keys as a coordinator relays them in a key ceremony step (a KeyHolder). */
+const relayed = (siteId: string, keys: CertifiedSiteKeys) => ({
+  siteId,
+  identityKey: keys.identityKey,
+  envelopePublicKey: keys.envelopeKey,
+  certificate: keys.certificate,
+  certificateKeySignature: keys.signature,
+});
 
 describe("certified site keys", () => {
   it("verify against the CA when the site's certificate signed them", () => {
@@ -129,13 +138,9 @@ describe("CKKS key ceremony sealers", () => {
       a.envelope.publicKey,
       rng,
     );
+    const [sealer] = verifyRelayedSiteKeys([relayed("site-b", site("site-b").keys)], trust);
     const open = (envelope: Uint8Array) =>
-      openBlob(
-        binding,
-        envelope,
-        certifiedSealer("site-b", site("site-b").keys, trust).boxPublicKey,
-        a.envelope.secretKey,
-      );
+      openBlob(binding, envelope, sealer?.envelopePublicKey ?? new Uint8Array(32), a.envelope.secretKey);
     expect(() => open(forged)).toThrow(CkksFormatError);
     const genuine = sealBlob(
       binding,
@@ -150,6 +155,8 @@ describe("CKKS key ceremony sealers", () => {
   it("refuses a sealer whose envelope key its certificate did not sign", () => {
     const b = site("site-b");
     const substituted = { ...b.keys, envelopeKey: generateX25519KeyPair(rng).publicKey };
-    expect(() => certifiedSealer("site-b", substituted, trust)).toThrow(PkiError);
+    expect(() => verifyRelayedSiteKeys([relayed("site-b", substituted)], trust)).toThrow(
+      /the keys relayed for site-b: the keys of site-b are not signed by its certificate/,
+    );
   });
 });
