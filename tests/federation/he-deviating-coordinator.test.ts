@@ -36,14 +36,22 @@ function forgedKeys(signer: TlsIdentity): Omit<CertifiedPeer, "siteId"> {
   };
 }
 
+/** `peers` with `victim`'s entry carrying `forged` keys instead. */
+function substitute<T extends CertifiedPeer>(
+  peers: readonly T[],
+  victim: string,
+  forged: Omit<CertifiedPeer, "siteId">,
+): T[] {
+  return peers.map((peer) => (peer.siteId === victim ? { ...peer, ...forged } : peer));
+}
+
 /**
- * Every site dials through this: each key ceremony step lists `victim` with `forged` keys, and the headers of
- * every blob a site publishes are recorded in `published`.
+ * Every site dials through this: each Poll step passes through `tamper`, and the headers of every blob a
+ * site publishes are recorded in `published`.
  */
 function deviatingDial(
   dial: DialFunction,
-  victim: string,
-  forged: Omit<CertifiedPeer, "siteId">,
+  tamper: (step: PollResponse) => PollResponse,
   published: KeyBlobHeader[],
 ): DialFunction {
   return (options) => {
@@ -53,14 +61,7 @@ function deviatingDial(
       ...connection,
       federation: {
         ...federation,
-        poll: async (...args: Parameters<typeof federation.poll>): Promise<PollResponse> => {
-          const step = await federation.poll(...args);
-          if (step.step !== "keyCeremony") return step;
-          const holders = step.keyCeremony.holders.map((h) =>
-            h.siteId === victim ? { siteId: h.siteId, ...forged } : h,
-          );
-          return { ...step, keyCeremony: { ...step.keyCeremony, holders } };
-        },
+        poll: async (...args: Parameters<typeof federation.poll>) => tamper(await federation.poll(...args)),
         publishKeys: async (...[parts, callOptions]: Parameters<typeof federation.publishKeys>) => {
           const sent: KeyPart[] = [];
           for await (const part of parts) sent.push(part);
@@ -72,6 +73,32 @@ function deviatingDial(
       close: () => connection.close(),
     };
   };
+}
+
+/** Runs an he federation with every site dialling through `tamper`; what the sites published and warned. */
+async function runDeviating(
+  pki: TestPki,
+  config: Record<string, unknown>,
+  tamper: (step: PollResponse) => PollResponse,
+) {
+  const federation = await createFederation({ sites: SITES, transport: "in-memory", pki, ckks, config });
+  const published: KeyBlobHeader[] = [];
+  const warnings: string[] = [];
+  const logger = pino(
+    { level: "warn" },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        warnings.push(chunk.toString());
+        done();
+      },
+    }),
+  );
+  const dial = deviatingDial(federation.dial, tamper, published);
+  const running = SITES.map((name) => federation.startSite(name, { dial, logger }));
+  const summary = await federation.coordinator.done;
+  await Promise.all(running.map((site) => site.stop()));
+  await federation.coordinator.stop();
+  return { summary, published, warnings };
 }
 
 describe("an he key ceremony where the coordinator relays keys of its own for one holder", () => {
@@ -96,36 +123,27 @@ describe("an he key ceremony where the coordinator relays keys of its own for on
   ] as const)(
     "signed by %s: no holder seals a key share to anyone, and the ceremony fails",
     async (_, victim, signer, reason) => {
-      const federation = await createFederation({
-        sites: SITES,
-        transport: "in-memory",
+      const forged = forgedKeys(signer());
+      const { summary, published, warnings } = await runDeviating(
         pki,
-        ckks,
-        config: {
+        {
           rounds: 1,
           privacy: { mode: "he" },
           sitesPerRound: { fraction: 1, minimum: 3 },
           maxAttemptsPerRound: 1,
           deadlines: { joinMs: 20_000, keyCeremonyMs: 3_000 },
         },
-      });
-      const published: KeyBlobHeader[] = [];
-      const warnings: string[] = [];
-      const logger = pino(
-        { level: "warn" },
-        new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            warnings.push(chunk.toString());
-            done();
-          },
-        }),
+        (step) =>
+          step.step === "keyCeremony"
+            ? {
+                ...step,
+                keyCeremony: {
+                  ...step.keyCeremony,
+                  holders: substitute(step.keyCeremony.holders, victim, forged),
+                },
+              }
+            : step,
       );
-      const dial = deviatingDial(federation.dial, victim, forgedKeys(signer()), published);
-      const running = SITES.map((name) => federation.startSite(name, { dial, logger }));
-      const summary = await federation.coordinator.done;
-      await Promise.all(running.map((site) => site.stop()));
-      await federation.coordinator.stop();
-
       expect(summary.outcome).toBe("failed");
       expect(summary.reason).toMatch(/key ceremony failed/);
       // Every holder reached the share stage (its nonce went out) and refused there: no public-key share,
@@ -137,4 +155,39 @@ describe("an he key ceremony where the coordinator relays keys of its own for on
     },
     60_000,
   );
+});
+
+describe("an he decryption (reveal: sites) where the coordinator relays keys of its own for one recipient", () => {
+  it("no holder seals a decryption share to anyone, and the round is not completed", async () => {
+    const pki = await createTestPki(SITES);
+    const forged = forgedKeys(pki.coordinator);
+    const { summary, published, warnings } = await runDeviating(
+      pki,
+      {
+        rounds: 1,
+        privacy: { mode: "he", he: { threshold: 2, reveal: "sites" } },
+        sitesPerRound: { fraction: 1, minimum: 3 },
+        maxAttemptsPerRound: 1,
+        deadlines: {
+          joinMs: 20_000,
+          trainMs: 6_000,
+          evalMs: 3_000,
+          keyCeremonyMs: 20_000,
+          decryptionMs: 3_000,
+        },
+      },
+      (step) =>
+        step.step === "decrypt"
+          ? {
+              ...step,
+              decrypt: { ...step.decrypt, recipients: substitute(step.decrypt.recipients, "gamma", forged) },
+            }
+          : step,
+    );
+    // The ceremony ran as it should (the control), the decryption did not.
+    expect(published.filter((h) => h.kind === "key-share")).toHaveLength(SITES.length * SITES.length);
+    expect(summary.completedRounds).toBe(0);
+    expect(published.filter((h) => h.kind === "decryption-share")).toEqual([]);
+    expect(warnings.some((w) => /peer keys refused: the keys relayed for gamma/.test(w))).toBe(true);
+  }, 90_000);
 });
