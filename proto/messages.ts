@@ -420,6 +420,7 @@ const exportManifestSchema = z.object({
   lora: loraSettingsSchema,
   versions: z.array(positiveU32).min(1).max(100_000),
   threshold: positiveU32.max(MAX_PARTICIPANTS),
+  holders: z.array(keyHolderSchema).min(1).max(MAX_PARTICIPANTS),
 });
 export type ExportManifest = z.output<typeof exportManifestSchema>;
 

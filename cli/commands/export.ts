@@ -5,7 +5,7 @@ import type { CliContext, Command, ParsedArgs } from "../command.ts";
 import { UsageError } from "../command.ts";
 import { SiteConfigError, loadSiteConfig } from "../../client/node/config.ts";
 import { SiteExportError, rebuildGlobalAtSite } from "../../client/node/he-export.ts";
-import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
+import { acceptRevocationList, loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { ConfigError, loadFederationConfig } from "../../coordinator/config.ts";
 import { checkpointSpec, describeConfiguredAdapter } from "../../coordinator/server.ts";
@@ -131,10 +131,16 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
   const model = await readBaseModelConfig(config.baseModel);
   const baseModelHash = await hashBaseModel(config.baseModel);
   const ckks = createCkksContext(await loadSeal());
+  const caPem = readFileSync(config.tls.caCert, "utf8");
+  // The newest CRL this site has kept from its Joins: revoked holders' keys open nothing.
+  const trust = {
+    caCert: caPem,
+    revocations: await acceptRevocationList(config.stateDir, caPem, new Uint8Array()),
+  };
   const connection = dialGrpc({
     address: config.coordinator,
     tls: {
-      caPem: readFileSync(config.tls.caCert, "utf8"),
+      caPem,
       certPem: readFileSync(config.tls.cert, "utf8"),
       keyPem: readFileSync(config.tls.key, "utf8"),
     },
@@ -146,6 +152,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
       options: { deadlineMs: SITE_EXPORT_DEADLINE_MS },
       ctx: ckks,
       envelopeSecretKey: keys.envelopeSecretKey,
+      trust,
       round,
       initialGlobal: (lora) => {
         spec = {

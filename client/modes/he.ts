@@ -78,6 +78,7 @@ class HeSiteMode implements SiteMode {
         ? this.global
         : { version: 0, vector: trainer.initialGlobal() };
     const tools = heTools(await session.ckks());
+    const holders = session.certifiedPeers(he.holders);
     const d = trainer.vectorLength;
     for (const round of he.versions) {
       if (round <= current.version || round > version) continue;
@@ -94,6 +95,7 @@ class HeSiteMode implements SiteMode {
         threshold: he.threshold,
         aggregate,
         shares,
+        holders,
         siteId: session.siteId(),
         envelopeSecretKey: session.keys.envelopeSecretKey,
       });

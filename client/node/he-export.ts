@@ -2,15 +2,17 @@
 import { createHash } from "node:crypto";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
 import { CryptoError } from "../../crypto/errors.ts";
+import { PkiError } from "../../crypto/pki/identity.ts";
+import { verifyRelayedSiteKeys, type TrustAnchor } from "../../crypto/pki/key-binding.ts";
 import { collectChunks } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
-import type { ExportManifest, ExportPart, LoraSettings } from "../../proto/messages.ts";
+import type { ExportManifest, ExportPart, KeyHolder, LoraSettings } from "../../proto/messages.ts";
 import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
 import { replayAggregate } from "../modes/he.ts";
 import type { KeyBlob } from "../../proto/key-blobs.ts";
 import { decryptWithShares, heTools } from "./he-keys.ts";
 
-export type SiteExportErrorCode = "wrong-round" | "no-key" | "hash-mismatch" | "malformed";
+export type SiteExportErrorCode = "wrong-round" | "no-key" | "hash-mismatch" | "malformed" | "untrusted-key";
 
 /** Why a site could not rebuild a round's global adapter; the message says what to do. */
 export class SiteExportError extends Error {
@@ -30,6 +32,8 @@ export interface SiteExportRequest {
   readonly ctx: CkksContext;
   /** The X25519 key the decryption shares are sealed to (site-keys.json in its state folder). */
   readonly envelopeSecretKey: Uint8Array;
+  /** The site's CA certificate and revocations: the key holders' certified keys are checked against them. */
+  readonly trust: TrustAnchor;
   /** The training round to export; 0 = the last completed one. */
   readonly round: number;
   /** The version-0 global adapter for the federation's LoRA settings (PEFT initialisation from the shared seed). */
@@ -64,6 +68,7 @@ export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<S
     const { manifest } = first;
     if (request.round !== 0 && manifest.round !== request.round)
       throw new SiteExportError("malformed", `asked for round ${request.round}, got round ${manifest.round}`);
+    const holders = certifiedHolders(manifest, request.trust);
     let vector = request.initialGlobal(manifest.lora, manifest.vectorLength);
     if (vector.length !== manifest.vectorLength)
       throw new SiteExportError(
@@ -107,7 +112,7 @@ export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<S
         shares.push({ header: part.share, bytes: await body(part.share.length) });
       vector = replayAggregate(
         vector,
-        decrypt(tools, request, manifest, version, bytes, shares),
+        decrypt(tools, request, manifest, holders, version, bytes, shares),
         manifest.serverLearningRate,
         version,
       );
@@ -120,11 +125,26 @@ export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<S
   }
 }
 
+/** The manifest's key holders once their keys verify against the site's CA and revocations. */
+function certifiedHolders(manifest: ExportManifest, trust: TrustAnchor): readonly KeyHolder[] {
+  try {
+    return verifyRelayedSiteKeys(manifest.holders, trust);
+  } catch (error) {
+    if (error instanceof PkiError)
+      throw new SiteExportError(
+        "untrusted-key",
+        `the coordinator's key holders are refused: ${error.message}`,
+      );
+    throw error;
+  }
+}
+
 /** One aggregate decrypted with the shares sealed to this site; shares that do not open mean a wrong key. */
 function decrypt(
   tools: ReturnType<typeof heTools>,
   request: SiteExportRequest,
   manifest: ExportManifest,
+  holders: readonly KeyHolder[],
   round: number,
   aggregate: Uint8Array,
   shares: readonly KeyBlob[],
@@ -136,6 +156,7 @@ function decrypt(
       threshold: manifest.threshold,
       aggregate,
       shares,
+      holders,
       siteId: manifest.siteId,
       envelopeSecretKey: request.envelopeSecretKey,
     });

@@ -25,7 +25,7 @@ import { ED25519_SIGNATURE_BYTES } from "../../crypto/keys.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { blobHeader, blobParts, readKeyBlobs, type KeyBlob } from "../../proto/key-blobs.ts";
 import { MAX_PARTICIPANTS } from "../../proto/limits.ts";
-import type { DecryptStep, HeSettings, KeyCeremonyStep, RoundRef } from "../../proto/messages.ts";
+import type { DecryptStep, HeSettings, KeyCeremonyStep, KeyHolder, RoundRef } from "../../proto/messages.ts";
 import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
 import { CEREMONY_REF, type SiteSession } from "./session.ts";
 
@@ -302,8 +302,9 @@ export function fetchRoundShares(
 
 /**
  * reveal "sites": the plain [Σw·Δ, Σw] of round `round`, from its aggregate and the t decryption shares
- * sealed to this site (each opened with the sealer's key the coordinator names: a share sealed by anyone
- * else does not open, and a share for another aggregate or set of holders is refused by the combination).
+ * sealed to this site. Each share opens only with the certified envelope key of the holder it names as its
+ * sealer (`holders` must have passed verifyRelayedSiteKeys); a share from anyone else is refused, and one
+ * for another aggregate or set of holders is refused by the combination.
  */
 export function decryptWithShares(
   tools: PolyTools,
@@ -313,17 +314,21 @@ export function decryptWithShares(
     readonly threshold: number;
     readonly aggregate: Uint8Array;
     readonly shares: readonly KeyBlob[];
+    readonly holders: readonly KeyHolder[];
     readonly siteId: string;
     readonly envelopeSecretKey: Uint8Array;
   },
 ): Float64Array {
-  const opened = input.shares.map((blob) =>
-    openBlob(
-      decryptionShareBinding(input.keyId, input.round, tools, blob.header.sealerSiteId, input.siteId),
+  const opened = input.shares.map((blob) => {
+    const sealer = input.holders.find((h) => h.siteId === blob.header.sealerSiteId);
+    if (sealer === undefined)
+      throw new CkksFormatError(`a decryption share sealed by ${blob.header.sealerSiteId}, not a key holder`);
+    return openBlob(
+      decryptionShareBinding(input.keyId, input.round, tools, sealer.siteId, input.siteId),
       blob.bytes,
-      blob.header.sealerEnvelopePublicKey,
+      sealer.envelopePublicKey,
       input.envelopeSecretKey,
-    ),
-  );
+    );
+  });
   return combineDecryptionShares(tools, input.aggregate, opened, input.threshold);
 }

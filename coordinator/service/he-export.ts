@@ -40,6 +40,7 @@ export async function* exportAggregates(
       lora: { ...config.lora, targetModules: [...config.lora.targetModules] },
       versions: he.versions,
       threshold: he.threshold,
+      holders: he.holders,
     },
   };
   for (const version of he.versions) {

@@ -7,6 +7,8 @@ import { ParsedArgs, type CliContext } from "../../cli/command.ts";
 import { rebuildGlobalAtSite, SiteExportError, type SiteExportRequest } from "../../client/node/he-export.ts";
 import { loadOrCreateSiteKeys } from "../../client/node/site-state.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
+import { createCa } from "../../coordinator/pki/index.ts";
+import { NO_REVOCATIONS, normaliseSerialNumber } from "../../crypto/pki/identity.ts";
 import { seededRng } from "../../crypto/rng.ts";
 import { flattenLoraTensors } from "../../model/lora-layout.ts";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readPeftAdapter } from "../../model/peft.ts";
@@ -99,6 +101,7 @@ function siteRequest(round: number, overrides: Partial<SiteExportRequest> = {}):
     options: { deadlineMs: 20_000 },
     ctx: ckks,
     envelopeSecretKey: keys.envelopeSecretKey,
+    trust: { caCert: federation.pki.ca.certPem, revocations: NO_REVOCATIONS },
     round,
     initialGlobal: (_lora, vectorLength) => new Float32Array(vectorLength),
     ...overrides,
@@ -165,6 +168,19 @@ describe("fedtune export --site-config in he mode", () => {
     expect(existsSync(out)).toBe(false);
     const strangerKey = new Uint8Array(32).fill(7);
     expect(await exportError(siteRequest(2, { envelopeSecretKey: strangerKey }))).toBe("no-key");
+  });
+
+  it("refuses key holders whose keys its CA did not certify, or whose certificate its CRL revokes", async () => {
+    const foreignCa = await createCa({ commonName: "elsewhere" });
+    const foreign = { caCert: foreignCa.certPem, revocations: NO_REVOCATIONS };
+    expect(await exportError(siteRequest(2, { trust: foreign }))).toBe("untrusted-key");
+    const beta = federation.pki.sites.get("beta");
+    const revoked = new Set([normaliseSerialNumber(beta?.serialNumber ?? "")]);
+    const revoking = {
+      caCert: federation.pki.ca.certPem,
+      revocations: { fingerprints: new Set<string>(), serialNumbers: revoked },
+    };
+    expect(await exportError(siteRequest(2, { trust: revoking }))).toBe("untrusted-key");
   });
 
   it("refuses an aggregate whose bytes do not match the SHA-256 the coordinator recorded", async () => {

@@ -1,6 +1,7 @@
 // Original file: proto/fedtune.proto
 
 import type { LoraSettings as _fedtune_v1_LoraSettings, LoraSettings__Output as _fedtune_v1_LoraSettings__Output } from '../../fedtune/v1/LoraSettings.ts';
+import type { KeyHolder as _fedtune_v1_KeyHolder, KeyHolder__Output as _fedtune_v1_KeyHolder__Output } from '../../fedtune/v1/KeyHolder.ts';
 
 /**
  * How a site turns encrypted aggregates into the global adapter of a round.
@@ -39,6 +40,11 @@ export interface ExportManifest {
    * Decryption threshold t.
    */
   'threshold'?: (number);
+  /**
+   * The key holders with their certificates, as at the ceremony: the site opens each decryption share
+   * with its sealer's certified envelope key, never with the key a share's header names.
+   */
+  'holders'?: (_fedtune_v1_KeyHolder)[];
 }
 
 /**
@@ -78,4 +84,9 @@ export interface ExportManifest__Output {
    * Decryption threshold t.
    */
   'threshold': (number);
+  /**
+   * The key holders with their certificates, as at the ceremony: the site opens each decryption share
+   * with its sealer's certified envelope key, never with the key a share's header names.
+   */
+  'holders': (_fedtune_v1_KeyHolder__Output)[];
 }
