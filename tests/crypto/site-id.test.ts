@@ -29,6 +29,7 @@ describe("parseSiteId", () => {
       totalRounds: 1,
       federationName: "fed",
       lora: { r: 2, alpha: 4, dropout: 0, targetModules: ["q"], mode: "standard", seed: 1 },
+      revocationList: new Uint8Array(),
     };
     expect(joinResponseSchema.safeParse(joined).success).toBe(false);
     expect(joinResponseSchema.safeParse({ ...joined, siteId: "site-a" }).success).toBe(true);
