@@ -15,22 +15,16 @@ export function blobHeader(
   keyId: string,
   kind: KeyBlobKind,
   bytes: Uint8Array,
-  fields: { readonly recipient?: SiteId | ""; readonly ref?: RoundRef; readonly sealer?: KeyBlobSealer } = {},
+  fields: { readonly recipient?: SiteId | ""; readonly ref?: RoundRef; readonly sealer?: SiteId } = {},
 ): KeyBlobHeader {
   return {
     keyId,
     kind,
     recipient: fields.recipient ?? "",
     length: bytes.length,
-    sealerSiteId: fields.sealer?.siteId ?? "",
-    sealerEnvelopePublicKey: fields.sealer?.envelopePublicKey ?? new Uint8Array(),
+    sealerSiteId: fields.sealer ?? "",
     ref: fields.ref ?? null,
   };
-}
-
-export interface KeyBlobSealer {
-  readonly siteId: SiteId;
-  readonly envelopePublicKey: Uint8Array;
 }
 
 /** The parts of one blob: its header, then its bytes in chunks. */

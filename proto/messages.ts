@@ -40,7 +40,6 @@ import {
   finite,
   nonNegative,
   shortText,
-  bytes,
   exactBytes,
   boundedBytes,
   certificateBytes,
@@ -384,11 +383,8 @@ const keyBlobHeaderSchema = z.object({
   keyId: keyIdSchema,
   recipient: z.union([z.literal(""), siteIdSchema]),
   length: u64.pipe(z.number().min(1).max(MAX_KEY_BLOB_BYTES)),
-  // Both empty in PublishKeys (the caller is the sealer); both set in FetchKeys for sealed blobs.
+  // Empty in PublishKeys (the caller is the sealer); set in FetchKeys for sealed blobs.
   sealerSiteId: z.union([z.literal(""), siteIdSchema]),
-  sealerEnvelopePublicKey: bytes.refine((value) => value.length === 0 || value.length === X25519_KEY_BYTES, {
-    message: `must be empty or exactly ${X25519_KEY_BYTES} bytes`,
-  }),
   kind: z.enum(KEY_BLOB_KINDS),
   ref: roundRefSchema.nullable(),
 });

@@ -314,12 +314,8 @@ export class KeyCeremony {
     for (const sender of key.holders) {
       const sealed = this.host.store.keyShare(keyId, site, sender);
       if (sealed === undefined) continue;
-      const envelopePublicKey = this.host.record(sender)?.envelopeKey ?? new Uint8Array(32);
       blobs.push({
-        header: blobHeader(keyId, "key-share", sealed, {
-          recipient: site,
-          sealer: { siteId: sender, envelopePublicKey },
-        }),
+        header: blobHeader(keyId, "key-share", sealed, { recipient: site, sealer: sender }),
         bytes: sealed,
       });
     }

@@ -25,10 +25,6 @@ export interface KeyBlobHeader {
    */
   'sealerSiteId'?: (string);
   /**
-   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join.
-   */
-  'sealerEnvelopePublicKey'?: (Buffer | Uint8Array | string);
-  /**
    * What the blob is: "nonce", "public-key-share" (share || signature; in FetchKeys nonce || share ||
    * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share", "aggregate", "upload".
    */
@@ -60,10 +56,6 @@ export interface KeyBlobHeader__Output {
    * that sealed this blob.
    */
   'sealerSiteId': (string);
-  /**
-   * FetchKeys only: the sealer's X25519 envelope public key (32 bytes), as bound at its Join.
-   */
-  'sealerEnvelopePublicKey': (Buffer);
   /**
    * What the blob is: "nonce", "public-key-share" (share || signature; in FetchKeys nonce || share ||
    * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share", "aggregate", "upload".
