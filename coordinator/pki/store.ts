@@ -296,7 +296,8 @@ export async function issueCrl(
       serialNumber: entry.serialNumber,
       revokedAt: new Date(entry.revokedAt),
     })),
-    { crlNumber, thisUpdate: now, nextUpdate },
+    // thisUpdate a minute back, as certificates' notBefore: a site whose clock lags a little takes it at once.
+    { crlNumber, thisUpdate: new Date(now.getTime() - 60_000), nextUpdate },
   );
   writeFileAtomic(paths.crl, crlPem);
   return { crlNumber, nextUpdate };
