@@ -197,6 +197,7 @@ export async function startCoordinator(
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
+  const currentRevocations = source === undefined ? revocations : () => source.current();
   // Scrapes before the coordinator exists see no site online.
   let sitesOnline = (): number => 0;
   const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode }, () =>
@@ -237,13 +238,14 @@ export async function startCoordinator(
       },
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
       ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
+      revocations: currentRevocations,
     });
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,
-      authenticator: pkiAuthenticator(tls.caPem, source === undefined ? revocations : () => source.current()),
+      authenticator: pkiAuthenticator(tls.caPem, currentRevocations),
       federation: coordinator.handlers,
       admin: adminHandlers(config, coordinator, store),
       onCallError: (method, peer, error) => {

@@ -91,6 +91,7 @@ function fakeHandlers(calls: string[]): { federation: FederationHandlers; admin:
     sites: notUsed,
     audit: notUsed,
     verifyAudit: notUsed,
+    dropSite: notUsed,
   };
   return { federation, admin };
 }

@@ -56,6 +56,8 @@ export interface Federation {
   readonly logger: Logger;
   /** The transport's client half, to open extra connections (e.g. to send junk). */
   readonly dial: DialFunction;
+  /** Puts a site's certificate on the coordinator's revocation list, as `fedtune pki revoke` does. */
+  revoke(site: string): void;
 }
 
 export function quietLogger(): Logger {
@@ -130,6 +132,11 @@ export async function createFederation(options: {
     evaluated,
     logger,
     dial,
+    revoke(site) {
+      const identity = pki.sites.get(site);
+      if (identity === undefined) throw new Error(`no certificate for ${site}`);
+      revocations.revoke(identity.fingerprint);
+    },
     coordinator: undefined as unknown as CoordinatorHandle,
     async startCoordinator() {
       federation.coordinator = await startCoordinator(config, {

@@ -1,0 +1,142 @@
+// Operator control of a running round: `admin site drop` and a revocation take effect at once, not at the training
+// deadline (600 s here; each test's own timeout is far shorter), and both are audit entries.
+import { afterEach, describe, expect, it } from "vitest";
+import { dialGrpc } from "../../client/transport/grpc.ts";
+import type { SiteFaults } from "../../client/node/site-client.ts";
+import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
+import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
+import type { AuditEntry } from "../../proto/admin-messages.ts";
+import type { Connection } from "../../proto/transport.ts";
+import { createFederation, type Federation } from "./helpers/federation.ts";
+
+const DEADLINE = { deadlineMs: 5_000 };
+const GAMMA = parseSiteId("gamma");
+/** Far longer than any test here may run: a round that waited for it would time the test out. */
+const LONG_DEADLINES = {
+  joinMs: 20_000,
+  trainMs: 600_000,
+  advertiseKeysMs: 600_000,
+  shareKeysMs: 600_000,
+  unmaskMs: 600_000,
+  evalMs: 600_000,
+  keyCeremonyMs: 20_000,
+};
+
+/** A site that stalls in training until released (then leaves the try), as a hung hospital would. */
+function stalled(): { faults: SiteFaults; release(): void } {
+  let release = (): void => undefined;
+  const held = new Promise<"drop">((resolve) => (release = () => resolve("drop")));
+  return { faults: { beforeStage: (stage) => (stage === "train" ? held : "continue") }, release };
+}
+
+/** Resolves with the first coordinator event that `match` accepts (already seen or still to come). */
+function nextEvent(
+  federation: Federation,
+  match: (event: CoordinatorEvent) => boolean,
+): Promise<CoordinatorEvent> {
+  return new Promise((resolve) => {
+    const look = (): void => {
+      const found = federation.coordinatorEvents.find(match);
+      if (found === undefined) setTimeout(look, 20);
+      else resolve(found);
+    };
+    look();
+  });
+}
+
+async function auditOf(admin: Connection): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for await (const entry of admin.admin.audit({ fromSeq: 1 }, DEADLINE)) entries.push(entry);
+  return entries;
+}
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function threeSites(mode: "secagg" | "none", minimum: number) {
+  const federation = await createFederation({
+    sites: ["alpha", "beta", "gamma"],
+    transport: "grpc",
+    config: {
+      rounds: 1,
+      privacy: { mode },
+      sitesPerRound: { fraction: 1, minimum },
+      deadlines: LONG_DEADLINES,
+      maxAttemptsPerRound: 2,
+    },
+  });
+  cleanups.push(() => federation.coordinator.stop());
+  const hung = stalled();
+  const sites = [
+    federation.startSite("alpha"),
+    federation.startSite("beta"),
+    federation.startSite("gamma", { faults: hung.faults }),
+  ];
+  cleanups.push(async () => {
+    hung.release();
+    await Promise.all(sites.map((site) => site.stop()));
+  });
+  const admin = dialGrpc({ address: federation.coordinator.address, tls: federation.pki.admin });
+  cleanups.push(() => admin.close());
+  return { federation, admin };
+}
+
+describe("admin site drop during a round", () => {
+  it("secagg: the stalled site leaves at once, the round completes without it (its masks recovered), audited", async () => {
+    const { federation, admin } = await threeSites("secagg", 2);
+    await nextEvent(federation, (e) => e.type === "round_started");
+    const before = (await auditOf(admin)).length;
+    await expect(admin.admin.dropSite({ siteId: "no such site" as SiteId }, DEADLINE)).rejects.toMatchObject({
+      code: "invalid_argument",
+    });
+    await expect(admin.admin.dropSite({ siteId: parseSiteId("omega") }, DEADLINE)).rejects.toMatchObject({
+      code: "not_found",
+    });
+    expect((await auditOf(admin)).length).toBe(before);
+
+    expect(await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE)).toEqual({
+      round: 1,
+      attempt: 1,
+      stage: "advertise_keys",
+    });
+    await expect(admin.admin.dropSite({ siteId: GAMMA }, DEADLINE)).rejects.toMatchObject({
+      code: "failed_precondition",
+    });
+    const completed = await nextEvent(federation, (e) => e.type === "round_completed");
+    expect(completed.type === "round_completed" && completed.dropouts).toEqual(["gamma"]);
+
+    // A drop holds for its round only: the evaluation round (2) picks gamma again, and it is dropped again.
+    await nextEvent(federation, (e) => e.type === "round_started" && e.ref.round === 2);
+    expect(await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE)).toMatchObject({ round: 2 });
+    const summary = await federation.coordinator.done;
+    expect(summary.outcome).toBe("completed");
+
+    const dropped = (await auditOf(admin)).filter((entry) => entry.kind === "site_dropped");
+    expect(dropped.map((entry) => JSON.parse(entry.detailsJson) as unknown)).toEqual([
+      { actor: "admin:operator", siteId: "gamma", round: 1, attempt: 1, stage: "advertise_keys" },
+      { actor: "admin:operator", siteId: "gamma", round: 2, attempt: 1, stage: "advertise_keys" },
+    ]);
+    const gamma = (await admin.admin.sites({}, DEADLINE)).sites.find((site) => site.siteId === "gamma");
+    expect(gamma).toMatchObject({ standing: "active", droppedRound: 2, roundsDropped: 2 });
+    expect(gamma?.droppedAt).not.toBe("");
+  }, 60_000);
+
+  it("too few sites left: the try is abandoned at once and retried without the dropped site", async () => {
+    const { federation, admin } = await threeSites("none", 3);
+    await nextEvent(federation, (e) => e.type === "round_started");
+    await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE);
+    const abandoned = await nextEvent(federation, (e) => e.type === "round_abandoned");
+    expect(abandoned.type === "round_abandoned" && abandoned.dropouts).toEqual(["gamma"]);
+    // The retry waits for three sites that may take part; gamma is not one of them in this round.
+    const sites = (await admin.admin.sites({}, DEADLINE)).sites;
+    expect(sites.map((site) => [site.siteId, site.standing])).toEqual([
+      ["alpha", "active"],
+      ["beta", "active"],
+      ["gamma", "dropped"],
+    ]);
+    const rounds = (await admin.admin.rounds({}, DEADLINE)).rounds;
+    expect(rounds[0]).toMatchObject({ round: 1, attempt: 1, outcome: "abandoned", dropouts: 1 });
+  }, 60_000);
+});
