@@ -7,7 +7,8 @@ import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
 import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import type { AuditEntry } from "../../proto/admin-messages.ts";
 import type { Connection } from "../../proto/transport.ts";
-import { createFederation, type Federation } from "./helpers/federation.ts";
+import { BASE_MODEL_HASH, createFederation, type Federation } from "./helpers/federation.ts";
+import { joinByHand } from "./helpers/join-by-hand.ts";
 
 const DEADLINE = { deadlineMs: 5_000 };
 const GAMMA = parseSiteId("gamma");
@@ -74,9 +75,11 @@ async function threeSites(mode: "secagg" | "none", minimum: number) {
     federation.startSite("beta"),
     federation.startSite("gamma", { faults: hung.faults }),
   ];
+  // A revoked site's client ends with its refusal (UNAUTHENTICATED): the tests look at the coordinator.
+  for (const site of sites) site.done.catch(() => undefined);
   cleanups.push(async () => {
     hung.release();
-    await Promise.all(sites.map((site) => site.stop()));
+    await Promise.allSettled(sites.map((site) => site.stop()));
   });
   const admin = dialGrpc({ address: federation.coordinator.address, tls: federation.pki.admin });
   cleanups.push(() => admin.close());
@@ -139,4 +142,51 @@ describe("admin site drop during a round", () => {
     const rounds = (await admin.admin.rounds({}, DEADLINE)).rounds;
     expect(rounds[0]).toMatchObject({ round: 1, attempt: 1, outcome: "abandoned", dropouts: 1 });
   }, 60_000);
+});
+
+describe("a revocation during a round", () => {
+  it("drops the revoked site from the round at once; the round completes without it; audited, shown as revoked", async () => {
+    const { federation, admin } = await threeSites("secagg", 2);
+    await nextEvent(federation, (e) => e.type === "round_started");
+    federation.revoke("gamma");
+    const summary = await federation.coordinator.done;
+    expect(summary.outcome).toBe("completed");
+    const completed = federation.coordinatorEvents.filter((e) => e.type === "round_completed");
+    expect(completed.map((e) => e.type === "round_completed" && e.dropouts)).toEqual([["gamma"], []]);
+
+    const revoked = (await auditOf(admin)).filter((entry) => entry.kind === "site_revoked");
+    expect(revoked.map((entry) => JSON.parse(entry.detailsJson) as unknown)).toEqual([
+      {
+        actor: "coordinator",
+        siteId: "gamma",
+        fingerprint: federation.pki.sites.get("gamma")?.fingerprint,
+        round: 1,
+        attempt: 1,
+        stage: "advertise_keys",
+      },
+    ]);
+    const gamma = (await admin.admin.sites({}, DEADLINE)).sites.find((site) => site.siteId === "gamma");
+    expect(gamma).toMatchObject({ standing: "revoked", roundsDropped: 1 });
+    expect(gamma?.revokedAt).not.toBe("");
+    expect(gamma?.lastSeen).not.toBe("");
+  }, 60_000);
+
+  it("refuses the revoked site's open long poll, not only its next call", async () => {
+    // One site of the two needed: no round can start, and the site's poll waits.
+    const federation = await createFederation({
+      sites: ["delta"],
+      transport: "grpc",
+      config: { rounds: 1, privacy: { mode: "none" }, sitesPerRound: { fraction: 1, minimum: 2 } },
+    });
+    cleanups.push(() => federation.coordinator.stop());
+    const tls = federation.pki.sites.get("delta");
+    if (tls === undefined) throw new Error("no delta");
+    const delta = dialGrpc({ address: federation.coordinator.address, tls });
+    cleanups.push(() => delta.close());
+    await joinByHand(delta, tls, BASE_MODEL_HASH);
+    const poll = delta.federation.poll({ waitMs: 25_000 }, { deadlineMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    federation.revoke("delta");
+    await expect(poll).rejects.toMatchObject({ code: "permission_denied" });
+  }, 20_000);
 });
