@@ -20,6 +20,7 @@ import {
 import { openRevocationSource, type Revocations } from "./pki/index.ts";
 import { createStrategy } from "../strategies/index.ts";
 import { pkiAuthenticator } from "./transport/authenticator.ts";
+import { watchRefusals } from "./transport/refusal-watch.ts";
 import { serveGrpc } from "./transport/grpc-server.ts";
 import { adminHandlers } from "./service/admin.ts";
 import { Coordinator } from "./service/coordinator.ts";
@@ -245,7 +246,10 @@ export async function startCoordinator(
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,
-      authenticator: pkiAuthenticator(tls.caPem, currentRevocations),
+      authenticator: watchRefusals(pkiAuthenticator(tls.caPem, currentRevocations), (refusal) => {
+        store.audit("connection_refused", { ...refusal });
+        logger.warn(refusal, "certificate refused");
+      }),
       federation: coordinator.handlers,
       admin: adminHandlers(config, coordinator, store),
       onCallError: (method, peer, error) => {

@@ -188,5 +188,23 @@ describe("a revocation during a round", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     federation.revoke("delta");
     await expect(poll).rejects.toMatchObject({ code: "permission_denied" });
+
+    // Its calls from now on are refused at the edge, and counted: audit entries at the 1st and 10th refusal.
+    for (let call = 1; call <= 12; call++)
+      await expect(delta.federation.poll({ waitMs: 0 }, DEADLINE)).rejects.toMatchObject({
+        code: "unauthenticated",
+      });
+    const admin = dialGrpc({ address: federation.coordinator.address, tls: federation.pki.admin });
+    cleanups.push(() => admin.close());
+    const refused = (await auditOf(admin)).filter((entry) => entry.kind === "connection_refused");
+    expect(refused.map((entry) => JSON.parse(entry.detailsJson) as unknown)).toEqual(
+      [1, 10].map((refusals) => ({
+        actor: "coordinator",
+        fingerprint: tls.fingerprint,
+        subject: expect.stringContaining("CN=delta") as unknown,
+        reason: "certificate refused: revoked",
+        refusals,
+      })),
+    );
   }, 20_000);
 });
