@@ -23,7 +23,7 @@ export function adminHandlers(
       }),
     sites: () =>
       Promise.resolve({
-        sites: store.siteViews().map((site) => ({ ...site, ...coordinator.standing(site.siteId) })),
+        sites: store.siteViews().map((site) => ({ ...site, ...coordinator.siteStatus(site.siteId) })),
       }),
     audit: async function* (_peer, request) {
       for (const entry of store.auditEntries(request.fromSeq)) yield entry;

@@ -50,10 +50,14 @@ export class Coordinator {
     return dropSite(this.round, site, operator);
   }
 
-  /** Each joined site's standing (revoked, dropped, last decline), for `admin sites`. */
-  standing(site: SiteId): StandingView {
+  /** A joined site's standing (revoked, dropped, last decline) and when it was last seen, for `admin sites`. */
+  siteStatus(site: SiteId): StandingView & { readonly lastSeen?: string } {
     const { standing, sites } = this.round;
-    return standing.view(site, sites.record(site)?.fingerprint);
+    const lastSeen = sites.lastSeenAt(site);
+    return {
+      ...standing.view(site, sites.record(site)?.fingerprint),
+      ...(lastSeen === undefined ? {} : { lastSeen }),
+    };
   }
 
   /**

@@ -88,6 +88,7 @@ async function threeSites(mode: "secagg" | "none", minimum: number) {
 
 describe("admin site drop during a round", () => {
   it("secagg: the stalled site leaves at once, the round completes without it (its masks recovered), audited", async () => {
+    const startedAt = Date.now();
     const { federation, admin } = await threeSites("secagg", 2);
     await nextEvent(federation, (e) => e.type === "round_started");
     const before = (await auditOf(admin)).length;
@@ -121,9 +122,13 @@ describe("admin site drop during a round", () => {
       { actor: "admin:operator", siteId: "gamma", round: 1, attempt: 1, stage: "advertise_keys" },
       { actor: "admin:operator", siteId: "gamma", round: 2, attempt: 1, stage: "advertise_keys" },
     ]);
-    const gamma = (await admin.admin.sites({}, DEADLINE)).sites.find((site) => site.siteId === "gamma");
+    const sites = (await admin.admin.sites({}, DEADLINE)).sites;
+    const gamma = sites.find((site) => site.siteId === "gamma");
     expect(gamma).toMatchObject({ standing: "active", droppedRound: 2, roundsDropped: 2 });
-    expect(gamma?.droppedAt).not.toBe("");
+    expect(Date.parse(gamma?.droppedAt ?? "")).toBeGreaterThanOrEqual(startedAt);
+    // Last seen as of the sites' latest polls (after the run finished), not as last written to the store.
+    const alpha = sites.find((site) => site.siteId === "alpha");
+    expect(Date.parse(alpha?.lastSeen ?? "")).toBeGreaterThanOrEqual(Date.parse(gamma?.droppedAt ?? ""));
   }, 60_000);
 
   it("too few sites left: the try is abandoned at once and retried without the dropped site", async () => {
