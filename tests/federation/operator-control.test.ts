@@ -213,3 +213,46 @@ describe("a revocation during a round", () => {
     );
   }, 20_000);
 });
+
+describe("a task a site's policy refuses", () => {
+  it("is declined with the reason; the coordinator audits it, shows it in admin sites, and goes on without the site", async () => {
+    const federation = await createFederation({
+      sites: ["alpha", "beta", "gamma"],
+      transport: "grpc",
+      config: {
+        rounds: 1,
+        privacy: { mode: "secagg" },
+        sitesPerRound: { fraction: 1, minimum: 2 },
+        deadlines: LONG_DEADLINES,
+      },
+    });
+    cleanups.push(() => federation.coordinator.stop());
+    const sites = [
+      federation.startSite("alpha"),
+      federation.startSite("beta"),
+      federation.startSite("gamma", { policy: { privacyModes: ["he"] } }),
+    ];
+    const summary = await federation.coordinator.done;
+    await Promise.all(sites.map((site) => site.done));
+    expect(summary.outcome).toBe("completed");
+    expect(federation.updates.get("gamma")).toEqual([]);
+    const reason = "privacy mode secagg is not one this site allows (he)";
+    expect(federation.siteEvents.get("gamma")?.filter((e) => e.type === "declined")).toHaveLength(2);
+
+    const admin = dialGrpc({ address: federation.coordinator.address, tls: federation.pki.admin });
+    cleanups.push(() => admin.close());
+    const declined = (await auditOf(admin)).filter((entry) => entry.kind === "site_declined");
+    expect(declined.map((entry) => JSON.parse(entry.detailsJson) as unknown)).toEqual(
+      [1, 2].map((round) => ({
+        actor: "coordinator",
+        siteId: "gamma",
+        round,
+        attempt: 1,
+        reason: "site_policy",
+        detail: reason,
+      })),
+    );
+    const gamma = (await admin.admin.sites({}, DEADLINE)).sites.find((site) => site.siteId === "gamma");
+    expect(gamma).toMatchObject({ standing: "active", lastDecline: `round 2: site_policy: ${reason}` });
+  }, 60_000);
+});
