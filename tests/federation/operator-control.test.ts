@@ -1,6 +1,7 @@
 // Operator control of a running round: `admin site drop` and a revocation take effect at once, not at the training
 // deadline (600 s here; each test's own timeout is far shorter), and both are audit entries.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import type { SiteFaults } from "../../client/node/site-client.ts";
 import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
@@ -56,13 +57,15 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function threeSites(mode: "secagg" | "none", minimum: number) {
+/** alpha, beta and gamma, gamma hung in training; he mode: a 2-of-3 key, `ckks` its context. */
+async function threeSites(mode: "secagg" | "none" | "he", minimum: number, ckks?: CkksContext) {
   const federation = await createFederation({
     sites: ["alpha", "beta", "gamma"],
     transport: "grpc",
+    ...(ckks === undefined ? {} : { ckks }),
     config: {
       rounds: 1,
-      privacy: { mode },
+      privacy: mode === "he" ? { mode, he: { threshold: 2, reveal: "coordinator" } } : { mode },
       sitesPerRound: { fraction: 1, minimum },
       deadlines: LONG_DEADLINES,
       maxAttemptsPerRound: 2,
@@ -130,6 +133,76 @@ describe("admin site drop during a round", () => {
     const alpha = sites.find((site) => site.siteId === "alpha");
     expect(Date.parse(alpha?.lastSeen ?? "")).toBeGreaterThanOrEqual(Date.parse(gamma?.droppedAt ?? ""));
   }, 60_000);
+
+  describe("he mode", () => {
+    let ckks: CkksContext;
+    beforeAll(async () => {
+      ckks = createCkksContext(await loadSeal());
+    });
+    afterAll(() => ckks.dispose());
+
+    it("the dropped site uploads nothing and is not asked to decrypt; the round completes with the other two", async () => {
+      const { federation, admin } = await threeSites("he", 2, ckks);
+      await nextEvent(federation, (e) => e.type === "round_started" && e.ref.round === 1);
+      expect(await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE)).toMatchObject({
+        round: 1,
+        stage: "collect_updates",
+      });
+      const completed = await nextEvent(federation, (e) => e.type === "round_completed");
+      expect(completed.type === "round_completed" && completed.survivors).toEqual(["alpha", "beta"]);
+      await nextEvent(federation, (e) => e.type === "round_started" && e.ref.round === 2);
+      await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE);
+      expect((await federation.coordinator.done).outcome).toBe("completed");
+    }, 120_000);
+
+    it("a key holder dropped while asked to decrypt ends the wait at once; the try is retried without it", async () => {
+      const federation = await createFederation({
+        sites: ["alpha", "beta", "gamma"],
+        transport: "grpc",
+        ckks,
+        config: {
+          rounds: 1,
+          privacy: { mode: "he", he: { threshold: 2, reveal: "coordinator" } },
+          sitesPerRound: { fraction: 1, minimum: 2 },
+          deadlines: { ...LONG_DEADLINES, decryptionMs: 600_000 },
+        },
+      });
+      cleanups.push(() => federation.coordinator.stop());
+      // The first holder asked to decrypt hangs there, as a holder whose machine froze would.
+      let hungHolder = (_site: string): void => undefined;
+      const hung = new Promise<string>((resolve) => (hungHolder = resolve));
+      let release = (): void => undefined;
+      const held = new Promise<"drop">((resolve) => (release = () => resolve("drop")));
+      let taken = false;
+      const sites = ["alpha", "beta", "gamma"].map((name) =>
+        federation.startSite(name, {
+          faults: {
+            beforeStage: (stage) => {
+              if (stage !== "decrypt" || taken) return "continue";
+              taken = true;
+              hungHolder(name);
+              return held;
+            },
+          },
+        }),
+      );
+      for (const site of sites) site.done.catch(() => undefined);
+      cleanups.push(async () => {
+        release();
+        await Promise.allSettled(sites.map((site) => site.stop()));
+      });
+      const admin = dialGrpc({ address: federation.coordinator.address, tls: federation.pki.admin });
+      cleanups.push(() => admin.close());
+
+      const holder = parseSiteId(await hung);
+      await admin.admin.dropSite({ siteId: holder }, DEADLINE);
+      const abandoned = await nextEvent(federation, (e) => e.type === "round_abandoned");
+      expect(abandoned.type === "round_abandoned" && abandoned.reason).toContain(`key holder ${holder} left`);
+      const completed = await nextEvent(federation, (e) => e.type === "round_completed");
+      expect(completed).toMatchObject({ ref: { round: 1, attempt: 2 } });
+      expect(completed.type === "round_completed" && completed.survivors).not.toContain(holder);
+    }, 120_000);
+  });
 
   it("too few sites left: the try is abandoned at once and retried without the dropped site", async () => {
     const { federation, admin } = await threeSites("none", 3);
