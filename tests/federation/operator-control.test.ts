@@ -1,6 +1,10 @@
 // Operator control of a running round: `admin site drop` and a revocation take effect at once, not at the training
 // deadline (600 s here; each test's own timeout is far shorter), and both are audit entries.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { revoke } from "../../coordinator/pki/index.ts";
 import { createCkksContext, loadSeal, type CkksContext } from "../../crypto/ckks/context.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import type { SiteFaults } from "../../client/node/site-client.ts";
@@ -10,9 +14,11 @@ import type { AuditEntry } from "../../proto/admin-messages.ts";
 import type { Connection } from "../../proto/transport.ts";
 import { BASE_MODEL_HASH, createFederation, type Federation } from "./helpers/federation.ts";
 import { joinByHand } from "./helpers/join-by-hand.ts";
+import { createTestPkiFolder, type TestPki } from "./helpers/pki.ts";
 
 const DEADLINE = { deadlineMs: 5_000 };
 const GAMMA = parseSiteId("gamma");
+const SITES = ["alpha", "beta", "gamma"];
 /** Far longer than any test here may run: a round that waited for it would time the test out. */
 const LONG_DEADLINES = {
   joinMs: 20_000,
@@ -58,11 +64,15 @@ afterEach(async () => {
 });
 
 /** alpha, beta and gamma, gamma hung in training; he mode: a 2-of-3 key, `ckks` its context. */
-async function threeSites(mode: "secagg" | "none" | "he", minimum: number, ckks?: CkksContext) {
+async function threeSites(
+  mode: "secagg" | "none" | "he",
+  minimum: number,
+  more: { readonly ckks?: CkksContext; readonly pki?: TestPki; readonly pkiDir?: string } = {},
+) {
   const federation = await createFederation({
-    sites: ["alpha", "beta", "gamma"],
+    sites: SITES,
     transport: "grpc",
-    ...(ckks === undefined ? {} : { ckks }),
+    ...more,
     config: {
       rounds: 1,
       privacy: mode === "he" ? { mode, he: { threshold: 2, reveal: "coordinator" } } : { mode },
@@ -142,7 +152,7 @@ describe("admin site drop during a round", () => {
     afterAll(() => ckks.dispose());
 
     it("the dropped site uploads nothing and is not asked to decrypt; the round completes with the other two", async () => {
-      const { federation, admin } = await threeSites("he", 2, ckks);
+      const { federation, admin } = await threeSites("he", 2, { ckks });
       await nextEvent(federation, (e) => e.type === "round_started" && e.ref.round === 1);
       expect(await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE)).toMatchObject({
         round: 1,
@@ -247,6 +257,20 @@ describe("a revocation during a round", () => {
     expect(gamma).toMatchObject({ standing: "revoked", roundsDropped: 1 });
     expect(gamma?.revokedAt).not.toBe("");
     expect(gamma?.lastSeen).not.toBe("");
+  }, 60_000);
+
+  it("as `fedtune pki revoke` writes it in the coordinator's PKI folder: reloaded and acted on at once", async () => {
+    const pkiDir = mkdtempSync(join(tmpdir(), "fedtune-pki-"));
+    const pki = await createTestPkiFolder(pkiDir, SITES);
+    const { federation, admin } = await threeSites("secagg", 2, { pki, pkiDir });
+    await nextEvent(federation, (e) => e.type === "round_started");
+    await revoke(pkiDir, "gamma");
+    const completed = await nextEvent(federation, (e) => e.type === "round_completed");
+    expect(completed.type === "round_completed" && completed.dropouts).toEqual(["gamma"]);
+    const revoked = (await auditOf(admin)).filter((entry) => entry.kind === "site_revoked");
+    expect(revoked.map((entry) => JSON.parse(entry.detailsJson) as unknown)).toMatchObject([
+      { siteId: "gamma", fingerprint: pki.sites.get("gamma")?.fingerprint, round: 1 },
+    ]);
   }, 60_000);
 
   it("refuses the revoked site's open long poll, not only its next call", async () => {

@@ -76,6 +76,8 @@ export async function createFederation(options: {
   /** Sees every request (and every part of a request stream) the coordinator's handlers receive. */
   readonly observeRequests?: (method: string, message: unknown) => void;
   readonly onlineWindowMs?: number;
+  /** The PKI folder whose revocations.json the coordinator reads, as in production (default: an in-memory list). */
+  readonly pkiDir?: string;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -87,7 +89,12 @@ export async function createFederation(options: {
     {
       baseModel: { source: "builtin", sha256: BASE_MODEL_HASH },
       lora: { r: 2, alpha: 4, targetModules: ["q_proj", "v_proj"], mode: "ffa", seed: 7 },
-      tls: { caCert: "pki/ca.pem", cert: "pki/coordinator.pem", key: "pki/coordinator.key" },
+      tls: {
+        caCert: "pki/ca.pem",
+        cert: "pki/coordinator.pem",
+        key: "pki/coordinator.key",
+        ...(options.pkiDir === undefined ? {} : { pkiDir: options.pkiDir }),
+      },
       listen: options.transport === "grpc" ? "127.0.0.1:0" : "federation-under-test:0",
       storageDir: "state",
       deadlines: {
@@ -145,7 +152,7 @@ export async function createFederation(options: {
         sitesToStart: options.sites.length,
         ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
         serve,
-        revocations: () => revocations.current(),
+        ...(options.pkiDir === undefined ? { revocations: () => revocations.current() } : {}),
         adapter,
         ...(options.ckks === undefined ? {} : { ckks: options.ckks }),
         onEvent: (event) => {
