@@ -152,7 +152,7 @@ export const adminSiteDropCommand: Command = {
   details:
     "The round goes on without the site when the privacy mode allows (SecAgg+ recovers its masks from the other sites' shares; in he mode it uploads or decrypts nothing more), otherwise its try is retried without it. Later rounds may pick it again.",
   options: connectionOptions,
-  run: (args, ctx) => {
+  async run(args, ctx) {
     const [name, ...rest] = args.positionals;
     if (name === undefined || rest.length > 0) throw new UsageError("name exactly one site to drop");
     let site: SiteId;
@@ -162,7 +162,7 @@ export const adminSiteDropCommand: Command = {
       if (error instanceof PkiError) throw new UsageError(`"${name}" is not a site name: ${error.message}`);
       throw error;
     }
-    return withAdmin(args, ctx, async (connection) => {
+    return await withAdmin(args, ctx, async (connection) => {
       const dropped = await connection.admin.dropSite({ siteId: site }, CALL_DEADLINE);
       printRows(ctx, args.flag("json"), [{ site, ...dropped }]);
       return 0;

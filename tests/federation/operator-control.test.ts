@@ -1,6 +1,6 @@
 // Operator control of a running round: `admin site drop` and a revocation take effect at once, not at the training
 // deadline (600 s here; each test's own timeout is far shorter), and both are audit entries.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,9 @@ import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
 import type { CoordinatorEvent } from "../../coordinator/service/records.ts";
 import type { AuditEntry } from "../../proto/admin-messages.ts";
 import type { Connection } from "../../proto/transport.ts";
-import { BASE_MODEL_HASH, createFederation, type Federation } from "./helpers/federation.ts";
+import { adminSiteDropCommand } from "../../cli/commands/admin.ts";
+import { ParsedArgs, UsageError } from "../../cli/command.ts";
+import { BASE_MODEL_HASH, createFederation, quietLogger, type Federation } from "./helpers/federation.ts";
 import { joinByHand } from "./helpers/join-by-hand.ts";
 import { createTestPkiFolder, type TestPki } from "./helpers/pki.ts";
 
@@ -217,7 +219,31 @@ describe("admin site drop during a round", () => {
   it("too few sites left: the try is abandoned at once and retried without the dropped site", async () => {
     const { federation, admin } = await threeSites("none", 3);
     await nextEvent(federation, (e) => e.type === "round_started");
-    await admin.admin.dropSite({ siteId: GAMMA }, DEADLINE);
+    // Through the command an operator types: a malformed name is a usage error, an unknown one refused.
+    const printed: string[] = [];
+    const ctx = { logger: quietLogger(), print: (line: string) => printed.push(line) };
+    const files = { ca: "ca.pem", cert: "admin.pem", key: "admin.key" } as const;
+    writeFileSync(join(federation.dir, files.ca), federation.pki.admin.caPem);
+    writeFileSync(join(federation.dir, files.cert), federation.pki.admin.certPem);
+    writeFileSync(join(federation.dir, files.key), federation.pki.admin.keyPem);
+    const drop = (name: string): Promise<number> =>
+      adminSiteDropCommand.run(
+        new ParsedArgs(
+          {
+            coordinator: federation.coordinator.address,
+            ...Object.fromEntries(Object.entries(files).map(([k, file]) => [k, join(federation.dir, file)])),
+            json: true,
+          },
+          [name],
+        ),
+        ctx,
+      );
+    await expect(drop("no such site")).rejects.toThrow(UsageError);
+    expect(await drop("omega")).toBe(1);
+    expect(await drop("gamma")).toBe(0);
+    expect(printed.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { site: "gamma", round: 1, attempt: 1, stage: "collect_updates" },
+    ]);
     const abandoned = await nextEvent(federation, (e) => e.type === "round_abandoned");
     expect(abandoned.type === "round_abandoned" && abandoned.dropouts).toEqual(["gamma"]);
     // The retry waits for three sites that may take part; gamma is not one of them in this round.
