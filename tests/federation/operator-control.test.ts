@@ -301,10 +301,15 @@ describe("a revocation during a round", () => {
 
   it("refuses the revoked site's open long poll, not only its next call", async () => {
     // One site of the two needed: no round can start, and the site's poll waits.
+    let pollArrived = (): void => undefined;
+    const arrived = new Promise<void>((resolve) => (pollArrived = resolve));
     const federation = await createFederation({
       sites: ["delta"],
       transport: "grpc",
       config: { rounds: 1, privacy: { mode: "none" }, sitesPerRound: { fraction: 1, minimum: 2 } },
+      observeRequests: (method) => {
+        if (method === "poll") pollArrived();
+      },
     });
     cleanups.push(() => federation.coordinator.stop());
     const tls = federation.pki.sites.get("delta");
@@ -313,7 +318,7 @@ describe("a revocation during a round", () => {
     cleanups.push(() => delta.close());
     await joinByHand(delta, tls, BASE_MODEL_HASH);
     const poll = delta.federation.poll({ waitMs: 25_000 }, { deadlineMs: 30_000 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await arrived;
     federation.revoke("delta");
     await expect(poll).rejects.toMatchObject({ code: "permission_denied" });
 
