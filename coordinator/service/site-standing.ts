@@ -33,8 +33,13 @@ export interface StandingView {
 
 export class SiteStandings {
   private readonly bySite = new Map<SiteId, SiteStanding>();
-  /** The planned round being run (0 between rounds): an operator's drop holds for that round only. */
-  roundInProgress = 0;
+  /** The planned round being run (0 between rounds). */
+  private round = 0;
+  /**
+   * Sites an operator dropped from the round in progress: a drop holds for that round only, so the set is
+   * kept per round in memory (round numbers alone could repeat, e.g. in another run).
+   */
+  private readonly droppedFromRound = new Set<SiteId>();
 
   constructor(
     private readonly store: DurableState,
@@ -55,9 +60,19 @@ export class SiteStandings {
     return fingerprint !== undefined && this.of(site).revoked?.fingerprint === fingerprint;
   }
 
+  get roundInProgress(): number {
+    return this.round;
+  }
+
+  /** A planned round starts (`round` > 0) or ends (0): drops of the previous one no longer hold. */
+  set roundInProgress(round: number) {
+    if (round !== this.round) this.droppedFromRound.clear();
+    this.round = round;
+  }
+
   /** Whether an operator dropped `site` from the round in progress. */
   droppedNow(site: SiteId): boolean {
-    return this.roundInProgress > 0 && this.of(site).dropped?.round === this.roundInProgress;
+    return this.droppedFromRound.has(site);
   }
 
   /** Why `site` (holding the certificate `fingerprint`) takes no part in the round in progress; undefined if it may. */
@@ -72,6 +87,7 @@ export class SiteStandings {
     const next = { ...this.of(site), ...patch };
     this.store.saveSiteStanding(site, next, entry);
     this.bySite.set(site, next);
+    if (patch.dropped !== undefined && this.round > 0) this.droppedFromRound.add(site);
   }
 
   view(site: SiteId, fingerprint: string | undefined): StandingView {

@@ -1,5 +1,5 @@
 // Site standings: kept with their audit entries in the coordinator's store, so a restart neither forgets a
-// revocation nor audits it again; a drop holds for its round only; a new certificate is not revoked.
+// revocation nor audits it again; a drop holds for the round in progress only; a new certificate is not revoked.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,10 @@ describe("SiteStandings", () => {
       { dropped: { round: 3, attempt: 1, at: "2026-01-01T00:00:00.000Z" } },
       { actor: "admin:operator", action: "site_dropped", details: { round: 3 } },
     );
+    expect(standings.exclusion(GAMMA, OLD_CERT)).toBe("dropped by an operator");
+    standings.roundInProgress = 0;
+    standings.roundInProgress = 3; // the same number again (another run): the drop does not carry over
+    expect(standings.exclusion(GAMMA, OLD_CERT)).toBeUndefined();
     standings.change(
       GAMMA,
       { revoked: { fingerprint: OLD_CERT, at: "2026-01-01T00:00:01.000Z" } },
@@ -42,11 +46,8 @@ describe("SiteStandings", () => {
         droppedRound: 3,
         lastDecline: "",
       });
-      // Rejoined with a new certificate, between rounds: active, its last drop still on record.
+      // Rejoined with a new certificate: active, its last drop still on record.
       expect(again.exclusion(GAMMA, NEW_CERT)).toBeUndefined();
-      again.roundInProgress = 3;
-      expect(again.exclusion(GAMMA, NEW_CERT)).toBe("dropped by an operator");
-      again.roundInProgress = 4;
       expect(again.view(GAMMA, NEW_CERT).standing).toBe("active");
       expect(
         reopened.auditEntries(1).map((entry) => [entry.kind, JSON.parse(entry.detailsJson) as unknown]),
