@@ -104,6 +104,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/admin.ts")).adminSitesCommand,
   },
   {
+    path: ["admin", "site", "drop"],
+    summary: "Take a site out of the round in progress now (admin certificate; audited)",
+    load: async () => (await import("./commands/admin.ts")).adminSiteDropCommand,
+  },
+  {
     path: ["admin", "audit"],
     summary: "Show or --verify the hash-chained audit log (admin certificate)",
     load: async () => (await import("./commands/admin.ts")).adminAuditCommand,

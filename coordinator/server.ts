@@ -20,6 +20,7 @@ import {
 import { openRevocationSource, readCrlDer, type Revocations } from "./pki/index.ts";
 import { createStrategy } from "../strategies/index.ts";
 import { pkiAuthenticator } from "./transport/authenticator.ts";
+import { watchRefusals } from "./transport/refusal-watch.ts";
 import { serveGrpc } from "./transport/grpc-server.ts";
 import { adminHandlers } from "./service/admin.ts";
 import { Coordinator } from "./service/coordinator.ts";
@@ -199,6 +200,7 @@ export async function startCoordinator(
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
+  const currentRevocations = source === undefined ? revocations : () => source.current();
   // Scrapes before the coordinator exists see no site online.
   let sitesOnline = (): number => 0;
   const metrics = createCoordinatorMetrics({ federation: config.name, privacyMode: mode }, () =>
@@ -240,13 +242,17 @@ export async function startCoordinator(
       revocationList: runtime.revocationList ?? (() => readCrlDer(config.tls.pkiDir ?? ".")),
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
       ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
+      revocations: currentRevocations,
     });
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,
-      authenticator: pkiAuthenticator(tls.caPem, source === undefined ? revocations : () => source.current()),
+      authenticator: watchRefusals(pkiAuthenticator(tls.caPem, currentRevocations), (refusal) => {
+        store.audit("connection_refused", { ...refusal });
+        logger.warn(refusal, "certificate refused");
+      }),
       federation: coordinator.handlers,
       admin: adminHandlers(config, coordinator, store),
       onCallError: (method, peer, error) => {

@@ -1,4 +1,4 @@
-// zod schemas for the Admin service's fedtune.v1 messages (status, rounds, sites, audit) and their trusted types.
+// zod schemas for the Admin service's fedtune.v1 messages (status, rounds, sites, audit, drop) and their trusted types.
 import { z } from "zod";
 import type { StatusResponse as WireStatusResponse } from "./generated/fedtune/v1/StatusResponse.ts";
 import type { RoundsResponse as WireRoundsResponse } from "./generated/fedtune/v1/RoundsResponse.ts";
@@ -6,6 +6,8 @@ import type { SitesResponse as WireSitesResponse } from "./generated/fedtune/v1/
 import type { AuditRequest as WireAuditRequest } from "./generated/fedtune/v1/AuditRequest.ts";
 import type { AuditEntry as WireAuditEntry } from "./generated/fedtune/v1/AuditEntry.ts";
 import type { VerifyAuditResponse as WireVerifyAuditResponse } from "./generated/fedtune/v1/VerifyAuditResponse.ts";
+import type { DropSiteRequest as WireDropSiteRequest } from "./generated/fedtune/v1/DropSiteRequest.ts";
+import type { DropSiteResponse as WireDropSiteResponse } from "./generated/fedtune/v1/DropSiteResponse.ts";
 import { ledgerReportSchema, metricsSchema, privacyModeSchema, siteIdSchema } from "./messages.ts";
 import { longText, shortText, u32, u64, type Assert, type Encodes } from "./wire-scalars.ts";
 
@@ -44,6 +46,11 @@ const siteSummarySchema = z.object({
   lastSeen: shortText,
   roundsContributed: u32,
   roundsDropped: u32,
+  standing: z.enum(["active", "revoked", "dropped"]),
+  revokedAt: shortText,
+  droppedAt: shortText,
+  droppedRound: u32,
+  lastDecline: z.string().max(2048),
   ledger: ledgerReportSchema.nullable(),
 });
 export type SiteSummary = z.output<typeof siteSummarySchema>;
@@ -68,6 +75,11 @@ export const verifyAuditResponseSchema = z.object({
 });
 export type VerifyAuditResponse = z.output<typeof verifyAuditResponseSchema>;
 
+export const dropSiteRequestSchema = z.object({ siteId: siteIdSchema });
+export type DropSiteRequest = z.output<typeof dropSiteRequestSchema>;
+export const dropSiteResponseSchema = z.object({ round: u32, attempt: u32, stage: shortText });
+export type DropSiteResponse = z.output<typeof dropSiteResponseSchema>;
+
 /** If the .proto and these schemas drift apart, typechecking fails here. */
 export type AdminSchemasMatchWire = [
   Assert<Encodes<StatusResponse, WireStatusResponse>>,
@@ -76,4 +88,6 @@ export type AdminSchemasMatchWire = [
   Assert<Encodes<AuditRequest, WireAuditRequest>>,
   Assert<Encodes<AuditEntry, WireAuditEntry>>,
   Assert<Encodes<VerifyAuditResponse, WireVerifyAuditResponse>>,
+  Assert<Encodes<DropSiteRequest, WireDropSiteRequest>>,
+  Assert<Encodes<DropSiteResponse, WireDropSiteResponse>>,
 ];

@@ -356,8 +356,17 @@ export const submitMetricsRequestSchema = z.object({
 });
 export type SubmitMetricsRequest = z.output<typeof submitMetricsRequestSchema>;
 
-/** trainer_failure: the site's trainer crashed, timed out or returned a result the site refused. */
-const DECLINE_REASONS = ["privacy_budget", "model_mismatch", "trainer_failure", "internal"] as const;
+/**
+ * trainer_failure: the site's trainer crashed, timed out or returned a result the site refused; site_policy: the
+ * site's own policy (client/node/run-policy.ts) refuses the task's settings.
+ */
+const DECLINE_REASONS = [
+  "privacy_budget",
+  "model_mismatch",
+  "trainer_failure",
+  "site_policy",
+  "internal",
+] as const;
 export type DeclineReason = (typeof DECLINE_REASONS)[number];
 /** Longest decline detail the coordinator accepts, in UTF-16 code units. */
 export const DECLINE_DETAIL_MAX = 1024;

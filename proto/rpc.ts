@@ -50,6 +50,7 @@ const ADMIN_METHODS = {
   sites: spec("unary", "Sites", m.emptySchema, admin.sitesResponseSchema),
   audit: spec("serverStream", "Audit", admin.auditRequestSchema, admin.auditEntrySchema),
   verifyAudit: spec("unary", "VerifyAudit", m.emptySchema, admin.verifyAuditResponseSchema),
+  dropSite: spec("unary", "DropSite", admin.dropSiteRequestSchema, admin.dropSiteResponseSchema),
 } as const;
 
 /** A service: its fully qualified proto name, the certificate role it admits, and its methods. */

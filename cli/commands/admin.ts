@@ -1,12 +1,19 @@
-// `fedtune admin status|rounds|sites|audit`: the operator's view of a running coordinator, over gRPC with an admin certificate.
+// `fedtune admin status|rounds|sites|audit|site drop`: the operator's view and control of a running coordinator, over gRPC with an admin certificate.
 import { readFileSync } from "node:fs";
-import type { Command, CliContext, ParsedArgs } from "../command.ts";
+import { UsageError, type Command, type CliContext, type ParsedArgs } from "../command.ts";
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { LedgerReport } from "../../proto/messages.ts";
 import type { Connection } from "../../proto/transport.ts";
 import { ADMIN_ENV, resolveAdminConnection } from "../admin-connection.ts";
-import { EXPIRY_WARNING_DAYS, expiryWarning, listIssued, listRevoked } from "../../coordinator/pki/index.ts";
+import {
+  EXPIRY_WARNING_DAYS,
+  PkiError,
+  expiryWarning,
+  listIssued,
+  listRevoked,
+} from "../../coordinator/pki/index.ts";
+import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
 
 const CALL_DEADLINE = { deadlineMs: 15_000 };
 
@@ -149,6 +156,31 @@ export const adminSitesCommand: Command = {
       );
       return 0;
     }),
+};
+
+export const adminSiteDropCommand: Command = {
+  path: ["admin", "site", "drop"],
+  summary: "Take a site out of the round in progress now (admin certificate; audited)",
+  positionals: "<site>",
+  details:
+    "The round goes on without the site when the privacy mode allows (SecAgg+ recovers its masks from the other sites' shares; in he mode it uploads or decrypts nothing more), otherwise its try is retried without it. Later rounds may pick it again.",
+  options: connectionOptions,
+  async run(args, ctx) {
+    const [name, ...rest] = args.positionals;
+    if (name === undefined || rest.length > 0) throw new UsageError("name exactly one site to drop");
+    let site: SiteId;
+    try {
+      site = parseSiteId(name);
+    } catch (error) {
+      if (error instanceof PkiError) throw new UsageError(`"${name}" is not a site name: ${error.message}`);
+      throw error;
+    }
+    return await withAdmin(args, ctx, async (connection) => {
+      const dropped = await connection.admin.dropSite({ siteId: site }, CALL_DEADLINE);
+      printRows(ctx, args.flag("json"), [{ site, ...dropped }]);
+      return 0;
+    });
+  },
 };
 
 export const adminAuditCommand: Command = {

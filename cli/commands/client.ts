@@ -129,6 +129,7 @@ export const clientStartCommand: Command = {
       createTrainer: trainer.createTrainer,
       ckks: () => (ckks ??= loadSeal().then((seal) => createCkksContext(seal))),
       ...(config.epsilonBudget === undefined ? {} : { epsilonBudget: config.epsilonBudget }),
+      ...(config.policy === undefined ? {} : { policy: config.policy }),
       onEvent: (event) => {
         if (event.type === "joined") readiness.set(true);
         if (event.type === "finished") readiness.set(false, "the federation finished");

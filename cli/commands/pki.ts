@@ -119,8 +119,9 @@ export const pkiRevokeCommand: Command = {
   path: ["pki", "revoke"],
   summary: "Revoke an identity's certificate",
   details:
-    "Adds every unrevoked certificate of --name to revocations.json (the coordinator reloads it " +
-    "on its next connection check) and issues the next CA-signed crl.pem (as `fedtune pki crl`).",
+    "Adds every unrevoked certificate of --name to revocations.json (a running coordinator reloads it " +
+    "within a second, refuses the site's calls and drops it from the round in progress) and issues the next " +
+    "CA-signed crl.pem (as `fedtune pki crl`).",
   options: {
     name: { type: "string", description: "Identity to revoke" },
     dir: { type: "string", description: "PKI folder holding the CA", defaultText: DEFAULT_PKI_DIR },

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { siteIdSchema } from "../../proto/messages.ts";
+import { sitePolicySchema } from "./run-policy.ts";
 
 const filePath = z.string().min(1);
 
@@ -55,6 +56,11 @@ export const siteConfigSchema = z.strictObject({
     .positive()
     .optional()
     .describe("This site's own ε cap (the federation's budget applies when smaller)."),
+  policy: sitePolicySchema
+    .optional()
+    .describe(
+      "The tasks this site takes: one its policy refuses is declined with the reason, which the coordinator records (docs/operations.md); its ε budget is `epsilonBudget`.",
+    ),
   deid: z
     .enum(["off", "on", "required"])
     .default("off")

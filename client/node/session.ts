@@ -15,6 +15,7 @@ import type { RoundRef } from "../../proto/messages.ts";
 import type { SecAggStage } from "../../proto/secagg-steps.ts";
 import type { Connection, DialFunction, TlsIdentity } from "../../proto/transport.ts";
 import type { SiteKeys } from "./site-state.ts";
+import type { SitePolicy } from "./run-policy.ts";
 import type { LocalTrainer, TrainerFactory } from "./trainer.ts";
 
 /** Where a site is in a round, as fault hooks and progress events name it. */
@@ -71,6 +72,8 @@ export interface SiteClientOptions {
   readonly ckks?: () => Promise<CkksContext>;
   /** The site's own ε cap; the federation's budget applies when it is smaller or this is unset. */
   readonly epsilonBudget?: number;
+  /** The tasks this site takes; one the policy refuses is declined with the reason. */
+  readonly policy?: SitePolicy;
   readonly onEvent?: (event: SiteEvent) => void;
   readonly faults?: SiteFaults;
   /** Longest long-poll (default 10 s). */

@@ -8,6 +8,7 @@ import {
   type DeclineReason,
   type EvalTask,
   type PollResponse,
+  type PrivacyMode,
   type RoundRef,
   type TrainTask,
 } from "../../proto/messages.ts";
@@ -16,6 +17,7 @@ import { createSiteMode } from "../modes/select.ts";
 import { CryptoError } from "../../crypto/errors.ts";
 import { answerDecryption, answerKeyCeremony } from "./he-keys.ts";
 import { chargeLedger, privatize, type PrivatizedUpdate } from "./privacy.ts";
+import { evalOffer, policyRefusal, trainOffer, type TaskOffer } from "./run-policy.ts";
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
 import { acceptRevocationList, LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
 import { StepInbox } from "./steps.ts";
@@ -45,6 +47,8 @@ export class SiteClient {
   /** The last update this site made, and what for (see retrySettings). */
   private lastUpdate: { readonly settings: string; readonly update: PrivatizedUpdate } | undefined;
   private mode: SiteMode | undefined;
+  /** The federation's privacy mode, as told at Join. */
+  private privacyMode: PrivacyMode | undefined;
   private roundsContributed = 0;
 
   constructor(private readonly options: SiteClientOptions) {
@@ -170,6 +174,7 @@ export class SiteClient {
       );
     }
     this.mode = createSiteMode(joined.privacyMode, { session, steps: this.steps });
+    this.privacyMode = joined.privacyMode;
     session.logger.info(
       { siteId: joined.siteId, federation: joined.federationName, mode: joined.privacyMode },
       "joined",
@@ -223,6 +228,7 @@ export class SiteClient {
   private async train(task: TrainTask): Promise<void> {
     const { session } = this;
     const { ref } = task;
+    if (await this.declinedByPolicy(ref, trainOffer(task, this.options.baseModelHash))) return;
     await session.stage("train", ref);
     const settings = retrySettings(task);
     let privatized: PrivatizedUpdate;
@@ -291,6 +297,18 @@ export class SiteClient {
     return session.protect(() => privatize(session, task, update));
   }
 
+  /** Declines a task this site's policy refuses, with the reason; true when it did. */
+  private async declinedByPolicy(ref: RoundRef, offer: TaskOffer): Promise<boolean> {
+    const refusal = policyRefusal(this.options.policy, offer);
+    if (refusal === undefined) return false;
+    this.session.logger.warn(
+      { round: ref.round, attempt: ref.attempt, reason: refusal },
+      "this site's policy refuses the task; declining it",
+    );
+    await this.decline(ref, "site_policy", refusal);
+    return true;
+  }
+
   private async decline(ref: RoundRef, reason: DeclineReason, detail: string): Promise<void> {
     const { session } = this;
     const sent = detail.slice(0, DECLINE_DETAIL_MAX);
@@ -300,6 +318,8 @@ export class SiteClient {
 
   private async evaluate(task: EvalTask): Promise<void> {
     const { session } = this;
+    const offer = evalOffer(task, this.privacyMode ?? "none", this.options.baseModelHash);
+    if (await this.declinedByPolicy(task.ref, offer)) return;
     await session.stage("eval", task.ref);
     const mode = this.modeOrFail();
     const global = await mode.globalAt(task.globalVersion, task.he);

@@ -117,7 +117,10 @@ export interface ModeHost {
   readonly sitesToStart: number | undefined;
   record(site: SiteId): SiteRecord | undefined;
   knownSites(): SiteId[];
+  /** Online sites that may take part now (neither revoked nor dropped from the round in progress). */
   onlineSites(): SiteId[];
+  /** Whether `site` was revoked or dropped from the round in progress (coordinator/service/site-control.ts). */
+  isExcluded(site: SiteId): boolean;
   emit(event: CoordinatorEvent): void;
   notify(): void;
   waitFor<T>(ready: () => T | undefined, timeoutMs: number): Promise<T | undefined>;

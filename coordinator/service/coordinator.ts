@@ -1,9 +1,16 @@
 // The coordinator service: one round context shared by the run loop and the Federation handlers.
+import type { DropSiteResponse } from "../../proto/admin-messages.ts";
 import type { FederationHandlers } from "../../proto/rpc.ts";
+import type { SiteId } from "../round/stages.ts";
 import type { RunSummary } from "./records.ts";
 import { RoundContext, type CoordinatorDeps } from "./round-context.ts";
 import { federationHandlers } from "./rpc-handlers.ts";
 import { runFederation } from "./run-loop.ts";
+import { applyRevocations, dropSite } from "./site-control.ts";
+import type { StandingView } from "./site-standing.ts";
+
+/** How often the revocation list is looked at for joined sites (a revocation takes effect within this). */
+const REVOCATION_CHECK_MS = 1_000;
 
 export type { CoordinatorDeps };
 
@@ -17,8 +24,40 @@ export class Coordinator {
   }
 
   /** Runs the plan from the first round not yet completed; resolves when done, failed or stopped. */
-  run(): Promise<RunSummary> {
-    return runFederation(this.round);
+  async run(): Promise<RunSummary> {
+    this.checkRevocations();
+    const timer = setInterval(() => this.checkRevocations(), REVOCATION_CHECK_MS);
+    try {
+      return await runFederation(this.round);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** A revocation list that cannot be read is logged and retried; the TLS edge refuses every call meanwhile. */
+  private checkRevocations(): void {
+    const { revocations, logger } = this.round.deps;
+    if (revocations === undefined) return;
+    try {
+      applyRevocations(this.round, revocations());
+    } catch (error) {
+      logger.error({ err: error }, "revocation list unreadable");
+    }
+  }
+
+  /** `admin site drop`: `site` leaves the round in progress now. */
+  dropSite(site: SiteId, operator: string): DropSiteResponse {
+    return dropSite(this.round, site, operator);
+  }
+
+  /** A joined site's standing (revoked, dropped, last decline) and when it was last seen, for `admin sites`. */
+  siteStatus(site: SiteId): StandingView & { readonly lastSeen?: string } {
+    const { standing, sites } = this.round;
+    const lastSeen = sites.lastSeenAt(site);
+    return {
+      ...standing.view(site, sites.record(site)?.fingerprint),
+      ...(lastSeen === undefined ? {} : { lastSeen }),
+    };
   }
 
   /**

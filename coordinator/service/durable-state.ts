@@ -31,6 +31,7 @@ const ROUND_SHARE_META = "he-round-share:";
 const CERTIFICATE_META = "site-certificate:";
 const KEY_SIGNATURE_META = "site-certificate-key-signature:";
 const LEDGER_META = "site-ledger:";
+const STANDING_META = "site-standing:";
 
 export interface OpenRound {
   readonly round: number;
@@ -127,6 +128,28 @@ export class DurableState {
     if (stored === undefined) return null;
     const parsed = ledgerReportSchema.safeParse(JSON.parse(stored));
     return parsed.success ? parsed.data : null;
+  }
+
+  /** A site's standing (site-standing.ts) as saveSiteStanding wrote it (JSON it wrote itself). */
+  siteStanding(siteId: SiteId): unknown {
+    const value = this.store.getMeta(`${STANDING_META}${siteId}`);
+    return value === undefined ? undefined : JSON.parse(value);
+  }
+
+  /** A site's new standing and the audit entry (by `actor`: the coordinator, or an operator) that records why, in one write. */
+  saveSiteStanding(
+    siteId: SiteId,
+    standing: object,
+    entry: {
+      readonly actor: string;
+      readonly action: string;
+      readonly details: { readonly [key: string]: JsonValue };
+    },
+  ): void {
+    this.store.transaction(() => {
+      this.store.setMeta(`${STANDING_META}${siteId}`, JSON.stringify(standing));
+      this.store.audit(entry.actor, entry.action, { siteId, ...entry.details }, new Date());
+    });
   }
 
   touchSite(siteId: SiteId): void {

@@ -84,10 +84,18 @@ export class HeDecryptions {
     );
     this.host.notify();
     try {
+      // A holder revoked or dropped before it answered ends the wait at once: the try is retried without it.
+      const left = (): SiteId | undefined =>
+        [...answering.keys()].find((h) => !running.answers.has(h) && this.host.isExcluded(h));
       const done = await this.host.waitFor(
-        () => (running.answers.size === answering.size ? true : undefined),
+        () => (running.answers.size === answering.size || left() !== undefined ? true : undefined),
         this.host.config.deadlines.decryptionMs,
       );
+      const gone = left();
+      if (gone !== undefined)
+        return {
+          refused: `too-few-sites: key holder ${gone} left the round before it answered the decryption`,
+        };
       if (done !== true)
         return {
           refused: `too-few-sites: ${running.answers.size} of the ${key.threshold} key holders asked answered the decryption`,

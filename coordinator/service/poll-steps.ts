@@ -33,6 +33,7 @@ export async function poll(
     round.checkStopped();
     if (left <= 0 || ctx.signal.aborted) return { step: "wait", wait: { retryAfterMs: RETRY_AFTER_MS } };
     await round.waitForChange(left, ctx.signal);
+    round.checkNotRevoked(peer);
     round.sites.touch(peer.name);
   }
 }

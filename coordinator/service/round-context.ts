@@ -8,6 +8,7 @@ import type { DataChunk, PollResponse, RoundRef } from "../../proto/messages.ts"
 import type { HandlerContext, Peer } from "../../proto/rpc.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import type { FederationConfig } from "../config.ts";
+import type { Revocations } from "../pki/index.ts";
 import type { ModeDriver, ModeHost, ModeTry, PlainGlobal } from "../modes/mode.ts";
 import { createModeDriver } from "../modes/select.ts";
 import { planRounds, type PlannedRound } from "../round/plan.ts";
@@ -16,6 +17,7 @@ import { ChangeSignal } from "./change-signal.ts";
 import type { DurableState } from "./durable-state.ts";
 import type { CoordinatorEvent, SiteRecord } from "./records.ts";
 import { SiteRegistry } from "./site-registry.ts";
+import { SiteStandings } from "./site-standing.ts";
 import { TransferGate } from "./transfer-gate.ts";
 
 export interface CoordinatorDeps {
@@ -43,6 +45,8 @@ export interface CoordinatorDeps {
   readonly sitesToStart?: number;
   /** The CA-signed CRL (DER) relayed to each site at Join, read when a site joins; none when undefined. */
   readonly revocationList?: () => Uint8Array | undefined;
+  /** The revocation list as it is now; a joined site found on it leaves the round in progress (site-control.ts). */
+  readonly revocations?: () => Revocations;
 }
 
 /** Everything one round try holds besides the pure RoundState; `work` is the privacy mode's part. */
@@ -74,6 +78,7 @@ export class RoundContext implements ModeHost {
   /** Sites told that the federation finished. */
   readonly informed = new Set<SiteId>();
   readonly sites: SiteRegistry;
+  readonly standing: SiteStandings;
   readonly plan: readonly PlannedRound[];
   readonly driver: ModeDriver;
   private readonly change = new ChangeSignal();
@@ -86,6 +91,7 @@ export class RoundContext implements ModeHost {
       deps.logger.info({ siteId }, online ? "site online" : "site left (not seen within the online window)");
       this.emit({ type: "site_presence", siteId, online });
     });
+    this.standing = new SiteStandings(deps.store, this.sites.ids());
     this.plan = planRounds(deps.config.rounds, deps.config.evaluation.everyRounds);
     this.uploads = new TransferGate("upload", deps.config.transfers);
     this.downloads = new TransferGate("download", deps.config.transfers);
@@ -124,8 +130,19 @@ export class RoundContext implements ModeHost {
     return this.sites.ids();
   }
 
+  /** Sites online that may take part now: neither revoked nor dropped from the round in progress. */
   onlineSites(): SiteId[] {
-    return this.sites.online();
+    return this.sites.online().filter((site) => !this.isExcluded(site));
+  }
+
+  isExcluded(site: SiteId): boolean {
+    return this.standing.exclusion(site, this.sites.record(site)?.fingerprint) !== undefined;
+  }
+
+  /** A call left open when its site's certificate was revoked is refused (the TLS edge refuses new ones). */
+  checkNotRevoked(peer: Peer): void {
+    if (this.standing.revoked(peer.name, peer.fingerprint))
+      throw new FederationError("permission_denied", "certificate refused: revoked");
   }
 
   emit(event: CoordinatorEvent): void {
@@ -174,6 +191,7 @@ export class RoundContext implements ModeHost {
     try {
       for (const chunk of chunks) {
         if (ctx.signal.aborted) return;
+        this.checkNotRevoked(peer);
         this.emit({ type: "bytes", direction: "out", bytes: chunk.data.length });
         const taken = transfer.watch(stallTimeoutMs, "the chunk was not taken");
         yield chunk;

@@ -16,6 +16,7 @@ import {
 } from "../round/stages.ts";
 import type { Checkpoint } from "./records.ts";
 import type { Attempt, RoundContext } from "./round-context.ts";
+import { withoutExcluded } from "./site-control.ts";
 
 /** Runs tries of one planned round; returns a reason when every try was abandoned. */
 export async function runPlannedRound(
@@ -24,11 +25,16 @@ export async function runPlannedRound(
 ): Promise<string | undefined> {
   const { config, store } = round;
   let reason = "";
-  for (let tries = 1; tries <= config.maxAttemptsPerRound; tries++) {
-    const attempt = store.nextAttempt(planned.round, planned.kind);
-    const outcome = await runAttempt(round, planned, { round: planned.round, attempt });
-    if (outcome === undefined) return undefined;
-    reason = outcome;
+  round.standing.roundInProgress = planned.round;
+  try {
+    for (let tries = 1; tries <= config.maxAttemptsPerRound; tries++) {
+      const attempt = store.nextAttempt(planned.round, planned.kind);
+      const outcome = await runAttempt(round, planned, { round: planned.round, attempt });
+      if (outcome === undefined) return undefined;
+      reason = outcome;
+    }
+  } finally {
+    round.standing.roundInProgress = 0;
   }
   return `round ${planned.round} abandoned ${config.maxAttemptsPerRound} times: ${reason}`;
 }
@@ -170,7 +176,7 @@ async function driveStages(
       return await complete(round, attempt, state, advance.survivors, advance.dropouts, startedAt);
     attempt.outbox = steps;
     attempt.stageStartedAt = Date.now();
-    round.state = advance.state;
+    round.state = withoutExcluded(round, advance.state);
     round.emit({
       type: "stage_started",
       ref,
@@ -188,13 +194,15 @@ function recordDropouts(
   dropouts: readonly SiteId[],
 ): void {
   for (const site of dropouts) {
-    const reason = state.stage.dropped.has(site) ? "declined" : "missed the deadline";
+    const reason =
+      round.standing.exclusion(site, round.sites.record(site)?.fingerprint) ??
+      (state.stage.dropped.has(site) ? "declined" : "missed the deadline");
     round.store.dropParticipant(attempt.roundId, site, state.stage.name, reason);
   }
 }
 
 function abandon(round: RoundContext, attempt: Attempt, state: Running, reason: string): string {
-  const dropouts = [...new Set([...state.lost, ...pendingSites(state)])].sort();
+  const dropouts = [...new Set([...state.lost, ...state.stage.dropped, ...pendingSites(state)])].sort();
   recordDropouts(round, attempt, state, dropouts);
   round.store.abandonRound(attempt.roundId, reason);
   round.logger.warn({ round: attempt.ref.round, attempt: attempt.ref.attempt, reason }, "round abandoned");

@@ -115,15 +115,17 @@ function decline(round: RoundContext, peer: Peer, ref: RoundRef, reason: string,
   if (!pendingSites(state).includes(peer.name)) {
     throw new FederationError("failed_precondition", "this site owes nothing in the current stage");
   }
+  // The detail is the site's own summary (why its trainer failed, what its policy refused), kept for the operator.
+  round.standing.change(
+    peer.name,
+    { declined: { round: ref.round, reason, detail, at: new Date().toISOString() } },
+    {
+      actor: "coordinator",
+      action: "site_declined",
+      details: { round: ref.round, attempt: ref.attempt, reason, detail },
+    },
+  );
   round.state = markDropped(state, peer.name);
-  // The detail is the site's own summary (e.g. why its trainer failed), kept for the operator.
-  round.store.audit("site_declined", {
-    round: ref.round,
-    attempt: ref.attempt,
-    siteId: peer.name,
-    reason,
-    detail,
-  });
   round.logger.warn({ siteId: peer.name, round: ref.round, reason, detail }, "site declined the round");
   round.emit({ type: "site_declined", ref, siteId: peer.name, reason, detail });
   round.notify();

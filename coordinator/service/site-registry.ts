@@ -71,6 +71,12 @@ export class SiteRegistry {
     return this.sites.get(site)?.record;
   }
 
+  /** When this process last saw the site (the store's last_seen is refreshed less often); undefined if not yet. */
+  lastSeenAt(siteId: SiteId): string | undefined {
+    const lastSeen = this.sites.get(siteId)?.lastSeen ?? 0;
+    return lastSeen === 0 ? undefined : new Date(lastSeen).toISOString();
+  }
+
   ids(): SiteId[] {
     return [...this.sites.keys()];
   }

@@ -12,6 +12,8 @@ import type { ConsistencyStep as _fedtune_v1_ConsistencyStep, ConsistencyStep__O
 import type { DataChunk as _fedtune_v1_DataChunk, DataChunk__Output as _fedtune_v1_DataChunk__Output } from './fedtune/v1/DataChunk.ts';
 import type { DeclineRequest as _fedtune_v1_DeclineRequest, DeclineRequest__Output as _fedtune_v1_DeclineRequest__Output } from './fedtune/v1/DeclineRequest.ts';
 import type { DecryptStep as _fedtune_v1_DecryptStep, DecryptStep__Output as _fedtune_v1_DecryptStep__Output } from './fedtune/v1/DecryptStep.ts';
+import type { DropSiteRequest as _fedtune_v1_DropSiteRequest, DropSiteRequest__Output as _fedtune_v1_DropSiteRequest__Output } from './fedtune/v1/DropSiteRequest.ts';
+import type { DropSiteResponse as _fedtune_v1_DropSiteResponse, DropSiteResponse__Output as _fedtune_v1_DropSiteResponse__Output } from './fedtune/v1/DropSiteResponse.ts';
 import type { EncryptedShare as _fedtune_v1_EncryptedShare, EncryptedShare__Output as _fedtune_v1_EncryptedShare__Output } from './fedtune/v1/EncryptedShare.ts';
 import type { EnvelopeRecipient as _fedtune_v1_EnvelopeRecipient, EnvelopeRecipient__Output as _fedtune_v1_EnvelopeRecipient__Output } from './fedtune/v1/EnvelopeRecipient.ts';
 import type { EvalTask as _fedtune_v1_EvalTask, EvalTask__Output as _fedtune_v1_EvalTask__Output } from './fedtune/v1/EvalTask.ts';
@@ -84,6 +86,8 @@ export interface ProtoGrpcType {
       DataChunk: MessageTypeDefinition<_fedtune_v1_DataChunk, _fedtune_v1_DataChunk__Output>
       DeclineRequest: MessageTypeDefinition<_fedtune_v1_DeclineRequest, _fedtune_v1_DeclineRequest__Output>
       DecryptStep: MessageTypeDefinition<_fedtune_v1_DecryptStep, _fedtune_v1_DecryptStep__Output>
+      DropSiteRequest: MessageTypeDefinition<_fedtune_v1_DropSiteRequest, _fedtune_v1_DropSiteRequest__Output>
+      DropSiteResponse: MessageTypeDefinition<_fedtune_v1_DropSiteResponse, _fedtune_v1_DropSiteResponse__Output>
       EncryptedShare: MessageTypeDefinition<_fedtune_v1_EncryptedShare, _fedtune_v1_EncryptedShare__Output>
       EnvelopeRecipient: MessageTypeDefinition<_fedtune_v1_EnvelopeRecipient, _fedtune_v1_EnvelopeRecipient__Output>
       EvalTask: MessageTypeDefinition<_fedtune_v1_EvalTask, _fedtune_v1_EvalTask__Output>

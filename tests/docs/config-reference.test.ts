@@ -42,8 +42,15 @@ describe("the configuration reference", () => {
     const site = loadSiteConfig(repo("examples/site.yaml"));
     expect(site.data.strict).toBe(false);
     expect(site.deid).toBe("on");
+    expect(site.policy?.privacyModes).toEqual(["secagg", "he"]);
     const reference = readFileSync(repo("docs/configuration.md"), "utf8");
-    for (const path of ["transfers.stallTimeoutMs", "data.strict", "metricsHost", "trainer.command"])
+    for (const path of [
+      "transfers.stallTimeoutMs",
+      "data.strict",
+      "metricsHost",
+      "trainer.command",
+      "policy.maxLocalSteps",
+    ])
       expect(reference).toContain(`\`${path}\``);
   });
 });

@@ -92,6 +92,7 @@ function fakeHandlers(calls: string[]): { federation: FederationHandlers; admin:
     sites: notUsed,
     audit: notUsed,
     verifyAudit: notUsed,
+    dropSite: notUsed,
   };
   return { federation, admin };
 }

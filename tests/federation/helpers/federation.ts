@@ -56,6 +56,8 @@ export interface Federation {
   readonly logger: Logger;
   /** The transport's client half, to open extra connections (e.g. to send junk). */
   readonly dial: DialFunction;
+  /** Puts a site's certificate on the coordinator's revocation list, as `fedtune pki revoke` does. */
+  revoke(site: string): void;
 }
 
 export function quietLogger(): Logger {
@@ -76,6 +78,8 @@ export async function createFederation(options: {
   readonly onlineWindowMs?: number;
   /** The CRL (DER) the coordinator relays at Join; none unless given. */
   readonly revocationList?: () => Uint8Array | undefined;
+  /** The PKI folder whose revocations.json the coordinator reads, as in production (default: an in-memory list). */
+  readonly pkiDir?: string;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -87,7 +91,12 @@ export async function createFederation(options: {
     {
       baseModel: { source: "builtin", sha256: BASE_MODEL_HASH },
       lora: { r: 2, alpha: 4, targetModules: ["q_proj", "v_proj"], mode: "ffa", seed: 7 },
-      tls: { caCert: "pki/ca.pem", cert: "pki/coordinator.pem", key: "pki/coordinator.key" },
+      tls: {
+        caCert: "pki/ca.pem",
+        cert: "pki/coordinator.pem",
+        key: "pki/coordinator.key",
+        ...(options.pkiDir === undefined ? {} : { pkiDir: options.pkiDir }),
+      },
       listen: options.transport === "grpc" ? "127.0.0.1:0" : "federation-under-test:0",
       storageDir: "state",
       deadlines: {
@@ -132,6 +141,11 @@ export async function createFederation(options: {
     evaluated,
     logger,
     dial,
+    revoke(site) {
+      const identity = pki.sites.get(site);
+      if (identity === undefined) throw new Error(`no certificate for ${site}`);
+      revocations.revoke(identity.fingerprint);
+    },
     coordinator: undefined as unknown as CoordinatorHandle,
     async startCoordinator() {
       federation.coordinator = await startCoordinator(config, {
@@ -140,7 +154,7 @@ export async function createFederation(options: {
         sitesToStart: options.sites.length,
         ...(options.onlineWindowMs === undefined ? {} : { onlineWindowMs: options.onlineWindowMs }),
         serve,
-        revocations: () => revocations.current(),
+        ...(options.pkiDir === undefined ? { revocations: () => revocations.current() } : {}),
         ...(options.revocationList === undefined ? {} : { revocationList: options.revocationList }),
         adapter,
         ...(options.ckks === undefined ? {} : { ckks: options.ckks }),

@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AuditEntry as _fedtune_v1_AuditEntry, AuditEntry__Output as _fedtune_v1_AuditEntry__Output } from '../../fedtune/v1/AuditEntry.ts';
 import type { AuditRequest as _fedtune_v1_AuditRequest, AuditRequest__Output as _fedtune_v1_AuditRequest__Output } from '../../fedtune/v1/AuditRequest.ts';
+import type { DropSiteRequest as _fedtune_v1_DropSiteRequest, DropSiteRequest__Output as _fedtune_v1_DropSiteRequest__Output } from '../../fedtune/v1/DropSiteRequest.ts';
+import type { DropSiteResponse as _fedtune_v1_DropSiteResponse, DropSiteResponse__Output as _fedtune_v1_DropSiteResponse__Output } from '../../fedtune/v1/DropSiteResponse.ts';
 import type { RoundsRequest as _fedtune_v1_RoundsRequest, RoundsRequest__Output as _fedtune_v1_RoundsRequest__Output } from '../../fedtune/v1/RoundsRequest.ts';
 import type { RoundsResponse as _fedtune_v1_RoundsResponse, RoundsResponse__Output as _fedtune_v1_RoundsResponse__Output } from '../../fedtune/v1/RoundsResponse.ts';
 import type { SitesRequest as _fedtune_v1_SitesRequest, SitesRequest__Output as _fedtune_v1_SitesRequest__Output } from '../../fedtune/v1/SitesRequest.ts';
@@ -27,6 +29,23 @@ export interface AdminClient extends grpc.Client {
    */
   audit(argument: _fedtune_v1_AuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_AuditEntry__Output>;
   audit(argument: _fedtune_v1_AuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fedtune_v1_AuditEntry__Output>;
+  
+  /**
+   * Takes a site out of the round in progress now (audited); the round goes on without it, or its try is
+   * retried. NOT_FOUND for a site that never joined, FAILED_PRECONDITION when no round is in progress.
+   */
+  DropSite(argument: _fedtune_v1_DropSiteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  DropSite(argument: _fedtune_v1_DropSiteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  DropSite(argument: _fedtune_v1_DropSiteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  DropSite(argument: _fedtune_v1_DropSiteRequest, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Takes a site out of the round in progress now (audited); the round goes on without it, or its try is
+   * retried. NOT_FOUND for a site that never joined, FAILED_PRECONDITION when no round is in progress.
+   */
+  dropSite(argument: _fedtune_v1_DropSiteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  dropSite(argument: _fedtune_v1_DropSiteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  dropSite(argument: _fedtune_v1_DropSiteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
+  dropSite(argument: _fedtune_v1_DropSiteRequest, callback: grpc.requestCallback<_fedtune_v1_DropSiteResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Every round try so far and its outcome.
@@ -100,6 +119,12 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
   Audit: grpc.handleServerStreamingCall<_fedtune_v1_AuditRequest__Output, _fedtune_v1_AuditEntry>;
   
   /**
+   * Takes a site out of the round in progress now (audited); the round goes on without it, or its try is
+   * retried. NOT_FOUND for a site that never joined, FAILED_PRECONDITION when no round is in progress.
+   */
+  DropSite: grpc.handleUnaryCall<_fedtune_v1_DropSiteRequest__Output, _fedtune_v1_DropSiteResponse>;
+  
+  /**
    * Every round try so far and its outcome.
    */
   Rounds: grpc.handleUnaryCall<_fedtune_v1_RoundsRequest__Output, _fedtune_v1_RoundsResponse>;
@@ -123,6 +148,7 @@ export interface AdminHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AdminDefinition extends grpc.ServiceDefinition {
   Audit: MethodDefinition<_fedtune_v1_AuditRequest, _fedtune_v1_AuditEntry, _fedtune_v1_AuditRequest__Output, _fedtune_v1_AuditEntry__Output>
+  DropSite: MethodDefinition<_fedtune_v1_DropSiteRequest, _fedtune_v1_DropSiteResponse, _fedtune_v1_DropSiteRequest__Output, _fedtune_v1_DropSiteResponse__Output>
   Rounds: MethodDefinition<_fedtune_v1_RoundsRequest, _fedtune_v1_RoundsResponse, _fedtune_v1_RoundsRequest__Output, _fedtune_v1_RoundsResponse__Output>
   Sites: MethodDefinition<_fedtune_v1_SitesRequest, _fedtune_v1_SitesResponse, _fedtune_v1_SitesRequest__Output, _fedtune_v1_SitesResponse__Output>
   Status: MethodDefinition<_fedtune_v1_StatusRequest, _fedtune_v1_StatusResponse, _fedtune_v1_StatusRequest__Output, _fedtune_v1_StatusResponse__Output>

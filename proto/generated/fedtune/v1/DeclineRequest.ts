@@ -11,7 +11,7 @@ export interface DeclineRequest {
    */
   'ref'?: (_fedtune_v1_RoundRef | null);
   /**
-   * "privacy_budget", "model_mismatch", "trainer_failure" or "internal".
+   * "privacy_budget", "model_mismatch", "trainer_failure", "site_policy" or "internal".
    */
   'reason'?: (string);
   /**
@@ -29,7 +29,7 @@ export interface DeclineRequest__Output {
    */
   'ref': (_fedtune_v1_RoundRef__Output | null);
   /**
-   * "privacy_budget", "model_mismatch", "trainer_failure" or "internal".
+   * "privacy_budget", "model_mismatch", "trainer_failure", "site_policy" or "internal".
    */
   'reason': (string);
   /**
