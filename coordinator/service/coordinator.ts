@@ -1,32 +1,115 @@
-// The coordinator service: one round context shared by the run loop and the Federation handlers.
+// The coordinator service: runs one run at a time, in submission order, each in a round context built from its
+// stored settings; the Federation handlers serve the run in progress (or the latest one) until stopped.
+import type { CkksContext } from "../../crypto/ckks/context.ts";
+import type { AdapterSpec } from "../../model/peft-export.ts";
+import { FederationError } from "../../proto/errors.ts";
 import type { FederationHandlers } from "../../proto/rpc.ts";
+import { createStrategy } from "../../strategies/index.ts";
+import type { FederationConfig } from "../config.ts";
+import {
+  readRunSettings,
+  runConfig,
+  runSettingsOf,
+  storedRunSettings,
+  type RunSettings,
+} from "../run-settings.ts";
+import type { CoordinatorStore, RunRecord } from "../storage/store.ts";
+import { ChangeSignal } from "./change-signal.ts";
+import { DurableState } from "./durable-state.ts";
 import type { RunSummary } from "./records.ts";
 import { RoundContext, type CoordinatorDeps } from "./round-context.ts";
 import { federationHandlers } from "./rpc-handlers.ts";
-import { runFederation } from "./run-loop.ts";
+import { runFederation, storedSummary } from "./run-loop.ts";
 
 export type { CoordinatorDeps };
 
+/** What every run shares: the coordinator's config and store, its adapter and its process-wide parts. */
+export interface ServiceDeps extends Omit<
+  CoordinatorDeps,
+  "config" | "store" | "strategy" | "ckks" | "joinRequired"
+> {
+  /** The coordinator's config; each run replaces its federation settings (run-settings.ts). */
+  readonly config: FederationConfig;
+  readonly store: CoordinatorStore;
+  /** The adapter's shapes for a run's plain checkpoints; undefined when they are ciphertexts (he, reveal sites). */
+  readonly checkpointSpec: (config: FederationConfig) => AdapterSpec | undefined;
+  /** he runs: the CKKS context (no keys), made on first use. */
+  readonly ckks: () => Promise<CkksContext>;
+}
+
+/** How long an idle coordinator sleeps between looks at the queue when nothing wakes it. */
+const IDLE_CHECK_MS = 60_000;
+
 export class Coordinator {
-  private readonly round: RoundContext;
   readonly handlers: FederationHandlers;
+  /** The run in progress, or the latest one (sites learn from it that it finished); undefined before any. */
+  private current: RoundContext | undefined;
+  private runsDriven = 0;
+  private stopped = false;
+  private abortRequest: { readonly runId: number; readonly actor: string } | undefined;
+  private readonly wake = new ChangeSignal();
 
-  constructor(deps: CoordinatorDeps) {
-    this.round = new RoundContext(deps);
-    this.handlers = federationHandlers(this.round);
-  }
-
-  /** Runs the plan from the first round not yet completed; resolves when done, failed or stopped. */
-  run(): Promise<RunSummary> {
-    return runFederation(this.round);
+  constructor(private readonly deps: ServiceDeps) {
+    this.handlers = federationHandlers(() => this.current);
   }
 
   /**
-   * After the run: resolves once every site seen recently has been told the federation finished
-   * (so that it exits instead of retrying), or after `timeoutMs`.
+   * Drives runs until stopped: one left running by a crash first, then the queued ones in submission order,
+   * then waits for the next submission. `onFirst` gets the summary of the first run it drives (or of the
+   * latest stored one, when none is left to drive), which is what `fedtune sim` and one-run starts wait for.
    */
+  async serve(onFirst: (summary: RunSummary) => void): Promise<void> {
+    this.adoptConfigRun();
+    let first = true;
+    while (!this.stopped) {
+      const run = this.nextRun();
+      if (run === undefined) {
+        if (first) onFirst(this.latestSummary());
+        first = false;
+        await this.wake.wait(IDLE_CHECK_MS);
+        continue;
+      }
+      const summary = await this.drive(run);
+      if (first) onFirst(summary);
+      first = false;
+    }
+  }
+
+  /** Queues a run (settings already checked by parseRunSettings); audited as submitted by `actor`. */
+  submit(settings: RunSettings, actor: string): RunRecord {
+    const runId = this.deps.store.submitRun(storedRunSettings(settings), actor, new Date());
+    this.deps.logger.info({ run: runId, actor }, "run submitted");
+    this.wake.notify();
+    return this.deps.store.getRun(runId) as RunRecord;
+  }
+
+  /**
+   * Aborts a queued run, or the running one: its current round is abandoned at once (not at its deadline),
+   * and the next queued run starts. Both are audited with `actor`.
+   */
+  abort(runId: number, actor: string): RunRecord {
+    const { store, logger } = this.deps;
+    const run = store.getRun(runId);
+    if (run === undefined) throw new FederationError("not_found", `no run with id ${runId}`);
+    if (run.state === "queued") {
+      store.setRunState(runId, "aborted", { actor, reason: `aborted by ${actor}` }, new Date());
+    } else if (run.state === "running" && this.current?.store.runId === runId) {
+      this.abortRequest = { runId, actor };
+      this.current.stop();
+    } else {
+      throw new FederationError(
+        "failed_precondition",
+        `run ${runId} is ${run.state}; only a queued or running run can be aborted`,
+      );
+    }
+    logger.warn({ run: runId, actor }, "run aborted");
+    return store.getRun(runId) as RunRecord;
+  }
+
+  /** After the first run: resolves once every site seen recently has been told it finished, or after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<void> {
-    const round = this.round;
+    const round = this.current;
+    if (round === undefined) return;
     const expected = round.onlineSites();
     await round.waitFor(
       () => (expected.every((site) => round.informed.has(site)) ? true : undefined),
@@ -34,9 +117,34 @@ export class Coordinator {
     );
   }
 
-  /** Stops driving rounds; in-flight calls are refused from now on. */
+  /** Stops driving runs; in-flight calls are refused from now on. A running run resumes at the next start. */
   stop(): void {
-    this.round.stop();
+    this.stopped = true;
+    this.current?.stop();
+    this.wake.notify();
+  }
+
+  /** The run in progress (or the latest), for the admin service; undefined before any. */
+  currentRun(): { readonly runId: number; readonly round: RoundContext } | undefined {
+    const round = this.current;
+    return round === undefined ? undefined : { runId: round.store.runId, round };
+  }
+
+  /** A view of run `runId`'s rounds and checkpoints (admin rounds, exports). */
+  runState(runId: number): DurableState {
+    const run = this.deps.store.getRun(runId);
+    if (run === undefined) throw new FederationError("not_found", `no run with id ${runId}`);
+    return this.viewOf(run.id, this.configOf(run));
+  }
+
+  /** Every run, in submission order (admin, the status page). */
+  runs(): RunRecord[] {
+    return this.deps.store.listRuns();
+  }
+
+  /** The store's records that belong to no run: sites and the audit log. */
+  records(): DurableState {
+    return DurableState.forRun(this.deps.store, this.deps.config.storageDir, undefined, 0);
   }
 
   /** For the admin service. */
@@ -49,7 +157,20 @@ export class Coordinator {
     sitesJoined: number;
     sitesOnline: number;
   } {
-    const { state, store, plan, sites } = this.round;
+    const round = this.current;
+    if (round === undefined) {
+      const sitesJoined = this.deps.store.listSites().length;
+      return {
+        round: 0,
+        attempt: 0,
+        stage: "idle",
+        completedRounds: 0,
+        totalRounds: 0,
+        sitesJoined,
+        sitesOnline: 0,
+      };
+    }
+    const { state, store, plan, sites } = round;
     const running = state.phase === "running" ? state : undefined;
     return {
       round: running?.ref.round ?? 0,
@@ -58,7 +179,85 @@ export class Coordinator {
       completedRounds: store.completedRounds().size,
       totalRounds: plan.length,
       sitesJoined: sites.size,
-      sitesOnline: sites.online().length,
+      sitesOnline: round.onlineSites().length,
     };
+  }
+
+  /**
+   * The config's federation settings are the first run of a store that has none; a run migrated from a
+   * version-1 store (no settings stored) takes them too, as the config it was started with.
+   */
+  private adoptConfigRun(): void {
+    const { store, config } = this.deps;
+    const settings = storedRunSettings(runSettingsOf(config));
+    const runs = store.listRuns();
+    if (runs.length === 0) store.submitRun(settings, "config", new Date());
+    for (const run of runs) if (run.settings === null) store.adoptRunSettings(run.id, settings, new Date());
+  }
+
+  /** The run left running (a crash or a stop), else the oldest queued one. */
+  private nextRun(): RunRecord | undefined {
+    const runs = this.deps.store.listRuns();
+    return runs.find((run) => run.state === "running") ?? runs.find((run) => run.state === "queued");
+  }
+
+  private configOf(run: RunRecord): FederationConfig {
+    if (run.settings === null) return this.deps.config;
+    return runConfig(this.deps.config, readRunSettings(run.settings, run.id));
+  }
+
+  private viewOf(runId: number, config: FederationConfig): DurableState {
+    return DurableState.forRun(this.deps.store, config.storageDir, this.deps.checkpointSpec(config), runId);
+  }
+
+  private async drive(run: RunRecord): Promise<RunSummary> {
+    const { store, logger } = this.deps;
+    const config = this.configOf(run);
+    if (run.state === "queued") store.setRunState(run.id, "running", { actor: "coordinator" }, new Date());
+    const { rng, baseModelHash, vectorLength, initialGlobal } = this.deps;
+    const { onEvent, onlineWindowMs, sitesToStart } = this.deps;
+    const round = new RoundContext({
+      rng,
+      logger,
+      baseModelHash,
+      vectorLength,
+      initialGlobal,
+      ...(onEvent === undefined ? {} : { onEvent }),
+      ...(onlineWindowMs === undefined ? {} : { onlineWindowMs }),
+      ...(sitesToStart === undefined ? {} : { sitesToStart }),
+      config,
+      store: this.viewOf(run.id, config),
+      strategy: createStrategy(config.strategy),
+      ...(config.privacy.mode === "he" ? { ckks: await this.deps.ckks() } : {}),
+      joinRequired: this.runsDriven > 0,
+    });
+    this.runsDriven++;
+    this.current = round;
+    logger.info({ run: run.id, rounds: config.rounds, mode: config.privacy.mode }, "run started");
+    const summary = await runFederation(round);
+    const abort = this.abortRequest?.runId === run.id ? this.abortRequest : undefined;
+    const now = new Date();
+    if (abort !== undefined) {
+      this.abortRequest = undefined;
+      const reason = `aborted by ${abort.actor}`;
+      round.store.abandonOpenRound(reason);
+      store.setRunState(run.id, "aborted", { actor: abort.actor, reason }, now);
+      // Its sites are told "finished" by the next run (or by the idle coordinator) and join it.
+      this.current = undefined;
+      return storedSummary(round.store, "failed", reason);
+    }
+    if (summary.outcome === "completed") store.setRunState(run.id, "finished", { actor: "coordinator" }, now);
+    if (summary.outcome === "failed")
+      store.setRunState(run.id, "failed", { actor: "coordinator", reason: summary.reason }, now);
+    logger.info({ run: run.id, outcome: summary.outcome, reason: summary.reason }, "run ended");
+    return summary;
+  }
+
+  /** The latest run's summary from the store (a start with nothing left to run). */
+  private latestSummary(): RunSummary {
+    const run = this.deps.store.listRuns().at(-1);
+    if (run === undefined) throw new Error("the config's run was not stored");
+    const outcome = run.state === "finished" ? "completed" : run.state === "running" ? "stopped" : "failed";
+    return storedSummary(this.viewOf(run.id, this.configOf(run)), outcome, run.reason ?? "");
   }
 }

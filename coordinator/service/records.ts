@@ -20,6 +20,10 @@ export interface SiteRecord {
 
 /** A round try as the admin service shows it. */
 export interface RoundView {
+  readonly runId: number;
+  /** The training round it is (train) or follows (eval), from 1: `rounds: 2` gives training rounds 1 and 2. */
+  readonly trainingRound: number;
+  /** The protocol's round number, shared by train and eval rounds. */
   readonly round: number;
   readonly attempt: number;
   readonly kind: RoundKind;

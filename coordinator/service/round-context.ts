@@ -41,6 +41,11 @@ export interface CoordinatorDeps {
    * started all at once does not begin with the first `minimum` sites only (default: minimum).
    */
   readonly sitesToStart?: number;
+  /**
+   * A run after another one in this process: a site takes part only once it has joined this run (it
+   * learns the run's settings from the join); until then its polls are told that its run finished.
+   */
+  readonly joinRequired?: boolean;
 }
 
 /** Everything one round try holds besides the pure RoundState; `work` is the privacy mode's part. */
@@ -71,6 +76,8 @@ export class RoundContext implements ModeHost {
   gathering = true;
   /** Sites told that the federation finished. */
   readonly informed = new Set<SiteId>();
+  /** Sites that joined this run (counted only when deps.joinRequired). */
+  readonly joinedThisRun = new Set<SiteId>();
   readonly sites: SiteRegistry;
   readonly plan: readonly PlannedRound[];
   readonly driver: ModeDriver;
@@ -123,7 +130,13 @@ export class RoundContext implements ModeHost {
   }
 
   onlineSites(): SiteId[] {
-    return this.sites.online();
+    const online = this.sites.online();
+    return this.deps.joinRequired === true ? online.filter((site) => this.joinedThisRun.has(site)) : online;
+  }
+
+  /** Whether `site` still has to join this run (it took part in an earlier one in this process). */
+  awaitsJoin(site: SiteId): boolean {
+    return this.deps.joinRequired === true && !this.joinedThisRun.has(site);
   }
 
   emit(event: CoordinatorEvent): void {
