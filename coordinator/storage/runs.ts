@@ -83,7 +83,7 @@ export function selectRuns(db: Database): RunRecord[] {
 }
 
 /**
- * Moves a run to `to` (audited "run_<to>" by `actor`); a move out of order (a finished run started again,
+ * Moves a run to `to` (audited "run_state_changed" by `actor`); a move out of order (a finished run started again,
  * a queued run finished) is refused with a StorageError and writes nothing.
  */
 export function updateRunState(
@@ -109,7 +109,13 @@ export function updateRunState(
        ended_at = CASE WHEN ? = 'running' THEN ended_at ELSE ? END
      WHERE id = ?`,
   ).run(to, change.reason ?? null, to, time, to, time, runId);
-  appendAudit(db, change.actor, `run_${to}`, { run: runId, reason: change.reason ?? null }, now);
+  appendAudit(
+    db,
+    change.actor,
+    "run_state_changed",
+    { run: runId, from: run.state, to, reason: change.reason ?? null },
+    now,
+  );
   return selectRun(db, runId) as RunRecord;
 }
 

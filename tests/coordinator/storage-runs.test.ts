@@ -132,8 +132,10 @@ describe("runs in the coordinator store", () => {
       store
         .listAudit()
         .slice(before)
-        .map((entry) => [entry.actor, entry.action]),
-    ).toEqual([["admin-1", "run_aborted"]]);
+        .map((entry) => [entry.actor, entry.action, entry.details]),
+    ).toEqual([
+      ["admin-1", "run_state_changed", { run: first, from: "running", to: "aborted", reason: "operator" }],
+    ]);
     // A round opens only in the running run.
     store.recordSiteJoin({ siteId: "site-a", certFingerprint: "a".repeat(64) }, now);
     const round = { round: 1, attempt: 1, kind: "train" as const, settings: {}, participants: ["site-a"] };

@@ -170,7 +170,7 @@ describe("CoordinatorStore", () => {
       "site_joined",
       "site_joined",
       "run_submitted",
-      "run_running",
+      "run_state_changed",
       "round_opened",
       "round_completed",
       "round_opened",

@@ -1,0 +1,215 @@
+// Runs on a long-lived coordinator: one coordinator process runs two runs back to back (the second submitted
+// over the admin API while the first is in progress) with the same three site clients, which never restart;
+// the admin API then lists the runs, their rounds and a valid audit chain, and aborts a third run mid-round.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeAdapter } from "../../coordinator/server.ts";
+import { DurableState } from "../../coordinator/service/durable-state.ts";
+import type { SiteRunSummary } from "../../client/node/site-client.ts";
+import type { RunInfo } from "../../proto/admin-messages.ts";
+import type { Connection } from "../../proto/transport.ts";
+import {
+  BASE_MODEL_HASH,
+  TINY_MODEL,
+  createFederation,
+  fedAvgOf,
+  type Federation,
+} from "./helpers/federation.ts";
+
+const SITES = ["alpha", "beta", "gamma"];
+const DEADLINE = { deadlineMs: 15_000 };
+
+let federation: Federation;
+let admin: Connection;
+let sites: { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> }[];
+/** Set while the sites should hold before training (to catch a run mid-round). */
+let holdTraining: Promise<void> | undefined;
+
+beforeAll(async () => {
+  federation = await createFederation({
+    sites: SITES,
+    transport: "grpc",
+    config: {
+      rounds: 2,
+      evaluation: { everyRounds: 1 },
+      privacy: { mode: "secagg" },
+      sitesPerRound: { fraction: 1, minimum: 3 },
+    },
+  });
+  admin = federation.dial({ address: federation.coordinator.address, tls: federation.pki.admin });
+  sites = SITES.map((name) =>
+    federation.startSite(name, {
+      stayConnected: true,
+      nextRunPollMs: 100,
+      faults: {
+        beforeStage: async (stage): Promise<"continue"> => {
+          if (stage === "train") await holdTraining;
+          return "continue";
+        },
+      },
+    }),
+  );
+});
+
+afterAll(async () => {
+  admin.close();
+  await Promise.all(sites.map((site) => site.stop()));
+  await federation.coordinator.stop();
+});
+
+async function waitForRun(runId: number, states: readonly RunInfo["state"][]): Promise<RunInfo> {
+  for (let tries = 0; tries < 600; tries++) {
+    const run = await admin.admin.showRun({ runId }, DEADLINE);
+    if (states.includes(run.state)) return run;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`run ${runId} never became ${states.join(" or ")}`);
+}
+
+const settled = async (done: Promise<unknown>): Promise<boolean> =>
+  Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 50)),
+  ]);
+
+describe("a long-lived coordinator", () => {
+  it("runs a second run, submitted over the admin API mid-run, with the same site clients", async () => {
+    // Submit while run 1 (the config's) is in progress: at its first round.
+    for (let tries = 0; !federation.coordinatorEvents.some((e) => e.type === "round_started"); tries++) {
+      if (tries > 300) throw new Error("run 1 never started a round");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const submitted = await admin.admin.submitRun(
+      { settingsText: "rounds: 2\nprivacy:\n  mode: secagg\n", source: "run2.yaml" },
+      DEADLINE,
+    );
+    expect(submitted).toMatchObject({ runId: 2, state: "queued", submittedBy: "operator", rounds: 2 });
+    expect((await admin.admin.showRun({ runId: 1 }, DEADLINE)).state).toBe("running");
+
+    const first = await federation.coordinator.done;
+    expect(first.outcome).toBe("completed");
+    await waitForRun(2, ["finished", "failed", "aborted"]);
+
+    const { runs } = await admin.admin.listRuns({}, DEADLINE);
+    expect(runs.map((run) => [run.runId, run.state, run.submittedBy, run.completedTrainingRounds])).toEqual([
+      [1, "finished", "config", 2],
+      [2, "finished", "operator", 2],
+    ]);
+    // Run 2 started only once run 1 had ended.
+    expect((runs[1]?.startedAt ?? "") >= (runs[0]?.endedAt ?? "~")).toBe(true);
+
+    // The site clients never restarted: each is still running, joined once per run and trained in both.
+    for (const site of sites) expect(await settled(site.done)).toBe(false);
+    for (const name of SITES) {
+      const events = federation.siteEvents.get(name) ?? [];
+      expect(events.filter((e) => e.type === "joined")).toHaveLength(2);
+      expect(events.filter((e) => e.type === "submitted")).toHaveLength(4);
+    }
+
+    // Training rounds count from 1 in each run; an evaluation round belongs to the training round it follows.
+    const run1 = (await admin.admin.rounds({ runId: 1 }, DEADLINE)).rounds;
+    expect(run1.map((r) => [r.runId, r.trainingRound, r.kind, r.round, r.outcome])).toEqual([
+      [1, 1, "train", 1, "completed"],
+      [1, 1, "eval", 2, "completed"],
+      [1, 2, "train", 3, "completed"],
+      [1, 2, "eval", 4, "completed"],
+    ]);
+    const run2 = (await admin.admin.rounds({ runId: 2 }, DEADLINE)).rounds;
+    expect(run2.map((r) => [r.runId, r.trainingRound, r.kind, r.round, r.outcome])).toEqual([
+      [2, 1, "train", 1, "completed"],
+      [2, 2, "train", 2, "completed"],
+      [2, 2, "eval", 3, "completed"],
+    ]);
+
+    // Run 2 trained from the initial adapter, on its own checkpoints: its global is FedAvg of its own updates.
+    const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
+    const state = DurableState.open(federation.config.storageDir, adapter.spec, 2);
+    const run2Global = (await state.checkpoint(2))?.model;
+    state.close();
+    const run2Updates = [2, 3].map((index) =>
+      SITES.map(
+        (name) => federation.updates.get(name)?.[index] ?? expect.fail(`${name} made no update ${index}`),
+      ),
+    );
+    expect(run2Global?.kind === "plain" ? Array.from(run2Global.vector) : []).toEqual(
+      Array.from(fedAvgOf(run2Updates)).map((value) => expect.closeTo(value, 3) as unknown),
+    );
+
+    const verification = await admin.admin.verifyAudit({}, DEADLINE);
+    expect(verification.ok).toBe(true);
+    const audit = [];
+    for await (const entry of admin.admin.audit({ fromSeq: 0 }, DEADLINE)) audit.push(entry);
+    const runEntries = audit
+      .filter((entry) => entry.kind === "run_submitted" || entry.kind === "run_state_changed")
+      .map((entry) => {
+        const details = JSON.parse(entry.detailsJson) as { actor: string; run: number; to?: string };
+        return [entry.kind, details.actor, details.run, details.to ?? ""];
+      });
+    expect(runEntries).toEqual([
+      ["run_submitted", "config", 1, ""],
+      ["run_state_changed", "coordinator", 1, "running"],
+      ["run_submitted", "operator", 2, ""],
+      ["run_state_changed", "coordinator", 1, "finished"],
+      ["run_state_changed", "coordinator", 2, "running"],
+      ["run_state_changed", "coordinator", 2, "finished"],
+    ]);
+    // Every round's audit entries name their run.
+    const roundRuns = audit
+      .filter((entry) => entry.kind === "round_completed")
+      .map((entry) => (JSON.parse(entry.detailsJson) as { run: number }).run);
+    expect(roundRuns).toEqual([1, 1, 1, 1, 2, 2, 2]);
+  });
+
+  it("refuses a run file with problems, listing them, and queues nothing", async () => {
+    const before = (await admin.admin.listRuns({}, DEADLINE)).runs.length;
+    await expect(
+      admin.admin.submitRun(
+        { settingsText: "rounds: 0\nprivacy:\n  mode: secagg\nlisten: 0.0.0.0:1\n", source: "bad.yaml" },
+        DEADLINE,
+      ),
+    ).rejects.toMatchObject({ code: "invalid_argument" });
+    expect((await admin.admin.listRuns({}, DEADLINE)).runs).toHaveLength(before);
+    await expect(admin.admin.abortRun({ runId: 1 }, DEADLINE)).rejects.toMatchObject({
+      code: "failed_precondition",
+    });
+    await expect(admin.admin.showRun({ runId: 99 }, DEADLINE)).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("aborts a running run mid-round: the round ends at once, audited, and the sites stay for the next run", async () => {
+    let release = (): void => undefined;
+    holdTraining = new Promise((resolve) => (release = resolve));
+    const run = await admin.admin.submitRun({ settingsText: "rounds: 3\n", source: "run3.yaml" }, DEADLINE);
+    // Its first round is open, its sites held before training (the deadline is 20 s away).
+    for (let tries = 0; ; tries++) {
+      const { rounds } = await admin.admin.rounds({ runId: run.runId }, DEADLINE);
+      if (rounds.some((round) => round.outcome === "running")) break;
+      if (tries > 300) throw new Error("run 3 never opened a round");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const aborting = await admin.admin.abortRun({ runId: run.runId }, DEADLINE);
+    expect(aborting.state).toBe("running");
+    const aborted = await waitForRun(run.runId, ["aborted", "finished", "failed"]);
+    expect(aborted).toMatchObject({ state: "aborted", reason: "aborted by operator" });
+    const { rounds } = await admin.admin.rounds({ runId: run.runId }, DEADLINE);
+    expect(rounds.map((r) => [r.round, r.outcome, r.reason])).toEqual([
+      [1, "abandoned", "aborted by operator"],
+    ]);
+    release();
+    holdTraining = undefined;
+
+    // The same sites take part in the next run.
+    const next = await admin.admin.submitRun({ settingsText: "rounds: 1\n", source: "run4.yaml" }, DEADLINE);
+    expect((await waitForRun(next.runId, ["finished", "failed", "aborted"])).state).toBe("finished");
+    for (const site of sites) expect(await settled(site.done)).toBe(false);
+
+    const audit = [];
+    for await (const entry of admin.admin.audit({ fromSeq: 0 }, DEADLINE)) audit.push(entry);
+    const abortEntries = audit
+      .filter((entry) => entry.detailsJson.includes("aborted by operator"))
+      .map((entry) => [entry.kind, (JSON.parse(entry.detailsJson) as { actor: string }).actor]);
+    expect(abortEntries).toEqual([
+      ["round_abandoned", "coordinator"],
+      ["run_state_changed", "operator"],
+    ]);
+    expect((await admin.admin.verifyAudit({}, DEADLINE)).ok).toBe(true);
+  });
+});
