@@ -179,7 +179,8 @@ export class Coordinator {
       completedRounds: store.completedRounds().size,
       totalRounds: plan.length,
       sitesJoined: sites.size,
-      sitesOnline: round.onlineSites().length,
+      // Sites connected to the coordinator, including those waiting for the next run.
+      sitesOnline: sites.online().length,
     };
   }
 

@@ -68,8 +68,12 @@ export function federationHandlers(current: () => RoundContext | undefined): Fed
 
 function join(round: RoundContext, peer: Peer, request: JoinRequest): JoinResponse {
   round.checkStopped();
-  // The latest run has ended: a site joins the next one when it starts (it waits on "not found").
-  if (round.state.phase === "finished") throw new FederationError("not_found", NO_RUN);
+  // The latest run has ended: a site joins the next one when it starts (it waits on "not found"), and
+  // counts as online meanwhile.
+  if (round.state.phase === "finished") {
+    round.sites.touch(peer.name);
+    throw new FederationError("not_found", NO_RUN);
+  }
   const { config, deps } = round;
   if (request.baseModelHash !== deps.baseModelHash) {
     throw new FederationError(
