@@ -5,7 +5,7 @@ import type { AdapterSpec } from "../../model/peft-export.ts";
 import { FederationError } from "../../proto/errors.ts";
 import type { FederationHandlers } from "../../proto/rpc.ts";
 import { createStrategy } from "../../strategies/index.ts";
-import type { FederationConfig } from "../config.ts";
+import { ConfigError, type FederationConfig } from "../config.ts";
 import {
   readRunSettings,
   runConfig,
@@ -211,13 +211,11 @@ export class Coordinator {
     return DurableState.forRun(this.deps.store, config.storageDir, this.deps.checkpointSpec(config), runId);
   }
 
-  private async drive(run: RunRecord): Promise<RunSummary> {
-    const { store, logger } = this.deps;
-    const config = this.configOf(run);
-    if (run.state === "queued") store.setRunState(run.id, "running", { actor: "coordinator" }, new Date());
-    const { rng, baseModelHash, vectorLength, initialGlobal } = this.deps;
+  /** A round context for `run`, built from its stored settings. */
+  private async contextFor(run: RunRecord, config: FederationConfig): Promise<RoundContext> {
+    const { rng, logger, baseModelHash, vectorLength, initialGlobal } = this.deps;
     const { onEvent, onlineWindowMs, sitesToStart } = this.deps;
-    const round = new RoundContext({
+    return new RoundContext({
       rng,
       logger,
       baseModelHash,
@@ -232,6 +230,24 @@ export class Coordinator {
       ...(config.privacy.mode === "he" ? { ckks: await this.deps.ckks() } : {}),
       joinRequired: this.runsDriven > 0,
     });
+  }
+
+  private async drive(run: RunRecord): Promise<RunSummary> {
+    const { store, logger } = this.deps;
+    if (run.state === "queued") store.setRunState(run.id, "running", { actor: "coordinator" }, new Date());
+    let round: RoundContext;
+    try {
+      round = await this.contextFor(run, this.configOf(run));
+    } catch (error) {
+      if (!(error instanceof FederationError || error instanceof ConfigError)) throw error;
+      // A run that cannot start (stored settings edited by hand, he settings the federation's key cannot
+      // serve) fails with the reason; the queue goes on.
+      const reason = error instanceof ConfigError ? error.message : error.publicMessage;
+      logger.error({ run: run.id, reason }, "run cannot start");
+      store.setRunState(run.id, "failed", { actor: "coordinator", reason }, new Date());
+      return storedSummary(this.viewOf(run.id, this.deps.config), "failed", reason);
+    }
+    const { config } = round;
     this.runsDriven++;
     this.current = round;
     logger.info({ run: run.id, rounds: config.rounds, mode: config.privacy.mode }, "run started");
