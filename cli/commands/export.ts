@@ -51,7 +51,7 @@ export const exportCommand: Command = {
     },
     run: {
       type: "string",
-      description: "At the coordinator: the run whose adapter to export (fedtune admin run list)",
+      description: "The run whose adapter to export (fedtune admin run list)",
       defaultText: "the latest run",
     },
     out: { type: "string", description: "Folder to write the PEFT adapter into" },
@@ -180,6 +180,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
       ctx: ckks,
       envelopeSecretKey: keys.envelopeSecretKey,
       round,
+      runId: args.has("run") ? parseRunId(args.string("run"), "--run") : 0,
       initialGlobal: (lora) => {
         spec = {
           model,

@@ -48,9 +48,14 @@ export class Coordinator {
   private stopped = false;
   private abortRequest: { readonly runId: number; readonly actor: string } | undefined;
   private readonly wake = new ChangeSignal();
+  /** Round contexts of runs that ended, built on demand to serve their site-side exports. */
+  private readonly endedRuns = new Map<number, Promise<RoundContext>>();
 
   constructor(private readonly deps: ServiceDeps) {
-    this.handlers = federationHandlers(() => this.current);
+    this.handlers = federationHandlers(
+      () => this.current,
+      (runId) => this.endedRun(runId),
+    );
   }
 
   /**
@@ -209,6 +214,33 @@ export class Coordinator {
 
   private viewOf(runId: number, config: FederationConfig): DurableState {
     return DurableState.forRun(this.deps.store, config.storageDir, this.deps.checkpointSpec(config), runId);
+  }
+
+  /**
+   * The round context of run `runId` for what a run serves after it ended (a site-side he export): the
+   * current one, or one built from the run's stored settings (and the federation's stored he key).
+   */
+  private endedRun(runId: number): Promise<RoundContext> {
+    const current = this.current;
+    if (current?.store.runId === runId) return Promise.resolve(current);
+    const run = this.deps.store.getRun(runId);
+    if (run === undefined) throw new FederationError("not_found", `no run with id ${runId}`);
+    if (run.state === "queued" || run.state === "running")
+      throw new FederationError("failed_precondition", `run ${runId} is ${run.state}`);
+    let built = this.endedRuns.get(runId);
+    if (built === undefined) {
+      built = (async () => {
+        const round = await this.contextFor(run, this.configOf(run));
+        // he: loads the stored collective key (a run that ended before its ceremony has nothing to export).
+        if (round.config.privacy.mode === "he" && round.store.thresholdKey() !== undefined)
+          await round.driver.prepareRun();
+        return round;
+      })();
+      this.endedRuns.set(runId, built);
+      // A build that failed (e.g. a checkpoint unreadable) is tried again by the next export.
+      built.catch(() => this.endedRuns.delete(runId));
+    }
+    return built;
   }
 
   /** A round context for `run`, built from its stored settings. */

@@ -13,8 +13,14 @@ import { refText, submitUpdate } from "./uploads.ts";
 /** Between runs (none queued): polls are told "finished", joins "no run", everything else too. */
 const NO_RUN = "no run is in progress";
 
-/** The handlers of the run in progress (`current()`, the latest run, or undefined before any run). */
-export function federationHandlers(current: () => RoundContext | undefined): FederationHandlers {
+/**
+ * The handlers of the run in progress (`current()`, the latest run, or undefined before any run); a
+ * site-side export may name a run that ended (`endedRun`).
+ */
+export function federationHandlers(
+  current: () => RoundContext | undefined,
+  endedRun: (runId: number) => Promise<RoundContext>,
+): FederationHandlers {
   const run = (): RoundContext => {
     const round = current();
     if (round === undefined) throw new FederationError("not_found", NO_RUN);
@@ -57,11 +63,11 @@ export function federationHandlers(current: () => RoundContext | undefined): Fed
       round.sites.known(peer);
       return round.driver.rpcs.fetchKeys(peer, request, ctx);
     },
-    exportAggregates: (peer, request, ctx) => {
-      const round = run();
+    exportAggregates: async function* (peer, request, ctx) {
+      const round = request.runId === 0 ? run() : await endedRun(request.runId);
       round.checkStopped();
       round.sites.known(peer);
-      return round.driver.rpcs.exportAggregates(peer, request, ctx);
+      yield* round.driver.rpcs.exportAggregates(peer, request, ctx);
     },
   };
 }

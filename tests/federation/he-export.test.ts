@@ -100,6 +100,7 @@ function siteRequest(round: number, overrides: Partial<SiteExportRequest> = {}):
     ctx: ckks,
     envelopeSecretKey: keys.envelopeSecretKey,
     round,
+    runId: 0,
     initialGlobal: (_lora, vectorLength) => new Float32Array(vectorLength),
     ...overrides,
   };
