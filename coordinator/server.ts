@@ -142,7 +142,7 @@ function metricsWiring(metrics: CoordinatorMetrics): (event: CoordinatorEvent) =
         metrics.rounds.inc({ kind: event.kind, outcome: "completed" });
         metrics.roundSeconds.observe({ kind: event.kind }, event.durationMs / 1000);
         observeTryBytes();
-        if (event.kind === "train") metrics.currentRound.set(event.ref.round);
+        if (event.kind === "train") metrics.currentRound.set(event.trainingRound);
         return;
       case "round_abandoned":
         metrics.rounds.inc({ kind: "any", outcome: "abandoned" });

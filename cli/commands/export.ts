@@ -28,7 +28,8 @@ export const exportCommand: Command = {
   details:
     "Writes adapter_model.safetensors + adapter_config.json for a completed training round, in one of two places:\n" +
     "  --config coordinator.yaml   at the coordinator (privacy modes none, secagg, and he with reveal: coordinator): reads its state " +
-    "(storageDir) and checks the round's checkpoint against the SHA-256 recorded with it.\n" +
+    "(storageDir, alongside a running coordinator) and checks the round's checkpoint against the SHA-256 recorded with it; " +
+    "--run picks the run (default: the latest) and --round counts its training rounds.\n" +
     "  --site-config site.yaml     at a site (privacy mode he with reveal: sites, where the coordinator holds only the " +
     "encrypted aggregate): fetches the round's encrypted aggregates from the coordinator over the site's " +
     "mutual-TLS channel, checks each against the SHA-256 the coordinator recorded, decrypts them with the " +

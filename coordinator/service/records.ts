@@ -113,6 +113,8 @@ export type CoordinatorEvent =
       readonly type: "round_completed";
       readonly ref: RoundRef;
       readonly kind: RoundKind;
+      /** The training round it is or follows (coordinator/round/plan.ts). */
+      readonly trainingRound: number;
       readonly survivors: readonly SiteId[];
       readonly dropouts: readonly SiteId[];
       readonly metrics: Readonly<Record<string, number>>;
