@@ -246,6 +246,7 @@ export async function startCoordinator(
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
       ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
     });
+    coordinator.checkStart();
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;
     server = await (runtime.serve ?? serveGrpc)({

@@ -14,7 +14,9 @@ import {
   type RunSettings,
 } from "../run-settings.ts";
 import type { CoordinatorStore, RunRecord } from "../storage/store.ts";
+import { canonicalJson } from "../storage/canonical-json.ts";
 import { ChangeSignal } from "./change-signal.ts";
+import { heKeyConflict } from "./key-ceremony.ts";
 import { DurableState } from "./durable-state.ts";
 import type { RunSummary } from "./records.ts";
 import { RoundContext, type CoordinatorDeps } from "./round-context.ts";
@@ -78,6 +80,25 @@ export class Coordinator {
       if (first) onFirst(summary);
       first = false;
     }
+  }
+
+  /**
+   * Refuses a start whose config the federation's stored state cannot serve: he settings other than those
+   * of its key ceremony. A config whose settings differ from a started store's runs is only logged: the
+   * store runs its stored runs, and new settings are a new run (admin run submit).
+   */
+  checkStart(): void {
+    const { config, store, logger } = this.deps;
+    if (config.privacy.mode === "he") {
+      const conflict = heKeyConflict(this.records().thresholdKey(), config.privacy.he);
+      if (conflict !== undefined) throw new FederationError("failed_precondition", conflict);
+    }
+    const first = store.getRun(1)?.settings;
+    const configured = storedRunSettings(runSettingsOf(config));
+    if (first != null && canonicalJson(first) !== canonicalJson(configured))
+      logger.warn(
+        "the config's federation settings differ from run 1's: this store runs its stored runs; submit new settings as a run (fedtune admin run submit)",
+      );
   }
 
   /** Queues a run (settings already checked by parseRunSettings); audited as submitted by `actor`. */
