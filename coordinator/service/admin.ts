@@ -56,7 +56,7 @@ export function adminHandlers(config: FederationConfig, coordinator: Coordinator
     },
     listRuns: () => Promise.resolve({ runs: runs().map(info) }),
     showRun: (_peer, request) => Promise.resolve(info(find(request.runId))),
-    abortRun: (peer, request) => Promise.resolve(info(coordinator.abort(find(request.runId).id, peer.name))),
+    abortRun: async (peer, request) => info(await coordinator.abort(find(request.runId).id, peer.name)),
   };
 }
 

@@ -50,6 +50,8 @@ export class Coordinator {
   private stopped = false;
   private abortRequest: { readonly runId: number; readonly actor: string } | undefined;
   private readonly wake = new ChangeSignal();
+  /** The run being driven, settled when it ends (an abort waits for it). */
+  private driving: Promise<RunSummary> | undefined;
   /** Round contexts of runs that ended, built on demand to serve their site-side exports. */
   private readonly endedRuns = new Map<number, Promise<RoundContext>>();
 
@@ -76,7 +78,8 @@ export class Coordinator {
         await this.wake.wait(IDLE_CHECK_MS);
         continue;
       }
-      const summary = await this.drive(run);
+      this.driving = this.drive(run);
+      const summary = await this.driving;
       if (first) onFirst(summary);
       first = false;
     }
@@ -111,9 +114,9 @@ export class Coordinator {
 
   /**
    * Aborts a queued run, or the running one: its current round is abandoned at once (not at its deadline),
-   * and the next queued run starts. Both are audited with `actor`.
+   * and the next queued run starts. Both are audited with `actor`. Resolves once the run is aborted.
    */
-  abort(runId: number, actor: string): RunRecord {
+  async abort(runId: number, actor: string): Promise<RunRecord> {
     const { store, logger } = this.deps;
     const run = store.getRun(runId);
     if (run === undefined) throw new FederationError("not_found", `no run with id ${runId}`);
@@ -122,6 +125,7 @@ export class Coordinator {
     } else if (run.state === "running" && this.current?.store.runId === runId) {
       this.abortRequest = { runId, actor };
       this.current.stop();
+      await this.driving;
     } else {
       throw new FederationError(
         "failed_precondition",
