@@ -56,7 +56,10 @@ function sha256Hex(bytes: Uint8Array): string {
  * decrypted aggregate. Each aggregate must match the SHA-256 the coordinator recorded with its round.
  */
 export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<SiteExport> {
-  const parts = request.federation.exportAggregates({ round: request.round, runId: request.runId }, request.options);
+  const parts = request.federation.exportAggregates(
+    { round: request.round, runId: request.runId },
+    request.options,
+  );
   const stream = parts[Symbol.asyncIterator]();
   const tools = heTools(request.ctx);
   try {
