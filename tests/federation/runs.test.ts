@@ -1,7 +1,12 @@
 // Runs on a long-lived coordinator: one coordinator process runs two runs back to back (the second submitted
 // over the admin API while the first is in progress) with the same three site clients, which never restart;
 // the admin API then lists the runs, their rounds and a valid audit chain, and aborts a third run mid-round.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParsedArgs, type Command } from "../../cli/command.ts";
+import { adminAuditCommand, adminRoundsCommand } from "../../cli/commands/admin.ts";
+import { adminRunListCommand, adminRunShowCommand } from "../../cli/commands/admin-runs.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
 import type { SiteRunSummary } from "../../client/node/site-client.ts";
@@ -12,6 +17,7 @@ import {
   TINY_MODEL,
   createFederation,
   fedAvgOf,
+  quietLogger,
   type Federation,
 } from "./helpers/federation.ts";
 
@@ -63,6 +69,31 @@ async function waitForRun(runId: number, states: readonly RunInfo["state"][]): P
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`run ${runId} never became ${states.join(" or ")}`);
+}
+
+/** A `fedtune admin …` command run in-process with the operator's certificate files; its exit code and output. */
+async function adminCli(
+  command: Command,
+  values: Record<string, string | boolean>,
+  positionals: string[] = [],
+): Promise<{ code: number; printed: string[] }> {
+  const { admin: identity } = federation.pki;
+  const files = { ca: "admin-ca.pem", cert: "operator.pem", key: "operator.key" };
+  writeFileSync(join(federation.dir, files.ca), identity.caPem);
+  writeFileSync(join(federation.dir, files.cert), identity.certPem);
+  writeFileSync(join(federation.dir, files.key), identity.keyPem);
+  const connection = {
+    coordinator: federation.coordinator.address,
+    ca: join(federation.dir, files.ca),
+    cert: join(federation.dir, files.cert),
+    key: join(federation.dir, files.key),
+  };
+  const printed: string[] = [];
+  const code = await command.run(new ParsedArgs({ ...connection, ...values }, positionals), {
+    logger: quietLogger(),
+    print: (line) => printed.push(line),
+  });
+  return { code, printed };
 }
 
 const settled = async (done: Promise<unknown>): Promise<boolean> =>
@@ -157,6 +188,28 @@ describe("a long-lived coordinator", () => {
       .filter((entry) => entry.kind === "round_completed")
       .map((entry) => (JSON.parse(entry.detailsJson) as { run: number }).run);
     expect(roundRuns).toEqual([1, 1, 1, 1, 2, 2, 2]);
+  });
+
+  it("answers fedtune admin run list, run show, rounds --run and audit --verify on the running coordinator", async () => {
+    const list = await adminCli(adminRunListCommand, { json: true });
+    expect(list.code).toBe(0);
+    expect(list.printed.map((line) => JSON.parse(line) as { runId: number; state: string })).toMatchObject([
+      { runId: 1, state: "finished" },
+      { runId: 2, state: "finished" },
+    ]);
+    const show = await adminCli(adminRunShowCommand, { json: true }, ["2"]);
+    expect(JSON.parse(show.printed[0] ?? "{}")).toMatchObject({ runId: 2, settings: { rounds: 2 } });
+    const rounds = await adminCli(adminRoundsCommand, { json: true, run: "2" });
+    expect(rounds.printed.map((line) => JSON.parse(line) as Record<string, unknown>)).toMatchObject([
+      { run: 2, training_round: 1, kind: "train" },
+      { run: 2, training_round: 2, kind: "train" },
+      { run: 2, training_round: 2, kind: "eval" },
+    ]);
+    const verify = await adminCli(adminAuditCommand, { verify: true, json: true });
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.printed[0] ?? "{}")).toMatchObject({ ok: true });
+    // A run id that is no number is the operator's typo, told before any call.
+    await expect(adminCli(adminRunShowCommand, {}, ["two"])).rejects.toThrow(/run id/);
   });
 
   it("refuses a run file with problems, listing them, and queues nothing", async () => {
