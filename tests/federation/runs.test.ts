@@ -1,11 +1,15 @@
 // Runs on a long-lived coordinator: one coordinator process runs two runs back to back (the second submitted
 // over the admin API while the first is in progress) with the same three site clients, which never restart;
 // the admin API then lists the runs, their rounds and a valid audit chain, and aborts a third run mid-round.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParsedArgs, type Command } from "../../cli/command.ts";
 import { adminAuditCommand, adminRoundsCommand } from "../../cli/commands/admin.ts";
+import { exportCommand } from "../../cli/commands/export.ts";
+import { ADAPTER_WEIGHTS_FILE } from "../../model/peft.ts";
+import { readBaseModelConfig } from "../../model/model-dir.ts";
+import type { LlamaConfig } from "../../model/config.ts";
 import { adminRunListCommand, adminRunShowCommand } from "../../cli/commands/admin-runs.ts";
 import { describeAdapter } from "../../coordinator/server.ts";
 import { DurableState } from "../../coordinator/service/durable-state.ts";
@@ -14,7 +18,6 @@ import type { RunInfo } from "../../proto/admin-messages.ts";
 import type { Connection } from "../../proto/transport.ts";
 import {
   BASE_MODEL_HASH,
-  TINY_MODEL,
   createFederation,
   fedAvgOf,
   quietLogger,
@@ -25,15 +28,19 @@ const SITES = ["alpha", "beta", "gamma"];
 const DEADLINE = { deadlineMs: 15_000 };
 
 let federation: Federation;
+/** The built-in model's shapes, so that `fedtune export --config` (which reads the config's base model) fits. */
+let model: LlamaConfig;
 let admin: Connection;
 let sites: { done: Promise<SiteRunSummary>; stop(): Promise<SiteRunSummary> }[];
 /** Set while the sites should hold before training (to catch a run mid-round). */
 let holdTraining: Promise<void> | undefined;
 
 beforeAll(async () => {
+  model = await readBaseModelConfig("builtin");
   federation = await createFederation({
     sites: SITES,
     transport: "grpc",
+    model,
     config: {
       rounds: 2,
       evaluation: { everyRounds: 1 },
@@ -152,7 +159,7 @@ describe("a long-lived coordinator", () => {
     ]);
 
     // Run 2 trained from the initial adapter, on its own checkpoints: its global is FedAvg of its own updates.
-    const adapter = describeAdapter(TINY_MODEL, { ...federation.config.lora }, BASE_MODEL_HASH, null);
+    const adapter = describeAdapter(model, { ...federation.config.lora }, BASE_MODEL_HASH, null);
     const state = DurableState.open(federation.config.storageDir, adapter.spec, 2);
     const run2Global = (await state.checkpoint(2))?.model;
     state.close();
@@ -210,6 +217,42 @@ describe("a long-lived coordinator", () => {
     expect(JSON.parse(verify.printed[0] ?? "{}")).toMatchObject({ ok: true });
     // A run id that is no number is the operator's typo, told before any call.
     await expect(adminCli(adminRunShowCommand, {}, ["two"])).rejects.toThrow(/run id/);
+  });
+
+  it("exports any run's adapter at the coordinator while it serves, --round counting training rounds", async () => {
+    const configPath = join(federation.dir, "coordinator.json");
+    writeFileSync(configPath, JSON.stringify(federation.config));
+    const exported = async (values: Record<string, string>): Promise<Record<string, unknown>> => {
+      const printed: string[] = [];
+      const out = join(federation.dir, "export", Object.values(values).join("-"));
+      const code = await exportCommand.run(new ParsedArgs({ config: configPath, out, ...values }, []), {
+        logger: quietLogger(),
+        print: (line) => printed.push(line),
+      });
+      expect(code).toBe(0);
+      expect(existsSync(join(out, ADAPTER_WEIGHTS_FILE))).toBe(true);
+      return JSON.parse(printed[0] ?? "{}") as Record<string, unknown>;
+    };
+    const sha = async (runId: number, round: number): Promise<string | undefined> =>
+      (await admin.admin.rounds({ runId }, DEADLINE)).rounds.find((r) => r.round === round)?.checkpointSha256;
+    // Run 1 evaluated after each training round: its training round 2 is the protocol's round 3.
+    expect(await exported({ run: "1", round: "2" })).toMatchObject({
+      run: 1,
+      round: 2,
+      checkpointSha256: await sha(1, 3),
+    });
+    expect(await exported({ run: "1" })).toMatchObject({
+      run: 1,
+      round: 2,
+      checkpointSha256: await sha(1, 3),
+    });
+    expect(await exported({ run: "2", round: "1" })).toMatchObject({
+      run: 2,
+      round: 1,
+      checkpointSha256: await sha(2, 1),
+    });
+    await expect(exported({ run: "1", round: "3" })).rejects.toThrow(/run 1 has 2 completed training rounds/);
+    await expect(exported({ run: "7" })).rejects.toThrow(/no run 7/);
   });
 
   it("refuses a run file with problems, listing them, and queues nothing", async () => {

@@ -19,7 +19,7 @@ import { DurableState } from "../../../coordinator/service/durable-state.ts";
 import type { CoordinatorEvent } from "../../../coordinator/service/records.ts";
 import type { CkksContext } from "../../../crypto/ckks/context.ts";
 import { seededRng } from "../../../crypto/rng.ts";
-import { parseLlamaConfig } from "../../../model/config.ts";
+import { parseLlamaConfig, type LlamaConfig } from "../../../model/config.ts";
 import type { FederationHandlers } from "../../../proto/rpc.ts";
 import { createInMemoryNetwork, type DialFunction, type ServeFunction } from "../../../proto/transport.ts";
 import { createTestPki, revocationList, type TestPki } from "./pki.ts";
@@ -74,6 +74,8 @@ export async function createFederation(options: {
   /** Sees every request (and every part of a request stream) the coordinator's handlers receive. */
   readonly observeRequests?: (method: string, message: unknown) => void;
   readonly onlineWindowMs?: number;
+  /** The adapter's base model shapes (default TINY_MODEL). */
+  readonly model?: LlamaConfig;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -102,7 +104,7 @@ export async function createFederation(options: {
     "test-config",
     dir,
   );
-  const adapter = describeAdapter(TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
+  const adapter = describeAdapter(options.model ?? TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
   const network = createInMemoryNetwork();
   const transportServe: ServeFunction =
     options.transport === "grpc"
