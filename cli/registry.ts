@@ -95,8 +95,28 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ["admin", "rounds"],
-    summary: "Rounds and their outcomes (admin certificate)",
+    summary: "Rounds of a run and their outcomes (admin certificate)",
     load: async () => (await import("./commands/admin.ts")).adminRoundsCommand,
+  },
+  {
+    path: ["admin", "run", "submit"],
+    summary: "Queue a run from a run file (admin certificate)",
+    load: async () => (await import("./commands/admin-runs.ts")).adminRunSubmitCommand,
+  },
+  {
+    path: ["admin", "run", "list"],
+    summary: "Every run, oldest first (admin certificate)",
+    load: async () => (await import("./commands/admin-runs.ts")).adminRunListCommand,
+  },
+  {
+    path: ["admin", "run", "show"],
+    summary: "One run with its settings (admin certificate)",
+    load: async () => (await import("./commands/admin-runs.ts")).adminRunShowCommand,
+  },
+  {
+    path: ["admin", "run", "abort"],
+    summary: "Abort a queued or running run; a running run's round ends now (admin certificate)",
+    load: async () => (await import("./commands/admin-runs.ts")).adminRunAbortCommand,
   },
   {
     path: ["admin", "sites"],

@@ -269,7 +269,7 @@ interface Problem {
  * when unrelated sections are invalid too (a single superRefine would stay silent until the whole
  * object parsed).
  */
-function crossSectionProblems(value: unknown): Problem[] {
+export function crossSectionProblems(value: unknown): Problem[] {
   const record = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
   const section = <T>(schema: z.ZodType<T>, key: string): T | undefined => {
     const parsed = schema.safeParse(record[key]);
@@ -348,7 +348,10 @@ function crossSectionProblems(value: unknown): Problem[] {
 export type FederationConfig = z.infer<typeof federationConfigSchema>;
 export type FederationConfigInput = z.input<typeof federationConfigSchema>;
 
-function formatProblem(problem: { readonly path: readonly PropertyKey[]; readonly message: string }): string {
+export function formatProblem(problem: {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}): string {
   return `${problem.path.length === 0 ? "(root)" : problem.path.map(String).join(".")}: ${problem.message}`;
 }
 
@@ -387,6 +390,11 @@ export function parseFederationConfig(value: unknown, source: string, baseDir: s
  * Syntax errors are reported with their line and column.
  */
 export function parseFederationConfigText(text: string, source: string, baseDir: string): FederationConfig {
+  return parseFederationConfig(parseConfigText(text, source), source, baseDir);
+}
+
+/** JSON when `source` ends in .json, else YAML; a syntax error is a ConfigError with its line and column. */
+export function parseConfigText(text: string, source: string): unknown {
   let value: unknown;
   if (source.endsWith(".json")) {
     try {
@@ -407,7 +415,7 @@ export function parseFederationConfigText(text: string, source: string, baseDir:
     }
     value = document.toJS();
   }
-  return parseFederationConfig(value, source, baseDir);
+  return value;
 }
 
 /** Reads and validates a config file; relative paths inside it are relative to the file's folder. */

@@ -68,7 +68,11 @@ export function createCoordinatorMetrics(
       labelNames: ["kind", "outcome"],
       registers,
     }),
-    currentRound: new Gauge({ name: "fedtune_round", help: "Last completed training round", registers }),
+    currentRound: new Gauge({
+      name: "fedtune_round",
+      help: "Last completed training round of the run in progress (from 1; evaluation rounds take no number)",
+      registers,
+    }),
     participants: new Counter({
       name: "fedtune_participants_total",
       help: "Participants picked, summed over round tries",

@@ -1,5 +1,6 @@
 // The coordinator's composition root: store, strategy, round service, transport, metrics — and its handle.
 import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { createCkksContext, loadSeal, type CkksContext } from "../crypto/ckks/context.ts";
 import { cryptoRng, type Rng } from "../crypto/rng.ts";
@@ -18,13 +19,12 @@ import {
   type MetricsServer,
 } from "./metrics.ts";
 import { openRevocationSource, readCrlDer, type Revocations } from "./pki/index.ts";
-import { createStrategy } from "../strategies/index.ts";
 import { pkiAuthenticator } from "./transport/authenticator.ts";
 import { watchRefusals } from "./transport/refusal-watch.ts";
 import { serveGrpc } from "./transport/grpc-server.ts";
 import { adminHandlers } from "./service/admin.ts";
 import { Coordinator } from "./service/coordinator.ts";
-import { DurableState } from "./service/durable-state.ts";
+import { CoordinatorStore, STORE_FILE } from "./storage/store.ts";
 import type { CoordinatorEvent, RunSummary } from "./service/records.ts";
 import { coordinatorStartProblems, readConfiguredTls } from "./startup-checks.ts";
 
@@ -112,13 +112,18 @@ export interface CoordinatorRuntime {
 export interface CoordinatorHandle {
   /** What sites dial. */
   readonly address: string;
-  /** Resolves when the run completes, fails or is stopped. */
+  /**
+   * Resolves when the first run this start drives (the config's, or one a restart resumes) completes,
+   * fails or is stopped; the coordinator goes on serving the next runs until stop().
+   */
   readonly done: Promise<RunSummary>;
+  /** The run service (the admin service's and tests' way to submit, list and abort runs). */
+  readonly coordinator: Coordinator;
   /** The Prometheus registry's port, when config.metricsPort is set. */
   readonly metricsPort: number | undefined;
   /** After `done`: waits (at most `timeoutMs`) until every online site has been told the run finished. */
   drain(timeoutMs: number): Promise<void>;
-  /** Stops the run and the server, and closes the store (a later start resumes from it). */
+  /** Stops the run in progress and the server, and closes the store (a later start resumes from it). */
   stop(): Promise<void>;
 }
 
@@ -140,7 +145,7 @@ function metricsWiring(metrics: CoordinatorMetrics): (event: CoordinatorEvent) =
         metrics.rounds.inc({ kind: event.kind, outcome: "completed" });
         metrics.roundSeconds.observe({ kind: event.kind }, event.durationMs / 1000);
         observeTryBytes();
-        if (event.kind === "train") metrics.currentRound.set(event.ref.round);
+        if (event.kind === "train") metrics.currentRound.set(event.trainingRound);
         return;
       case "round_abandoned":
         metrics.rounds.inc({ kind: "any", outcome: "abandoned" });
@@ -188,15 +193,14 @@ export async function startCoordinator(
   const tls = runtime.tls ?? readConfiguredTls(config);
   const adapter = runtime.adapter ?? (await describeConfiguredAdapter(config, logger));
   const mode = config.privacy.mode;
-  const ckks = mode === "he" ? (runtime.ckks ?? createCkksContext(await loadSeal())) : undefined;
-  const ownsCkks = mode === "he" && runtime.ckks === undefined;
+  // he runs share one CKKS context (no keys), made when the first he run starts.
+  let ownCkks: Promise<CkksContext> | undefined;
+  const ckksContext = (): Promise<CkksContext> =>
+    runtime.ckks !== undefined
+      ? Promise.resolve(runtime.ckks)
+      : (ownCkks ??= loadSeal().then((seal) => createCkksContext(seal)));
   const createsStorage = !existsSync(config.storageDir);
-  // he with reveal "sites": checkpoints are ciphertexts, the coordinator never holds the adapter's values.
-  const heldBySites = mode === "he" && config.privacy.he.reveal === "sites";
-  const store = DurableState.open(
-    config.storageDir,
-    heldBySites ? undefined : checkpointSpec(config, adapter),
-  );
+  const store = CoordinatorStore.open(join(config.storageDir, STORE_FILE));
   const revocations = runtime.revocations ?? (() => openRevocationSource(config.tls.pkiDir ?? ".").current());
   const source =
     runtime.revocations === undefined ? openRevocationSource(config.tls.pkiDir ?? ".") : undefined;
@@ -213,7 +217,7 @@ export async function startCoordinator(
   const release = async (): Promise<void> => {
     await metricsServer?.stop();
     store.close();
-    if (ownsCkks) ckks?.dispose();
+    if (ownCkks !== undefined) (await ownCkks).dispose();
   };
   let coordinator: Coordinator;
   let server: Awaited<ReturnType<ServeFunction>>;
@@ -228,13 +232,17 @@ export async function startCoordinator(
     coordinator = new Coordinator({
       config,
       store,
-      strategy: createStrategy(config.strategy),
+      // he with reveal "sites": checkpoints are ciphertexts, the coordinator never holds the adapter's values.
+      checkpointSpec: (run) =>
+        run.privacy.mode === "he" && run.privacy.he.reveal === "sites"
+          ? undefined
+          : checkpointSpec(run, adapter),
+      ckks: ckksContext,
       rng: runtime.rng ?? cryptoRng(),
       logger,
       baseModelHash: adapter.baseModelHash,
       vectorLength: adapter.vectorLength,
       initialGlobal: adapter.initialGlobal,
-      ...(ckks === undefined ? {} : { ckks }),
       onEvent: (event) => {
         recordMetrics(event);
         runtime.onEvent?.(event);
@@ -244,17 +252,18 @@ export async function startCoordinator(
       ...(runtime.onlineWindowMs === undefined ? {} : { onlineWindowMs: runtime.onlineWindowMs }),
       revocations: currentRevocations,
     });
+    coordinator.checkStart();
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,
       authenticator: watchRefusals(pkiAuthenticator(tls.caPem, currentRevocations), (refusal) => {
-        store.audit("connection_refused", { ...refusal });
+        store.audit("coordinator", "connection_refused", { ...refusal }, new Date());
         logger.warn(refusal, "certificate refused");
       }),
       federation: coordinator.handlers,
-      admin: adminHandlers(config, coordinator, store),
+      admin: adminHandlers(config, coordinator),
       onCallError: (method, peer, error) => {
         const { code, publicMessage } = publicError(error);
         metrics.refusals.inc({ reason: code });
@@ -291,16 +300,21 @@ export async function startCoordinator(
     stopped ??= (async () => {
       readiness.set(false, "stopping");
       coordinator.stop();
-      await done.catch(() => undefined);
+      await served.catch(() => undefined);
       await server.close();
       await release();
     })();
     return stopped;
   };
-  const done = coordinator.run();
+  let firstRun: (summary: RunSummary) => void = () => undefined;
+  const done = new Promise<RunSummary>((resolve) => (firstRun = resolve));
+  const served = coordinator.serve(firstRun);
+  // A run service that fails (the store itself failing) fails `done` too, rather than leaving it pending.
+  const settled = Promise.race([done, served.then(() => done)]);
   return {
     address: server.address,
-    done,
+    done: settled,
+    coordinator,
     metricsPort: metricsServer?.port,
     drain: (timeoutMs) => coordinator.drain(timeoutMs).catch(() => undefined),
     stop,

@@ -8,6 +8,11 @@ import type { AuditEntry as WireAuditEntry } from "./generated/fedtune/v1/AuditE
 import type { VerifyAuditResponse as WireVerifyAuditResponse } from "./generated/fedtune/v1/VerifyAuditResponse.ts";
 import type { DropSiteRequest as WireDropSiteRequest } from "./generated/fedtune/v1/DropSiteRequest.ts";
 import type { DropSiteResponse as WireDropSiteResponse } from "./generated/fedtune/v1/DropSiteResponse.ts";
+import type { RoundsRequest as WireRoundsRequest } from "./generated/fedtune/v1/RoundsRequest.ts";
+import type { SubmitRunRequest as WireSubmitRunRequest } from "./generated/fedtune/v1/SubmitRunRequest.ts";
+import type { RunRequest as WireRunRequest } from "./generated/fedtune/v1/RunRequest.ts";
+import type { RunInfo as WireRunInfo } from "./generated/fedtune/v1/RunInfo.ts";
+import type { RunsResponse as WireRunsResponse } from "./generated/fedtune/v1/RunsResponse.ts";
 import { ledgerReportSchema, metricsSchema, privacyModeSchema, siteIdSchema } from "./messages.ts";
 import { longText, shortText, u32, u64, type Assert, type Encodes } from "./wire-scalars.ts";
 
@@ -35,10 +40,36 @@ const roundSummarySchema = z.object({
   checkpointSha256: z.string().regex(/^([0-9a-f]{64})?$/),
   metrics: metricsSchema,
   reason: z.string().max(1024),
+  runId: u32,
+  trainingRound: u32,
 });
 export type RoundSummary = z.output<typeof roundSummarySchema>;
 export const roundsResponseSchema = z.object({ rounds: z.array(roundSummarySchema) });
 export type RoundsResponse = z.output<typeof roundsResponseSchema>;
+export const roundsRequestSchema = z.object({ runId: u32 });
+export type RoundsRequest = z.output<typeof roundsRequestSchema>;
+
+/** A run file's text: bounded like any config, parsed and checked by the coordinator (run-settings.ts). */
+export const submitRunRequestSchema = z.object({ settingsText: longText, source: shortText });
+export type SubmitRunRequest = z.output<typeof submitRunRequestSchema>;
+export const runRequestSchema = z.object({ runId: u32.min(1) });
+export type RunRequest = z.output<typeof runRequestSchema>;
+export const runInfoSchema = z.object({
+  runId: u32,
+  state: z.enum(["queued", "running", "finished", "aborted", "failed"]),
+  reason: z.string().max(1024),
+  submittedBy: shortText,
+  submittedAt: shortText,
+  startedAt: shortText,
+  endedAt: shortText,
+  rounds: u32,
+  privacyMode: privacyModeSchema,
+  completedTrainingRounds: u32,
+  settingsJson: longText,
+});
+export type RunInfo = z.output<typeof runInfoSchema>;
+export const runsResponseSchema = z.object({ runs: z.array(runInfoSchema) });
+export type RunsResponse = z.output<typeof runsResponseSchema>;
 
 const siteSummarySchema = z.object({
   siteId: siteIdSchema,
@@ -90,4 +121,9 @@ export type AdminSchemasMatchWire = [
   Assert<Encodes<VerifyAuditResponse, WireVerifyAuditResponse>>,
   Assert<Encodes<DropSiteRequest, WireDropSiteRequest>>,
   Assert<Encodes<DropSiteResponse, WireDropSiteResponse>>,
+  Assert<Encodes<RoundsRequest, WireRoundsRequest>>,
+  Assert<Encodes<SubmitRunRequest, WireSubmitRunRequest>>,
+  Assert<Encodes<RunRequest, WireRunRequest>>,
+  Assert<Encodes<RunInfo, WireRunInfo>>,
+  Assert<Encodes<RunsResponse, WireRunsResponse>>,
 ];

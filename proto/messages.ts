@@ -413,7 +413,7 @@ export const fetchKeysRequestSchema = z.object({
 export type FetchKeysRequest = z.output<typeof fetchKeysRequestSchema>;
 
 /** round 0 asks for the last completed training round. */
-export const exportAggregatesRequestSchema = z.object({ round: u32 });
+export const exportAggregatesRequestSchema = z.object({ round: u32, runId: u32 });
 export type ExportAggregatesRequest = z.output<typeof exportAggregatesRequestSchema>;
 
 const exportManifestSchema = z.object({

@@ -46,11 +46,15 @@ const FEDERATION_METHODS = {
 /** fedtune.v1.Admin: called with an admin certificate. */
 const ADMIN_METHODS = {
   status: spec("unary", "Status", m.emptySchema, admin.statusResponseSchema),
-  rounds: spec("unary", "Rounds", m.emptySchema, admin.roundsResponseSchema),
+  rounds: spec("unary", "Rounds", admin.roundsRequestSchema, admin.roundsResponseSchema),
   sites: spec("unary", "Sites", m.emptySchema, admin.sitesResponseSchema),
   audit: spec("serverStream", "Audit", admin.auditRequestSchema, admin.auditEntrySchema),
   verifyAudit: spec("unary", "VerifyAudit", m.emptySchema, admin.verifyAuditResponseSchema),
   dropSite: spec("unary", "DropSite", admin.dropSiteRequestSchema, admin.dropSiteResponseSchema),
+  submitRun: spec("unary", "SubmitRun", admin.submitRunRequestSchema, admin.runInfoSchema),
+  listRuns: spec("unary", "ListRuns", m.emptySchema, admin.runsResponseSchema),
+  showRun: spec("unary", "ShowRun", admin.runRequestSchema, admin.runInfoSchema),
+  abortRun: spec("unary", "AbortRun", admin.runRequestSchema, admin.runInfoSchema),
 } as const;
 
 /** A service: its fully qualified proto name, the certificate role it admits, and its methods. */

@@ -15,9 +15,9 @@ import {
 } from "../../coordinator/pki/index.ts";
 import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
 
-const CALL_DEADLINE = { deadlineMs: 15_000 };
+export const CALL_DEADLINE = { deadlineMs: 15_000 };
 
-const connectionOptions = {
+export const connectionOptions = {
   coordinator: {
     type: "string",
     description: `Coordinator host:port (or ${ADMIN_ENV.coordinator})`,
@@ -34,7 +34,7 @@ const connectionOptions = {
   json: { type: "boolean", description: "Print JSON instead of a table" },
 } as const;
 
-async function withAdmin(
+export async function withAdmin(
   args: ParsedArgs,
   ctx: CliContext,
   action: (connection: Connection) => Promise<number>,
@@ -62,7 +62,7 @@ async function withAdmin(
 }
 
 /** Rows as aligned columns (or JSON lines with --json). */
-function printRows(ctx: CliContext, json: boolean, rows: readonly Record<string, unknown>[]): void {
+export function printRows(ctx: CliContext, json: boolean, rows: readonly Record<string, unknown>[]): void {
   if (json) {
     for (const row of rows) ctx.print(JSON.stringify(row));
     return;
@@ -84,6 +84,14 @@ function printRows(ctx: CliContext, json: boolean, rows: readonly Record<string,
       .trimEnd();
   ctx.print(line(columns));
   for (const row of rows) ctx.print(line(columns.map((column) => cell(row[column]))));
+}
+
+/** A run id as typed by the operator: a positive integer. */
+export function parseRunId(text: string | undefined, what: string): number {
+  const runId = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || runId < 1)
+    throw new UsageError(`${what} must be a run id (a positive integer), got ${text ?? "nothing"}`);
+  return runId;
 }
 
 /** Unrevoked certificates in the operator's PKI folder that expire within EXPIRY_WARNING_DAYS. */
@@ -126,11 +134,31 @@ export const adminStatusCommand: Command = {
 
 export const adminRoundsCommand: Command = {
   path: ["admin", "rounds"],
-  summary: "Rounds and their outcomes (admin certificate)",
-  options: connectionOptions,
+  summary: "Rounds of a run and their outcomes (admin certificate)",
+  details:
+    "training_round counts training rounds (rounds: 2 gives 1 and 2); an eval round shows the training round it follows. " +
+    "round is the protocol's number, shared by train and eval rounds.",
+  options: {
+    ...connectionOptions,
+    run: { type: "string", description: "Run id", defaultText: "the run in progress, or the latest" },
+  },
   run: (args, ctx) =>
     withAdmin(args, ctx, async (connection) => {
-      printRows(ctx, args.flag("json"), (await connection.admin.rounds({}, CALL_DEADLINE)).rounds);
+      const run = args.string("run");
+      const runId = run === undefined ? 0 : parseRunId(run, "--run");
+      const { rounds } = await connection.admin.rounds({ runId }, CALL_DEADLINE);
+      printRows(
+        ctx,
+        args.flag("json"),
+        rounds.map(({ runId: run, trainingRound, kind, round, attempt, ...rest }) => ({
+          run,
+          training_round: trainingRound,
+          kind,
+          round,
+          attempt,
+          ...rest,
+        })),
+      );
       return 0;
     }),
 };

@@ -86,11 +86,13 @@ export const clientStartCommand: Command = {
   summary: "Run a site client next to the hospital's records",
   details:
     "Checks the local base model's hash against the federation's, joins with the site certificate, " +
-    "then trains, protects and submits as each round asks until the federation finishes. Records never " +
+    "then trains, protects and submits as each round asks. When a run finishes it stays connected and " +
+    "joins the coordinator's next run (--once: exits instead). Records never " +
     "leave the site; in secagg and he modes the update never leaves it in the clear. The privacy " +
     "ledger in stateDir refuses rounds past the budget.",
   options: {
     config: { type: "string", description: "Site config (YAML)", defaultText: "site.yaml" },
+    once: { type: "boolean", description: "Exit when the run it took part in finishes" },
   },
   async run(args, ctx) {
     const config = readConfig(args, ctx);
@@ -130,9 +132,10 @@ export const clientStartCommand: Command = {
       ckks: () => (ckks ??= loadSeal().then((seal) => createCkksContext(seal))),
       ...(config.epsilonBudget === undefined ? {} : { epsilonBudget: config.epsilonBudget }),
       ...(config.policy === undefined ? {} : { policy: config.policy }),
+      stayConnected: !args.flag("once"),
       onEvent: (event) => {
         if (event.type === "joined") readiness.set(true);
-        if (event.type === "finished") readiness.set(false, "the federation finished");
+        if (event.type === "finished") readiness.set(false, "the run finished; waiting for the next");
         if (event.type !== "stage") ctx.print(JSON.stringify(event));
       },
     });

@@ -42,10 +42,15 @@ export const coordinatorStartCommand: Command = {
   path: ["coordinator", "start"],
   summary: "Run the coordinator server",
   details:
-    "Listens with mutual TLS under the consortium CA, runs the configured rounds and stops when they are " +
-    "done. State (SQLite, checkpoints) lives in storageDir: a restarted coordinator resumes at the last " +
-    "completed round. Ctrl-C stops it cleanly.",
-  options: { config: configOption },
+    "Listens with mutual TLS under the consortium CA and serves until stopped (Ctrl-C stops it cleanly). The " +
+    "config's federation settings are the first run of a new storageDir; more runs are queued with " +
+    "`fedtune admin run submit` and run one at a time, in order. State (SQLite, checkpoints) lives in " +
+    "storageDir: a restarted coordinator resumes its running run at the last completed round. With --once " +
+    "it exits after its first run, as it did before runs existed.",
+  options: {
+    config: configOption,
+    once: { type: "boolean", description: "Exit after the first run (the config's, or the one resumed)" },
+  },
   async run(args, ctx) {
     const config = readConfig(args, ctx);
     if (config === undefined) return 2;
@@ -65,8 +70,11 @@ export const coordinatorStartCommand: Command = {
       }
       throw error;
     }
+    let interrupted = (): void => undefined;
+    const stopRequested = new Promise<void>((resolve) => (interrupted = resolve));
     const interrupt = (): void => {
       ctx.logger.info("stopping the coordinator");
+      interrupted();
       void handle.stop();
     };
     process.once("SIGINT", interrupt);
@@ -81,9 +89,15 @@ export const coordinatorStartCommand: Command = {
           reason: summary.reason,
         }),
       );
-      // Let the sites learn that the federation finished before the server goes away.
-      if (summary.outcome !== "stopped") await handle.drain(30_000);
-      return summary.outcome === "failed" ? 1 : 0;
+      if (summary.outcome === "stopped") return 0;
+      if (args.flag("once")) {
+        // Let the sites learn that the federation finished before the server goes away.
+        await handle.drain(30_000);
+        return summary.outcome === "failed" ? 1 : 0;
+      }
+      ctx.logger.info("serving until stopped; queue the next run with fedtune admin run submit <run.yaml>");
+      await stopRequested;
+      return 0;
     } finally {
       process.off("SIGINT", interrupt);
       process.off("SIGTERM", interrupt);

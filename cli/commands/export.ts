@@ -9,7 +9,10 @@ import { acceptRevocationList, loadOrCreateSiteKeys } from "../../client/node/si
 import { dialGrpc } from "../../client/transport/grpc.ts";
 import { ConfigError, loadFederationConfig } from "../../coordinator/config.ts";
 import { checkpointSpec, describeConfiguredAdapter } from "../../coordinator/server.ts";
-import { DurableState, pickTrainedRound } from "../../coordinator/service/durable-state.ts";
+import { DurableState } from "../../coordinator/service/durable-state.ts";
+import { readRunSettings, runConfig } from "../../coordinator/run-settings.ts";
+import { CoordinatorStore, STORE_FILE } from "../../coordinator/storage/store.ts";
+import { parseRunId } from "./admin.ts";
 import { createCkksContext, loadSeal } from "../../crypto/ckks/context.ts";
 import { cryptoRng } from "../../crypto/rng.ts";
 import { hashBaseModel, readBaseModelConfig } from "../../model/model-dir.ts";
@@ -25,7 +28,8 @@ export const exportCommand: Command = {
   details:
     "Writes adapter_model.safetensors + adapter_config.json for a completed training round, in one of two places:\n" +
     "  --config coordinator.yaml   at the coordinator (privacy modes none, secagg, and he with reveal: coordinator): reads its state " +
-    "(storageDir) and checks the round's checkpoint against the SHA-256 recorded with it.\n" +
+    "(storageDir, alongside a running coordinator) and checks the round's checkpoint against the SHA-256 recorded with it; " +
+    "--run picks the run (default: the latest) and --round counts its training rounds.\n" +
     "  --site-config site.yaml     at a site (privacy mode he with reveal: sites, where the coordinator holds only the " +
     "encrypted aggregate): fetches the round's encrypted aggregates from the coordinator over the site's " +
     "mutual-TLS channel, checks each against the SHA-256 the coordinator recorded, decrypts them with the " +
@@ -43,7 +47,13 @@ export const exportCommand: Command = {
     },
     round: {
       type: "string",
-      description: "Training round whose global adapter to export (default: the last)",
+      description:
+        "At the coordinator: training round whose global adapter to export (rounds: 2 gives 1 and 2; default: the last). At a site: the protocol's round number",
+    },
+    run: {
+      type: "string",
+      description: "The run whose adapter to export (fedtune admin run list)",
+      defaultText: "the latest run",
     },
     out: { type: "string", description: "Folder to write the PEFT adapter into" },
   },
@@ -85,25 +95,49 @@ async function exportAtCoordinator(args: ParsedArgs, out: string, ctx: CliContex
     return 1;
   }
   const adapter = await describeConfiguredAdapter(config, ctx.logger);
-  const state = DurableState.open(config.storageDir, checkpointSpec(config, adapter));
+  // Read alongside a running coordinator: SQLite in WAL mode lets this process read while it writes.
+  const store = CoordinatorStore.open(join(config.storageDir, STORE_FILE));
   try {
-    const requested = requestedRound(args);
-    const picked = pickTrainedRound(state.trainedRounds(), requested);
-    if ("problem" in picked) {
-      // Nothing to export yet is the federation's state; a round that does not exist is the user's input.
-      if (requested !== undefined) throw new UsageError(picked.problem);
-      ctx.logger.error(picked.problem);
+    const runs = store.listRuns();
+    const runId = args.has("run") ? parseRunId(args.string("run"), "--run") : runs.at(-1)?.id;
+    const run = runs.find((candidate) => candidate.id === runId);
+    if (run === undefined) {
+      if (runId !== undefined)
+        throw new UsageError(`no run ${runId} (runs: ${runs.map((r) => r.id).join(", ")})`);
+      ctx.logger.error("no run has started yet");
       return 1;
     }
-    const { round } = picked;
-    const checkpoint = await state.checkpoint(round);
+    const runCfg = run.settings === null ? config : runConfig(config, readRunSettings(run.settings, run.id));
+    if (runCfg.privacy.mode === "he" && runCfg.privacy.he.reveal === "sites") {
+      ctx.logger.error(
+        `run ${run.id} is privacy mode he with reveal: sites: the coordinator holds only the encrypted aggregate; the plaintext adapter exists only at the sites, so export it at a site: fedtune export --site-config site.yaml --out <dir>`,
+      );
+      return 1;
+    }
+    const spec = checkpointSpec(runCfg, adapter);
+    const state = DurableState.forRun(store, config.storageDir, spec, run.id);
+    // Training rounds count from 1 (an evaluation round between two does not take a number of its own).
+    const versions = state.trainedRounds();
+    const requested = requestedRound(args);
+    const trainingRound = requested ?? versions.length;
+    const version = versions[trainingRound - 1];
+    if (version === undefined) {
+      const problem = `run ${run.id} has ${versions.length} completed training rounds; round ${trainingRound} is not one of them`;
+      // Nothing to export yet is the federation's state; a round that does not exist is the user's input.
+      if (requested !== undefined) throw new UsageError(problem);
+      ctx.logger.error(problem);
+      return 1;
+    }
+    const checkpoint = await state.checkpoint(version);
     if (checkpoint?.model.kind !== "plain")
-      throw new UsageError(`round ${round} has no plaintext checkpoint`);
-    await writeGlobalAdapter(out, checkpointSpec(config, adapter), checkpoint.model.vector, round);
-    ctx.print(JSON.stringify({ round, out, checkpointSha256: checkpoint.sha256 }));
+      throw new UsageError(`training round ${trainingRound} has no plaintext checkpoint`);
+    await writeGlobalAdapter(out, spec, checkpoint.model.vector, trainingRound);
+    ctx.print(
+      JSON.stringify({ run: run.id, round: trainingRound, out, checkpointSha256: checkpoint.sha256 }),
+    );
     return 0;
   } finally {
-    state.close();
+    store.close();
   }
 }
 
@@ -154,6 +188,7 @@ async function exportAtSite(args: ParsedArgs, out: string, ctx: CliContext): Pro
       envelopeSecretKey: keys.envelopeSecretKey,
       trust,
       round,
+      runId: args.has("run") ? parseRunId(args.string("run"), "--run") : 0,
       initialGlobal: (lora) => {
         spec = {
           model,

@@ -36,6 +36,8 @@ export interface SiteExportRequest {
   readonly trust: TrustAnchor;
   /** The training round to export; 0 = the last completed one. */
   readonly round: number;
+  /** The run it belongs to; 0 = the coordinator's run in progress, or its latest. */
+  readonly runId: number;
   /** The version-0 global adapter for the federation's LoRA settings (PEFT initialisation from the shared seed). */
   readonly initialGlobal: (lora: LoraSettings, vectorLength: number) => Float32Array;
 }
@@ -58,7 +60,10 @@ function sha256Hex(bytes: Uint8Array): string {
  * decrypted aggregate. Each aggregate must match the SHA-256 the coordinator recorded with its round.
  */
 export async function rebuildGlobalAtSite(request: SiteExportRequest): Promise<SiteExport> {
-  const parts = request.federation.exportAggregates({ round: request.round }, request.options);
+  const parts = request.federation.exportAggregates(
+    { round: request.round, runId: request.runId },
+    request.options,
+  );
   const stream = parts[Symbol.asyncIterator]();
   const tools = heTools(request.ctx);
   try {

@@ -81,6 +81,13 @@ export interface SiteClientOptions {
   /** Deadline of unary calls other than Poll (default 30 s) and of streams (default 10 min). */
   readonly callDeadlineMs?: number;
   readonly streamDeadlineMs?: number;
+  /**
+   * Stay connected when a run finishes and take part in the next one (a long-lived coordinator's queue);
+   * default false: the client returns when its run finishes (`fedtune sim`, `fedtune client start --once`).
+   */
+  readonly stayConnected?: boolean;
+  /** While no run is in progress: how often a connected site asks for the next one (default 5 s). */
+  readonly nextRunPollMs?: number;
 }
 
 /** Thrown inside a round to stop taking part in it (a fault hook said "drop", or the round moved on). */
@@ -178,6 +185,12 @@ export class SiteSession {
   siteId(): SiteId {
     if (this.joinedSiteId === undefined) throw new Error("not joined");
     return this.joinedSiteId;
+  }
+
+  /** Between runs: the trainer built for the run that finished is released (the next join builds one). */
+  leaveRun(): void {
+    this.joinedTrainer?.dispose();
+    this.joinedTrainer = undefined;
   }
 
   trainerIfJoined(): LocalTrainer | undefined {

@@ -33,6 +33,8 @@ export interface SiteRunSummary {
 }
 
 const CLIENT_VERSION = "fedtune-site/1";
+/** How often a site that stays connected asks for the next run while none is in progress. */
+const NEXT_RUN_POLL_MS = 5_000;
 /** Pause before polling again after a step this site already took was handed again. */
 const REPEAT_PAUSE_MS = 1_000;
 
@@ -42,7 +44,8 @@ function certificateSha256(certPem: string): string {
 
 export class SiteClient {
   private readonly session: SiteSession;
-  private readonly steps: StepInbox;
+  /** Steps taken in the current run (a new run numbers its rounds from 1 again). */
+  private steps: StepInbox;
   private readonly ledgerFile: LedgerFile;
   /** The last update this site made, and what for (see retrySettings). */
   private lastUpdate: { readonly settings: string; readonly update: PrivatizedUpdate } | undefined;
@@ -65,7 +68,7 @@ export class SiteClient {
   async run(): Promise<SiteRunSummary> {
     const { session } = this;
     try {
-      await this.join();
+      if (!(await this.joinRun())) return this.summary("finished");
       for (;;) {
         if (session.signal.aborted) return this.summary("stopped");
         const step = await this.steps.next();
@@ -78,7 +81,10 @@ export class SiteClient {
         if (step.step === "finished") {
           this.session.emit({ type: "finished", completedRounds: step.finished.completedRounds });
           session.logger.info({ completedRounds: step.finished.completedRounds }, "federation finished");
-          return this.summary("finished");
+          if (this.options.stayConnected !== true) return this.summary("finished");
+          this.leaveRun();
+          if (!(await this.joinRun())) return this.summary("stopped");
+          continue;
         }
         await this.take(step);
       }
@@ -136,6 +142,41 @@ export class SiteClient {
       sentBytes: traffic.sentBytes,
       receivedBytes: traffic.receivedBytes,
     };
+  }
+
+  /**
+   * Joins the run in progress. With no run in progress ("not found"), a site that stays connected asks
+   * again every nextRunPollMs until one starts or it is stopped; any other site has nothing to do.
+   * Returns whether it joined.
+   */
+  private async joinRun(): Promise<boolean> {
+    const { session } = this;
+    let waiting = false;
+    for (;;) {
+      try {
+        await this.join();
+        return true;
+      } catch (error) {
+        if (!(error instanceof FederationError && error.code === "not_found") || session.signal.aborted) {
+          if (session.signal.aborted) return false;
+          throw error;
+        }
+        if (this.options.stayConnected !== true) return false;
+        if (!waiting) session.logger.info("no run in progress; waiting for the next one");
+        waiting = true;
+        await sleep(this.options.nextRunPollMs ?? NEXT_RUN_POLL_MS, session.signal);
+        if (session.signal.aborted) return false;
+      }
+    }
+  }
+
+  /** After a run: its mode, trainer, steps and last update belong to it; the next run joins afresh. */
+  private leaveRun(): void {
+    this.mode?.dispose();
+    this.mode = undefined;
+    this.session.leaveRun();
+    this.steps = new StepInbox(this.session, () => this.ledgerFile.report());
+    this.lastUpdate = undefined;
   }
 
   private async join(): Promise<void> {

@@ -8,6 +8,11 @@ export interface PlannedRound {
   readonly kind: RoundKind;
   /** Training rounds completed before this one: the global adapter version it starts from. */
   readonly baseVersion: number;
+  /**
+   * The training round it is (train) or follows (eval), from 1: `rounds: 2` gives training rounds 1 and 2
+   * however many evaluation rounds come between. What operators see (admin, exports, metrics).
+   */
+  readonly trainingRound: number;
 }
 
 /** Whether an evaluation round follows training round `t` (1-based): every `evalEvery`-th (0: none) and the last. */
@@ -23,10 +28,10 @@ export function planRounds(trainingRounds: number, evalEvery: number): PlannedRo
   const plan: PlannedRound[] = [];
   let version = 0;
   for (let t = 1; t <= trainingRounds; t++) {
-    plan.push({ round: plan.length + 1, kind: "train", baseVersion: version });
+    plan.push({ round: plan.length + 1, kind: "train", baseVersion: version, trainingRound: t });
     version = plan.length;
     if (evaluatesAfter(t, trainingRounds, evalEvery))
-      plan.push({ round: plan.length + 1, kind: "eval", baseVersion: version });
+      plan.push({ round: plan.length + 1, kind: "eval", baseVersion: version, trainingRound: t });
   }
   return plan;
 }

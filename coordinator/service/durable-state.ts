@@ -41,8 +41,15 @@ export interface OpenRound {
   readonly participants: readonly SiteId[];
 }
 
+/** Run 1 keeps the checkpoint folder of a version-1 store; later runs get a folder each. */
+export function runCheckpointDir(storageDir: string, runId: number): string {
+  const base = join(storageDir, "checkpoints");
+  return runId === 1 ? base : join(base, `run-${runId}`);
+}
+
 /**
- * Writes go checkpoint first (fsynced, under its final name), then one SQLite transaction with the
+ * One run's view of the store (its rounds, checkpoints, strategy state, he shares; its audit entries
+ * carry its id). Writes go checkpoint first (fsynced, under its final name), then one SQLite transaction with the
  * round's completion, strategy state, metrics and audit entry (coordinator/storage/store.ts), so a
  * crash at any instant restarts at the last completed round.
  */
@@ -52,18 +59,28 @@ export class DurableState {
     private readonly checkpointDir: string,
     /** Shapes of the adapter (plain modes); undefined in he mode, whose checkpoints are ciphertexts. */
     private readonly spec: AdapterSpec | undefined,
+    readonly runId: number,
+    private readonly ownsStore: boolean,
   ) {}
 
-  static open(storageDir: string, spec: AdapterSpec | undefined): DurableState {
-    return new DurableState(
-      CoordinatorStore.open(join(storageDir, STORE_FILE)),
-      join(storageDir, "checkpoints"),
-      spec,
-    );
+  /** Opens the store on its own (the CLI's export, tests), viewing run `runId`. */
+  static open(storageDir: string, spec: AdapterSpec | undefined, runId = 1): DurableState {
+    const store = CoordinatorStore.open(join(storageDir, STORE_FILE));
+    return new DurableState(store, runCheckpointDir(storageDir, runId), spec, runId, true);
+  }
+
+  /** A view of run `runId` over an open store (the coordinator's run service); close() leaves the store open. */
+  static forRun(
+    store: CoordinatorStore,
+    storageDir: string,
+    spec: AdapterSpec | undefined,
+    runId: number,
+  ): DurableState {
+    return new DurableState(store, runCheckpointDir(storageDir, runId), spec, runId, false);
   }
 
   close(): void {
-    this.store.close();
+    if (this.ownsStore) this.store.close();
   }
 
   // --- sites ---
@@ -160,12 +177,12 @@ export class DurableState {
 
   /** The next try number of a round (tries of a round left open by a crash count too). */
   nextAttempt(round: number, kind: RoundKind): number {
-    const tries = this.store.listRounds().filter((r) => r.round === round && r.kind === kind);
+    const tries = this.store.listRounds(this.runId).filter((r) => r.round === round && r.kind === kind);
     return 1 + Math.max(0, ...tries.map((r) => r.attempt));
   }
 
   openRound(input: OpenRound): number {
-    return this.store.openRound(input, new Date());
+    return this.store.openRound({ ...input, runId: this.runId }, new Date());
   }
 
   dropParticipant(roundId: number, siteId: SiteId, stage: string, reason: string): void {
@@ -174,6 +191,10 @@ export class DurableState {
 
   abandonRound(roundId: number, reason: string): void {
     this.store.abandonRound(roundId, reason, new Date());
+  }
+
+  abandonOpenRound(reason: string): void {
+    this.store.abandonOpenRound(this.runId, reason, new Date());
   }
 
   async completeRound(
@@ -220,7 +241,7 @@ export class DurableState {
   /** Completed training rounds, ascending: the global adapter versions that exist. */
   trainedRounds(): number[] {
     return this.store
-      .listRounds()
+      .listRounds(this.runId)
       .filter((r) => r.status === "completed" && r.kind === "train")
       .map((r) => r.round)
       .sort((a, b) => a - b);
@@ -230,7 +251,7 @@ export class DurableState {
   completedRounds(): Set<number> {
     return new Set(
       this.store
-        .listRounds()
+        .listRounds(this.runId)
         .filter((r) => r.status === "completed")
         .map((r) => r.round),
     );
@@ -241,7 +262,7 @@ export class DurableState {
    * returns the last completed training round's checkpoint.
    */
   async resume(): Promise<Checkpoint | undefined> {
-    const point = this.store.resume(new Date());
+    const point = this.store.resume(this.runId, new Date());
     this.removeCrashLeftovers();
     if (point.checkpoint === undefined) return undefined;
     return this.readCheckpoint(point.completedTrainRounds, point.checkpoint, point.strategyState);
@@ -264,7 +285,7 @@ export class DurableState {
   /** The checkpoint of the training round `version`, checked against its recorded hash. */
   async checkpoint(version: number): Promise<Checkpoint | undefined> {
     const row = this.store
-      .listRounds()
+      .listRounds(this.runId)
       .find((r) => r.kind === "train" && r.status === "completed" && r.round === version);
     if (row?.checkpointPath == null || row.checkpointSha256 === null) return undefined;
     return this.readCheckpoint(
@@ -293,9 +314,14 @@ export class DurableState {
 
   rounds(): RoundView[] {
     const metrics = this.store.listMetrics();
-    return this.store.listRounds().map((r) => {
+    const rows = this.store.listRounds(this.runId);
+    const trainRounds = [...new Set(rows.filter((r) => r.kind === "train").map((r) => r.round))];
+    return rows.map((r) => {
       const participation = this.store.listParticipation(r.id);
       return {
+        runId: this.runId,
+        // Train and eval rounds share one numbering on the wire; people count training rounds.
+        trainingRound: trainRounds.filter((round) => round <= r.round).length,
         round: r.round,
         attempt: r.attempt,
         kind: r.kind,
@@ -313,8 +339,9 @@ export class DurableState {
 
   // --- audit ---
 
-  audit(action: string, details: JsonValue): void {
-    this.store.audit("coordinator", action, details, new Date());
+  /** An audit entry of this run: its details carry the run id. */
+  audit(action: string, details: { readonly [key: string]: JsonValue }): void {
+    this.store.audit("coordinator", action, { run: this.runId, ...details }, new Date());
   }
 
   auditEntries(fromSeq: number): AuditRecord[] {
@@ -351,7 +378,7 @@ export class DurableState {
         for (const [sender, sealed] of bySender)
           this.store.setMeta(`${KEY_SHARE_META}${keyId}:${recipient}:${sender}`, base64(sealed));
       this.store.setMeta(THRESHOLD_KEY_META, JSON.stringify(record));
-      this.store.audit("coordinator", "key_ceremony", audit, new Date());
+      this.audit("key_ceremony", audit);
     });
   }
 
@@ -377,25 +404,30 @@ export class DurableState {
       for (const [recipient, byHolder] of shares)
         for (const [holder, sealed] of byHolder) {
           holders.add(holder);
-          this.store.setMeta(`${ROUND_SHARE_META}${keyId}:${round}:${recipient}:${holder}`, base64(sealed));
+          this.store.setMeta(`${this.roundShareKey(keyId, round)}:${recipient}:${holder}`, base64(sealed));
         }
-      this.store.setMeta(`${ROUND_SHARE_META}${keyId}:${round}`, JSON.stringify([...holders].sort()));
+      this.store.setMeta(this.roundShareKey(keyId, round), JSON.stringify([...holders].sort()));
     });
   }
 
   /** The decryption shares of round `round` sealed to `recipient`, by holder; undefined when there are none. */
   roundShares(keyId: string, round: number, recipient: SiteId): Map<SiteId, Uint8Array> | undefined {
-    const holders = this.store.getMeta(`${ROUND_SHARE_META}${keyId}:${round}`);
+    const holders = this.store.getMeta(this.roundShareKey(keyId, round));
     if (holders === undefined) return undefined;
     const shares = new Map<SiteId, Uint8Array>();
     for (const holder of (JSON.parse(holders) as string[]).map(parseSiteId)) {
       const sealed = fromBase64(
-        this.store.getMeta(`${ROUND_SHARE_META}${keyId}:${round}:${recipient}:${holder}`),
+        this.store.getMeta(`${this.roundShareKey(keyId, round)}:${recipient}:${holder}`),
       );
       if (sealed === undefined) return undefined;
       shares.set(holder, sealed);
     }
     return shares;
+  }
+
+  /** Round numbers restart with each run: the shares' key names the run. */
+  private roundShareKey(keyId: string, round: number): string {
+    return `${ROUND_SHARE_META}${this.runId}:${keyId}:${round}`;
   }
 }
 

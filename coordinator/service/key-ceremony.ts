@@ -54,6 +54,20 @@ interface StoredKey {
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+/**
+ * Why the federation's stored ceremony (`stored`, as DurableState.thresholdKey() returns it) cannot serve
+ * `he` settings, or undefined: the Shamir shares were made for its t, and the sites hold what its reveal gave them.
+ */
+export function heKeyConflict(
+  stored: unknown,
+  he: { readonly threshold?: number | undefined; readonly reveal: HeReveal },
+): string | undefined {
+  const key = stored as StoredKey | undefined;
+  if (key === undefined) return undefined;
+  if ((he.threshold ?? key.threshold) === key.threshold && he.reveal === key.reveal) return undefined;
+  return `the he key ceremony of this federation ran with threshold ${key.threshold} and reveal ${key.reveal}; the config now says ${he.threshold ?? "a majority"} and ${he.reveal}, which its keys cannot serve`;
+}
 const unhex = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, "hex"));
 
 /** Omitted threshold: a majority of the holders, as secagg's default. */
@@ -76,17 +90,8 @@ export class KeyCeremony {
     private readonly host: ModeHost,
     private readonly tools: PolyTools,
   ) {
-    const stored = host.store.thresholdKey() as StoredKey | undefined;
-    const { threshold, reveal } = host.config.privacy.he;
-    // The Shamir shares were made for the stored t, and the sites hold what the stored reveal gave them.
-    if (
-      stored !== undefined &&
-      ((threshold ?? stored.threshold) !== stored.threshold || reveal !== stored.reveal)
-    )
-      throw new FederationError(
-        "failed_precondition",
-        `the he key ceremony of this federation ran with threshold ${stored.threshold} and reveal ${stored.reveal}; the config now says ${threshold ?? "a majority"} and ${reveal}, which its keys cannot serve`,
-      );
+    const conflict = heKeyConflict(host.store.thresholdKey(), host.config.privacy.he);
+    if (conflict !== undefined) throw new FederationError("failed_precondition", conflict);
   }
 
   /** The collective key; throws before the ceremony completed. */

@@ -22,6 +22,8 @@ export async function poll(
   ctx: HandlerContext,
 ): Promise<PollResponse> {
   round.checkStopped();
+  // A site from the previous run: "finished" sends it to join this one (and learn its settings).
+  if (round.awaitsJoin(peer.name)) return { step: "finished", finished: { completedRounds: 0 } };
   round.sites.seen(peer);
   round.sites.reportLedger(peer.name, request.ledger);
   const deadline = Date.now() + Math.min(request.waitMs, MAX_POLL_WAIT_MS);

@@ -34,6 +34,10 @@ export function certifiedPeerOf(record: SiteRecord): CertifiedPeer {
 
 /** A round try as the admin service shows it. */
 export interface RoundView {
+  readonly runId: number;
+  /** The training round it is (train) or follows (eval), from 1: `rounds: 2` gives training rounds 1 and 2. */
+  readonly trainingRound: number;
+  /** The protocol's round number, shared by train and eval rounds. */
   readonly round: number;
   readonly attempt: number;
   readonly kind: RoundKind;
@@ -125,6 +129,8 @@ export type CoordinatorEvent =
       readonly type: "round_completed";
       readonly ref: RoundRef;
       readonly kind: RoundKind;
+      /** The training round it is or follows (coordinator/round/plan.ts). */
+      readonly trainingRound: number;
       readonly survivors: readonly SiteId[];
       readonly dropouts: readonly SiteId[];
       readonly metrics: Readonly<Record<string, number>>;

@@ -47,6 +47,11 @@ export interface CoordinatorDeps {
   readonly revocationList?: () => Uint8Array | undefined;
   /** The revocation list as it is now; a joined site found on it leaves the round in progress (site-control.ts). */
   readonly revocations?: () => Revocations;
+  /**
+   * A run after another one in this process: a site takes part only once it has joined this run (it
+   * learns the run's settings from the join); until then its polls are told that its run finished.
+   */
+  readonly joinRequired?: boolean;
 }
 
 /** Everything one round try holds besides the pure RoundState; `work` is the privacy mode's part. */
@@ -77,6 +82,8 @@ export class RoundContext implements ModeHost {
   gathering = true;
   /** Sites told that the federation finished. */
   readonly informed = new Set<SiteId>();
+  /** Sites that joined this run (counted only when deps.joinRequired). */
+  readonly joinedThisRun = new Set<SiteId>();
   readonly sites: SiteRegistry;
   readonly standing: SiteStandings;
   readonly plan: readonly PlannedRound[];
@@ -132,7 +139,13 @@ export class RoundContext implements ModeHost {
 
   /** Sites online that may take part now: neither revoked nor dropped from the round in progress. */
   onlineSites(): SiteId[] {
-    return this.sites.online().filter((site) => !this.isExcluded(site));
+    const online = this.sites.online().filter((site) => !this.isExcluded(site));
+    return this.deps.joinRequired === true ? online.filter((site) => this.joinedThisRun.has(site)) : online;
+  }
+
+  /** Whether `site` still has to join this run (it took part in an earlier one in this process). */
+  awaitsJoin(site: SiteId): boolean {
+    return this.deps.joinRequired === true && !this.joinedThisRun.has(site);
   }
 
   isExcluded(site: SiteId): boolean {

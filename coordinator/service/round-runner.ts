@@ -258,6 +258,7 @@ async function complete(
     type: "round_completed",
     ref: attempt.ref,
     kind: attempt.planned.kind,
+    trainingRound: attempt.planned.trainingRound,
     survivors,
     dropouts,
     metrics,

@@ -10,49 +10,76 @@ import { poll } from "./poll-steps.ts";
 import type { RoundContext } from "./round-context.ts";
 import { refText, submitUpdate } from "./uploads.ts";
 
-export function federationHandlers(round: RoundContext): FederationHandlers {
+/** Between runs (none queued): polls are told "finished", joins "no run", everything else too. */
+const NO_RUN = "no run is in progress";
+
+/**
+ * The handlers of the run in progress (`current()`, the latest run, or undefined before any run); a
+ * site-side export may name a run that ended (`endedRun`).
+ */
+export function federationHandlers(
+  current: () => RoundContext | undefined,
+  endedRun: (runId: number) => Promise<RoundContext>,
+): FederationHandlers {
+  const run = (): RoundContext => {
+    const round = current();
+    if (round === undefined) throw new FederationError("not_found", NO_RUN);
+    return round;
+  };
   const stage = (peer: Peer, call: SecAggStageCall): Promise<Ack> =>
-    Promise.resolve(stageMessage(round, peer, call));
-  const { rpcs } = round.driver;
+    Promise.resolve(stageMessage(run(), peer, call));
   return {
-    join: (peer, request) => Promise.resolve(join(round, peer, request)),
-    poll: (peer, request, ctx) => poll(round, peer, request, ctx),
-    fetchAdapter: (peer, request, ctx) => fetchAdapter(round, peer, request.version, ctx),
-    submitUpdate: (peer, parts, ctx) => submitUpdate(round, peer, parts, ctx),
+    join: (peer, request) => Promise.resolve(join(run(), peer, request)),
+    poll: (peer, request, ctx) => {
+      const round = current();
+      if (round === undefined) return Promise.resolve({ step: "finished", finished: { completedRounds: 0 } });
+      return poll(round, peer, request, ctx);
+    },
+    fetchAdapter: (peer, request, ctx) => fetchAdapter(run(), peer, request.version, ctx),
+    submitUpdate: (peer, parts, ctx) => submitUpdate(run(), peer, parts, ctx),
     advertiseKeys: (peer, request) => stage(peer, { rpc: "advertiseKeys", stage: "advertise_keys", request }),
     shareKeys: (peer, request) => stage(peer, { rpc: "shareKeys", stage: "share_keys", request }),
     signSurvivors: (peer, request) => stage(peer, { rpc: "signSurvivors", stage: "consistency", request }),
     unmask: (peer, request) => stage(peer, { rpc: "unmask", stage: "unmask", request }),
     submitMetrics: (peer, request) =>
       Promise.resolve(
-        submitMetrics(round, peer, request.ref, {
+        submitMetrics(run(), peer, request.ref, {
           numExamples: request.numExamples,
           metrics: request.metrics,
         }),
       ),
     decline: (peer, request) =>
-      Promise.resolve(decline(round, peer, request.ref, request.reason, request.detail)),
+      Promise.resolve(decline(run(), peer, request.ref, request.reason, request.detail)),
     publishKeys: (peer, parts, ctx) => {
+      const round = run();
       round.checkStopped();
       round.sites.seen(peer);
-      return rpcs.publishKeys(peer, parts, ctx);
+      return round.driver.rpcs.publishKeys(peer, parts, ctx);
     },
     fetchKeys: (peer, request, ctx) => {
+      const round = run();
       round.checkStopped();
       // Authenticated, but not counted as online: an exporting site fetches its key too.
       round.sites.known(peer);
-      return rpcs.fetchKeys(peer, request, ctx);
+      return round.driver.rpcs.fetchKeys(peer, request, ctx);
     },
-    exportAggregates: (peer, request, ctx) => {
+    exportAggregates: async function* (peer, request, ctx) {
+      const round = request.runId === 0 ? run() : await endedRun(request.runId);
       round.checkStopped();
       round.sites.known(peer);
-      return rpcs.exportAggregates(peer, request, ctx);
+      yield* round.driver.rpcs.exportAggregates(peer, request, ctx);
     },
   };
 }
 
 function join(round: RoundContext, peer: Peer, request: JoinRequest): JoinResponse {
   round.checkStopped();
+  // The latest run has ended: a site joins the next one when it starts (it waits on "not found"), and
+  // counts as online meanwhile.
+  if (round.state.phase === "finished") {
+    round.sites.touch(peer.name);
+    throw new FederationError("not_found", NO_RUN);
+  }
   const { config, deps } = round;
   if (request.baseModelHash !== deps.baseModelHash) {
     throw new FederationError(
@@ -61,6 +88,7 @@ function join(round: RoundContext, peer: Peer, request: JoinRequest): JoinRespon
     );
   }
   const isNew = round.sites.join(peer, request);
+  round.joinedThisRun.add(peer.name);
   round.logger.info(
     { siteId: peer.name, clientVersion: request.clientVersion },
     isNew ? "site joined" : "site joined again with the same keys",

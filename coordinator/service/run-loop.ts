@@ -1,5 +1,6 @@
 // The run loop: resume from the store, prepare the mode, run the plan's rounds, and record how the run ended.
 import { FederationError } from "../../proto/errors.ts";
+import type { DurableState } from "./durable-state.ts";
 import type { RunSummary } from "./records.ts";
 import type { RoundContext } from "./round-context.ts";
 import { runPlannedRound } from "./round-runner.ts";
@@ -47,7 +48,16 @@ export async function runFederation(round: RoundContext): Promise<RunSummary> {
 }
 
 export function summary(round: RoundContext, outcome: RunSummary["outcome"], reason: string): RunSummary {
-  const rounds = round.store.rounds();
+  return storedSummary(round.store, outcome, reason);
+}
+
+/** A run's summary from its stored rounds. */
+export function storedSummary(
+  store: DurableState,
+  outcome: RunSummary["outcome"],
+  reason: string,
+): RunSummary {
+  const rounds = store.rounds();
   const completedRounds = rounds.filter((r) => r.outcome === "completed").length;
   const trained = rounds.filter((r) => r.outcome === "completed" && r.kind === "train").map((r) => r.round);
   return { outcome, completedRounds, rounds, finalVersion: Math.max(0, ...trained), reason };

@@ -2,20 +2,16 @@
 import { AUDIT_SCHEMA } from "./audit.ts";
 import type { JsonValue } from "./canonical-json.ts";
 import type { SiteId } from "../../crypto/site-id.ts";
+import { RUNS_SCHEMA } from "./runs.ts";
 
-export const SCHEMA_VERSION = 1;
+/** 2: runs (rounds, metrics and strategy state belong to a run); storage/runs.ts migrates a version-1 store. */
+export const SCHEMA_VERSION = 2;
 
-export const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS sites (
-    site_id TEXT PRIMARY KEY,
-    cert_fingerprint TEXT NOT NULL,
-    signing_public_key BLOB,
-    joined_at TEXT NOT NULL,
-    last_seen TEXT NOT NULL
-  );
+/** Tables that carry the run id; created after the migration has rebuilt the version-1 ones. */
+export const RUN_SCOPED_SCHEMA = `
   CREATE TABLE IF NOT EXISTS rounds (
     id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
     round INTEGER NOT NULL CHECK (round >= 1),
     attempt INTEGER NOT NULL CHECK (attempt >= 1),
     kind TEXT NOT NULL CHECK (kind IN ('train', 'eval')),
@@ -27,7 +23,33 @@ export const SCHEMA = `
     reason TEXT,
     opened_at TEXT NOT NULL,
     closed_at TEXT,
-    UNIQUE (kind, round, attempt)
+    UNIQUE (run_id, kind, round, attempt)
+  );
+  CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    round_id INTEGER NOT NULL REFERENCES rounds (id),
+    site_id TEXT REFERENCES sites (site_id),
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    recorded_at TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS strategy_state (
+    run_id INTEGER PRIMARY KEY REFERENCES runs (id),
+    round INTEGER NOT NULL,
+    state TEXT NOT NULL
+  );
+`;
+
+/** Tables every version has (the version-1 ones that carry no run id are in RUN_SCOPED_SCHEMA). */
+export const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS sites (
+    site_id TEXT PRIMARY KEY,
+    cert_fingerprint TEXT NOT NULL,
+    signing_public_key BLOB,
+    joined_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL
   );
   CREATE TABLE IF NOT EXISTS participation (
     round_id INTEGER NOT NULL REFERENCES rounds (id),
@@ -38,19 +60,7 @@ export const SCHEMA = `
     updated_at TEXT NOT NULL,
     PRIMARY KEY (round_id, site_id)
   );
-  CREATE TABLE IF NOT EXISTS metrics (
-    id INTEGER PRIMARY KEY,
-    round_id INTEGER NOT NULL REFERENCES rounds (id),
-    site_id TEXT REFERENCES sites (site_id),
-    name TEXT NOT NULL,
-    value REAL NOT NULL,
-    recorded_at TEXT NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS strategy_state (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    round INTEGER NOT NULL,
-    state TEXT NOT NULL
-  );
+  ${RUNS_SCHEMA}
   ${AUDIT_SCHEMA}
 `;
 
@@ -59,6 +69,7 @@ export type RoundStatus = "open" | "completed" | "abandoned";
 
 export interface RoundRecord {
   readonly id: number;
+  readonly runId: number;
   readonly round: number;
   readonly attempt: number;
   readonly kind: RoundKind;
@@ -95,6 +106,7 @@ export interface MetricRecord {
 /** A `rounds` row as SQLite returns it. */
 export interface RoundRow {
   id: number;
+  run_id: number;
   round: number;
   attempt: number;
   kind: RoundKind;
@@ -111,6 +123,7 @@ export interface RoundRow {
 export function toRoundRecord(row: RoundRow): RoundRecord {
   return {
     id: row.id,
+    runId: row.run_id,
     round: row.round,
     attempt: row.attempt,
     kind: row.kind,

@@ -1,4 +1,4 @@
-// The coordinator's SQLite state: sites, rounds, participation, metrics, strategy state, audit log.
+// The coordinator's SQLite state: runs, sites, rounds, participation, metrics, strategy state, audit log.
 // One file, WAL mode, synchronous=FULL: a committed transaction survives kill -9 and power loss, and
 // every state change commits together with the audit entry that records it.
 import { mkdirSync } from "node:fs";
@@ -10,7 +10,19 @@ import type { AuditEntry, AuditVerification } from "./audit.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { JsonValue } from "./canonical-json.ts";
 import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
-import { SCHEMA, SCHEMA_VERSION, toRoundRecord } from "./schema.ts";
+import { StorageError } from "./errors.ts";
+import { recordSiteJoin, selectSites, type SiteJoin } from "./sites.ts";
+import {
+  adoptRunSettings,
+  insertRun,
+  migrateFromV1,
+  selectRun,
+  selectRuns,
+  updateRunState,
+  type RunRecord,
+  type RunState,
+} from "./runs.ts";
+import { RUN_SCOPED_SCHEMA, SCHEMA, SCHEMA_VERSION, toRoundRecord } from "./schema.ts";
 import type { MetricRecord, RoundKind, RoundRecord, RoundRow, SiteRow } from "./schema.ts";
 
 /** The database's file name inside the configured storage folder. */
@@ -48,18 +60,8 @@ export interface ResumePoint {
   readonly strategyState: string | undefined;
 }
 
-export type StorageErrorCode = "not-found" | "not-open" | "conflict" | "bad-input" | "schema";
-
-/** A write the state does not allow (closing a closed round, an unknown site …); nothing was written. */
-export class StorageError extends Error {
-  override readonly name = "StorageError";
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { StorageError, type StorageErrorCode } from "./errors.ts";
+export type { RunRecord, RunState } from "./runs.ts";
 
 const COORDINATOR_ACTOR = "coordinator";
 
@@ -85,9 +87,11 @@ export class CoordinatorStore {
       db.exec(SCHEMA);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
         { value: string } | undefined;
+      if (version?.value === "1") migrateFromV1(db, RUN_SCOPED_SCHEMA, new Date());
+      db.exec(RUN_SCOPED_SCHEMA);
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-      } else if (version.value !== String(SCHEMA_VERSION)) {
+      } else if (version.value !== "1" && version.value !== String(SCHEMA_VERSION)) {
         throw new StorageError(
           "schema",
           `${path} has schema version ${version.value}, expected ${SCHEMA_VERSION}`,
@@ -138,65 +142,44 @@ export class CoordinatorStore {
     return verifyAuditChain(this.db);
   }
 
+  // --- runs --------------------------------------------------------------------------------
+
+  /** Queues a run with its (already validated) settings; audited as submitted by `actor`. */
+  submitRun(settings: JsonValue, actor: string, now: Date): number {
+    return this.transaction(() => insertRun(this.db, settings, actor, now));
+  }
+
+  /** Moves a run on (queued → running → finished/aborted/failed, or queued → aborted), audited. */
+  setRunState(
+    runId: number,
+    to: RunState,
+    change: { readonly actor: string; readonly reason?: string },
+    now: Date,
+  ): RunRecord {
+    return this.transaction(() => updateRunState(this.db, runId, to, change, now));
+  }
+
+  adoptRunSettings(runId: number, settings: JsonValue, now: Date): void {
+    this.transaction(() => adoptRunSettings(this.db, runId, settings, now));
+  }
+
+  getRun(runId: number): RunRecord | undefined {
+    return selectRun(this.db, runId);
+  }
+
+  /** Every run, in submission order (the status page and `admin run list` read this). */
+  listRuns(): RunRecord[] {
+    return selectRuns(this.db);
+  }
+
   // --- sites -------------------------------------------------------------------------------
 
   /**
    * Records a site's join. A first join, or a join with another certificate or signing key, is
    * audited; a repeated identical join only refreshes last_seen. Returns whether it was audited.
    */
-  recordSiteJoin(
-    site: {
-      readonly siteId: string;
-      readonly certFingerprint: string;
-      readonly signingPublicKey?: Uint8Array;
-    },
-    now: Date,
-  ): boolean {
-    return this.transaction(() => {
-      const existing = this.db
-        .prepare("SELECT cert_fingerprint, signing_public_key FROM sites WHERE site_id = ?")
-        .get(site.siteId) as { cert_fingerprint: string; signing_public_key: Buffer | null } | undefined;
-      const key = site.signingPublicKey === undefined ? null : Buffer.from(site.signingPublicKey);
-      const time = now.toISOString();
-      const keyHex = key?.toString("hex") ?? null;
-      if (existing === undefined) {
-        this.db
-          .prepare(
-            "INSERT INTO sites (site_id, cert_fingerprint, signing_public_key, joined_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-          )
-          .run(site.siteId, site.certFingerprint, key, time, time);
-        appendAudit(
-          this.db,
-          site.siteId,
-          "site_joined",
-          { certFingerprint: site.certFingerprint, signingPublicKey: keyHex },
-          now,
-        );
-        return true;
-      }
-      const changed =
-        existing.cert_fingerprint !== site.certFingerprint ||
-        (existing.signing_public_key?.toString("hex") ?? null) !== keyHex;
-      this.db
-        .prepare(
-          "UPDATE sites SET cert_fingerprint = ?, signing_public_key = ?, last_seen = ? WHERE site_id = ?",
-        )
-        .run(site.certFingerprint, key, time, site.siteId);
-      if (changed) {
-        appendAudit(
-          this.db,
-          site.siteId,
-          "site_rejoined",
-          {
-            certFingerprint: site.certFingerprint,
-            signingPublicKey: keyHex,
-            previousCertFingerprint: existing.cert_fingerprint,
-          },
-          now,
-        );
-      }
-      return changed;
-    });
+  recordSiteJoin(site: SiteJoin, now: Date): boolean {
+    return this.transaction(() => recordSiteJoin(this.db, site, now));
   }
 
   /** Refreshes last_seen (polls); not audited. */
@@ -205,34 +188,7 @@ export class CoordinatorStore {
   }
 
   listSites(): SiteRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT s.site_id, s.cert_fingerprint, s.signing_public_key, s.joined_at, s.last_seen,
-           COALESCE(SUM(CASE WHEN p.dropped = 0 AND r.status = 'completed' THEN 1 ELSE 0 END), 0) AS contributed,
-           COALESCE(SUM(p.dropped), 0) AS dropped
-         FROM sites s
-         LEFT JOIN participation p ON p.site_id = s.site_id
-         LEFT JOIN rounds r ON r.id = p.round_id
-         GROUP BY s.site_id ORDER BY s.site_id`,
-      )
-      .all() as {
-      site_id: string;
-      cert_fingerprint: string;
-      signing_public_key: Buffer | null;
-      joined_at: string;
-      last_seen: string;
-      contributed: number;
-      dropped: number;
-    }[];
-    return rows.map((row) => ({
-      siteId: parseSiteId(row.site_id),
-      certFingerprint: row.cert_fingerprint,
-      signingPublicKey: row.signing_public_key === null ? null : new Uint8Array(row.signing_public_key),
-      joinedAt: row.joined_at,
-      lastSeen: row.last_seen,
-      roundsContributed: row.contributed,
-      roundsDropped: row.dropped,
-    }));
+    return selectSites(this.db);
   }
 
   // --- rounds ------------------------------------------------------------------------------
@@ -240,6 +196,7 @@ export class CoordinatorStore {
   /** Opens a round try with its settings and participants, and audits it. Returns its id. */
   openRound(
     input: {
+      readonly runId: number;
       readonly round: number;
       readonly attempt: number;
       readonly kind: RoundKind;
@@ -257,9 +214,11 @@ export class CoordinatorStore {
           `${open.kind} round ${open.round} try ${open.attempt} is still open`,
         );
       }
+      if (this.getRun(input.runId)?.state !== "running")
+        throw new StorageError("conflict", `run ${input.runId} is not running`);
       const clash = this.db
-        .prepare("SELECT 1 FROM rounds WHERE kind = ? AND round = ? AND attempt = ?")
-        .get(input.kind, input.round, input.attempt);
+        .prepare("SELECT 1 FROM rounds WHERE run_id = ? AND kind = ? AND round = ? AND attempt = ?")
+        .get(input.runId, input.kind, input.round, input.attempt);
       if (clash !== undefined) {
         throw new StorageError(
           "conflict",
@@ -269,9 +228,10 @@ export class CoordinatorStore {
       const participants = [...input.participants].sort();
       const result = this.db
         .prepare(
-          "INSERT INTO rounds (round, attempt, kind, status, settings, participants, opened_at) VALUES (?, ?, ?, 'open', ?, ?, ?)",
+          "INSERT INTO rounds (run_id, round, attempt, kind, status, settings, participants, opened_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
         )
         .run(
+          input.runId,
           input.round,
           input.attempt,
           input.kind,
@@ -294,6 +254,7 @@ export class CoordinatorStore {
         COORDINATOR_ACTOR,
         "round_opened",
         {
+          run: input.runId,
           round: input.round,
           attempt: input.attempt,
           kind: input.kind,
@@ -373,11 +334,11 @@ export class CoordinatorStore {
       if (input.strategyState !== undefined) {
         this.db
           .prepare(
-            "INSERT INTO strategy_state (id, round, state) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET round = excluded.round, state = excluded.state",
+            "INSERT INTO strategy_state (run_id, round, state) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET round = excluded.round, state = excluded.state",
           )
-          .run(row.round, input.strategyState);
+          .run(row.run_id, row.round, input.strategyState);
       }
-      this.insertMetrics(input.roundId, input.metrics ?? [], now);
+      this.insertMetrics(row, input.metrics ?? [], now);
       const survivors = this.listParticipation(input.roundId)
         .filter((p) => !p.dropped)
         .map((p) => p.siteId);
@@ -386,6 +347,7 @@ export class CoordinatorStore {
         COORDINATOR_ACTOR,
         "round_completed",
         {
+          run: row.run_id,
           round: row.round,
           attempt: row.attempt,
           kind: row.kind,
@@ -409,7 +371,7 @@ export class CoordinatorStore {
         this.db,
         COORDINATOR_ACTOR,
         "round_abandoned",
-        { round: row.round, attempt: row.attempt, kind: row.kind, reason },
+        { run: row.run_id, round: row.round, attempt: row.attempt, kind: row.kind, reason },
         now,
       );
     });
@@ -431,13 +393,25 @@ export class CoordinatorStore {
     }));
   }
 
-  listRounds(): RoundRecord[] {
-    return (this.db.prepare("SELECT * FROM rounds ORDER BY id").all() as RoundRow[]).map(toRoundRecord);
+  /** The round tries of run `runId`, or of every run. */
+  listRounds(runId?: number): RoundRecord[] {
+    const rows = (
+      runId === undefined
+        ? this.db.prepare("SELECT * FROM rounds ORDER BY id").all()
+        : this.db.prepare("SELECT * FROM rounds WHERE run_id = ? ORDER BY id").all(runId)
+    ) as RoundRow[];
+    return rows.map(toRoundRecord);
   }
 
   getRound(roundId: number): RoundRecord | undefined {
     const row = this.db.prepare("SELECT * FROM rounds WHERE id = ?").get(roundId) as RoundRow | undefined;
     return row === undefined ? undefined : toRoundRecord(row);
+  }
+
+  /** Abandons run `runId`'s open round try, if any (an aborted run's round ends at once). */
+  abandonOpenRound(runId: number, reason: string, now: Date): void {
+    const open = this.openRoundRecord();
+    if (open?.runId === runId) this.abandonRound(open.id, reason, now);
   }
 
   /** The round try left open by a crash, if any. */
@@ -451,16 +425,16 @@ export class CoordinatorStore {
    * and the strategy state committed with it. A round left open by the crash is abandoned here
    * (audited as "coordinator restarted") so it is retried as a new try.
    */
-  resume(now: Date): ResumePoint {
+  resume(runId: number, now: Date): ResumePoint {
     return this.transaction(() => {
       const open = this.openRoundRecord();
       if (open !== undefined) this.abandonRound(open.id, "coordinator restarted", now);
       const last = this.db
         .prepare(
-          "SELECT round, checkpoint_sha256, checkpoint_path FROM rounds WHERE kind = 'train' AND status = 'completed' ORDER BY round DESC LIMIT 1",
+          "SELECT round, checkpoint_sha256, checkpoint_path FROM rounds WHERE run_id = ? AND kind = 'train' AND status = 'completed' ORDER BY round DESC LIMIT 1",
         )
-        .get() as { round: number; checkpoint_sha256: string; checkpoint_path: string } | undefined;
-      const state = this.db.prepare("SELECT state FROM strategy_state WHERE id = 1").get() as
+        .get(runId) as { round: number; checkpoint_sha256: string; checkpoint_path: string } | undefined;
+      const state = this.db.prepare("SELECT state FROM strategy_state WHERE run_id = ?").get(runId) as
         { state: string } | undefined;
       return {
         completedTrainRounds: last?.round ?? 0,
@@ -483,9 +457,9 @@ export class CoordinatorStore {
     return row;
   }
 
-  private insertMetrics(roundId: number, metrics: readonly MetricInput[], now: Date): void {
+  private insertMetrics(round: RoundRow, metrics: readonly MetricInput[], now: Date): void {
     const insert = this.db.prepare(
-      "INSERT INTO metrics (round_id, site_id, name, value, recorded_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO metrics (run_id, round_id, site_id, name, value, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
     );
     for (const metric of metrics) {
       if (!Number.isFinite(metric.value) || metric.name === "") {
@@ -494,7 +468,7 @@ export class CoordinatorStore {
           `metric ${metric.name || "(unnamed)"} must have a name and a finite value`,
         );
       }
-      insert.run(roundId, metric.siteId ?? null, metric.name, metric.value, now.toISOString());
+      insert.run(round.run_id, round.id, metric.siteId ?? null, metric.name, metric.value, now.toISOString());
     }
   }
 }

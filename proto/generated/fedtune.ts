@@ -32,6 +32,7 @@ import type { KeyCeremonyStep as _fedtune_v1_KeyCeremonyStep, KeyCeremonyStep__O
 import type { KeyHolder as _fedtune_v1_KeyHolder, KeyHolder__Output as _fedtune_v1_KeyHolder__Output } from './fedtune/v1/KeyHolder.ts';
 import type { KeyPart as _fedtune_v1_KeyPart, KeyPart__Output as _fedtune_v1_KeyPart__Output } from './fedtune/v1/KeyPart.ts';
 import type { LedgerReport as _fedtune_v1_LedgerReport, LedgerReport__Output as _fedtune_v1_LedgerReport__Output } from './fedtune/v1/LedgerReport.ts';
+import type { ListRunsRequest as _fedtune_v1_ListRunsRequest, ListRunsRequest__Output as _fedtune_v1_ListRunsRequest__Output } from './fedtune/v1/ListRunsRequest.ts';
 import type { LoraSettings as _fedtune_v1_LoraSettings, LoraSettings__Output as _fedtune_v1_LoraSettings__Output } from './fedtune/v1/LoraSettings.ts';
 import type { MaskedInputStep as _fedtune_v1_MaskedInputStep, MaskedInputStep__Output as _fedtune_v1_MaskedInputStep__Output } from './fedtune/v1/MaskedInputStep.ts';
 import type { PollRequest as _fedtune_v1_PollRequest, PollRequest__Output as _fedtune_v1_PollRequest__Output } from './fedtune/v1/PollRequest.ts';
@@ -44,6 +45,9 @@ import type { RoundRef as _fedtune_v1_RoundRef, RoundRef__Output as _fedtune_v1_
 import type { RoundSummary as _fedtune_v1_RoundSummary, RoundSummary__Output as _fedtune_v1_RoundSummary__Output } from './fedtune/v1/RoundSummary.ts';
 import type { RoundsRequest as _fedtune_v1_RoundsRequest, RoundsRequest__Output as _fedtune_v1_RoundsRequest__Output } from './fedtune/v1/RoundsRequest.ts';
 import type { RoundsResponse as _fedtune_v1_RoundsResponse, RoundsResponse__Output as _fedtune_v1_RoundsResponse__Output } from './fedtune/v1/RoundsResponse.ts';
+import type { RunInfo as _fedtune_v1_RunInfo, RunInfo__Output as _fedtune_v1_RunInfo__Output } from './fedtune/v1/RunInfo.ts';
+import type { RunRequest as _fedtune_v1_RunRequest, RunRequest__Output as _fedtune_v1_RunRequest__Output } from './fedtune/v1/RunRequest.ts';
+import type { RunsResponse as _fedtune_v1_RunsResponse, RunsResponse__Output as _fedtune_v1_RunsResponse__Output } from './fedtune/v1/RunsResponse.ts';
 import type { SecAggSettings as _fedtune_v1_SecAggSettings, SecAggSettings__Output as _fedtune_v1_SecAggSettings__Output } from './fedtune/v1/SecAggSettings.ts';
 import type { ShareKeysRequest as _fedtune_v1_ShareKeysRequest, ShareKeysRequest__Output as _fedtune_v1_ShareKeysRequest__Output } from './fedtune/v1/ShareKeysRequest.ts';
 import type { ShareKeysStep as _fedtune_v1_ShareKeysStep, ShareKeysStep__Output as _fedtune_v1_ShareKeysStep__Output } from './fedtune/v1/ShareKeysStep.ts';
@@ -55,6 +59,7 @@ import type { SitesResponse as _fedtune_v1_SitesResponse, SitesResponse__Output 
 import type { StatusRequest as _fedtune_v1_StatusRequest, StatusRequest__Output as _fedtune_v1_StatusRequest__Output } from './fedtune/v1/StatusRequest.ts';
 import type { StatusResponse as _fedtune_v1_StatusResponse, StatusResponse__Output as _fedtune_v1_StatusResponse__Output } from './fedtune/v1/StatusResponse.ts';
 import type { SubmitMetricsRequest as _fedtune_v1_SubmitMetricsRequest, SubmitMetricsRequest__Output as _fedtune_v1_SubmitMetricsRequest__Output } from './fedtune/v1/SubmitMetricsRequest.ts';
+import type { SubmitRunRequest as _fedtune_v1_SubmitRunRequest, SubmitRunRequest__Output as _fedtune_v1_SubmitRunRequest__Output } from './fedtune/v1/SubmitRunRequest.ts';
 import type { TrainTask as _fedtune_v1_TrainTask, TrainTask__Output as _fedtune_v1_TrainTask__Output } from './fedtune/v1/TrainTask.ts';
 import type { TrainingSettings as _fedtune_v1_TrainingSettings, TrainingSettings__Output as _fedtune_v1_TrainingSettings__Output } from './fedtune/v1/TrainingSettings.ts';
 import type { UnmaskRequest as _fedtune_v1_UnmaskRequest, UnmaskRequest__Output as _fedtune_v1_UnmaskRequest__Output } from './fedtune/v1/UnmaskRequest.ts';
@@ -109,6 +114,7 @@ export interface ProtoGrpcType {
       KeyHolder: MessageTypeDefinition<_fedtune_v1_KeyHolder, _fedtune_v1_KeyHolder__Output>
       KeyPart: MessageTypeDefinition<_fedtune_v1_KeyPart, _fedtune_v1_KeyPart__Output>
       LedgerReport: MessageTypeDefinition<_fedtune_v1_LedgerReport, _fedtune_v1_LedgerReport__Output>
+      ListRunsRequest: MessageTypeDefinition<_fedtune_v1_ListRunsRequest, _fedtune_v1_ListRunsRequest__Output>
       LoraSettings: MessageTypeDefinition<_fedtune_v1_LoraSettings, _fedtune_v1_LoraSettings__Output>
       MaskedInputStep: MessageTypeDefinition<_fedtune_v1_MaskedInputStep, _fedtune_v1_MaskedInputStep__Output>
       PollRequest: MessageTypeDefinition<_fedtune_v1_PollRequest, _fedtune_v1_PollRequest__Output>
@@ -121,6 +127,9 @@ export interface ProtoGrpcType {
       RoundSummary: MessageTypeDefinition<_fedtune_v1_RoundSummary, _fedtune_v1_RoundSummary__Output>
       RoundsRequest: MessageTypeDefinition<_fedtune_v1_RoundsRequest, _fedtune_v1_RoundsRequest__Output>
       RoundsResponse: MessageTypeDefinition<_fedtune_v1_RoundsResponse, _fedtune_v1_RoundsResponse__Output>
+      RunInfo: MessageTypeDefinition<_fedtune_v1_RunInfo, _fedtune_v1_RunInfo__Output>
+      RunRequest: MessageTypeDefinition<_fedtune_v1_RunRequest, _fedtune_v1_RunRequest__Output>
+      RunsResponse: MessageTypeDefinition<_fedtune_v1_RunsResponse, _fedtune_v1_RunsResponse__Output>
       SecAggSettings: MessageTypeDefinition<_fedtune_v1_SecAggSettings, _fedtune_v1_SecAggSettings__Output>
       ShareKeysRequest: MessageTypeDefinition<_fedtune_v1_ShareKeysRequest, _fedtune_v1_ShareKeysRequest__Output>
       ShareKeysStep: MessageTypeDefinition<_fedtune_v1_ShareKeysStep, _fedtune_v1_ShareKeysStep__Output>
@@ -132,6 +141,7 @@ export interface ProtoGrpcType {
       StatusRequest: MessageTypeDefinition<_fedtune_v1_StatusRequest, _fedtune_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_fedtune_v1_StatusResponse, _fedtune_v1_StatusResponse__Output>
       SubmitMetricsRequest: MessageTypeDefinition<_fedtune_v1_SubmitMetricsRequest, _fedtune_v1_SubmitMetricsRequest__Output>
+      SubmitRunRequest: MessageTypeDefinition<_fedtune_v1_SubmitRunRequest, _fedtune_v1_SubmitRunRequest__Output>
       TrainTask: MessageTypeDefinition<_fedtune_v1_TrainTask, _fedtune_v1_TrainTask__Output>
       TrainingSettings: MessageTypeDefinition<_fedtune_v1_TrainingSettings, _fedtune_v1_TrainingSettings__Output>
       UnmaskRequest: MessageTypeDefinition<_fedtune_v1_UnmaskRequest, _fedtune_v1_UnmaskRequest__Output>

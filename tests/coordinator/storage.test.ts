@@ -31,10 +31,12 @@ function storeWithSites(): CoordinatorStore {
   );
   store.recordSiteJoin({ siteId: "site-b", certFingerprint: "b".repeat(64) }, now);
   store.recordSiteJoin({ siteId: "site-c", certFingerprint: "c".repeat(64) }, now);
+  store.setRunState(store.submitRun({ rounds: 2 }, "test", now), "running", { actor: "test" }, now);
   return store;
 }
 
 const trainRound = (round: number, attempt = 1) => ({
+  runId: 1,
   round,
   attempt,
   kind: "train" as const,
@@ -130,7 +132,7 @@ describe("CoordinatorStore", () => {
     ).toThrow(StorageError);
     expect(store.getRound(roundId)?.status).toBe("open");
     expect(store.listAudit()).toHaveLength(before);
-    expect(store.resume(now)).toEqual({
+    expect(store.resume(1, now)).toEqual({
       completedTrainRounds: 0,
       checkpoint: undefined,
       strategyState: undefined,
@@ -153,7 +155,7 @@ describe("CoordinatorStore", () => {
     expect(child.signal, child.stderr).toBe("SIGKILL");
 
     const store = CoordinatorStore.open(dbPath);
-    const resumed = store.resume(new Date("2026-01-01T01:00:00Z"));
+    const resumed = store.resume(1, new Date("2026-01-01T01:00:00Z"));
     expect(resumed.completedTrainRounds).toBe(1);
     expect(resumed.strategyState).toBe("state-1");
     expect(resumed.checkpoint).toBeDefined();
@@ -167,6 +169,8 @@ describe("CoordinatorStore", () => {
     expect(store.listAudit().map((entry) => entry.action)).toEqual([
       "site_joined",
       "site_joined",
+      "run_submitted",
+      "run_state_changed",
       "round_opened",
       "round_completed",
       "round_opened",
@@ -178,7 +182,7 @@ describe("CoordinatorStore", () => {
       { roundId: retry, checkpoint: writeCiphertextCheckpoint(checkpointDir, 2, Uint8Array.of(9)) },
       now,
     );
-    expect(store.resume(now).completedTrainRounds).toBe(2);
+    expect(store.resume(1, now).completedTrainRounds).toBe(2);
     store.close();
   });
 

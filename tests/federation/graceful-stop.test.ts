@@ -37,7 +37,7 @@ interface Coordinator {
 function startCoordinatorProcess(config: string): Coordinator {
   const child = spawn(
     process.execPath,
-    [BIN, "coordinator", "start", "--config", config, "--log-format", "json"],
+    [BIN, "coordinator", "start", "--once", "--config", config, "--log-format", "json"],
     {
       env: { ...process.env, FEDTUNE_LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -103,6 +103,7 @@ function siteRequest(round: number, overrides: Partial<SiteExportRequest> = {}):
     envelopeSecretKey: keys.envelopeSecretKey,
     trust: { caCert: federation.pki.ca.certPem, revocations: NO_REVOCATIONS },
     round,
+    runId: 0,
     initialGlobal: (_lora, vectorLength) => new Float32Array(vectorLength),
     ...overrides,
   };

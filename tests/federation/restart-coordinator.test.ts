@@ -60,7 +60,7 @@ class CoordinatorProcess {
   constructor(configPath: string) {
     this.child = spawn(
       process.execPath,
-      [join(repoRoot, "bin/fedtune.mjs"), "coordinator", "start", "--config", configPath],
+      [join(repoRoot, "bin/fedtune.mjs"), "coordinator", "start", "--once", "--config", configPath],
       {
         cwd: repoRoot,
         env: { ...process.env, FEDTUNE_LOG_LEVEL: "warn" },

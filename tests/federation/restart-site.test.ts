@@ -44,7 +44,7 @@ class SiteProcess {
   constructor(configPath: string) {
     this.child = spawn(
       process.execPath,
-      [join(repoRoot, "bin/fedtune.mjs"), "client", "start", "--config", configPath],
+      [join(repoRoot, "bin/fedtune.mjs"), "client", "start", "--once", "--config", configPath],
       {
         cwd: repoRoot,
         env: { ...process.env, FEDTUNE_LOG_LEVEL: "warn", FEDTUNE_BACKEND: "cpu" },

@@ -108,11 +108,11 @@ describe("the round state machine", () => {
 describe("the run plan and participant selection", () => {
   it("interleaves evaluation rounds and tracks the adapter version", () => {
     expect(planRounds(3, 2)).toEqual([
-      { round: 1, kind: "train", baseVersion: 0 },
-      { round: 2, kind: "train", baseVersion: 1 },
-      { round: 3, kind: "eval", baseVersion: 2 },
-      { round: 4, kind: "train", baseVersion: 2 },
-      { round: 5, kind: "eval", baseVersion: 4 },
+      { round: 1, kind: "train", baseVersion: 0, trainingRound: 1 },
+      { round: 2, kind: "train", baseVersion: 1, trainingRound: 2 },
+      { round: 3, kind: "eval", baseVersion: 2, trainingRound: 2 },
+      { round: 4, kind: "train", baseVersion: 2, trainingRound: 3 },
+      { round: 5, kind: "eval", baseVersion: 4, trainingRound: 3 },
     ]);
     const after = (rounds: number, every: number) =>
       Array.from({ length: rounds }, (_, i) => i + 1).filter((t) => evaluatesAfter(t, rounds, every));

@@ -89,6 +89,10 @@ function fakeHandlers(calls: string[]): { federation: FederationHandlers; admin:
       });
     },
     rounds: notUsed,
+    submitRun: notUsed,
+    listRuns: notUsed,
+    showRun: notUsed,
+    abortRun: notUsed,
     sites: notUsed,
     audit: notUsed,
     verifyAudit: notUsed,

@@ -19,7 +19,7 @@ import { DurableState } from "../../../coordinator/service/durable-state.ts";
 import type { CoordinatorEvent } from "../../../coordinator/service/records.ts";
 import type { CkksContext } from "../../../crypto/ckks/context.ts";
 import { seededRng } from "../../../crypto/rng.ts";
-import { parseLlamaConfig } from "../../../model/config.ts";
+import { parseLlamaConfig, type LlamaConfig } from "../../../model/config.ts";
 import type { FederationHandlers } from "../../../proto/rpc.ts";
 import { createInMemoryNetwork, type DialFunction, type ServeFunction } from "../../../proto/transport.ts";
 import { createTestPki, revocationList, type TestPki } from "./pki.ts";
@@ -80,6 +80,8 @@ export async function createFederation(options: {
   readonly revocationList?: () => Uint8Array | undefined;
   /** The PKI folder whose revocations.json the coordinator reads, as in production (default: an in-memory list). */
   readonly pkiDir?: string;
+  /** The adapter's base model shapes (default TINY_MODEL). */
+  readonly model?: LlamaConfig;
 }): Promise<Federation> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "fedtune-fed-"));
   const pki = options.pki ?? (await createTestPki(options.sites));
@@ -113,7 +115,7 @@ export async function createFederation(options: {
     "test-config",
     dir,
   );
-  const adapter = describeAdapter(TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
+  const adapter = describeAdapter(options.model ?? TINY_MODEL, { ...config.lora }, BASE_MODEL_HASH, null);
   const network = createInMemoryNetwork();
   const transportServe: ServeFunction =
     options.transport === "grpc"

@@ -9,6 +9,10 @@ export interface ExportAggregatesRequest {
    * The completed training round whose global adapter is wanted (its version); 0 = the last one.
    */
   'round'?: (number);
+  /**
+   * The run it belongs to; 0 = the run in progress, or the latest.
+   */
+  'runId'?: (number);
 }
 
 /**
@@ -19,4 +23,8 @@ export interface ExportAggregatesRequest__Output {
    * The completed training round whose global adapter is wanted (its version); 0 = the last one.
    */
   'round': (number);
+  /**
+   * The run it belongs to; 0 = the run in progress, or the latest.
+   */
+  'runId': (number);
 }

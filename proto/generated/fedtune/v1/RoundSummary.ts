@@ -41,6 +41,14 @@ export interface RoundSummary {
    * Why the round was abandoned ("" otherwise).
    */
   'reason'?: (string);
+  /**
+   * The run the round belongs to.
+   */
+  'runId'?: (number);
+  /**
+   * The training round it is (train) or follows (eval): rounds: 2 gives training rounds 1 and 2.
+   */
+  'trainingRound'?: (number);
 }
 
 /**
@@ -83,4 +91,12 @@ export interface RoundSummary__Output {
    * Why the round was abandoned ("" otherwise).
    */
   'reason': (string);
+  /**
+   * The run the round belongs to.
+   */
+  'runId': (number);
+  /**
+   * The training round it is (train) or follows (eval): rounds: 2 gives training rounds 1 and 2.
+   */
+  'trainingRound': (number);
 }

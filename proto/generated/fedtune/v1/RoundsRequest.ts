@@ -2,13 +2,21 @@
 
 
 /**
- * Rounds request (no fields).
+ * Rounds request.
  */
 export interface RoundsRequest {
+  /**
+   * The run whose rounds to list (0 = the run in progress, or the latest).
+   */
+  'runId'?: (number);
 }
 
 /**
- * Rounds request (no fields).
+ * Rounds request.
  */
 export interface RoundsRequest__Output {
+  /**
+   * The run whose rounds to list (0 = the run in progress, or the latest).
+   */
+  'runId': (number);
 }
