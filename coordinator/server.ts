@@ -26,6 +26,9 @@ import { Coordinator } from "./service/coordinator.ts";
 import { DurableState } from "./service/durable-state.ts";
 import type { CoordinatorEvent, RunSummary } from "./service/records.ts";
 import { coordinatorStartProblems, readConfiguredTls } from "./startup-checks.ts";
+import { readStatusToken, tokenGuard } from "./status/access.ts";
+import { liveStatusSources, RoundBytesTally } from "./status/live-sources.ts";
+import { statusRoutes } from "./status/routes.ts";
 
 /** The adapter the federation trains: its shapes (for PEFT checkpoints), length, start and base model. */
 export interface AdapterDescription {
@@ -111,7 +114,7 @@ export interface CoordinatorHandle {
   readonly address: string;
   /** Resolves when the run completes, fails or is stopped. */
   readonly done: Promise<RunSummary>;
-  /** The Prometheus registry's port, when config.metricsPort is set. */
+  /** The HTTP server's port (status page, /metrics, probes), when config.metricsPort is set. */
   readonly metricsPort: number | undefined;
   /** After `done`: waits (at most `timeoutMs`) until every online site has been told the run finished. */
   drain(timeoutMs: number): Promise<void>;
@@ -203,6 +206,8 @@ export async function startCoordinator(
     sitesOnline(),
   );
   const recordMetrics = metricsWiring(metrics);
+  const roundBytes = new RoundBytesTally();
+  let runState: "running" | RunSummary["outcome"] = "running";
   const readiness = readinessFlag("gRPC server not listening yet");
   let metricsServer: MetricsServer | undefined;
   // A start that fails after this point releases what it opened, so the process can exit at once.
@@ -214,13 +219,6 @@ export async function startCoordinator(
   let coordinator: Coordinator;
   let server: Awaited<ReturnType<ServeFunction>>;
   try {
-    if (config.metricsPort !== undefined)
-      metricsServer = await startMetricsServer(
-        metrics.registry,
-        config.metricsPort,
-        config.metricsHost,
-        readiness,
-      );
     coordinator = new Coordinator({
       config,
       store,
@@ -233,6 +231,7 @@ export async function startCoordinator(
       ...(ckks === undefined ? {} : { ckks }),
       onEvent: (event) => {
         recordMetrics(event);
+        roundBytes.record(event);
         runtime.onEvent?.(event);
       },
       ...(runtime.sitesToStart === undefined ? {} : { sitesToStart: runtime.sitesToStart }),
@@ -240,6 +239,28 @@ export async function startCoordinator(
     });
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;
+    if (config.metricsPort !== undefined) {
+      const status = liveStatusSources({
+        config,
+        coordinator,
+        store,
+        revocations: source === undefined ? revocations : () => source.current(),
+        bytes: roundBytes,
+        runState: () => runState,
+      });
+      const token =
+        config.statusTokenFile === undefined ? undefined : readStatusToken(config.statusTokenFile);
+      metricsServer = await startMetricsServer(
+        metrics.registry,
+        config.metricsPort,
+        config.metricsHost,
+        readiness,
+        {
+          routes: statusRoutes(status),
+          ...(token === undefined ? {} : { guard: tokenGuard(token) }),
+        },
+      );
+    }
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,
@@ -289,6 +310,10 @@ export async function startCoordinator(
     return stopped;
   };
   const done = coordinator.run();
+  done.then(
+    (summary) => (runState = summary.outcome),
+    () => (runState = "failed"),
+  );
   return {
     address: server.address,
     done,

@@ -1,5 +1,7 @@
 // The coordinator service: one round context shared by the run loop and the Federation handlers.
 import type { FederationHandlers } from "../../proto/rpc.ts";
+import type { SiteId } from "../round/stages.ts";
+import type { StageInProgress } from "../status/snapshot.ts";
 import type { RunSummary } from "./records.ts";
 import { RoundContext, type CoordinatorDeps } from "./round-context.ts";
 import { federationHandlers } from "./rpc-handlers.ts";
@@ -60,5 +62,22 @@ export class Coordinator {
       sitesJoined: sites.size,
       sitesOnline: sites.online().length,
     };
+  }
+
+  /** The round try and stage in progress with its deadline, for the status page. */
+  inProgress(): StageInProgress | undefined {
+    const { state } = this.round;
+    if (state.phase !== "running") return undefined;
+    return {
+      round: state.ref.round,
+      attempt: state.ref.attempt,
+      kind: state.kind,
+      stage: state.stage.name,
+      deadlineAt: new Date(state.stage.deadlineAt).toISOString(),
+    };
+  }
+
+  onlineSites(): SiteId[] {
+    return this.round.onlineSites();
   }
 }
