@@ -260,7 +260,7 @@ export const federationConfigSchema = z.strictObject({
   statusTokenFile: filePath
     .optional()
     .describe(
-      "File holding the operator token (at least 32 characters) that the status page, /api/status and /metrics require when metricsHost is not loopback; /healthz and /readyz stay open.",
+      "File holding the operator token (at least 32 characters); when set, the status page, /api/status and /metrics require it (Bearer header, or the cookie `/?token=` sets), and a non-loopback metricsHost needs it. /healthz and /readyz stay open.",
     ),
 });
 

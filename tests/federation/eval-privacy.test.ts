@@ -162,7 +162,7 @@ describe.each<PrivacyMode>(["secagg", "he"])("evaluation reports in mode %s", (m
     for (const site of SITES) {
       expect(leaks(haystacks, fingerprints(site)), site.name).toBe(0);
       // The page prints accuracy to 3 places (its timestamps carry no fractions of a second to confuse this).
-      const printed = [site.accuracy.toFixed(3), ...fingerprints(site)];
+      const printed = [Buffer.from(site.accuracy.toFixed(3)), ...fingerprints(site)];
       expect(leaks([Buffer.from(pageText)], printed), `${site.name} on the page`).toBe(0);
     }
 
