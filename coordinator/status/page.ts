@@ -35,12 +35,11 @@ export function renderStatusBody(snapshot: StatusSnapshot): string {
   type Round = Run["rounds"][number];
 
   // Evaluation rounds belong to the training round they follow: the adapter version they scored.
-  const trainingRoundOf = (run: Run, round: Round): number =>
-    run.rounds.filter((r) => r.kind === "train" && r.outcome === "completed" && r.round <= round.round)
-      .length;
-  const roundLabel = (run: Run, round: Round): string =>
-    round.kind === "train"
-      ? `training ${trainingRoundOf(run, round) + (round.outcome === "completed" ? 0 : 1)}`
+  const trainingRoundOf = (run: Run, round: number): number =>
+    run.rounds.filter((r) => r.kind === "train" && r.outcome === "completed" && r.round <= round).length;
+  const roundLabel = (run: Run, round: number, kind: Round["kind"], completed: boolean): string =>
+    kind === "train"
+      ? `training ${trainingRoundOf(run, round) + (completed ? 0 : 1)}`
       : `evaluation of ${trainingRoundOf(run, round)}`;
 
   const chart = (id: string, title: string, points: readonly [number, number][], digits: number): string => {
@@ -51,7 +50,9 @@ export function renderStatusBody(snapshot: StatusSnapshot): string {
     const ys = points.map((p) => p[1]);
     const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
     let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-    if (y1 - y0 < 1e-9) [y0, y1] = [y0 - 0.5, y1 + 0.5];
+    // A flat series still gets distinct ticks at the printed precision.
+    const minSpan = 4 * 10 ** -digits;
+    if (y1 - y0 < minSpan) [y0, y1] = [(y0 + y1 - minSpan) / 2, (y0 + y1 + minSpan) / 2];
     const px = (x: number): number =>
       left + (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)) * (width - left - right);
     const py = (y: number): number => top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom);
@@ -79,7 +80,7 @@ export function renderStatusBody(snapshot: StatusSnapshot): string {
     if (stage === null) return "";
     const seconds = Math.max(0, Math.round((Date.parse(stage.deadlineAt) - now) / 1000));
     return (
-      `<p class="progress" id="in-progress" data-round="${stage.round}">Round ${stage.round} (${esc(stage.kind)}), ` +
+      `<p class="progress" id="in-progress" data-round="${stage.round}">Round ${stage.round} · ${esc(roundLabel(run, stage.round, stage.kind, false))}, ` +
       `try ${stage.attempt}: stage <b>${esc(stage.stage)}</b>, deadline ${time(stage.deadlineAt)} (in ${seconds} s)</p>`
     );
   };
@@ -88,7 +89,7 @@ export function renderStatusBody(snapshot: StatusSnapshot): string {
     const rows = run.rounds.map(
       (r) =>
         `<tr data-round="${r.round}" data-kind="${esc(r.kind)}" data-outcome="${esc(r.outcome)}">` +
-        `<td>${r.round}</td><td>${esc(roundLabel(run, r))}</td><td>${r.attempt}</td><td>${esc(r.outcome)}</td>` +
+        `<td>${r.round}</td><td>${esc(roundLabel(run, r.round, r.kind, r.outcome === "completed"))}</td><td>${r.attempt}</td><td>${esc(r.outcome)}</td>` +
         `<td>${r.participants}</td><td>${r.dropouts}</td><td>${bytes(r.bytesIn)}</td><td>${bytes(r.bytesOut)}</td>` +
         `<td>${num(r.loss, 4)}</td><td>${num(r.accuracy, 3)}</td></tr>`,
     );
@@ -104,7 +105,7 @@ export function renderStatusBody(snapshot: StatusSnapshot): string {
     const series = (key: "loss" | "accuracy"): [number, number][] =>
       evaluated.flatMap((r) => {
         const value = r[key];
-        return value === null ? [] : [[trainingRoundOf(run, r), value] as [number, number]];
+        return value === null ? [] : [[trainingRoundOf(run, r.round), value] as [number, number]];
       });
     const summary =
       `Run ${esc(run.id)} · <span class="state ${esc(run.state)}">${esc(run.state)}</span> · ${esc(run.privacyMode)} · ` +
@@ -141,7 +142,8 @@ const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24}
 header{display:flex;align-items:baseline;gap:1rem}h1{margin:0}header p{color:#57606a;margin:0}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}th,td{padding:.25rem .5rem;border-bottom:1px solid #d0d7de;text-align:right}
-th:first-child,td:first-child,td:nth-child(2){text-align:left}th{background:#f6f8fa}
+th:first-child,td:first-child,.rounds th:nth-child(2),.rounds td:nth-child(2){text-align:left}
+th{background:#f6f8fa}td{white-space:nowrap}
 .yes{color:#1a7f37}.no{color:#cf222e}.state.running{color:#0969da}.state.failed{color:#cf222e}
 .progress{background:#ddf4ff;padding:.5rem .75rem;border-radius:6px}
 .charts{display:flex;gap:1.5rem;flex-wrap:wrap}.chart{margin:0;flex:1;min-width:18rem}

@@ -48,6 +48,7 @@ describe.runIf(browserTestsRun())("the status page in headless Chromium", () => 
         privacy: { mode: "secagg" },
         sitesPerRound: { fraction: 1, minimum: 3 },
         evaluation: { everyRounds: 1 },
+        dp: { level: "site", clipNorm: 1, noiseMultiplier: 1, epsilonBudget: 100 },
         metricsPort: 0,
       },
     });
@@ -100,6 +101,16 @@ describe.runIf(browserTestsRun())("the status page in headless Chromium", () => 
     expect(view.lossPoints).toBe("2");
     expect(view.accuracyPoints).toBe("2");
     expect(view.sites).toHaveLength(3);
-    for (const [index, name] of SITES.entries()) expect(view.sites[index]).toContain(name);
+    for (const [index, name] of SITES.entries()) {
+      expect(view.sites[index]).toContain(name);
+      // The coordinator's ε bound is what each site's own ledger charged: both training rounds.
+      const charged = (federation.siteEvents.get(name) ?? []).flatMap((event) =>
+        event.type === "privacy" ? [event.epsilon] : [],
+      );
+      expect(charged).toHaveLength(2);
+      const bound = api.sites[index]?.epsilonSpent;
+      expect(bound).toBeCloseTo(charged.at(-1) ?? 0, 9);
+      expect(view.sites[index]).toContain(`≤ ${bound?.toFixed(2) ?? ""}`);
+    }
   });
 });
