@@ -74,6 +74,11 @@ describe.runIf(browserTestsRun())("the status page in headless Chromium", () => 
     const summary = await federation.coordinator.done;
     await Promise.all(running.map((site) => site.done));
     await page.waitForSelector('section.run[data-state="completed"]', { timeout: 10_000 });
+    federation.revoke("gamma");
+    await page.waitForFunction(
+      `document.querySelector('tr[data-site="gamma"]')?.textContent.includes("revoked")`,
+      { timeout: 10_000 },
+    );
     const api = (await page.evaluate(
       'fetch("/api/status").then((response) => response.json())',
     )) as StatusSnapshot;
@@ -101,6 +106,7 @@ describe.runIf(browserTestsRun())("the status page in headless Chromium", () => 
     expect(view.lossPoints).toBe("2");
     expect(view.accuracyPoints).toBe("2");
     expect(view.sites).toHaveLength(3);
+    expect(view.sites.map((row) => row.includes("revoked"))).toEqual([false, false, true]);
     for (const [index, name] of SITES.entries()) {
       expect(view.sites[index]).toContain(name);
       // The coordinator's ε bound is what each site's own ledger charged: both training rounds.

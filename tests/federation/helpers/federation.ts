@@ -56,6 +56,8 @@ export interface Federation {
   readonly logger: Logger;
   /** The transport's client half, to open extra connections (e.g. to send junk). */
   readonly dial: DialFunction;
+  /** Revokes a site's certificate, as `fedtune pki revoke` would. */
+  revoke(name: string): void;
 }
 
 export function quietLogger(): Logger {
@@ -130,6 +132,11 @@ export async function createFederation(options: {
     evaluated,
     logger,
     dial,
+    revoke(name) {
+      const site = pki.sites.get(name);
+      if (site === undefined) throw new Error(`no certificate for ${name}`);
+      revocations.revoke(site.fingerprint);
+    },
     coordinator: undefined as unknown as CoordinatorHandle,
     async startCoordinator() {
       federation.coordinator = await startCoordinator(config, {
