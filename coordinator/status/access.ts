@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestGuard } from "../../proto/http-probes.ts";
 
 /** Long enough that guessing over HTTP is hopeless (e.g. `openssl rand -hex 32` gives 64). */
-export const MIN_TOKEN_LENGTH = 32;
+const MIN_TOKEN_LENGTH = 32;
 export const TOKEN_COOKIE = "fedtune_status";
 
 /** 127.0.0.0/8, ::1 and "localhost": only processes on this host can connect. */

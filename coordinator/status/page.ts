@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { StatusSnapshot } from "./snapshot.ts";
 
-export const POLL_INTERVAL_MS = 2_000;
+const POLL_INTERVAL_MS = 2_000;
 
 /**
  * The page's body for a snapshot. Self-contained (no imports, no module constants): its source text runs

@@ -103,7 +103,7 @@ export interface StatusSources {
  * The ε a site has spent at most: one Gaussian step at q = 1 per training try it was picked for
  * (crypto/dp/round-charge.ts), which is exactly its ledger's charge when it trained in every such try.
  */
-export function siteEpsilonBound(dp: SiteLevelDp, trainingTriesPicked: number): number {
+function siteEpsilonBound(dp: SiteLevelDp, trainingTriesPicked: number): number {
   if (trainingTriesPicked === 0) return 0;
   const step = siteLevelRoundCharge("bound", dp.noiseMultiplier);
   return computeEpsilon({ blocks: [{ ...step, steps: trainingTriesPicked }], delta: dp.delta }).epsilon;
