@@ -255,7 +255,12 @@ export const federationConfigSchema = z.strictObject({
     .min(1)
     .default("127.0.0.1")
     .describe(
-      'Address the metrics server binds (loopback by default; "0.0.0.0" lets a Prometheus elsewhere scrape).',
+      'Address the HTTP server (status page, /metrics, probes) binds: loopback by default; any other address (e.g. "0.0.0.0") needs statusTokenFile.',
+    ),
+  statusTokenFile: filePath
+    .optional()
+    .describe(
+      "File holding the operator token (at least 32 characters); when set, the status page, /api/status and /metrics require it (Bearer header, or the cookie `/?token=` sets), and a non-loopback metricsHost needs it. /healthz and /readyz stay open.",
     ),
 });
 
@@ -371,6 +376,7 @@ function resolvePaths(config: FederationConfig, baseDir: string): FederationConf
       pkiDir: config.tls.pkiDir === undefined ? dirname(caCert) : at(config.tls.pkiDir),
     },
     storageDir: at(config.storageDir),
+    ...(config.statusTokenFile === undefined ? {} : { statusTokenFile: at(config.statusTokenFile) }),
   };
 }
 

@@ -1,7 +1,7 @@
 // Prometheus metrics of the coordinator (its own prom-client registry) and the HTTP server for /metrics and the probes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { startProbeServer } from "../proto/http-probes.ts";
-import type { ProbeServer, ReadinessCheck } from "../proto/http-probes.ts";
+import type { ProbeServer, ProbeServerOptions, ReadinessCheck } from "../proto/http-probes.ts";
 
 /**
  * The instruments the round code updates. A fresh Registry per coordinator (never prom-client's
@@ -126,20 +126,24 @@ export function createCoordinatorMetrics(
 export type MetricsServer = ProbeServer;
 
 /**
- * Serves GET /metrics from `registry`, and the probes /healthz and /readyz (proto/http-probes.ts), on
- * host:port; anything else is 404. Resolves once listening.
+ * Serves GET /metrics from `registry`, the probes /healthz and /readyz (proto/http-probes.ts) and any
+ * `more.routes` (the status page) on host:port, all but the probes behind `more.guard`; anything else is
+ * 404. Resolves once listening.
  */
 export async function startMetricsServer(
   registry: Registry,
   port: number,
   host = "127.0.0.1",
   readiness: ReadinessCheck = () => ({ ready: true, reason: "" }),
+  more: Pick<ProbeServerOptions, "routes" | "guard"> = {},
 ): Promise<MetricsServer> {
   return startProbeServer({
     port,
     host,
     readiness,
+    ...(more.guard === undefined ? {} : { guard: more.guard }),
     routes: {
+      ...more.routes,
       "/metrics": (response) => {
         registry.metrics().then(
           (body) => response.writeHead(200, { "content-type": registry.contentType }).end(body),

@@ -27,6 +27,9 @@ import { Coordinator } from "./service/coordinator.ts";
 import { CoordinatorStore, STORE_FILE } from "./storage/store.ts";
 import type { CoordinatorEvent, RunSummary } from "./service/records.ts";
 import { coordinatorStartProblems, readConfiguredTls } from "./startup-checks.ts";
+import { readStatusToken, tokenGuard } from "./status/access.ts";
+import { liveStatusSources, RoundBytesTally } from "./status/live-sources.ts";
+import { statusRoutes } from "./status/routes.ts";
 
 /** The adapter the federation trains: its shapes (for PEFT checkpoints), length, start and base model. */
 export interface AdapterDescription {
@@ -119,7 +122,7 @@ export interface CoordinatorHandle {
   readonly done: Promise<RunSummary>;
   /** The run service (the admin service's and tests' way to submit, list and abort runs). */
   readonly coordinator: Coordinator;
-  /** The Prometheus registry's port, when config.metricsPort is set. */
+  /** The HTTP server's port (status page, /metrics, probes), when config.metricsPort is set. */
   readonly metricsPort: number | undefined;
   /** After `done`: waits (at most `timeoutMs`) until every online site has been told the run finished. */
   drain(timeoutMs: number): Promise<void>;
@@ -211,6 +214,7 @@ export async function startCoordinator(
     sitesOnline(),
   );
   const recordMetrics = metricsWiring(metrics);
+  const roundBytes = new RoundBytesTally();
   const readiness = readinessFlag("gRPC server not listening yet");
   let metricsServer: MetricsServer | undefined;
   // A start that fails after this point releases what it opened, so the process can exit at once.
@@ -222,13 +226,6 @@ export async function startCoordinator(
   let coordinator: Coordinator;
   let server: Awaited<ReturnType<ServeFunction>>;
   try {
-    if (config.metricsPort !== undefined)
-      metricsServer = await startMetricsServer(
-        metrics.registry,
-        config.metricsPort,
-        config.metricsHost,
-        readiness,
-      );
     coordinator = new Coordinator({
       config,
       store,
@@ -245,6 +242,7 @@ export async function startCoordinator(
       initialGlobal: adapter.initialGlobal,
       onEvent: (event) => {
         recordMetrics(event);
+        roundBytes.record(event, coordinator.currentRun()?.runId ?? 0);
         runtime.onEvent?.(event);
       },
       revocationList: runtime.revocationList ?? (() => readCrlDer(config.tls.pkiDir ?? ".")),
@@ -255,6 +253,26 @@ export async function startCoordinator(
     coordinator.checkStart();
     const started = coordinator;
     sitesOnline = () => started.status().sitesOnline;
+    if (config.metricsPort !== undefined) {
+      const status = liveStatusSources({
+        config,
+        coordinator,
+        revocations: currentRevocations,
+        bytes: roundBytes,
+      });
+      const token =
+        config.statusTokenFile === undefined ? undefined : readStatusToken(config.statusTokenFile);
+      metricsServer = await startMetricsServer(
+        metrics.registry,
+        config.metricsPort,
+        config.metricsHost,
+        readiness,
+        {
+          routes: statusRoutes(status),
+          ...(token === undefined ? {} : { guard: tokenGuard(token) }),
+        },
+      );
+    }
     server = await (runtime.serve ?? serveGrpc)({
       listen: config.listen,
       tls,

@@ -6,6 +6,7 @@ import type { FederationConfig } from "./config.ts";
 import { checkOwnIdentity, expiryWarning, PkiError } from "./pki/index.ts";
 import type { TlsIdentity } from "../proto/transport.ts";
 import { BUILTIN_MODEL, hashBaseModel } from "../model/model-dir.ts";
+import { statusAccessProblem } from "./status/access.ts";
 
 /** One row of a preflight table; `detail` says what was found or what to fix. */
 export interface CheckResult {
@@ -110,6 +111,8 @@ export async function coordinatorStartProblems(
   if (problems.length > 0) return problems;
   const identity = coordinatorIdentityProblem(options.tls ?? readConfiguredTls(config));
   if (identity !== undefined) problems.push(identity);
+  const access = statusAccessProblem(config);
+  if (access !== undefined) problems.push(access);
   if (options.probePorts) {
     const metrics = metricsAddress(config);
     for (const problem of [
@@ -148,8 +151,10 @@ export async function coordinatorPreflight(config: FederationConfig): Promise<Ch
   }
   rows.push(row("listen port", await portProblem("listen", config.listen), `${config.listen} is free`));
   const metrics = metricsAddress(config);
-  if (metrics !== undefined)
+  if (metrics !== undefined) {
     rows.push(row("metrics port", await portProblem("metricsPort", metrics), `${metrics} is free`));
+    rows.push(row("status access", statusAccessProblem(config), "loopback bind or operator token"));
+  }
   return rows;
 }
 

@@ -4,7 +4,7 @@
 export const PORTS = {
   /** The coordinator's gRPC (mutual TLS) port. */
   grpc: 50051,
-  /** The coordinator's HTTP port: /metrics (Prometheus), /healthz, /readyz. */
+  /** The coordinator's HTTP port: the status page and /metrics (both need the operator token), /healthz, /readyz. */
   coordinatorHttp: 9090,
   /** A site client's HTTP port: /healthz, /readyz. */
   siteHttp: 8081,
@@ -16,6 +16,8 @@ export const MOUNTS = {
   config: "/etc/fedtune/config",
   /** ca.crt, tls.crt, tls.key (Secret of type kubernetes.io/tls). */
   tls: "/etc/fedtune/tls",
+  /** The coordinator's operator token for its status page and /metrics (Secret). */
+  statusToken: "/etc/fedtune/status-token",
   /** A site's records (ConfigMap in a simulation; a hospital mounts its own volume). */
   data: "/etc/fedtune/data",
   /** State that must survive a restart: the coordinator's SQLite and checkpoints, a site's keys and ledger. */
@@ -31,6 +33,9 @@ export const CONFIG_FILES = {
 
 /** The file names a kubernetes.io/tls Secret holds (ca.crt beside the two standard keys). */
 export const TLS_FILES = { caCert: "ca.crt", cert: "tls.crt", key: "tls.key" } as const;
+
+/** The file the operator token Secret holds. */
+export const STATUS_TOKEN_FILE = "token";
 
 export const DATA_FILES = { train: "train.jsonl", validation: "validation.jsonl" } as const;
 

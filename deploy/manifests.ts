@@ -21,6 +21,7 @@ import {
   MOUNTS,
   PORTS,
   RUN_AS_USER,
+  STATUS_TOKEN_FILE,
   TLS_FILES,
   entrypointArgs,
 } from "./layout.ts";
@@ -29,7 +30,7 @@ import type { Role } from "./layout.ts";
 /** The federation config minus what the deployment decides (addresses, paths, ports). */
 export type FederationSettings = Omit<
   FederationConfigInput,
-  "listen" | "tls" | "storageDir" | "metricsPort" | "metricsHost"
+  "listen" | "tls" | "storageDir" | "metricsPort" | "metricsHost" | "statusTokenFile"
 >;
 
 /** A site's own settings minus what the deployment decides. */
@@ -51,6 +52,11 @@ export interface ConsortiumDeployment {
   readonly image: string;
   readonly federation: FederationSettings;
   readonly coordinatorTls: TlsIdentity;
+  /**
+   * The operator token (at least 32 characters) for the coordinator's status page and /metrics, which
+   * listen on every interface of the pod so that the Service and Prometheus reach them.
+   */
+  readonly statusToken: string;
   readonly sites: readonly SiteDeployment[];
   /** Size of each PersistentVolumeClaim, e.g. "1Gi". */
   readonly storageSize: string;
@@ -82,6 +88,7 @@ export function coordinatorConfigOf(federation: FederationSettings): FederationC
     storageDir: `${MOUNTS.state}/coordinator`,
     metricsPort: PORTS.coordinatorHttp,
     metricsHost: "0.0.0.0",
+    statusTokenFile: `${MOUNTS.statusToken}/${STATUS_TOKEN_FILE}`,
   };
 }
 
@@ -230,6 +237,10 @@ function coordinatorObjects(consortium: ConsortiumDeployment): ManifestObject[] 
     volumes: [
       [configVolume(name), MOUNTS.config],
       [tlsVolume(`${name}-tls`), MOUNTS.tls],
+      [
+        { name: "status-token", secret: { secretName: `${name}-status-token`, defaultMode: 0o440 } },
+        MOUNTS.statusToken,
+      ],
       [stateVolume(`${name}-state`), MOUNTS.state],
       [tmpVolume, MOUNTS.tmp],
     ],
@@ -237,9 +248,15 @@ function coordinatorObjects(consortium: ConsortiumDeployment): ManifestObject[] 
   return [
     new ConfigMap({ metadata: { name, labels }, data: { "coordinator.yaml": stringify(config) } }),
     tlsSecret(`${name}-tls`, labels, consortium.coordinatorTls),
+    new Secret({
+      metadata: { name: `${name}-status-token`, labels },
+      type: "Opaque",
+      stringData: { [STATUS_TOKEN_FILE]: consortium.statusToken },
+    }),
     claim(`${name}-state`, labels, consortium.storageSize),
     deployment(name, labels, spec, {
-      // The de-facto scrape convention of Prometheus' kubernetes_sd example configuration.
+      // The de-facto scrape convention of Prometheus' kubernetes_sd example configuration; the scrape job
+      // sends the operator token (authorization.credentials_file, docs/kubernetes.md).
       "prometheus.io/scrape": "true",
       "prometheus.io/port": String(PORTS.coordinatorHttp),
       "prometheus.io/path": "/metrics",

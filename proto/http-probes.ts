@@ -7,7 +7,10 @@ import type { AddressInfo } from "node:net";
 export type ReadinessCheck = () => { readonly ready: boolean; readonly reason: string };
 
 /** Answers one GET request on a path. */
-export type RouteHandler = (response: ServerResponse) => void;
+export type RouteHandler = (response: ServerResponse, request: IncomingMessage) => void;
+
+/** Runs before every route but the probes; answers a refused request itself and returns false. */
+export type RequestGuard = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 export interface ProbeServerOptions {
   /** 0 picks a free port. */
@@ -16,6 +19,8 @@ export interface ProbeServerOptions {
   readonly readiness: ReadinessCheck;
   /** Further GET routes by exact path (e.g. /metrics). */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** Guards the further routes; the probes stay open so that an orchestrator needs no credentials. */
+  readonly guard?: RequestGuard;
 }
 
 export interface ProbeServer {
@@ -35,8 +40,7 @@ function text(response: ServerResponse, status: number, body: string): void {
  * https://kubernetes.io/docs/reference/using-api/health-checks/
  */
 export async function startProbeServer(options: ProbeServerOptions): Promise<ProbeServer> {
-  const routes: Record<string, RouteHandler> = {
-    ...options.routes,
+  const probes: Record<string, RouteHandler> = {
     "/healthz": (response) => text(response, 200, "ok"),
     "/readyz": (response) => {
       const { ready, reason } = options.readiness();
@@ -45,12 +49,19 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
   };
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? "").split("?")[0] ?? "";
-    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    const probe = Object.hasOwn(probes, path) ? probes[path] : undefined;
+    if (request.method === "GET" && probe !== undefined) {
+      probe(response, request);
+      return;
+    }
+    if (options.guard !== undefined && !options.guard(request, response)) return;
+    const route =
+      options.routes !== undefined && Object.hasOwn(options.routes, path) ? options.routes[path] : undefined;
     if (request.method !== "GET" || route === undefined) {
       text(response, 404, "not found");
       return;
     }
-    route(response);
+    route(response, request);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,4 +1,5 @@
 // `fedtune sim --emit k8s`: the simulated federation as Kubernetes manifests — its hospitals, PKI and configs, ready for kubectl apply.
+import { randomBytes } from "node:crypto";
 import { consortiumManifests, coordinatorHostNames } from "../deploy/manifests.ts";
 import type { ConsortiumDeployment, ManifestObject } from "../deploy/manifests.ts";
 import { writeManifests } from "../deploy/write.ts";
@@ -44,6 +45,7 @@ export async function simulatedConsortium(
     // Pods may wait minutes for a node and an image pull before they join.
     federation: { ...settings, deadlines: { ...settings.deadlines, joinMs: 900_000 } },
     coordinatorTls: { caPem: ca.certPem, certPem: coordinator.certPem, keyPem: coordinator.keyPem },
+    statusToken: randomBytes(32).toString("hex"),
     storageSize: emit.storageSize,
     sites: await Promise.all(
       data.sites.map(async (site) => {

@@ -19,6 +19,7 @@ import { canonicalJson } from "../storage/canonical-json.ts";
 import { ChangeSignal } from "./change-signal.ts";
 import { heKeyConflict } from "./key-ceremony.ts";
 import { DurableState } from "./durable-state.ts";
+import type { StageInProgress } from "../status/snapshot.ts";
 import type { RunSummary } from "./records.ts";
 import { RoundContext, type CoordinatorDeps } from "./round-context.ts";
 import { federationHandlers } from "./rpc-handlers.ts";
@@ -264,6 +265,24 @@ export class Coordinator {
     };
   }
 
+  /** The round try and stage in progress with its deadline, for the status page. */
+  inProgress(): StageInProgress | undefined {
+    const state = this.current?.state;
+    if (state?.phase !== "running") return undefined;
+    return {
+      round: state.ref.round,
+      attempt: state.ref.attempt,
+      kind: state.kind,
+      stage: state.stage.name,
+      deadlineAt: new Date(state.stage.deadlineAt).toISOString(),
+    };
+  }
+
+  /** Sites connected now (seen within the online window), whatever their standing; also between runs. */
+  connectedSites(): SiteId[] {
+    return this.current?.sites.online() ?? [];
+  }
+
   /**
    * The config's federation settings are the first run of a store that has none; a run migrated from a
    * version-1 store (no settings stored) takes them too, as the config it was started with.
@@ -282,7 +301,8 @@ export class Coordinator {
     return runs.find((run) => run.state === "running") ?? runs.find((run) => run.state === "queued");
   }
 
-  private configOf(run: RunRecord): FederationConfig {
+  /** A run's federation config: the coordinator's, with the run's stored settings. */
+  configOf(run: RunRecord): FederationConfig {
     if (run.settings === null) return this.deps.config;
     return runConfig(this.deps.config, readRunSettings(run.settings, run.id));
   }

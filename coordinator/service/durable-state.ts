@@ -337,6 +337,15 @@ export class DurableState {
     });
   }
 
+  /** Training tries each site was picked for (the status page's ε bound; coordinator/status/snapshot.ts). */
+  trainingTriesPicked(): Map<string, number> {
+    const picked = new Map<string, number>();
+    for (const r of this.store.listRounds(this.runId))
+      if (r.kind === "train")
+        for (const site of r.participants) picked.set(site, (picked.get(site) ?? 0) + 1);
+    return picked;
+  }
+
   // --- audit ---
 
   /** An audit entry of this run: its details carry the run id. */

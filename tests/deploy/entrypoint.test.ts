@@ -13,7 +13,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { ENTRYPOINT, MOUNTS, PORTS } from "../../deploy/layout.ts";
+import { ENTRYPOINT, MOUNTS, PORTS, STATUS_TOKEN_FILE } from "../../deploy/layout.ts";
 import { objectName } from "../../deploy/manifests.ts";
 import type { ManifestObject } from "../../deploy/manifests.ts";
 import { SIM_CONSORTIUM, emitK8s } from "../../sim/emit-k8s.ts";
@@ -204,7 +204,15 @@ describe("deploy/entrypoint.sh", () => {
       throw new Error("expected a coordinator and two sites");
     const coordinatorProcess = start(coordinator.pod, output);
     expect(await becomesReady(coordinator.httpPort, coordinatorProcess)).toBe(true);
-    expect((await httpGet(coordinator.httpPort, "/metrics")).body).toContain("fedtune_sites_joined");
+    // /metrics needs the operator token from the mounted Secret; the probes above did not.
+    expect((await httpGet(coordinator.httpPort, "/metrics")).status).toBe(401);
+    const token = (
+      await readFile(join(coordinator.pod.root, MOUNTS.statusToken, STATUS_TOKEN_FILE), "utf8")
+    ).trim();
+    const scrape = await fetch(`http://127.0.0.1:${coordinator.httpPort}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await scrape.text()).toContain("fedtune_sites_joined");
     const siteProcesses = sites.map((site) => start(site.pod, output));
     const siteReady = await Promise.all(
       sites.map((site, i) => becomesReady(site.httpPort, siteProcesses[i] as ChildProcess)),

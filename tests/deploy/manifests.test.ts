@@ -13,7 +13,7 @@ import { main } from "../../cli/main.ts";
 import { parseAllDocuments, parse } from "yaml";
 import { parseFederationConfig } from "../../coordinator/config.ts";
 import { siteConfigSchema } from "../../client/node/config.ts";
-import { ENTRYPOINT, MOUNTS, PORTS, RUN_AS_USER } from "../../deploy/layout.ts";
+import { ENTRYPOINT, MOUNTS, PORTS, RUN_AS_USER, STATUS_TOKEN_FILE } from "../../deploy/layout.ts";
 import type { ManifestObject } from "../../deploy/manifests.ts";
 import { emitK8s } from "../../sim/emit-k8s.ts";
 import { parseSimOptions } from "../../sim/options.ts";
@@ -126,6 +126,15 @@ describe("fedtune sim --emit k8s", () => {
     expect(tls.type).toBe("kubernetes.io/tls");
     const cert = new X509Certificate(tls.stringData?.["tls.crt"] ?? "");
     expect(cert.subjectAltName).toContain("DNS:fedtune-sim-coordinator");
+    // Bound on every interface, its status page and /metrics need the operator token, mounted from a Secret.
+    expect(config.metricsHost).toBe("0.0.0.0");
+    expect(config.statusTokenFile).toBe(`${MOUNTS.statusToken}/${STATUS_TOKEN_FILE}`);
+    const volumes = deployment.spec?.template.spec?.volumes ?? [];
+    const mounts = deployment.spec?.template.spec?.containers[0]?.volumeMounts ?? [];
+    const tokenVolume = volumes.find((v) => v.secret?.secretName === "fedtune-sim-coordinator-status-token");
+    expect(mounts.find((m) => m.name === tokenVolume?.name)?.mountPath).toBe(MOUNTS.statusToken);
+    const token = named(Secret, "fedtune-sim-coordinator-status-token").stringData?.[STATUS_TOKEN_FILE] ?? "";
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("gives each site its own certificate, records and config dialling the coordinator's Service", () => {

@@ -1,5 +1,6 @@
 // In secagg and he modes the coordinator learns the consortium's evaluation totals only: nothing it receives,
-// stores (every byte of its state folder), logs or exposes on /metrics holds one site's evaluation figures.
+// stores (every byte of its state folder), logs or exposes on /metrics, the status page or /api/status holds one
+// site's evaluation figures.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -120,6 +121,8 @@ describe.each<PrivacyMode>(["secagg", "he"])("evaluation reports in mode %s", (m
     const port = federation.coordinator.metricsPort;
     if (port === undefined) throw new Error("no metrics port");
     const metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const pageText = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    const statusJson = await (await fetch(`http://127.0.0.1:${port}/api/status`)).text();
     await federation.coordinator.stop();
 
     expect(summary.rounds.map((r) => [r.kind, r.outcome])).toEqual([
@@ -141,6 +144,12 @@ describe.each<PrivacyMode>(["secagg", "he"])("evaluation reports in mode %s", (m
       .filter((entry) => entry.msg === "round completed");
     expect(completed.at(-1)?.metrics?.["accuracy"]).toBe(totals["accuracy"]);
     expect(metricsText).toContain("fedtune_");
+    // The page and its data show the totals, at the precision the page prints them.
+    expect(JSON.parse(statusJson)).toMatchObject({
+      runs: [{ rounds: [{}, { accuracy: totals["accuracy"], loss: totals["loss"] }] }],
+    });
+    expect(pageText).toContain((totals["accuracy"] ?? 0).toFixed(3));
+    expect(pageText).toContain((totals["loss"] ?? 0).toFixed(4));
 
     // No single site's figures anywhere at the coordinator.
     const haystacks = [
@@ -148,8 +157,14 @@ describe.each<PrivacyMode>(["secagg", "he"])("evaluation reports in mode %s", (m
       ...stored,
       Buffer.from(coordinatorLog.join("")),
       Buffer.from(metricsText),
+      Buffer.from(statusJson),
     ];
-    for (const site of SITES) expect(leaks(haystacks, fingerprints(site)), site.name).toBe(0);
+    for (const site of SITES) {
+      expect(leaks(haystacks, fingerprints(site)), site.name).toBe(0);
+      // The page prints accuracy to 3 places (its timestamps carry no fractions of a second to confuse this).
+      const printed = [Buffer.from(site.accuracy.toFixed(3)), ...fingerprints(site)];
+      expect(leaks([Buffer.from(pageText)], printed), `${site.name} on the page`).toBe(0);
+    }
 
     // Each site's own output still holds its own figures (what the simulation shows per site).
     for (const site of SITES) {
