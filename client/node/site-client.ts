@@ -237,6 +237,7 @@ export class SiteClient {
         numExamples: privatized.numExamples,
         trainLoss: privatized.trainLoss,
         reused: true,
+        trainMs: 0,
       });
       session.resetProtectTime();
     } else {
@@ -267,6 +268,7 @@ export class SiteClient {
       return undefined;
     }
     const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);
+    const trainingStarted = performance.now();
     const update = await session.trainer().train({
       global,
       settings: task.training,
@@ -282,6 +284,7 @@ export class SiteClient {
       numExamples: update.numExamples,
       trainLoss: update.trainLoss,
       reused: false,
+      trainMs: performance.now() - trainingStarted,
     });
     session.resetProtectTime();
     return session.protect(() => privatize(session, task, update));
