@@ -45,7 +45,13 @@ export class ProtectCostCollector {
       case "decryption-share":
         this.entry(event.ref.round, siteId).protectMs += event.protectMs;
         return;
-      default:
+      case "joined":
+      case "stage":
+      case "declined":
+      case "evaluated":
+      case "dropped":
+      case "privacy":
+      case "finished":
         return;
     }
   }
