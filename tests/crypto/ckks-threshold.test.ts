@@ -205,6 +205,11 @@ describe("collective key and t-of-n decryption", () => {
       }),
     );
     expect(() => combineDecryptionShares(tools, other, shares, THRESHOLD)).toThrow(/another aggregate/);
+    // A share of the format whose digest covered the whole aggregate is refused by its version, by name.
+    const versionOne = shares.map((share) => Uint8Array.from(share, (b, i) => (i === 4 ? 1 : b)));
+    expect(() => combineDecryptionShares(tools, aggregate, versionOne, THRESHOLD)).toThrow(
+      /unsupported decryption-share version 1/,
+    );
   });
 });
 
