@@ -67,8 +67,9 @@ class HeTry implements ModeTry {
       thresholdVectorExpectation(this.tools, this.accumulator.length),
     );
     if (header.summands !== 1) throw new CkksFormatError("an upload is one site's vector (1 summand)");
+    const c1s = secondPolynomials(this.tools, bytes);
     this.accumulator.add(bytes);
-    this.uploads.push({ siteId: site, upload: secondPolynomials(this.tools, bytes) });
+    this.uploads.push({ siteId: site, upload: c1s });
   }
 
   acceptStageMessage(): void {
