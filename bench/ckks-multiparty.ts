@@ -1,10 +1,14 @@
-// Threshold CKKS benchmark (JSON lines): upload and decryption-share bytes per float32 byte, the coordinator's ciphertext sum against a plain float32 sum on one core, encrypt and decryption-share time per site, and the decrypted sum's error for n sites.
+// Threshold CKKS benchmark (JSON lines): upload, decryption-share and key-holder download bytes per float32 byte, the coordinator's ciphertext sum against a plain float32 sum on one core, encrypt and decryption-share time per site, and the decrypted sum's error for n sites.
 // Usage: nice -n 10 node bin/run-ts.mjs bench/ckks-multiparty.ts [--floats 65536] [--sites 10,50] [--threshold-fraction 0.5]
 import { parseArgs } from "node:util";
 import { CiphertextSumAccumulator } from "../crypto/ckks/aggregate-stream.ts";
 import { createCkksContext, loadSeal } from "../crypto/ckks/context.ts";
 import { decryptTogether, runCeremony } from "../crypto/ckks/threshold-in-process.ts";
-import { combineDecryptionShares, createDecryptionShare } from "../crypto/ckks/threshold-decryption.ts";
+import {
+  combineDecryptionShares,
+  createDecryptionShare,
+  holderRequest,
+} from "../crypto/ckks/threshold-decryption.ts";
 import {
   createPolyTools,
   expectedThresholdErrorStddev,
@@ -96,7 +100,11 @@ for (const sites of siteCounts) {
 
   progress(`n = ${sites}: ${threshold} decryption shares`);
   const participants = ceremony.holders.slice(0, threshold).map((h) => h.x);
-  const request = { aggregate, uploads, participants };
+  const whole = { aggregate, uploads, participants };
+  cpu = process.cpuUsage();
+  // What the coordinator sends a holder: the c1s of the aggregate and of every accepted upload.
+  const request = holderRequest(tools, whole);
+  const cutMs = cpuMs(cpu);
   cpu = process.cpuUsage();
   const shares = ceremony.holders
     .slice(0, threshold)
@@ -119,7 +127,7 @@ for (const sites of siteCounts) {
   });
   // A second answering set decrypts the same aggregate (any t of n).
   const other = ceremony.holders.slice(sites - threshold).map((h) => h.x);
-  const again = decryptTogether(tools, ceremony, { ...request, participants: other }, 2, rng);
+  const again = decryptTogether(tools, ceremony, { ...whole, participants: other }, 2, rng);
   const agreement = again.reduce((m, v, i) => Math.max(m, Math.abs(v - (decrypted[i] as number))), 0);
 
   const floatBytes = 4 * floats;
@@ -129,6 +137,17 @@ for (const sites of siteCounts) {
     floats,
     uploadBytesPerFloatByte: round(uploads[0]!.upload.length / floatBytes, 4),
     shareBytesPerFloatByte: round(shares[0]!.length / floatBytes, 4),
+    // A key holder's download per decryption, per float32 byte of the aggregate: the c1s it is sent now,
+    // and the whole ciphertexts (aggregate and uploads) it was sent before.
+    holderDownloadBytesPerFloatByte: round(
+      (request.aggregate.length + request.uploads.reduce((s, u) => s + u.upload.length, 0)) / floatBytes,
+      4,
+    ),
+    holderDownloadBytesPerFloatByteWholeCiphertexts: round(
+      (aggregate.length + ciphertextBytes) / floatBytes,
+      4,
+    ),
+    coordinatorCutCpuMsPerMillionFloats: round((cutMs * 1e6) / floats),
     aggregationMBpsCpu: round(ciphertextBytes / 1e6 / (sumMs / 1e3)),
     plainFloat32SumMBpsCpu: round((sites * floatBytes) / 1e6 / (plainMs / 1e3)),
     aggregationTimeOverPlainSum: round(sumMs / plainMs),

@@ -9,6 +9,8 @@
 // sites' own protect time summed over the n sites and for the slowest one (sitesProtectMsTotal,
 // sitesProtectMsMaxSite: work that runs in parallel on n machines in a deployment), and the CPU time
 // of the site process during the round (sitesProcessCpuMs). Ratios compare rows of the same run.
+// Coordinator CPU excludes this bench's own memory sampler (its RSS reads and forced collections run on the
+// coordinator's thread; their CPU is measured tick by tick and subtracted, and reported as benchSamplerCpuMs).
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,9 +61,13 @@ interface ChildInit {
 
 interface ChildResult {
   readonly sentBytes: number[];
+  /** What each site downloaded over the run (a key holder's decryption input included). */
+  readonly receivedBytes: number[];
   readonly roundsContributed: number[];
   /** Per site, its protect time in the training round (SiteEvent "submitted".protectMs). */
   readonly protectMs: number[];
+  /** Per site, its decryption share's protect time (he key holders asked to answer; 0 otherwise). */
+  readonly decryptionShareMs: number[];
   /** CPU time of the site process (all n sites) from the first site's training step to the last submission. */
   readonly processCpuMs: number;
 }
@@ -85,6 +91,7 @@ async function runSites(init: ChildInit): Promise<void> {
   const trainers = new Map<string, LocalTrainer>();
   for (const site of init.sites) trainers.set(site.name, await precomputedTrainer(init.dim, site.name));
   const protectMs = new Map<string, number>();
+  const decryptionShareMs = new Map<string, number>();
   let cpuAtFirstStep: NodeJS.CpuUsage | undefined;
   let processCpuMs = 0;
   const clients = init.sites.map((site) =>
@@ -101,6 +108,7 @@ async function runSites(init: ChildInit): Promise<void> {
       pollWaitMs: 5_000,
       onEvent: (event) => {
         if (event.type === "stage" && event.stage === "train") cpuAtFirstStep ??= process.cpuUsage();
+        if (event.type === "decryption-share") decryptionShareMs.set(site.name, event.protectMs);
         if (event.type === "submitted") {
           protectMs.set(site.name, event.protectMs);
           if (protectMs.size === init.sites.length && cpuAtFirstStep !== undefined) {
@@ -114,8 +122,10 @@ async function runSites(init: ChildInit): Promise<void> {
   const summaries = await Promise.all(clients.map((client) => client.done));
   const result: ChildResult = {
     sentBytes: summaries.map((s) => s.sentBytes),
+    receivedBytes: summaries.map((s) => s.receivedBytes),
     roundsContributed: summaries.map((s) => s.roundsContributed),
     protectMs: init.sites.map((site) => protectMs.get(site.name) ?? 0),
+    decryptionShareMs: init.sites.map((site) => decryptionShareMs.get(site.name) ?? 0),
     processCpuMs,
   };
   process.send?.(result);
@@ -157,17 +167,25 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
   // "complete" runs from the last stage_closed to round_completed (strategy, checkpoint, audit record).
   const stageMs: Record<string, number> = {};
   const stageCpuMs: Record<string, number> = {};
-  let mark = { at: 0, cpu: process.cpuUsage() };
-  const sinceMark = (): { ms: number; cpuMs: number } => {
-    const cpu = process.cpuUsage(mark.cpu);
-    return { ms: Math.round(performance.now() - mark.at), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+  // CPU ms of the sampler's own ticks so far, subtracted from every coordinator CPU figure.
+  let samplerCpuMs = 0;
+  let samplerCpuAtStart = 0;
+  const cpuMsSince = (since: NodeJS.CpuUsage): number => {
+    const cpu = process.cpuUsage(since);
+    return (cpu.user + cpu.system) / 1000;
   };
+  let mark = { at: 0, cpu: process.cpuUsage(), samplerCpuMs };
+  const sinceMark = (): { ms: number; cpuMs: number } => ({
+    ms: Math.round(performance.now() - mark.at),
+    cpuMs: Math.round(cpuMsSince(mark.cpu) - (samplerCpuMs - mark.samplerCpuMs)),
+  });
   // With --expose-gc, every 250 ms a full collection first, so that the live peak (heap + external,
   // which holds the update buffers and the SEAL heap) is told apart from garbage awaiting collection.
   let peakLive = 0;
   let ticks = 0;
   const sampler = setInterval(() => {
     if (!sampling) return;
+    const tickStarted = process.cpuUsage();
     // memoryUsage.rss() reads the RSS alone (memoryUsage() also walks the heap spaces): 100 calls a second.
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     if (global.gc !== undefined && ++ticks % 25 === 0) {
@@ -175,6 +193,7 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
       const usage = process.memoryUsage();
       peakLive = Math.max(peakLive, usage.heapUsed + usage.external);
     }
+    samplerCpuMs += cpuMsSince(tickStarted);
   }, 10);
   const handle = await startCoordinator(config, {
     logger,
@@ -188,21 +207,22 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
       if (event.type === "round_started" && event.kind === "train") {
         roundStarted = performance.now();
         cpuAtStart = process.cpuUsage();
+        samplerCpuAtStart = samplerCpuMs;
         sampling = true;
       }
       if (!sampling) return;
-      if (event.type === "stage_started") mark = { at: performance.now(), cpu: process.cpuUsage() };
+      if (event.type === "stage_started")
+        mark = { at: performance.now(), cpu: process.cpuUsage(), samplerCpuMs };
       if (event.type === "stage_closed" || event.type === "round_completed") {
         const name = event.type === "stage_closed" ? event.stage : "complete";
         const { ms, cpuMs } = sinceMark();
         stageMs[name] = ms;
         stageCpuMs[name] = cpuMs;
-        mark = { at: performance.now(), cpu: process.cpuUsage() };
+        mark = { at: performance.now(), cpu: process.cpuUsage(), samplerCpuMs };
       }
       if (event.type === "round_completed" && event.kind === "train") {
         roundMs = performance.now() - roundStarted;
-        const cpu = process.cpuUsage(cpuAtStart);
-        coordinatorCpuMs = (cpu.user + cpu.system) / 1000;
+        coordinatorCpuMs = cpuMsSince(cpuAtStart) - (samplerCpuMs - samplerCpuAtStart);
         sampling = false;
       }
     },
@@ -245,6 +265,7 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
     outcome: summary.outcome,
     roundMs: Math.round(roundMs),
     coordinatorCpuMs: Math.round(coordinatorCpuMs),
+    benchSamplerCpuMs: Math.round(samplerCpuMs - samplerCpuAtStart),
     // Wall time and coordinator CPU of each stage of the round, in order ("complete": aggregation,
     // checkpoint and audit record after the last stage closed).
     stageMs,
@@ -256,8 +277,13 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
     sitesProtectMsTotal: Math.round(result.protectMs.reduce((a, b) => a + b, 0)),
     sitesProtectMsMaxSite: Math.round(Math.max(0, ...result.protectMs)),
     sitesProcessCpuMs: Math.round(result.processCpuMs),
+    // he: the slowest key holder's decryption share (check, share, sealing), protect work after its upload.
+    sitesDecryptionShareMsMax: Math.round(Math.max(0, ...result.decryptionShareMs)),
     bytesPerSite: Math.round(meanSent),
     bytesPerSiteOverRaw: Number((meanSent / rawBytes).toFixed(3)),
+    // Downloads over the run (ceremony, key material, global adapter, and for he key holders the decryption
+    // input): the largest site's is a holder's in he mode.
+    bytesReceivedPerSiteMaxOverRaw: Number((Math.max(0, ...result.receivedBytes) / rawBytes).toFixed(3)),
     coordinatorPeakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
     coordinatorRoundRssGrowthMiB: Number(((peakRss - baselineRss) / 2 ** 20).toFixed(1)),
     ...(global.gc === undefined ? {} : { coordinatorPeakLiveMiB: Number((peakLive / 2 ** 20).toFixed(1)) }),

@@ -23,6 +23,7 @@ import { createRunPki } from "./pki.ts";
 import { loraConfigOf } from "./prepare.ts";
 import type { PreparedRun } from "./prepare.ts";
 import type { ProgressListener } from "./progress.ts";
+import { ProtectCostCollector } from "./protect-cost.ts";
 import type { EvalFigures, RoundMetrics } from "./report/metrics.ts";
 import { SiteHost, decodeVector, encodeVector } from "./site-host.ts";
 import type { HostCommand, HostLink, HostMessage, HostedSite, SiteHostInit } from "./site-host.ts";
@@ -147,6 +148,7 @@ export async function runFederated(
   const config: FederationConfig = await writeFederationConfig(runDir, input);
 
   const collector = new RoundCollector();
+  const protectCosts = new ProtectCostCollector();
   const trainingVersions: number[] = [];
   const siteFigures = new Map<number, Record<string, EvalFigures>>();
   const latestEpsilon = new Map<string, number>();
@@ -216,6 +218,7 @@ export async function runFederated(
   };
 
   const onSiteEvent = (siteId: string, event: SiteEvent): void => {
+    protectCosts.handle(siteId, event);
     switch (event.type) {
       case "privacy":
         latestEpsilon.set(siteId, event.epsilon);
@@ -241,6 +244,7 @@ export async function runFederated(
       case "joined":
       case "stage":
       case "trained":
+      case "decryption-share":
       case "dropped":
       case "finished":
         return;
@@ -438,6 +442,7 @@ export async function runFederated(
       dropouts: p.dropouts,
       stageDurationsMs: p.stageDurationsMs,
       wallTimeMs: p.wallTimeMs,
+      protectOverTrain: protectCosts.ratiosOf(p.round),
     };
   });
   const lastVersion = trainingVersions[trainingVersions.length - 1];

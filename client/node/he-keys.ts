@@ -230,8 +230,9 @@ async function fetchKeyShare(
 
 /**
  * A decryption share of the round's aggregate, computed only once the aggregate checks out as the sum of at
- * least max(minUploads, 2) distinct single-site uploads (crypto/ckks/threshold-decryption.ts checkAggregate);
- * sent to the coordinator (reveal "coordinator") or sealed to each recipient (reveal "sites").
+ * least max(minUploads, 2) distinct single-site uploads (crypto/ckks/threshold-decryption.ts checkAggregate).
+ * The coordinator sends the c1 polynomials of the aggregate and the uploads only (a share depends on c1 alone).
+ * The share goes to the coordinator (reveal "coordinator") or is sealed to each recipient (reveal "sites").
  */
 export async function answerDecryption(session: SiteSession, step: DecryptStep): Promise<void> {
   const { ref } = step;
@@ -254,6 +255,7 @@ export async function answerDecryption(session: SiteSession, step: DecryptStep):
     .filter((b) => b.header.kind === "upload")
     .map((b) => ({ siteId: b.header.recipient, upload: b.bytes }));
   const { x, keyShare } = await fetchKeyShare(session, tools, he);
+  const protectedBefore = session.protectTimeMs();
   let share: Uint8Array;
   try {
     share = session.protect(() =>
@@ -274,12 +276,14 @@ export async function answerDecryption(session: SiteSession, step: DecryptStep):
     recipients.length === 0
       ? [{ header: blobHeader(he.keyId, "decryption-share", share, { ref }), bytes: share }]
       : recipients.map((recipient) => {
-          const sealed = sealBlob(
-            decryptionShareBinding(he.keyId, ref.round, tools, siteId, recipient.siteId),
-            share,
-            session.keys.envelopeSecretKey,
-            recipient.envelopePublicKey,
-            session.rng,
+          const sealed = session.protect(() =>
+            sealBlob(
+              decryptionShareBinding(he.keyId, ref.round, tools, siteId, recipient.siteId),
+              share,
+              session.keys.envelopeSecretKey,
+              recipient.envelopePublicKey,
+              session.rng,
+            ),
           );
           return {
             header: blobHeader(he.keyId, "decryption-share", sealed, { ref, recipient: recipient.siteId }),
@@ -287,6 +291,7 @@ export async function answerDecryption(session: SiteSession, step: DecryptStep):
           };
         });
   await publish(session, blobs);
+  session.emit({ type: "decryption-share", ref, protectMs: session.protectTimeMs() - protectedBefore });
   session.logger.info({ round: ref.round, attempt: ref.attempt }, "sent a decryption share");
 }
 

@@ -34,6 +34,8 @@ export type SiteEvent =
       readonly trainLoss: number;
       /** True when the update was trained for an earlier try of this round with the same settings. */
       readonly reused: boolean;
+      /** Wall time of the local training, in ms (0 for a reused update). */
+      readonly trainMs: number;
     }
   | {
       readonly type: "submitted";
@@ -44,6 +46,13 @@ export type SiteEvent =
        * fixed-point encoding, SecAgg key agreement, Shamir, masking and signatures, CKKS encryption), in
        * ms: the site's own work, which runs in parallel across sites in a deployment.
        */
+      readonly protectMs: number;
+    }
+  | {
+      /** he mode: this key holder answered the decryption of `ref`'s aggregate (after its own "submitted"). */
+      readonly type: "decryption-share";
+      readonly ref: RoundRef;
+      /** Time spent checking the aggregate, computing the share and sealing it, in ms: protect work too. */
       readonly protectMs: number;
     }
   | { readonly type: "declined"; readonly ref: RoundRef; readonly reason: string; readonly detail: string }

@@ -288,6 +288,7 @@ export class SiteClient {
         numExamples: privatized.numExamples,
         trainLoss: privatized.trainLoss,
         reused: true,
+        trainMs: 0,
       });
       session.resetProtectTime();
     } else {
@@ -318,6 +319,7 @@ export class SiteClient {
       return undefined;
     }
     const global = await this.modeOrFail().globalAt(task.globalVersion, task.he);
+    const trainingStarted = performance.now();
     const update = await session.trainer().train({
       global,
       settings: task.training,
@@ -333,6 +335,7 @@ export class SiteClient {
       numExamples: update.numExamples,
       trainLoss: update.trainLoss,
       reused: false,
+      trainMs: performance.now() - trainingStarted,
     });
     session.resetProtectTime();
     return session.protect(() => privatize(session, task, update));

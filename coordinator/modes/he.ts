@@ -2,7 +2,11 @@
 // key no single party holds; t key holders decrypt the sum, for the coordinator (reveal: coordinator) or sealed
 // to each site (reveal: sites, the coordinator never holds the global adapter).
 import { CiphertextSumAccumulator } from "../../crypto/ckks/aggregate-stream.ts";
-import { combineDecryptionShares, MIN_UPLOADS_FLOOR } from "../../crypto/ckks/threshold-decryption.ts";
+import {
+  combineDecryptionShares,
+  MIN_UPLOADS_FLOOR,
+  secondPolynomials,
+} from "../../crypto/ckks/threshold-decryption.ts";
 import {
   createPolyTools,
   THRESHOLD_CKKS_PARAMS,
@@ -42,7 +46,7 @@ class HeTry implements ModeTry {
   readonly secagg = null;
   readonly upload = { stage: "collect_updates", encoding: "ciphertext", length: undefined } as const;
   private readonly accumulator: CiphertextSumAccumulator;
-  /** The accepted uploads: a holder checks the aggregate against them before it answers. */
+  /** The accepted uploads' c1s: a holder checks the aggregate's against them before it answers. */
   private readonly uploads: { siteId: SiteId; upload: Uint8Array }[] = [];
 
   constructor(
@@ -63,8 +67,9 @@ class HeTry implements ModeTry {
       thresholdVectorExpectation(this.tools, this.accumulator.length),
     );
     if (header.summands !== 1) throw new CkksFormatError("an upload is one site's vector (1 summand)");
+    const c1s = secondPolynomials(this.tools, bytes);
     this.accumulator.add(bytes);
-    this.uploads.push({ siteId: site, upload: bytes });
+    this.uploads.push({ siteId: site, upload: c1s });
   }
 
   acceptStageMessage(): void {

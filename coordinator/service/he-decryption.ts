@@ -2,7 +2,7 @@
 // asked for decryption shares of a round's aggregate; each checks the aggregate against the accepted uploads
 // first. Fewer than t answering is a refusal (the try is retried), never a wrong aggregate.
 import { decodeDecryptionShare } from "../../crypto/ckks/decryption-share-wire.ts";
-import { aggregateDigest } from "../../crypto/ckks/threshold-decryption.ts";
+import { aggregateDigest, secondPolynomials } from "../../crypto/ckks/threshold-decryption.ts";
 import type { PolyTools } from "../../crypto/ckks/threshold-params.ts";
 import { decodeEncryptedVector } from "../../crypto/ckks/wire.ts";
 import { thresholdVectorExpectation } from "../../crypto/ckks/threshold-site.ts";
@@ -21,6 +21,7 @@ export interface DecryptionInput {
   readonly ref: RoundRef;
   readonly he: HeSettings;
   readonly aggregate: Uint8Array;
+  /** The uploads' c1s (threshold-decryption.ts secondPolynomials): all a holder needs of them. */
   readonly uploads: readonly { readonly siteId: SiteId; readonly upload: Uint8Array }[];
   readonly minUploads: number;
 }
@@ -30,6 +31,8 @@ export interface DecryptionInput {
 export type DecryptionShares = ReadonlyMap<SiteId, ReadonlyMap<string, Uint8Array>>;
 
 interface Running extends DecryptionInput {
+  /** The aggregate's c1s, what the holders check and the shares name. */
+  readonly aggregateC1s: Uint8Array;
   /** T: the answering holders, by holder index. */
   readonly answering: ReadonlyMap<SiteId, number>;
   readonly recipients: readonly EnvelopeRecipient[];
@@ -72,6 +75,7 @@ export class HeDecryptions {
         : [];
     const running: Running = {
       ...input,
+      aggregateC1s: secondPolynomials(this.tools, input.aggregate),
       answering,
       recipients,
       deadlineAt: Date.now() + this.host.config.deadlines.decryptionMs,
@@ -124,7 +128,7 @@ export class HeDecryptions {
     };
   }
 
-  /** FetchKeys "decryption-input": the aggregate and the accepted uploads, for the holders asked only. */
+  /** FetchKeys "decryption-input": the c1s of the aggregate and of the accepted uploads, for the holders asked only. */
   input(peer: Peer, ref: RoundRef | null): KeyBlob[] {
     const running = this.running;
     if (
@@ -136,7 +140,7 @@ export class HeDecryptions {
       throw new FederationError("not_found", "no decryption of this round is asked of this site");
     const keyId = running.he.keyId;
     return [
-      { header: blobHeader(keyId, "aggregate", running.aggregate, { ref }), bytes: running.aggregate },
+      { header: blobHeader(keyId, "aggregate", running.aggregateC1s, { ref }), bytes: running.aggregateC1s },
       ...running.uploads.map(({ siteId, upload }) => ({
         header: blobHeader(keyId, "upload", upload, { ref, recipient: siteId }),
         bytes: upload,
@@ -168,7 +172,7 @@ export class HeDecryptions {
       ).header;
       const decoded = decodeDecryptionShare(this.tools, share, {
         length,
-        aggregateDigest: aggregateDigest(running.aggregate),
+        aggregateDigest: aggregateDigest(running.aggregateC1s),
       });
       const expected = [...running.answering.values()].sort((a, b) => a - b);
       if (decoded.x !== x || decoded.participants.join() !== expected.join())

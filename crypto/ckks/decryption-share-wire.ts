@@ -7,7 +7,9 @@ import { chunkCount, CkksFormatError } from "./wire.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
 
 const MAGIC = [0x46, 0x54, 0x44, 0x53]; // "FTDS"
-const VERSION = 1;
+// 2: the digest is over the aggregate's c1s (threshold-decryption.ts secondPolynomials); version 1's was over
+// the whole aggregate, so a version-1 share is refused by name rather than as "for another aggregate".
+const VERSION = 2;
 const DIGEST_BYTES = 32;
 /** The most holders a share may name (u32 each in the header). */
 const MAX_PARTICIPANTS = 4096;

@@ -16,7 +16,8 @@ import { combineReceivedShares, splitSecretKey, type HolderIndex } from "./thres
 import {
   combineDecryptionShares,
   createDecryptionShare,
-  type DecryptionRequest,
+  holderRequest,
+  type WholeDecryptionRequest,
 } from "./threshold-decryption.ts";
 import type { PolyTools } from "./threshold-params.ts";
 
@@ -87,14 +88,15 @@ export function runCeremony(
   return { transcript, publicKey, holders, threshold };
 }
 
-/** The plain sum of `request`'s aggregate as the answering holders (request.participants) jointly decrypt it. */
+/** The plain sum of `whole`'s aggregate as the answering holders (whole.participants) jointly decrypt it. */
 export function decryptTogether(
   tools: PolyTools,
   ceremony: SimulatedCeremony,
-  request: DecryptionRequest,
+  whole: WholeDecryptionRequest,
   minUploads: number,
   rng: Rng,
 ): Float64Array {
+  const request = holderRequest(tools, whole);
   const shares = request.participants.map((x) => {
     const holder = ceremony.holders.find((h) => h.x === x);
     if (holder === undefined) throw new RangeError(`no holder ${x}`);
@@ -107,5 +109,5 @@ export function decryptTogether(
       rng,
     });
   });
-  return combineDecryptionShares(tools, request.aggregate, shares, ceremony.threshold);
+  return combineDecryptionShares(tools, whole.aggregate, shares, ceremony.threshold);
 }

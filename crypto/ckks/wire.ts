@@ -24,7 +24,16 @@ export class CkksCapacityError extends CryptoError {
   }
 }
 
-const MAGIC = [0x46, 0x54, 0x48, 0x45]; // "FTHE"
+/**
+ * What an encrypted vector's chunks hold: whole SEAL ciphertexts (uploads, aggregates), or only each
+ * ciphertext's second polynomial c1 as N u64 words (what a key holder checks and answers; a decryption share
+ * depends on c1 alone, threshold-decryption.ts). The magic tells them apart.
+ */
+export type VectorForm = "ciphertexts" | "second-polynomials";
+const MAGIC: Readonly<Record<VectorForm, readonly number[]>> = {
+  ciphertexts: [0x46, 0x54, 0x48, 0x45], // "FTHE"
+  "second-polynomials": [0x46, 0x54, 0x43, 0x31], // "FTC1"
+};
 const VERSION = 1;
 // magic 4 | version 1 | reserved 3 | fingerprint 16 | length 4 | summands 4 | chunk count 4
 export const HEADER_BYTES = 4 + 1 + 3 + FINGERPRINT_BYTES + 4 + 4 + 4;
@@ -42,9 +51,14 @@ export function chunkCount(length: number, slotCount: number): number {
 }
 
 /** Writes the fixed header of an encrypted vector of `chunkTotal` ciphertexts into out[0, HEADER_BYTES). */
-function writeHeader(out: Uint8Array, header: EncryptedVectorHeader, chunkTotal: number): void {
+function writeHeader(
+  out: Uint8Array,
+  header: EncryptedVectorHeader,
+  chunkTotal: number,
+  form: VectorForm,
+): void {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  out.set(MAGIC, 0);
+  out.set(MAGIC[form], 0);
   out[4] = VERSION;
   out.set(header.fingerprint, 8);
   const offset = 8 + FINGERPRINT_BYTES;
@@ -53,15 +67,16 @@ function writeHeader(out: Uint8Array, header: EncryptedVectorHeader, chunkTotal:
   view.setUint32(offset + 8, chunkTotal, true);
 }
 
-/** Frames SEAL ciphertext bytes behind the header. */
+/** Frames SEAL ciphertext bytes (or, in form "second-polynomials", c1 polynomials) behind the header. */
 export function encodeEncryptedVector(
   header: EncryptedVectorHeader,
   chunks: readonly Uint8Array[],
+  form: VectorForm = "ciphertexts",
 ): Uint8Array {
   const total = HEADER_BYTES + chunks.reduce((sum, c) => sum + 4 + c.length, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
-  writeHeader(out, header, chunks.length);
+  writeHeader(out, header, chunks.length, form);
   let offset = HEADER_BYTES;
   for (const chunk of chunks) {
     view.setUint32(offset, chunk.length, true);
@@ -88,12 +103,15 @@ export function decodeEncryptedVector(
     readonly slotCount: number;
     readonly length?: number;
     readonly maxChunkBytes: number;
+    /** Absent: "ciphertexts". */
+    readonly form?: VectorForm;
   },
 ): DecodedEncryptedVector {
   if (bytes.length < HEADER_BYTES)
     throw new CkksFormatError(`encrypted vector too short: ${bytes.length} bytes`);
-  if (!MAGIC.every((b, i) => bytes[i] === b))
-    throw new CkksFormatError("not an encrypted vector (bad magic)");
+  const form = expected.form ?? "ciphertexts";
+  if (!MAGIC[form].every((b, i) => bytes[i] === b))
+    throw new CkksFormatError(`not an encrypted vector of ${form} (bad magic)`);
   if (bytes[4] !== VERSION) throw new CkksFormatError(`unsupported encrypted-vector version ${bytes[4]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fingerprint = bytes.subarray(8, 8 + FINGERPRINT_BYTES);

@@ -2,6 +2,7 @@
 import type { LeakageFigures } from "../leakage/probe.ts";
 import type { SecretRanking } from "../leakage/secret-rank.ts";
 import type { EvalFigures } from "../evaluate.ts";
+import type { ProtectOverTrain } from "../protect-cost.ts";
 import type { SitePrivacy } from "../site-privacy.ts";
 
 // Defined where it is measured (sim/evaluate.ts); metrics.json embeds it.
@@ -24,6 +25,11 @@ export interface RoundMetrics {
   /** Wall time per protocol stage (e.g. "train", "share-keys", "unmask", "aggregate", "evaluate"). */
   readonly stageDurationsMs: Readonly<Record<string, number>>;
   readonly wallTimeMs: number;
+  /**
+   * Per site, its protect time (mask or encrypt, and in he mode its decryption share) ÷ its local training
+   * time, over the sites that trained this round (sim/protect-cost.ts); absent in older reports.
+   */
+  readonly protectOverTrain?: ProtectOverTrain | null;
 }
 
 export interface SiteSummary {

@@ -7,7 +7,9 @@ import { readCiphertext } from "../../crypto/ckks/seal-format.ts";
 import {
   combineDecryptionShares,
   createDecryptionShare,
-  type DecryptionRequest,
+  holderRequest,
+  secondPolynomials,
+  type WholeDecryptionRequest,
 } from "../../crypto/ckks/threshold-decryption.ts";
 import {
   runCeremony,
@@ -51,7 +53,7 @@ function sumOf(vectors: readonly Uint8Array[], length: number): Uint8Array {
   return accumulator.serialize();
 }
 
-function requestFor(participants: number[]): DecryptionRequest {
+function requestFor(participants: number[]): WholeDecryptionRequest {
   return { aggregate, uploads, participants };
 }
 
@@ -166,7 +168,7 @@ describe("collective key and t-of-n decryption", () => {
     const shares = [1, 2].map((x) => {
       const holder = ceremony.holders[x - 1]!;
       return createDecryptionShare(tools, {
-        request: requestFor([1, 2, 3]),
+        request: holderRequest(tools, requestFor([1, 2, 3])),
         x,
         keyShare: holder.keyShare,
         threshold: THRESHOLD,
@@ -177,7 +179,7 @@ describe("collective key and t-of-n decryption", () => {
     expect(() => combineDecryptionShares(tools, aggregate, shares, THRESHOLD)).toThrow(ProtocolError);
     expect(() =>
       createDecryptionShare(tools, {
-        request: requestFor([1, 2]),
+        request: holderRequest(tools, requestFor([1, 2])),
         x: 1,
         keyShare: ceremony.holders[0]!.keyShare,
         threshold: THRESHOLD,
@@ -194,7 +196,7 @@ describe("collective key and t-of-n decryption", () => {
     );
     const shares = [1, 2, 3].map((x) =>
       createDecryptionShare(tools, {
-        request: requestFor([1, 2, 3]),
+        request: holderRequest(tools, requestFor([1, 2, 3])),
         x,
         keyShare: ceremony.holders[x - 1]!.keyShare,
         threshold: THRESHOLD,
@@ -203,13 +205,18 @@ describe("collective key and t-of-n decryption", () => {
       }),
     );
     expect(() => combineDecryptionShares(tools, other, shares, THRESHOLD)).toThrow(/another aggregate/);
+    // A share of the format whose digest covered the whole aggregate is refused by its version, by name.
+    const versionOne = shares.map((share) => Uint8Array.from(share, (b, i) => (i === 4 ? 1 : b)));
+    expect(() => combineDecryptionShares(tools, aggregate, versionOne, THRESHOLD)).toThrow(
+      /unsupported decryption-share version 1/,
+    );
   });
 });
 
 describe("what a key holder refuses to decrypt", () => {
-  const answer = (request: DecryptionRequest, minUploads = 2) =>
+  const answer = (request: WholeDecryptionRequest, minUploads = 2) =>
     createDecryptionShare(tools, {
-      request,
+      request: holderRequest(tools, request),
       x: 1,
       keyShare: ceremony.holders[0]!.keyShare,
       threshold: THRESHOLD,
@@ -263,7 +270,7 @@ describe("sizes against the targets", () => {
   it("an upload is ≤ 4.5 bytes and a decryption share ≤ 2.5 bytes per float32 byte", () => {
     const floatBytes = 4 * LENGTH;
     const share = createDecryptionShare(tools, {
-      request: requestFor([1, 2, 3]),
+      request: holderRequest(tools, requestFor([1, 2, 3])),
       x: 1,
       keyShare: ceremony.holders[0]!.keyShare,
       threshold: THRESHOLD,
@@ -275,5 +282,24 @@ describe("sizes against the targets", () => {
     expect(full.length / (4 * tools.degree)).toBeLessThanOrEqual(4.5);
     expect(share.length / (4 * 2 * tools.degree)).toBeLessThanOrEqual(2.5);
     expect(uploads[0]!.upload.length).toBeGreaterThan(floatBytes);
+  });
+
+  it("a key holder is sent each vector's c1s only: ≤ 2.01 bytes per float32 byte, and nothing else is answered", () => {
+    const full = encryptor.encryptVector(new Float32Array(tools.degree));
+    const cut = secondPolynomials(tools, full);
+    expect(cut.length / (4 * tools.degree)).toBeLessThanOrEqual(2.01);
+    expect(cut.length).toBeLessThan(full.length / 2);
+    // Whole ciphertexts in place of their c1s are refused, not half-read.
+    const whole = { aggregate, uploads, participants: [1, 2, 3] };
+    expect(() =>
+      createDecryptionShare(tools, {
+        request: whole,
+        x: 1,
+        keyShare: ceremony.holders[0]!.keyShare,
+        threshold: THRESHOLD,
+        minUploads: 2,
+        rng: seededRng("whole"),
+      }),
+    ).toThrow(/second-polynomials \(bad magic\)/);
   });
 });

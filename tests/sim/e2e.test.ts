@@ -55,6 +55,9 @@ describe("fedtune sim, end to end", () => {
       expect.arrayContaining(["advertise_keys", "share_keys", "masked_input", "unmask"]),
     );
     expect(round?.global?.accuracy).toBeGreaterThanOrEqual(0);
+    // Each site's SecAgg+ work against its training, in metrics.json (bench figures come from default runs).
+    expect(round?.protectOverTrain?.sites).toBe(3);
+    expect(round?.protectOverTrain?.max).toBeGreaterThan(0);
     expect(Object.keys(round?.perSite ?? {}).sort()).toEqual(
       result.metrics.sites.map((s) => s.siteId).sort(),
     );

@@ -6,7 +6,7 @@ import type { EnvelopeRecipient as _fedtune_v1_EnvelopeRecipient, EnvelopeRecipi
 
 /**
  * he mode: answer with a decryption share of the round's aggregate (FetchKeys kind "decryption-input"
- * gives the aggregate and the accepted uploads the holder checks it against).
+ * gives the c1 polynomials of the aggregate and of the accepted uploads the holder checks it against).
  */
 export interface DecryptStep {
   /**
@@ -37,7 +37,7 @@ export interface DecryptStep {
 
 /**
  * he mode: answer with a decryption share of the round's aggregate (FetchKeys kind "decryption-input"
- * gives the aggregate and the accepted uploads the holder checks it against).
+ * gives the c1 polynomials of the aggregate and of the accepted uploads the holder checks it against).
  */
 export interface DecryptStep__Output {
   /**

@@ -12,7 +12,7 @@ export interface FetchKeysRequest {
   'keyId'?: (string);
   /**
    * "key-material" (transcript, collective key, Shamir shares sealed to the caller), "decryption-input"
-   * (aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
+   * (c1s of the aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
    * shares of round ref.round sealed to the caller, reveal "sites").
    */
   'kind'?: (string);
@@ -32,7 +32,7 @@ export interface FetchKeysRequest__Output {
   'keyId': (string);
   /**
    * "key-material" (transcript, collective key, Shamir shares sealed to the caller), "decryption-input"
-   * (aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
+   * (c1s of the aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
    * shares of round ref.round sealed to the caller, reveal "sites").
    */
   'kind': (string);
