@@ -54,6 +54,8 @@ export class Coordinator {
   /** The run in progress, or the latest one (sites learn from it that it finished); undefined before any. */
   private current: RoundContext | undefined;
   private runsDriven = 0;
+  /** The last run driven, kept after an abort clears `current`: its registry still knows who was seen when. */
+  private lastDriven: RoundContext | undefined;
   private stopped = false;
   private abortRequest: { readonly runId: number; readonly actor: string } | undefined;
   private readonly wake = new ChangeSignal();
@@ -184,7 +186,7 @@ export class Coordinator {
 
   /** A site's standing (revoked, dropped, last decline) and when it was last seen, for `admin sites`. */
   siteStatus(site: SiteId): StandingView & { readonly lastSeen?: string } {
-    const round = this.current;
+    const round = this.current ?? this.lastDriven;
     if (round === undefined) {
       const records = this.records();
       const fingerprint = records.sites().find((record) => record.siteId === site)?.fingerprint;
@@ -280,7 +282,7 @@ export class Coordinator {
 
   /** Sites connected now (seen within the online window), whatever their standing; also between runs. */
   connectedSites(): SiteId[] {
-    return this.current?.sites.online() ?? [];
+    return (this.current ?? this.lastDriven)?.sites.online() ?? [];
   }
 
   /**
@@ -379,6 +381,7 @@ export class Coordinator {
     const { config } = round;
     this.runsDriven++;
     this.current = round;
+    this.lastDriven = round;
     logger.info({ run: run.id, rounds: config.rounds, mode: config.privacy.mode }, "run started");
     const summary = await runFederation(round);
     const abort = this.abortRequest?.runId === run.id ? this.abortRequest : undefined;

@@ -288,6 +288,10 @@ describe("a long-lived coordinator", () => {
     expect(rounds.map((r) => [r.round, r.outcome, r.reason])).toEqual([
       [1, "abandoned", "aborted by operator"],
     ]);
+    // Between the aborted run and the next, admin sites still knows each site's latest call (the aborted
+    // run's), not only the store's periodic refresh.
+    const { sites: standing } = await admin.admin.sites({}, DEADLINE);
+    for (const site of standing) expect(Date.parse(site.lastSeen)).toBeGreaterThan(Date.parse(site.joinedAt));
     release();
     holdTraining = undefined;
 
