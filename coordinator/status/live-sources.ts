@@ -96,17 +96,20 @@ export function liveStatusSources(input: LiveStatusInput): StatusSources {
       const revoked = input.revocations().fingerprints;
       const records = coordinator.records();
       const fingerprints = new Map(records.sites().map((site) => [site.siteId, site.fingerprint]));
-      return records.siteViews().map((site) => ({
-        ...site,
-        online: connected.has(site.siteId),
-        // The list itself, so a revocation shows at once, also between runs.
-        standing: revoked.has(fingerprints.get(site.siteId) ?? "")
-          ? "revoked"
-          : coordinator.siteStatus(site.siteId).standing,
-        trainingTriesPicked: new Map(
-          [...picked].map(([runId, counts]) => [runId, counts.get(site.siteId) ?? 0]),
-        ),
-      }));
+      return records.siteViews().map((site) => {
+        const status = coordinator.siteStatus(site.siteId);
+        return {
+          ...site,
+          // As of the site's latest call, not the store's periodic refresh.
+          lastSeen: status.lastSeen ?? site.lastSeen,
+          online: connected.has(site.siteId),
+          // The list itself, so a revocation shows at once, also between runs.
+          standing: revoked.has(fingerprints.get(site.siteId) ?? "") ? "revoked" : status.standing,
+          trainingTriesPicked: new Map(
+            [...picked].map(([runId, counts]) => [runId, counts.get(site.siteId) ?? 0]),
+          ),
+        };
+      });
     },
   };
 }

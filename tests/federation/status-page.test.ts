@@ -117,6 +117,9 @@ describe.runIf(browserTestsRun())("the status page in headless Chromium", () => 
       const bound = api.sites[index]?.epsilonSpent;
       expect(bound).toBeCloseTo(charged.at(-1) ?? 0, 9);
       expect(view.sites[index]).toContain(`≤ ${bound?.toFixed(2) ?? ""}`);
+      // Last seen as of the site's latest call, long after it joined (not the store's 30 s refresh).
+      const row = api.sites[index];
+      expect(Date.parse(row?.lastSeen ?? "")).toBeGreaterThan(Date.parse(row?.joinedAt ?? ""));
       // And what the site's ledger reported with its polls.
       expect(api.sites[index]?.epsilonReported).toBeCloseTo(charged.at(-1) ?? 0, 9);
     }
