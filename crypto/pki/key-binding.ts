@@ -6,9 +6,9 @@
 // the site's TLS key file; the coordinator relays the signed binding and cannot forge one.
 // Used by SecAgg+ (identity keys of the roster), the CKKS key ceremony (sealers' and recipients'
 // envelope keys) and the multiparty CKKS shares alike: one check, one place.
-import { createPrivateKey, sign, verify, X509Certificate } from "node:crypto";
+import { createPrivateKey, sign, verify } from "node:crypto";
 import { joinBindingPayload } from "../keys.ts";
-import { certificateFingerprint, PkiError, verifyPeer } from "./identity.ts";
+import { certificateFingerprint, certificateOf, PkiError, verifyPeer } from "./identity.ts";
 import type { CertificateInput, PeerIdentity, Revocations } from "./identity.ts";
 
 /** What a site publishes about itself, relayed unchanged by the coordinator. */
@@ -29,14 +29,6 @@ export interface TrustAnchor {
   readonly revocations: Revocations;
   /** The instant validity is judged at (tests); defaults to now. */
   readonly now?: Date;
-}
-
-function certificateObject(certificate: CertificateInput): X509Certificate {
-  try {
-    return new X509Certificate(typeof certificate === "string" ? certificate : Buffer.from(certificate));
-  } catch {
-    throw new PkiError("malformed", "certificate cannot be parsed");
-  }
 }
 
 /** The site's signature binding its two public keys to its certificate (SHA-256 with the certificate's key). */
@@ -83,7 +75,7 @@ export function verifySiteKeySignature(keys: CertifiedSiteKeys, siteId: string):
   const payload = joinBindingPayload(fingerprint, keys.identityKey, keys.envelopeKey);
   let valid: boolean;
   try {
-    valid = verify("sha256", payload, certificateObject(keys.certificate).publicKey, keys.signature);
+    valid = verify("sha256", payload, certificateOf(keys.certificate).publicKey, keys.signature);
   } catch {
     valid = false;
   }
