@@ -4,7 +4,9 @@ import {
   createPublicKey,
   diffieHellman,
   sign as nodeSign,
+  timingSafeEqual,
   verify as nodeVerify,
+  type KeyObject,
 } from "node:crypto";
 import nacl from "tweetnacl";
 import { CryptoError, ParameterError } from "./errors.ts";
@@ -79,17 +81,37 @@ export function x25519(own: X25519KeyPair, peerPublicKey: Uint8Array): Uint8Arra
   checkLength("x25519 secret key", own.secretKey, X25519_KEY_BYTES);
   checkLength("x25519 public key", own.publicKey, X25519_KEY_BYTES);
   checkLength("x25519 public key", peerPublicKey, X25519_KEY_BYTES);
-  const der = Buffer.concat([X25519_PKCS8_PREFIX, own.secretKey]);
   try {
-    const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
     const publicKey = createPublicKey({
       key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]),
       format: "der",
       type: "spki",
     });
-    return new Uint8Array(diffieHellman({ privateKey, publicKey }));
+    return new Uint8Array(diffieHellman({ privateKey: x25519PrivateKey(own.secretKey), publicKey }));
   } catch {
     throw new CryptoError("invalid-key", "x25519: peer key is a small-order point");
+  }
+}
+
+/**
+ * Importing an X25519 private key still derives its public key (a scalar multiplication, ~0.6 ms),
+ * and a SecAgg+ site agrees with every neighbour under the same key: the imported key is kept with
+ * the array that holds the secret (and its contents at import, so that a changed or wiped array is
+ * imported again), and goes when that array goes.
+ */
+const importedX25519Keys = new WeakMap<
+  Uint8Array,
+  { readonly secret: Uint8Array; readonly key: KeyObject }
+>();
+
+function x25519PrivateKey(secretKey: Uint8Array): KeyObject {
+  const imported = importedX25519Keys.get(secretKey);
+  if (imported !== undefined && timingSafeEqual(imported.secret, secretKey)) return imported.key;
+  const der = Buffer.concat([X25519_PKCS8_PREFIX, secretKey]);
+  try {
+    const key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    importedX25519Keys.set(secretKey, { secret: Uint8Array.from(secretKey), key });
+    return key;
   } finally {
     der.fill(0);
   }
