@@ -73,6 +73,8 @@ export function verifySiteKeySignature(keys: CertifiedSiteKeys, siteId: string):
   }
   const fingerprint = certificateFingerprint(keys.certificate);
   const payload = joinBindingPayload(fingerprint, keys.identityKey, keys.envelopeKey);
+  const binding = `${Buffer.from(payload).toString("base64")}:${Buffer.from(keys.signature).toString("base64")}`;
+  if (verifiedBindings.has(binding)) return fingerprint;
   let valid: boolean;
   try {
     valid = verify("sha256", payload, certificateOf(keys.certificate).publicKey, keys.signature);
@@ -80,8 +82,18 @@ export function verifySiteKeySignature(keys: CertifiedSiteKeys, siteId: string):
     valid = false;
   }
   if (!valid) throw new PkiError("bad-signature", `the keys of ${siteId} are not signed by its certificate`);
+  if (verifiedBindings.size >= MAX_VERIFIED_BINDINGS) verifiedBindings.clear();
+  verifiedBindings.add(binding);
   return fingerprint;
 }
+
+/**
+ * Signed bindings that verified, by payload (certificate fingerprint and both keys) and signature: a
+ * site's keys and their signature stay the same from round to round, and each of its neighbours
+ * checks them every round. Past MAX_VERIFIED_BINDINGS the memo starts over.
+ */
+const MAX_VERIFIED_BINDINGS = 10_000;
+const verifiedBindings = new Set<string>();
 
 /** A peer's keys as a coordinator relays them to a site (the wire's roster entry, key holder or recipient). */
 export interface RelayedSiteKeys {
