@@ -127,8 +127,13 @@ async function runOnce(
         stageStarted = performance.now();
         currentStage = event.stage;
       }
-      // The last masked input received: from then on the stage only waits for the dropped sites.
-      if (event.type === "bytes" && event.direction === "in" && currentStage === "masked_input")
+      // The training round's last masked input received: from then on the stage only waits for the dropped sites.
+      if (
+        event.type === "bytes" &&
+        event.direction === "in" &&
+        currentStage === "masked_input" &&
+        roundMs === 0
+      )
         lastMaskedInputAt = performance.now();
       if (event.type === "stage_closed" && roundMs === 0) {
         stageMs[event.stage] = Math.round(performance.now() - stageStarted);

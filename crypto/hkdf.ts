@@ -16,12 +16,27 @@ export type ContextField = string | number | Uint8Array;
 const encoder = new TextEncoder();
 
 /**
+ * UTF-8 of `text`: ASCII (site names, labels) byte by byte here, anything else by TextEncoder. A
+ * SecAgg+ round hashes its whole roster at every site, and TextEncoder's call into C++ costs more
+ * than a short name's bytes.
+ */
+function utf8(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return encoder.encode(text);
+    bytes[i] = code;
+  }
+  return bytes;
+}
+
+/**
  * Injective encoding of a list of fields: each is tagged with its type and prefixed with its
  * 4-byte length, so no two different lists encode alike. Used for HKDF info and for signed messages.
  */
 export function encodeContext(fields: readonly ContextField[]): Uint8Array {
   const parts = fields.map((f): [number, Uint8Array] => {
-    if (typeof f === "string") return [1, encoder.encode(f)];
+    if (typeof f === "string") return [1, utf8(f)];
     if (typeof f === "number") {
       if (!Number.isSafeInteger(f) || f < 0)
         throw new ParameterError(`context: integer field must be ≥ 0, got ${f}`);

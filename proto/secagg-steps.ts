@@ -1,6 +1,7 @@
 // The one table between SecAgg+ messages (crypto/secagg) and the wire: Poll steps one way, stage RPCs the other.
 import type { ClientToServerMessage, ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
 import { verifyRelayedSiteKeys, type TrustAnchor } from "../crypto/pki/key-binding.ts";
+import { buildNeighbourGraph } from "../crypto/secagg/graph.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import type {
   AdvertiseKeysRequest,
@@ -203,11 +204,24 @@ export function secAggConfigOf(settings: SecAggSettings): SecAggConfig {
 }
 
 /**
- * A site's view of the round: {@link secAggConfigOf} once every roster entry's identity and envelope
- * keys verify against the consortium CA (crypto/pki/key-binding.ts), so that no key the coordinator
- * chose itself is ever used (issue 18 §1). Throws PkiError naming the first entry that fails.
+ * Site `siteId`'s view of the round: {@link secAggConfigOf} once the identity and envelope keys
+ * relayed for it and for its neighbours verify against the consortium CA
+ * (crypto/pki/key-binding.ts), so that no key the coordinator chose itself is ever used (issue 18
+ * §1). A site uses no other peer's key (SecAgg+ talks to neighbours only) and every peer's
+ * neighbours check that peer's, so checking the whole roster at every site would only make a round
+ * cost O(n²) certificate checks. Throws PkiError naming the first entry that fails.
  */
-export function certifiedSecAggConfigOf(settings: SecAggSettings, trust: TrustAnchor): SecAggConfig {
-  verifyRelayedSiteKeys(settings.roster, trust);
-  return secAggConfigOf(settings);
+export function certifiedSecAggConfigOf(
+  settings: SecAggSettings,
+  trust: TrustAnchor,
+  siteId: SiteId,
+): SecAggConfig {
+  const config = secAggConfigOf(settings);
+  const graph = buildNeighbourGraph(config.roster, config.degree, config.sessionId);
+  const used = new Set([siteId, ...graph.neighbours(siteId)]);
+  verifyRelayedSiteKeys(
+    settings.roster.filter((entry) => used.has(entry.siteId)),
+    trust,
+  );
+  return config;
 }

@@ -291,8 +291,15 @@ export async function runFederated(
 
   const coordinatorLogger = logger.child({ component: "coordinator" });
   const coordinatorRng = seededRng(`${options.seed}/coordinator`);
+  // The first round waits for every site (up to joinMs), so that it picks among all of them, not
+  // among the first sitesPerRound.minimum to connect.
   const start = (cfg: FederationConfig): Promise<CoordinatorHandle> =>
-    startCoordinator(cfg, { logger: coordinatorLogger, rng: coordinatorRng, onEvent: onCoordinatorEvent });
+    startCoordinator(cfg, {
+      logger: coordinatorLogger,
+      rng: coordinatorRng,
+      onEvent: onCoordinatorEvent,
+      sitesToStart: siteIds.length,
+    });
   progress({
     type: "step",
     text: `starting the coordinator (${options.privacy}, ${options.strategy}) on loopback gRPC with mutual TLS`,

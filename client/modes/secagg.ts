@@ -55,7 +55,7 @@ async function sendStageCall(session: SiteSession, call: SecAggStageCall): Promi
 /** The round's config once every peer's keys verify against this site's CA certificate and revocations. */
 function certifiedRoundConfig(session: SiteSession, settings: SecAggSettings): SecAggConfig {
   try {
-    return certifiedSecAggConfigOf(settings, session.peerTrust());
+    return certifiedSecAggConfigOf(settings, session.peerTrust(), session.siteId());
   } catch (error) {
     if (error instanceof PkiError)
       throw new LeaveRound("advertise_keys", `peer keys refused: ${error.message}`);

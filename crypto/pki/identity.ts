@@ -74,6 +74,46 @@ function toDer(cert: CertificateInput): Uint8Array {
   }
 }
 
+/**
+ * Parsing a certificate costs about a millisecond and depends only on its bytes, yet a site checks
+ * its neighbours' certificates every round and a simulation hosts hundreds of sites. Parses (and
+ * passed issuer checks) are remembered by exact bytes; every check that depends on anything else
+ * (the time, the revocation list, the role wanted) runs on each call. Past MAX_REMEMBERED distinct
+ * entries the memo starts over (a consortium has far fewer certificates).
+ */
+const MAX_REMEMBERED = 10_000;
+const remembered = new Map<string, NodeX509Certificate | PeerIdentity | true>();
+
+function memoKey(kind: string, ...certs: CertificateInput[]): string {
+  const keys = certs.map((cert) =>
+    typeof cert === "string"
+      ? cert
+      : Buffer.from(cert.buffer, cert.byteOffset, cert.byteLength).toString("base64"),
+  );
+  return [kind, ...keys].join("\n");
+}
+
+function remember<T extends NodeX509Certificate | PeerIdentity | true>(key: string, compute: () => T): T {
+  const known = remembered.get(key);
+  if (known !== undefined) return known as T;
+  const value = compute();
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(key, value);
+  return value;
+}
+
+/** node:crypto's view of a certificate (remembered); PkiError "malformed" when it cannot be parsed. */
+export function certificateOf(cert: CertificateInput): NodeX509Certificate {
+  return remember(memoKey("x509", cert), () => {
+    try {
+      return new NodeX509Certificate(toDer(cert));
+    } catch (error) {
+      if (error instanceof PkiError) throw error;
+      throw new PkiError("malformed", "certificate cannot be parsed");
+    }
+  });
+}
+
 export function certificateFingerprint(cert: CertificateInput): string {
   return createHash("sha256").update(toDer(cert)).digest("hex");
 }
@@ -88,6 +128,10 @@ function isRole(value: string): value is Role {
  * issued by `fedtune pki issue` and is refused as malformed). Does not check the signature.
  */
 export function parsePeerIdentity(cert: CertificateInput): PeerIdentity {
+  return remember(memoKey("identity", cert), () => readPeerIdentity(cert));
+}
+
+function readPeerIdentity(cert: CertificateInput): PeerIdentity {
   const der = toDer(cert);
   let parsed: x509.X509Certificate;
   try {
@@ -148,11 +192,14 @@ export function verifyPeer(
   options: VerifyPeerOptions = {},
 ): PeerIdentity {
   const identity = parsePeerIdentity(cert);
-  const peer = new NodeX509Certificate(toDer(cert));
-  const ca = new NodeX509Certificate(toDer(caCert));
-  if (!peer.checkIssued(ca) || !peer.verify(ca.publicKey)) {
-    throw new PkiError("unknown-ca", `certificate of ${identity.name} is not issued by the consortium CA`);
-  }
+  const peer = certificateOf(cert);
+  const ca = certificateOf(caCert);
+  remember(memoKey("issued", cert, caCert), () => {
+    if (!peer.checkIssued(ca) || !peer.verify(ca.publicKey)) {
+      throw new PkiError("unknown-ca", `certificate of ${identity.name} is not issued by the consortium CA`);
+    }
+    return true;
+  });
   const now = options.now ?? new Date();
   if (now < new Date(peer.validFrom) || now > new Date(peer.validTo)) {
     throw new PkiError("expired", `certificate of ${identity.name} is outside its validity period`);

@@ -6,9 +6,9 @@
 // the site's TLS key file; the coordinator relays the signed binding and cannot forge one.
 // Used by SecAgg+ (identity keys of the roster), the CKKS key ceremony (sealers' and recipients'
 // envelope keys) and the multiparty CKKS shares alike: one check, one place.
-import { createPrivateKey, sign, verify, X509Certificate } from "node:crypto";
+import { createPrivateKey, sign, verify } from "node:crypto";
 import { joinBindingPayload } from "../keys.ts";
-import { certificateFingerprint, PkiError, verifyPeer } from "./identity.ts";
+import { certificateFingerprint, certificateOf, PkiError, verifyPeer } from "./identity.ts";
 import type { CertificateInput, PeerIdentity, Revocations } from "./identity.ts";
 
 /** What a site publishes about itself, relayed unchanged by the coordinator. */
@@ -29,14 +29,6 @@ export interface TrustAnchor {
   readonly revocations: Revocations;
   /** The instant validity is judged at (tests); defaults to now. */
   readonly now?: Date;
-}
-
-function certificateObject(certificate: CertificateInput): X509Certificate {
-  try {
-    return new X509Certificate(typeof certificate === "string" ? certificate : Buffer.from(certificate));
-  } catch {
-    throw new PkiError("malformed", "certificate cannot be parsed");
-  }
 }
 
 /** The site's signature binding its two public keys to its certificate (SHA-256 with the certificate's key). */
@@ -81,15 +73,27 @@ export function verifySiteKeySignature(keys: CertifiedSiteKeys, siteId: string):
   }
   const fingerprint = certificateFingerprint(keys.certificate);
   const payload = joinBindingPayload(fingerprint, keys.identityKey, keys.envelopeKey);
+  const binding = `${Buffer.from(payload).toString("base64")}:${Buffer.from(keys.signature).toString("base64")}`;
+  if (verifiedBindings.has(binding)) return fingerprint;
   let valid: boolean;
   try {
-    valid = verify("sha256", payload, certificateObject(keys.certificate).publicKey, keys.signature);
+    valid = verify("sha256", payload, certificateOf(keys.certificate).publicKey, keys.signature);
   } catch {
     valid = false;
   }
   if (!valid) throw new PkiError("bad-signature", `the keys of ${siteId} are not signed by its certificate`);
+  if (verifiedBindings.size >= MAX_VERIFIED_BINDINGS) verifiedBindings.clear();
+  verifiedBindings.add(binding);
   return fingerprint;
 }
+
+/**
+ * Signed bindings that verified, by payload (certificate fingerprint and both keys) and signature: a
+ * site's keys and their signature stay the same from round to round, and each of its neighbours
+ * checks them every round. Past MAX_VERIFIED_BINDINGS the memo starts over.
+ */
+const MAX_VERIFIED_BINDINGS = 10_000;
+const verifiedBindings = new Set<string>();
 
 /** A peer's keys as a coordinator relays them to a site (the wire's roster entry, key holder or recipient). */
 export interface RelayedSiteKeys {

@@ -53,23 +53,22 @@ export function buildNeighbourGraph(
   const position = new Array<number>(n);
   order.forEach((siteIndex, pos) => (position[siteIndex] = pos));
 
-  const adjacency = sites.map((_, i) => {
-    const p = position[i] as number;
-    const near = new Set<number>();
-    if (k === n - 1) {
-      for (let q = 0; q < n; q++) if (q !== p) near.add(q);
-    } else {
-      for (let s = 1; s <= Math.floor(k / 2); s++) {
-        near.add((p + s) % n);
-        near.add((p - s + n) % n);
-      }
-      if (k % 2 === 1) near.add((p + n / 2) % n);
-    }
-    return new Set([...near].map((q) => order[q] as number));
-  });
-  const neighbourLists = adjacency.map((set) =>
-    [...set].sort((a, b) => a - b).map((i) => sites[i] as SiteId),
-  );
+  // Neighbourhoods come from positions on demand: a site needs its own and a few checks, and
+  // building all n of them at each of n sites would make a round O(n²·k).
+  const adjacent = (i: number, j: number): boolean => {
+    if (i === j) return false;
+    const apart = Math.abs((position[i] as number) - (position[j] as number));
+    const distance = Math.min(apart, n - apart);
+    return k === n - 1 || distance <= Math.floor(k / 2) || (k % 2 === 1 && 2 * distance === n);
+  };
+  const neighbourLists = new Map<number, SiteId[]>();
+  const neighboursOf = (i: number): SiteId[] => {
+    const known = neighbourLists.get(i);
+    if (known !== undefined) return known;
+    const list = sites.filter((_, j) => adjacent(i, j));
+    neighbourLists.set(i, list);
+    return list;
+  };
 
   return {
     sites,
@@ -78,12 +77,12 @@ export function buildNeighbourGraph(
     neighbours: (site) => {
       const i = index.get(site);
       if (i === undefined) throw new ParameterError("graph: site is not on the roster");
-      return neighbourLists[i] as SiteId[];
+      return neighboursOf(i);
     },
     areNeighbours: (a, b) => {
       const i = index.get(a);
       const j = index.get(b);
-      return i !== undefined && j !== undefined && (adjacency[i] as Set<number>).has(j);
+      return i !== undefined && j !== undefined && adjacent(i, j);
     },
   };
 }

@@ -57,6 +57,15 @@ describe("X25519 (RFC 7748)", () => {
     expect(toHex(x25519(pair(hex(d.bobPrivate)), hex(d.alicePublic)))).toBe(d.shared);
   });
 
+  it("agrees under the secret an array holds now, when that array's contents change between agreements", () => {
+    const d = v.diffieHellman;
+    const own = pair(hex(d.alicePrivate));
+    expect(toHex(x25519(own, hex(d.bobPublic)))).toBe(d.shared);
+    // The same array (kept with its imported key) now holds Bob's secret.
+    own.secretKey.set(hex(d.bobPrivate));
+    expect(toHex(x25519({ ...own, publicKey: hex(d.bobPublic) }, hex(d.alicePublic)))).toBe(d.shared);
+  });
+
   it("refuses a small-order peer key (§6.1 all-zero check)", () => {
     const kp = generateX25519KeyPair(seededRng("x"));
     expect(() => x25519(kp, new Uint8Array(32))).toThrow(CryptoError);

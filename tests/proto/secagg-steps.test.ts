@@ -1,9 +1,16 @@
 // The wire ⇄ SecAgg+ table: both sides configure the state machine from the task's settings alike.
+import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { createCa, issueCertificate } from "../../coordinator/pki/index.ts";
+import { generateSigningKeyPair, generateX25519KeyPair } from "../../crypto/keys.ts";
+import { NO_REVOCATIONS } from "../../crypto/pki/identity.ts";
+import { signSiteKeys } from "../../crypto/pki/key-binding.ts";
+import { seededRng } from "../../crypto/rng.ts";
+import { buildNeighbourGraph } from "../../crypto/secagg/graph.ts";
 import { prepareRound } from "../../crypto/secagg/round.ts";
 import { parseSiteId } from "../../crypto/site-id.ts";
-import type { SecAggSettings } from "../../proto/messages.ts";
-import { secAggConfigOf } from "../../proto/secagg-steps.ts";
+import type { RosterEntry, SecAggSettings } from "../../proto/messages.ts";
+import { certifiedSecAggConfigOf, secAggConfigOf } from "../../proto/secagg-steps.ts";
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);
 
@@ -46,5 +53,69 @@ describe("secAggConfigOf", () => {
       ["site-b", key(2)],
     ]);
     expect(prepareRound(config).graph.sites).toHaveLength(3);
+  });
+});
+
+describe("certifiedSecAggConfigOf", () => {
+  it("checks the certified keys relayed for the site and its neighbours, the only ones it uses", async () => {
+    const ca = await createCa({ commonName: "roster-consortium" });
+    const rng = seededRng("certified-roster");
+    const roster: RosterEntry[] = [];
+    for (let i = 0; i < 8; i++) {
+      const siteId = parseSiteId(`site-${i}`);
+      const cert = await issueCertificate(ca, { role: "site", name: siteId });
+      const identityKey = generateSigningKeyPair(rng).publicKey;
+      const envelopePublicKey = generateX25519KeyPair(rng).publicKey;
+      const signature = signSiteKeys(cert.certPem, cert.keyPem, identityKey, envelopePublicKey);
+      roster.push({
+        siteId,
+        identityKey,
+        envelopePublicKey,
+        certificate: new Uint8Array(new X509Certificate(cert.certPem).raw),
+        certificateKeySignature: signature,
+      });
+    }
+    const settings = (entries: RosterEntry[]): SecAggSettings => ({
+      roundId: 1,
+      sessionId: new Uint8Array(32).fill(4),
+      threshold: 2,
+      degree: 2,
+      vectorLength: 5,
+      clipRange: 1,
+      maxSummands: 8,
+      maxExamples: 100,
+      roster: entries,
+    });
+    const trust = { caCert: ca.certPem, revocations: NO_REVOCATIONS };
+    const me = parseSiteId("site-0");
+    const graph = buildNeighbourGraph(
+      roster.map((entry) => entry.siteId),
+      2,
+      new Uint8Array(32).fill(4),
+    );
+    const neighbour = graph.neighbours(me)[0];
+    const stranger = graph.sites.find((site) => site !== me && !graph.areNeighbours(me, site));
+    // The coordinator swaps in an identity key of its own choosing for one peer.
+    const substituted = (victim: string | undefined) =>
+      settings(
+        roster.map((entry) =>
+          entry.siteId === victim ? { ...entry, identityKey: generateSigningKeyPair(rng).publicKey } : entry,
+        ),
+      );
+    expect(() => certifiedSecAggConfigOf(substituted(neighbour), trust, me)).toThrow(
+      `the keys relayed for ${neighbour}: the keys of ${neighbour} are not signed by its certificate`,
+    );
+    expect(() => certifiedSecAggConfigOf(substituted(me), trust, me)).toThrow(
+      `the keys relayed for ${me}: the keys of ${me} are not signed by its certificate`,
+    );
+    // A non-neighbour's key is never used here; that peer's own neighbours refuse it.
+    expect(certifiedSecAggConfigOf(substituted(stranger), trust, me).roster).toHaveLength(8);
+    expect(() =>
+      certifiedSecAggConfigOf(
+        substituted(stranger),
+        trust,
+        stranger ? (graph.neighbours(stranger)[0] ?? me) : me,
+      ),
+    ).toThrow(/are not signed by its certificate/);
   });
 });

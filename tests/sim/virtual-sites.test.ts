@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CoordinatorStore, STORE_FILE } from "../../coordinator/storage/store.ts";
 import { parseSimOptions } from "../../sim/options.ts";
 import type { SimOptionsInput } from "../../sim/options.ts";
 import type { SimEvent } from "../../sim/progress.ts";
@@ -60,5 +61,19 @@ describe("virtual sites", () => {
     expect(threads.result.metrics.rounds.map((r) => r.global)).toEqual(
       processes.result.metrics.rounds.map((r) => r.global),
     );
+  }, 300_000);
+
+  it("start the first round once every site has joined, so that it picks among all of them", async () => {
+    await simulate("first-round", { isolation: "thread", workers: 1, sites: 8, participation: 0.25 });
+    const store = CoordinatorStore.open(join(root, "first-round", "coordinator-state", STORE_FILE));
+    try {
+      const joined = store.listSites().map((site) => Date.parse(site.joinedAt));
+      const first = store.listRounds().find((r) => r.round === 1);
+      expect(joined).toHaveLength(8);
+      expect(first?.participants).toHaveLength(2);
+      expect(Date.parse(first?.openedAt ?? "")).toBeGreaterThanOrEqual(Math.max(...joined));
+    } finally {
+      store.close();
+    }
   }, 300_000);
 });
