@@ -1,5 +1,5 @@
 // The in-memory transport's server half: the same ServerEdge as gRPC, reached through an InMemoryNetwork.
-import { X509Certificate } from "node:crypto";
+import { certificateOf } from "../../crypto/pki/identity.ts";
 import { loadFedtunePackage } from "../../proto/load.ts";
 import type { InMemoryNetwork, ServeOptions, ServerHandle } from "../../proto/transport.ts";
 import { FederationError } from "../../proto/errors.ts";
@@ -13,7 +13,7 @@ export function serveInMemory(network: InMemoryNetwork): (options: ServeOptions)
   return async (options) => {
     const methods = bindMethods(loadFedtunePackage(), options);
     const edge = new ServerEdge(options.authenticator, options.onCallError);
-    const ca = new X509Certificate(options.tls.caPem);
+    const ca = certificateOf(options.tls.caPem);
     const address = `memory://${options.listen}`;
     if (network.endpoints.has(address)) throw new Error(`${address} is already in use`);
     const lookup = (path: string): BoundMethod => {
@@ -22,17 +22,11 @@ export function serveInMemory(network: InMemoryNetwork): (options: ServeOptions)
       return method;
     };
     // The handshake: a certificate not issued by the CA never reaches the edge (mirrors createSsl(…, true)).
-    // TLS shakes hands once per connection, while this runs per call; certificates that passed are
-    // remembered by their bytes, so that parsing them does not dominate rounds with many sites.
-    const issued = new Set<string>();
+    // TLS shakes hands once per connection, while this runs per call: certificateOf remembers parses by
+    // their bytes, so that parsing does not dominate rounds with many sites.
     const handshake = (der: Uint8Array): Uint8Array => {
-      const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64");
-      if (issued.has(key)) return der;
       try {
-        if (new X509Certificate(der).checkIssued(ca)) {
-          issued.add(key);
-          return der;
-        }
+        if (certificateOf(der).checkIssued(ca)) return der;
       } catch {
         // Unparseable certificates are refused like unknown ones.
       }
