@@ -1,6 +1,8 @@
 // Aggregation-only federation rounds (synthetic updates; real protocol, TLS and gRPC): time, bytes and memory per privacy mode.
 //
 // Usage: node --expose-gc bin/run-ts.mjs bench/federation-round.ts [--sites 10,50] [--dim 1048576] [--modes none,secagg,he]
+//   [--cpu-profile DIR] (a V8 CPU profile of the coordinator's thread over the training round, per row:
+//   DIR/<mode>-<sites>.cpuprofile; the profiler's own cost is in that row's CPU figures)
 // The coordinator runs in this process (its peak RSS is what "coordinator memory" reports); the n site
 // clients run together in one child process, so they share that process's CPU: round times are
 // wall times on this machine with every site's protect step serialized behind the others'.
@@ -12,7 +14,8 @@
 // Coordinator CPU excludes this bench's own memory sampler (its RSS reads and forced collections run on the
 // coordinator's thread; their CPU is measured tick by tick and subtracted, and reported as benchSamplerCpuMs).
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -132,7 +135,35 @@ async function runSites(init: ChildInit): Promise<void> {
   ckks?.dispose();
 }
 
-async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<Record<string, unknown>> {
+/** Profiles this thread between start() and stop(); inert without a folder. */
+function coordinatorProfiler(dir: string | undefined, name: string) {
+  const session = dir === undefined ? undefined : new Session();
+  session?.connect();
+  let started: Promise<unknown> = Promise.resolve();
+  return {
+    start: () => {
+      if (session === undefined) return;
+      started = session.post("Profiler.enable").then(() => session.post("Profiler.start"));
+    },
+    stop: async () => {
+      if (session === undefined || dir === undefined) return;
+      await started;
+      const { profile } = await session.post("Profiler.stop");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+async function runOnce(
+  mode: PrivacyMode,
+  sites: number,
+  dim: number,
+  profileDir?: string,
+): Promise<Record<string, unknown>> {
+  const profiler = coordinatorProfiler(profileDir, `${mode}-${sites}`);
+  let profileWritten: Promise<void> = Promise.resolve();
   const dir = mkdtempSync(join(tmpdir(), "fedtune-bench-"));
   const logger = pino({ level: "silent" });
   const ca = await createCa({ commonName: "bench" });
@@ -209,6 +240,7 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
         cpuAtStart = process.cpuUsage();
         samplerCpuAtStart = samplerCpuMs;
         sampling = true;
+        profiler.start();
       }
       if (!sampling) return;
       if (event.type === "stage_started")
@@ -224,6 +256,7 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
         roundMs = performance.now() - roundStarted;
         coordinatorCpuMs = cpuMsSince(cpuAtStart) - (samplerCpuMs - samplerCpuAtStart);
         sampling = false;
+        profileWritten = profiler.stop();
       }
     },
   });
@@ -249,6 +282,7 @@ async function runOnce(mode: PrivacyMode, sites: number, dim: number): Promise<R
   } satisfies ChildInit);
   const summary = await handle.done;
   const result = await childResult;
+  await profileWritten;
   clearInterval(sampler);
   await handle.stop();
   ckks?.dispose();
@@ -309,10 +343,11 @@ if (process.argv.includes("--child")) {
   const siteCounts = listArg("sites", "10,50").map(Number);
   const dim = Number(listArg("dim", String(2 ** 20))[0]);
   const modes = listArg("modes", "none,secagg,he") as PrivacyMode[];
+  const profileDir = process.argv.includes("--cpu-profile") ? listArg("cpu-profile", "")[0] : undefined;
   for (const sites of siteCounts) {
     const rows: Record<string, unknown>[] = [];
     for (const mode of modes) {
-      const row = await runOnce(mode, sites, dim);
+      const row = await runOnce(mode, sites, dim, profileDir);
       rows.push(row);
       console.log(JSON.stringify(row));
     }

@@ -383,6 +383,7 @@ export const KEY_BLOB_KINDS = [
   "public-key",
   "key-share",
   "decryption-share",
+  "share-key",
   "aggregate",
   "upload",
 ] as const;

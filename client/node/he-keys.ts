@@ -11,7 +11,14 @@ import {
 } from "../../crypto/ckks/collective-key.ts";
 import type { CkksContext } from "../../crypto/ckks/context.ts";
 import { polyBytes, type Poly } from "../../crypto/ckks/modular.ts";
-import { openBlob, sealBlob, type SealBinding } from "../../crypto/ckks/sealed-box.ts";
+import {
+  openBlob,
+  openFromSender,
+  sealBlob,
+  sealForRecipients,
+  type MultiSealed,
+  type SealBinding,
+} from "../../crypto/ckks/sealed-box.ts";
 import { combineDecryptionShares, createDecryptionShare } from "../../crypto/ckks/threshold-decryption.ts";
 import { combineReceivedShares, splitSecretKey } from "../../crypto/ckks/threshold-keys.ts";
 import {
@@ -25,7 +32,14 @@ import { ED25519_SIGNATURE_BYTES } from "../../crypto/keys.ts";
 import { FederationError } from "../../proto/errors.ts";
 import { blobHeader, blobParts, readKeyBlobs, type KeyBlob } from "../../proto/key-blobs.ts";
 import { MAX_PARTICIPANTS } from "../../proto/limits.ts";
-import type { DecryptStep, HeSettings, KeyCeremonyStep, KeyHolder, RoundRef } from "../../proto/messages.ts";
+import type {
+  DecryptStep,
+  EnvelopeRecipient,
+  HeSettings,
+  KeyCeremonyStep,
+  KeyHolder,
+  RoundRef,
+} from "../../proto/messages.ts";
 import type { CallOptions, FederationStub } from "../../proto/rpc.ts";
 import { CEREMONY_REF, type SiteSession } from "./session.ts";
 
@@ -275,24 +289,40 @@ export async function answerDecryption(session: SiteSession, step: DecryptStep):
   const blobs: KeyBlob[] =
     recipients.length === 0
       ? [{ header: blobHeader(he.keyId, "decryption-share", share, { ref }), bytes: share }]
-      : recipients.map((recipient) => {
-          const sealed = session.protect(() =>
-            sealBlob(
-              decryptionShareBinding(he.keyId, ref.round, tools, siteId, recipient.siteId),
+      : sealedShareBlobs(
+          he.keyId,
+          ref,
+          recipients,
+          session.protect(() =>
+            sealForRecipients(
+              decryptionShareBinding(he.keyId, ref.round, tools, siteId, ""),
               share,
               session.keys.envelopeSecretKey,
-              recipient.envelopePublicKey,
+              recipients.map((r) => ({ id: r.siteId, publicKey: r.envelopePublicKey })),
               session.rng,
             ),
-          );
-          return {
-            header: blobHeader(he.keyId, "decryption-share", sealed, { ref, recipient: recipient.siteId }),
-            bytes: sealed,
-          };
-        });
+          ),
+        );
   await publish(session, blobs);
   session.emit({ type: "decryption-share", ref, protectMs: session.protectTimeMs() - protectedBefore });
   session.logger.info({ round: ref.round, attempt: ref.attempt }, "sent a decryption share");
+}
+
+/** reveal "sites": the share sealed once ("decryption-share", unaddressed) and its key sealed to each recipient. */
+function sealedShareBlobs(
+  keyId: string,
+  ref: RoundRef,
+  recipients: readonly EnvelopeRecipient[],
+  sealed: MultiSealed,
+): KeyBlob[] {
+  const blobs: KeyBlob[] = [
+    { header: blobHeader(keyId, "decryption-share", sealed.body, { ref }), bytes: sealed.body },
+  ];
+  for (const { siteId } of recipients) {
+    const bytes = sealed.keys.get(siteId) as Uint8Array;
+    blobs.push({ header: blobHeader(keyId, "share-key", bytes, { ref, recipient: siteId }), bytes });
+  }
+  return blobs;
 }
 
 /** reveal "sites": FetchKeys "round-shares", the decryption shares of `round` sealed to this site. */
@@ -324,13 +354,19 @@ export function decryptWithShares(
     readonly envelopeSecretKey: Uint8Array;
   },
 ): Float64Array {
-  const opened = input.shares.map((blob) => {
-    const sealer = input.holders.find((h) => h.siteId === blob.header.sealerSiteId);
+  const bodies = input.shares.filter((b) => b.header.kind === "decryption-share");
+  const opened = bodies.map((body) => {
+    const sealer = input.holders.find((h) => h.siteId === body.header.sealerSiteId);
     if (sealer === undefined)
-      throw new CkksFormatError(`a decryption share sealed by ${blob.header.sealerSiteId}, not a key holder`);
-    return openBlob(
+      throw new CkksFormatError(`a decryption share sealed by ${body.header.sealerSiteId}, not a key holder`);
+    const key = input.shares.find(
+      (b) => b.header.kind === "share-key" && b.header.sealerSiteId === sealer.siteId,
+    );
+    if (key === undefined) throw new CkksFormatError(`no key to the decryption share of ${sealer.siteId}`);
+    return openFromSender(
       decryptionShareBinding(input.keyId, input.round, tools, sealer.siteId, input.siteId),
-      blob.bytes,
+      body.bytes,
+      key.bytes,
       sealer.envelopePublicKey,
       input.envelopeSecretKey,
     );

@@ -14,16 +14,15 @@ import {
 } from "../../crypto/ckks/threshold-params.ts";
 import { thresholdVectorExpectation } from "../../crypto/ckks/threshold-site.ts";
 import { CkksFormatError, decodeEncryptedVector } from "../../crypto/ckks/wire.ts";
-import { parseSiteId } from "../../crypto/site-id.ts";
 import { FederationError } from "../../proto/errors.ts";
-import { blobParts, readKeyBlobs, type KeyBlob } from "../../proto/key-blobs.ts";
+import { blobHeader, blobParts, readKeyBlobs, type KeyBlob } from "../../proto/key-blobs.ts";
 import { MAX_PARTICIPANTS } from "../../proto/limits.ts";
 import type { HeSettings, RoundRef, UpdateHeader } from "../../proto/messages.ts";
 import type { Strategy } from "../../strategies/index.ts";
 import { decodeWeightedSum, MAX_EXAMPLES } from "../../strategies/weighted-update.ts";
 import type { SiteId } from "../round/stages.ts";
 import { exportAggregates } from "../service/he-export.ts";
-import { HeDecryptions, type DecryptionShares } from "../service/he-decryption.ts";
+import { HeDecryptions } from "../service/he-decryption.ts";
 import { KeyCeremony } from "../service/key-ceremony.ts";
 import { openSecAggEvaluationTry } from "./secagg.ts";
 import { plainDriverBase, plainModeRpcs } from "./plain.ts";
@@ -98,14 +97,14 @@ class HeTry implements ModeTry {
     });
     if (isRefusal(shares)) return shares;
     if (this.he.reveal === "sites") {
-      this.host.store.saveRoundShares(this.he.keyId, this.ref.round, byRecipient(shares));
+      this.host.store.saveRoundShares(this.he.keyId, this.ref.round, shares);
       return { model: { kind: "encrypted", aggregate }, metrics: {} };
     }
     if (global === undefined || strategy.input === "individual") throw new Error("he needs a sum strategy");
     const decrypted = combineDecryptionShares(
       this.tools,
       aggregate,
-      [...shares.values()].map((share) => share.get("") as Uint8Array),
+      [...shares.values()].map((share) => share.body),
       this.he.threshold,
     );
     const step = strategy.apply(
@@ -120,40 +119,25 @@ class HeTry implements ModeTry {
   dispose(): void {}
 }
 
-/** Shares by holder then recipient, turned to by recipient then holder (how sites fetch them). */
-function byRecipient(shares: DecryptionShares): Map<SiteId, Map<SiteId, Uint8Array>> {
-  const out = new Map<SiteId, Map<SiteId, Uint8Array>>();
-  for (const [holder, sealed] of shares)
-    for (const [recipient, bytes] of sealed) {
-      const site = parseSiteId(recipient);
-      const byHolder = out.get(site) ?? new Map<SiteId, Uint8Array>();
-      byHolder.set(holder, bytes);
-      out.set(site, byHolder);
-    }
-  return out;
-}
-
 function* partsOf(blobs: readonly KeyBlob[]) {
   for (const blob of blobs) yield* blobParts(blob);
 }
 
-/** reveal "sites": the decryption shares of `round` sealed to `site`, as key blobs. */
+/** reveal "sites": per holder, its decryption share of `round` sealed once and that share's key sealed to `site`. */
 function sealedRoundShares(host: ModeHost, ceremony: KeyCeremony, site: SiteId, round: number): KeyBlob[] {
-  const key = ceremony.collectiveKey();
-  const shares = host.store.roundShares(key.keyId, round, site);
-  if (shares === undefined)
+  const { keyId } = ceremony.collectiveKey();
+  const keys = host.store.roundShareKeys(keyId, round, site);
+  if (keys === undefined)
     throw new FederationError("not_found", `no decryption shares of round ${round} for this site`);
-  return [...shares].map(([holder, bytes]) => ({
-    header: {
-      keyId: key.keyId,
-      kind: "decryption-share",
-      recipient: site,
-      length: bytes.length,
-      sealerSiteId: holder,
-      ref: { round, attempt: 1 },
-    },
-    bytes,
-  }));
+  const ref = { round, attempt: 1 };
+  return [...keys].flatMap(([holder, key]) => {
+    const body = host.store.roundShareBody(keyId, round, holder);
+    if (body === undefined) throw new FederationError("not_found", `no decryption share of ${holder}`);
+    return [
+      { header: blobHeader(keyId, "decryption-share", body, { ref, sealer: holder }), bytes: body },
+      { header: blobHeader(keyId, "share-key", key, { ref, recipient: site, sealer: holder }), bytes: key },
+    ];
+  });
 }
 
 export function createHeDriver(host: ModeHost): ModeDriver {
@@ -184,7 +168,7 @@ export function createHeDriver(host: ModeHost): ModeDriver {
     const keyId = ceremony.collectiveKey().keyId;
     return host.store
       .trainedRounds()
-      .every((round) => host.store.roundShares(keyId, round, site) !== undefined);
+      .every((round) => host.store.roundShareKeys(keyId, round, site) !== undefined);
   };
   const plain = plainDriverBase(host);
 

@@ -33,6 +33,12 @@ const KEY_SIGNATURE_META = "site-certificate-key-signature:";
 const LEDGER_META = "site-ledger:";
 const STANDING_META = "site-standing:";
 
+/** A holder's decryption share sealed once (`body`) and its key sealed to each site, by recipient (`keys`). */
+export interface SealedShare {
+  readonly body: Uint8Array;
+  readonly keys: ReadonlyMap<SiteId, Uint8Array>;
+}
+
 export interface OpenRound {
   readonly round: number;
   readonly attempt: number;
@@ -402,36 +408,38 @@ export class DurableState {
     return fromBase64(this.store.getMeta(`${KEY_SHARE_META}${keyId}:${recipient}:${sender}`));
   }
 
-  /** reveal "sites": each answering holder's decryption share of round `round`, sealed to each site. */
-  saveRoundShares(
-    keyId: string,
-    round: number,
-    shares: ReadonlyMap<SiteId, ReadonlyMap<SiteId, Uint8Array>>,
-  ): void {
+  /**
+   * reveal "sites": each answering holder's decryption share of round `round`, sealed once (`body`), and its
+   * key sealed to each site (`keys`, by recipient), as bytes in one write.
+   */
+  saveRoundShares(keyId: string, round: number, shares: ReadonlyMap<SiteId, SealedShare>): void {
+    const name = this.roundShareKey(keyId, round);
     this.store.transaction(() => {
-      const holders = new Set<SiteId>();
-      for (const [recipient, byHolder] of shares)
-        for (const [holder, sealed] of byHolder) {
-          holders.add(holder);
-          this.store.setMeta(`${this.roundShareKey(keyId, round)}:${recipient}:${holder}`, base64(sealed));
-        }
-      this.store.setMeta(this.roundShareKey(keyId, round), JSON.stringify([...holders].sort()));
+      for (const [holder, { body, keys }] of shares) {
+        this.store.setBlob(`${name}:body:${holder}`, body);
+        for (const [recipient, key] of keys) this.store.setBlob(`${name}:${recipient}:${holder}`, key);
+      }
+      this.store.setMeta(name, JSON.stringify([...shares.keys()].sort()));
     });
   }
 
-  /** The decryption shares of round `round` sealed to `recipient`, by holder; undefined when there are none. */
-  roundShares(keyId: string, round: number, recipient: SiteId): Map<SiteId, Uint8Array> | undefined {
-    const holders = this.store.getMeta(this.roundShareKey(keyId, round));
+  /** The keys of round `round`'s decryption shares sealed to `recipient`, by holder; undefined when there are none. */
+  roundShareKeys(keyId: string, round: number, recipient: SiteId): Map<SiteId, Uint8Array> | undefined {
+    const name = this.roundShareKey(keyId, round);
+    const holders = this.store.getMeta(name);
     if (holders === undefined) return undefined;
-    const shares = new Map<SiteId, Uint8Array>();
+    const keys = new Map<SiteId, Uint8Array>();
     for (const holder of (JSON.parse(holders) as string[]).map(parseSiteId)) {
-      const sealed = fromBase64(
-        this.store.getMeta(`${this.roundShareKey(keyId, round)}:${recipient}:${holder}`),
-      );
-      if (sealed === undefined) return undefined;
-      shares.set(holder, sealed);
+      const key = this.store.getBlob(`${name}:${recipient}:${holder}`);
+      if (key === undefined) return undefined;
+      keys.set(holder, key);
     }
-    return shares;
+    return keys;
+  }
+
+  /** `holder`'s sealed decryption share of round `round` (opened with a key from roundShareKeys). */
+  roundShareBody(keyId: string, round: number, holder: SiteId): Uint8Array | undefined {
+    return this.store.getBlob(`${this.roundShareKey(keyId, round)}:body:${holder}`);
   }
 
   /** Round numbers restart with each run: the shares' key names the run. */

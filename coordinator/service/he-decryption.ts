@@ -14,6 +14,7 @@ import type { ModeHost, Refusal } from "../modes/mode.ts";
 import { pickParticipants } from "../round/plan.ts";
 import type { SiteId } from "../round/stages.ts";
 import type { KeyCeremony } from "./key-ceremony.ts";
+import type { SealedShare } from "./durable-state.ts";
 import { certifiedPeerOf } from "./records.ts";
 
 /** A decryption's input: the aggregate and the accepted uploads it sums, one per site. */
@@ -26,9 +27,8 @@ export interface DecryptionInput {
   readonly minUploads: number;
 }
 
-/** Each answering holder's share: by holder, then by recipient ("" = the coordinator, reveal "coordinator"). */
-/** By holder, then by recipient ("" = the coordinator, under reveal coordinator). */
-export type DecryptionShares = ReadonlyMap<SiteId, ReadonlyMap<string, Uint8Array>>;
+/** Each answering holder's share, by holder: under reveal "coordinator" `body` is the share itself, `keys` empty. */
+export type DecryptionShares = ReadonlyMap<SiteId, SealedShare>;
 
 interface Running extends DecryptionInput {
   /** The aggregate's c1s, what the holders check and the shares name. */
@@ -37,7 +37,7 @@ interface Running extends DecryptionInput {
   readonly answering: ReadonlyMap<SiteId, number>;
   readonly recipients: readonly EnvelopeRecipient[];
   readonly deadlineAt: number;
-  readonly answers: Map<SiteId, Map<string, Uint8Array>>;
+  readonly answers: Map<SiteId, SealedShare>;
 }
 
 const sameRef = (a: RoundRef | null, b: RoundRef): boolean =>
@@ -150,7 +150,8 @@ export class HeDecryptions {
 
   /**
    * A holder's answer: reveal "coordinator", one share, checked against the aggregate, the holder's index and
-   * the answering set; reveal "sites", one sealed share per recipient (opaque here). Otherwise refused, unchanged.
+   * the answering set; reveal "sites", the share sealed once and its key sealed to each recipient (opaque
+   * here). Otherwise refused, unchanged.
    */
   accept(peer: Peer, blobs: readonly KeyBlob[]): void {
     const running = this.running;
@@ -159,18 +160,22 @@ export class HeDecryptions {
       throw new FederationError("failed_precondition", "no decryption is asked of this site");
     if (running.answers.has(peer.name))
       throw new FederationError("failed_precondition", "this site already answered the decryption");
-    if (blobs.some((b) => b.header.kind !== "decryption-share" || !sameRef(b.header.ref, running.ref)))
+    if (blobs.some((b) => !sameRef(b.header.ref, running.ref)))
       throw new FederationError("invalid_argument", "expected decryption shares of the running decryption");
-    const byRecipient = new Map(blobs.map((b) => [b.header.recipient, b.bytes]));
+    const [share, ...keyBlobs] = blobs;
+    if (share?.header.kind !== "decryption-share" || share.header.recipient !== "")
+      throw new FederationError("invalid_argument", "a decryption answer starts with the unaddressed share");
+    const keys = new Map<SiteId, Uint8Array>();
+    for (const { header, bytes } of keyBlobs)
+      if (header.kind === "share-key" && header.recipient !== "") keys.set(header.recipient, bytes);
     if (running.recipients.length === 0) {
-      const share = byRecipient.get("");
-      if (blobs.length !== 1 || share === undefined)
+      if (blobs.length !== 1)
         throw new FederationError("invalid_argument", "reveal coordinator: exactly one unsealed share");
       const { length } = decodeEncryptedVector(
         running.aggregate,
         thresholdVectorExpectation(this.tools),
       ).header;
-      const decoded = decodeDecryptionShare(this.tools, share, {
+      const decoded = decodeDecryptionShare(this.tools, share.bytes, {
         length,
         aggregateDigest: aggregateDigest(running.aggregateC1s),
       });
@@ -178,11 +183,15 @@ export class HeDecryptions {
       if (decoded.x !== x || decoded.participants.join() !== expected.join())
         throw new FederationError("invalid_argument", "the share names another holder or answering set");
     } else if (
-      blobs.length !== running.recipients.length ||
-      !running.recipients.every((r) => byRecipient.has(r.siteId))
+      keyBlobs.length !== running.recipients.length ||
+      keys.size !== keyBlobs.length ||
+      !running.recipients.every((r) => keys.has(r.siteId))
     )
-      throw new FederationError("invalid_argument", "reveal sites: one sealed share per recipient");
-    running.answers.set(peer.name, byRecipient);
+      throw new FederationError(
+        "invalid_argument",
+        "reveal sites: the sealed share, and its key sealed to each recipient",
+      );
+    running.answers.set(peer.name, { body: share.bytes, keys });
     this.host.notify();
   }
 }

@@ -309,7 +309,7 @@ export class KeyCeremony {
     const key = this.collectiveKey();
     const { keyId } = key;
     const blobs: KeyBlob[] = key.transcript.entries.map((e) => {
-      const bytes = new Uint8Array([...e.nonce, ...e.share, ...e.signature]);
+      const bytes = Buffer.concat([e.nonce, e.share, e.signature]);
       return {
         header: blobHeader(keyId, "public-key-share", bytes, { recipient: parseSiteId(e.siteId) }),
         bytes,

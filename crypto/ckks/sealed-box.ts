@@ -5,7 +5,9 @@
 // repeats a label (what the blob is), the context (ceremony, round), both site ids and the parameters'
 // fingerprint, so a blob cannot be replayed to another site, purpose, ceremony or parameter set. The
 // recipient opens with the sender's key as it already knows it, never with one the blob names (the sender's
-// certified keys, client/node/session.ts certifiedPeers).
+// certified keys, client/node/session.ts certifiedPeers). A payload for many recipients (a decryption share
+// under reveal: sites) is sealed once under a fresh key, and only that key per recipient (sealForRecipients).
+import { createHash } from "node:crypto";
 import nacl from "tweetnacl";
 import type { Rng } from "../rng.ts";
 import { FINGERPRINT_BYTES } from "./params.ts";
@@ -154,5 +156,86 @@ export function openBlob(
     return payload;
   } finally {
     plaintext.fill(0);
+  }
+}
+
+const BODY_MAGIC = [0x46, 0x54, 0x53, 0x4d]; // "FTSM"
+const KEY_ENVELOPE_BYTES = nacl.secretbox.keyLength + 32;
+
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest());
+
+/** A payload sealed once for many recipients: one body, and per recipient the body's key sealed to it. */
+export interface MultiSealed {
+  readonly body: Uint8Array;
+  /** By recipient id: a sealed blob (sealBlob) of the body key and the body's SHA-256. */
+  readonly keys: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * Seals `payload` from the sender to every recipient for the cost of one encryption of it: the payload
+ * under a fresh secretbox key, and that key with the body's SHA-256 sealed to each recipient under
+ * `binding` (its recipientId is each recipient's). A relay moves one body and n 64-byte keys instead of
+ * n payloads. The hash in each key envelope binds the body: a recipient that knows the key cannot pass
+ * another body off to the other recipients.
+ */
+export function sealForRecipients(
+  binding: Omit<SealBinding, "recipientId">,
+  payload: Uint8Array,
+  senderSecretKey: Uint8Array,
+  recipients: readonly { readonly id: string; readonly publicKey: Uint8Array }[],
+  rng: Rng,
+): MultiSealed {
+  const key = new Uint8Array(nacl.secretbox.keyLength);
+  const nonce = new Uint8Array(nacl.secretbox.nonceLength);
+  rng.fill(key);
+  rng.fill(nonce);
+  const body = new ByteWriter()
+    .bytes(Uint8Array.from([...BODY_MAGIC, VERSION]))
+    .bytes(nonce)
+    .bytes(nacl.secretbox(payload, nonce, key))
+    .finish();
+  const envelope = new ByteWriter().bytes(key).bytes(sha256(body)).finish();
+  try {
+    const keys = new Map(
+      recipients.map((r) => [
+        r.id,
+        sealBlob({ ...binding, recipientId: r.id }, envelope, senderSecretKey, r.publicKey, rng),
+      ]),
+    );
+    return { body, keys };
+  } finally {
+    key.fill(0);
+    envelope.fill(0);
+  }
+}
+
+/**
+ * Opens a body sealed by sealForRecipients with this recipient's key envelope. Throws {@link CkksFormatError}
+ * if the envelope does not open (openBlob's checks), or the body is not the one it names, or altered.
+ */
+export function openFromSender(
+  binding: SealBinding,
+  body: Uint8Array,
+  keyEnvelope: Uint8Array,
+  senderPublicKey: Uint8Array,
+  recipientSecretKey: Uint8Array,
+): Uint8Array {
+  const envelope = openBlob(binding, keyEnvelope, senderPublicKey, recipientSecretKey);
+  try {
+    if (envelope.length !== KEY_ENVELOPE_BYTES)
+      throw new CkksFormatError("sealed body key has the wrong size");
+    const key = envelope.subarray(0, nacl.secretbox.keyLength);
+    if (!nacl.verify(envelope.subarray(nacl.secretbox.keyLength), sha256(body)))
+      throw new CkksFormatError("sealed body is not the one its key was sealed for");
+    const reader = new ByteReader(body);
+    const prefix = reader.bytes(5, "magic");
+    if (!BODY_MAGIC.every((b, i) => prefix[i] === b) || prefix[4] !== VERSION)
+      throw new CkksFormatError("not a fedtune sealed body (bad magic or version)");
+    const nonce = reader.bytes(nacl.secretbox.nonceLength, "nonce");
+    const payload = nacl.secretbox.open(reader.bytes(body.length - 5 - nonce.length, "box"), nonce, key);
+    if (payload === null) throw new CkksFormatError("sealed body does not open: altered");
+    return payload;
+  } finally {
+    envelope.fill(0);
   }
 }

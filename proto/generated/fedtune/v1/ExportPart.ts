@@ -23,7 +23,8 @@ export interface ExportPart {
    */
   'chunk'?: (_fedtune_v1_DataChunk | null);
   /**
-   * Starts one key holder's decryption share of the current aggregate, sealed to the calling site.
+   * Starts one key holder's sealed decryption share of the current aggregate, or that share's key sealed
+   * to the calling site.
    */
   'share'?: (_fedtune_v1_KeyBlobHeader | null);
   'part'?: "manifest"|"aggregate"|"chunk"|"share";
@@ -47,7 +48,8 @@ export interface ExportPart__Output {
    */
   'chunk'?: (_fedtune_v1_DataChunk__Output | null);
   /**
-   * Starts one key holder's decryption share of the current aggregate, sealed to the calling site.
+   * Starts one key holder's sealed decryption share of the current aggregate, or that share's key sealed
+   * to the calling site.
    */
   'share'?: (_fedtune_v1_KeyBlobHeader__Output | null);
   'part'?: "manifest"|"aggregate"|"chunk"|"share";

@@ -12,8 +12,8 @@ export interface FetchKeysRequest {
   'keyId'?: (string);
   /**
    * "key-material" (transcript, collective key, Shamir shares sealed to the caller), "decryption-input"
-   * (c1s of the aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
-   * shares of round ref.round sealed to the caller, reveal "sites").
+   * (c1s of the aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (reveal "sites":
+   * per key holder, its sealed decryption share of round ref.round and that share's key sealed to the caller).
    */
   'kind'?: (string);
   /**
@@ -32,8 +32,8 @@ export interface FetchKeysRequest__Output {
   'keyId': (string);
   /**
    * "key-material" (transcript, collective key, Shamir shares sealed to the caller), "decryption-input"
-   * (c1s of the aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (the decryption
-   * shares of round ref.round sealed to the caller, reveal "sites").
+   * (c1s of the aggregate and accepted uploads of the decryption of `ref`) or "round-shares" (reveal "sites":
+   * per key holder, its sealed decryption share of round ref.round and that share's key sealed to the caller).
    */
   'kind': (string);
   /**

@@ -26,7 +26,9 @@ export interface KeyBlobHeader {
   'sealerSiteId'?: (string);
   /**
    * What the blob is: "nonce", "public-key-share" (share || signature; in FetchKeys nonce || share ||
-   * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share", "aggregate", "upload".
+   * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share" (under reveal "sites"
+   * sealed once, unaddressed), "share-key" (the key to a sealed decryption share, sealed to `recipient`),
+   * "aggregate", "upload".
    */
   'kind'?: (string);
   /**
@@ -58,7 +60,9 @@ export interface KeyBlobHeader__Output {
   'sealerSiteId': (string);
   /**
    * What the blob is: "nonce", "public-key-share" (share || signature; in FetchKeys nonce || share ||
-   * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share", "aggregate", "upload".
+   * signature), "public-key", "key-share" (sealed Shamir share), "decryption-share" (under reveal "sites"
+   * sealed once, unaddressed), "share-key" (the key to a sealed decryption share, sealed to `recipient`),
+   * "aggregate", "upload".
    */
   'kind': (string);
   /**
