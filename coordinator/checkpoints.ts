@@ -72,6 +72,25 @@ export function writeCiphertextCheckpoint(dir: string, round: number, ciphertext
   return { path, sha256: sha256(ciphertext) };
 }
 
+/**
+ * he mode, reveal "sites": a key holder's decryption share of round `round`, sealed once for every site
+ * (`<dir>/round-NNNNNN.share-<holder>.sealed`); the sites' keys to it are in the store. A file, not a SQLite
+ * blob: written once, where SQLite writes it to its log and again to the database.
+ */
+export function writeSealedShare(dir: string, round: number, holder: string, body: Uint8Array): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(sealedSharePath(dir, round, holder), body);
+}
+
+/** A share writeSealedShare wrote, or undefined; the sites check it against the SHA-256 in their key to it. */
+export function readSealedShare(dir: string, round: number, holder: string): Uint8Array | undefined {
+  const path = sealedSharePath(dir, round, holder);
+  return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
+}
+
+const sealedSharePath = (dir: string, round: number, holder: string): string =>
+  join(dir, `${roundName(round)}.share-${holder}.sealed`);
+
 function verifiedBytes(file: string, ref: CheckpointRef): Buffer {
   if (!existsSync(file)) throw new CheckpointError("missing", `checkpoint ${file} is missing`);
   const bytes = readFileSync(file);

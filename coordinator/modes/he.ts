@@ -131,7 +131,7 @@ function sealedRoundShares(host: ModeHost, ceremony: KeyCeremony, site: SiteId, 
     throw new FederationError("not_found", `no decryption shares of round ${round} for this site`);
   const ref = { round, attempt: 1 };
   return [...keys].flatMap(([holder, key]) => {
-    const body = host.store.roundShareBody(keyId, round, holder);
+    const body = host.store.roundShareBody(round, holder);
     if (body === undefined) throw new FederationError("not_found", `no decryption share of ${holder}`);
     return [
       { header: blobHeader(keyId, "decryption-share", body, { ref, sealer: holder }), bytes: body },

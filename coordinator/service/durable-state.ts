@@ -4,8 +4,10 @@ import { join } from "node:path";
 import {
   readAdapterCheckpoint,
   readCiphertextCheckpoint,
+  readSealedShare,
   writeAdapterCheckpoint,
   writeCiphertextCheckpoint,
+  writeSealedShare,
 } from "../checkpoints.ts";
 import type { AdapterSpec } from "../../model/peft-export.ts";
 import type { JsonValue } from "../storage/canonical-json.ts";
@@ -409,16 +411,16 @@ export class DurableState {
   }
 
   /**
-   * reveal "sites": each answering holder's decryption share of round `round`, sealed once (`body`), and its
-   * key sealed to each site (`keys`, by recipient), as bytes in one write.
+   * reveal "sites": each answering holder's decryption share of round `round` sealed once (`body`, a file next to
+   * the checkpoints, written first), then its key sealed to each site (`keys`, by recipient) in one write.
    */
   saveRoundShares(keyId: string, round: number, shares: ReadonlyMap<SiteId, SealedShare>): void {
+    for (const [holder, { body }] of shares) writeSealedShare(this.checkpointDir, round, holder, body);
     const name = this.roundShareKey(keyId, round);
     this.store.transaction(() => {
-      for (const [holder, { body, keys }] of shares) {
-        this.store.setBlob(`${name}:body:${holder}`, body);
-        for (const [recipient, key] of keys) this.store.setBlob(`${name}:${recipient}:${holder}`, key);
-      }
+      for (const [holder, { keys }] of shares)
+        for (const [recipient, key] of keys)
+          this.store.setMeta(`${name}:${recipient}:${holder}`, base64(key));
       this.store.setMeta(name, JSON.stringify([...shares.keys()].sort()));
     });
   }
@@ -430,7 +432,7 @@ export class DurableState {
     if (holders === undefined) return undefined;
     const keys = new Map<SiteId, Uint8Array>();
     for (const holder of (JSON.parse(holders) as string[]).map(parseSiteId)) {
-      const key = this.store.getBlob(`${name}:${recipient}:${holder}`);
+      const key = fromBase64(this.store.getMeta(`${name}:${recipient}:${holder}`));
       if (key === undefined) return undefined;
       keys.set(holder, key);
     }
@@ -438,8 +440,8 @@ export class DurableState {
   }
 
   /** `holder`'s sealed decryption share of round `round` (opened with a key from roundShareKeys). */
-  roundShareBody(keyId: string, round: number, holder: SiteId): Uint8Array | undefined {
-    return this.store.getBlob(`${this.roundShareKey(keyId, round)}:body:${holder}`);
+  roundShareBody(round: number, holder: SiteId): Uint8Array | undefined {
+    return readSealedShare(this.checkpointDir, round, holder);
   }
 
   /** Round numbers restart with each run: the shares' key names the run. */

@@ -44,7 +44,6 @@ export const RUN_SCOPED_SCHEMA = `
 /** Tables every version has (the version-1 ones that carry no run id are in RUN_SCOPED_SCHEMA). */
 export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS sites (
     site_id TEXT PRIMARY KEY,
     cert_fingerprint TEXT NOT NULL,

@@ -127,21 +127,6 @@ export class CoordinatorStore {
       .run(key, value);
   }
 
-  /** Bytes by name (he mode's sealed decryption shares): stored as they are, no text encoding. */
-  getBlob(key: string): Uint8Array | undefined {
-    return (
-      this.db.prepare("SELECT value FROM blobs WHERE key = ?").get(key) as { value: Buffer } | undefined
-    )?.value;
-  }
-
-  setBlob(key: string, value: Uint8Array): void {
-    this.db
-      .prepare(
-        "INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      )
-      .run(key, value);
-  }
-
   // --- audit -------------------------------------------------------------------------------
 
   /** An audit entry on its own (admin actions, warnings such as "privacy mode none"). */

@@ -8,8 +8,10 @@ import {
   CheckpointError,
   readAdapterCheckpoint,
   readCiphertextCheckpoint,
+  readSealedShare,
   writeAdapterCheckpoint,
   writeCiphertextCheckpoint,
+  writeSealedShare,
 } from "../../coordinator/checkpoints.ts";
 import { MODEL_CARD_FILE, initialGlobalVector, type AdapterSpec } from "../../model/peft-export.ts";
 import { BUILTIN_MODEL_DIR } from "../../model/model-dir.ts";
@@ -109,5 +111,18 @@ describe("ciphertext checkpoints (he mode)", () => {
     expect(readCiphertextCheckpoint(ref)).toEqual(ciphertext);
     expect(() => readCiphertextCheckpoint({ ...ref, sha256: "0".repeat(64) })).toThrow(CheckpointError);
     expect(() => readCiphertextCheckpoint({ ...ref, path: join(dir, "gone.ckks") })).toThrow(/missing/);
+  });
+
+  it("keep each holder's sealed decryption share of a round as a file of its own, replaced by a retried try", () => {
+    writeSealedShare(dir, 3, "site-a", Uint8Array.of(1, 2, 3));
+    writeSealedShare(dir, 3, "site-b", Uint8Array.of(4));
+    writeSealedShare(dir, 3, "site-a", Uint8Array.of(5, 6));
+    expect(readSealedShare(dir, 3, "site-a")).toEqual(Uint8Array.of(5, 6));
+    expect(readSealedShare(dir, 3, "site-b")).toEqual(Uint8Array.of(4));
+    expect(readSealedShare(dir, 4, "site-a")).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual([
+      "round-000003.share-site-a.sealed",
+      "round-000003.share-site-b.sealed",
+    ]);
   });
 });
