@@ -51,19 +51,21 @@ export class CiphertextSumAccumulator {
     this.summandCount += header.summands;
   }
 
-  /** The encrypted sum, for the key holders to check and decrypt. */
+  /** The encrypted sum, for the key holders to check and decrypt: one copy of the sum behind the headers. */
   serialize(): Uint8Array {
     if (this.summandCount === 0) throw new CkksCapacityError("nothing to serialize: no vector was added");
-    const n2 = 2 * this.tools.degree;
-    const sum = new Uint32Array(Uint8Array.from(this.sum.sum).buffer);
-    const scale = 2 ** this.tools.params.scaleBits;
-    const chunks = Array.from({ length: this.chunks }, (_, c) =>
-      writeCiphertext(
-        [sum.subarray(2 * c * n2, (2 * c + 1) * n2), sum.subarray((2 * c + 1) * n2, (2 * c + 2) * n2)],
-        this.tools.parmsId,
-        scale,
-      ),
-    );
+    const zero = new Uint32Array(2 * this.tools.degree);
+    // Every chunk has the same SEAL header; the sum already holds c0 and c1 of each chunk back to back.
+    const sealHeader = writeCiphertext(
+      [zero, zero],
+      this.tools.parmsId,
+      2 ** this.tools.params.scaleBits,
+    ).subarray(0, CIPHERTEXT_DATA_OFFSET);
+    const chunkBytes = 16 * this.tools.degree;
+    const chunks = Array.from({ length: this.chunks }, (_, c) => [
+      sealHeader,
+      this.sum.sum.subarray(c * chunkBytes, (c + 1) * chunkBytes),
+    ]);
     return encodeEncryptedVector(
       { fingerprint: this.tools.fingerprint, length: this.length, summands: this.summandCount },
       chunks,

@@ -67,22 +67,30 @@ function writeHeader(
   view.setUint32(offset + 8, chunkTotal, true);
 }
 
-/** Frames SEAL ciphertext bytes (or, in form "second-polynomials", c1 polynomials) behind the header. */
+/**
+ * Frames SEAL ciphertext bytes (or, in form "second-polynomials", c1 polynomials) behind the header. A chunk
+ * may come in parts (e.g. a SEAL header and data held elsewhere), written back to back: one copy in all.
+ */
 export function encodeEncryptedVector(
   header: EncryptedVectorHeader,
-  chunks: readonly Uint8Array[],
+  chunks: readonly (Uint8Array | readonly Uint8Array[])[],
   form: VectorForm = "ciphertexts",
 ): Uint8Array {
-  const total = HEADER_BYTES + chunks.reduce((sum, c) => sum + 4 + c.length, 0);
+  const parts = chunks.map((chunk) => (chunk instanceof Uint8Array ? [chunk] : chunk));
+  const lengths = parts.map((p) => p.reduce((sum, part) => sum + part.length, 0));
+  const total = HEADER_BYTES + lengths.reduce((sum, length) => sum + 4 + length, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   writeHeader(out, header, chunks.length, form);
   let offset = HEADER_BYTES;
-  for (const chunk of chunks) {
-    view.setUint32(offset, chunk.length, true);
-    out.set(chunk, offset + 4);
-    offset += 4 + chunk.length;
-  }
+  parts.forEach((chunk, c) => {
+    view.setUint32(offset, lengths[c] as number, true);
+    offset += 4;
+    for (const part of chunk) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+  });
   return out;
 }
 
