@@ -209,6 +209,21 @@ async function runOnce(
     }
     samplerCpuMs += cpuMsSince(tickStarted);
   }, 10);
+  // Progress on stderr (stdout stays JSON): where a long run is, and both processes' memory there.
+  const runStarted = performance.now();
+  const progress = (at: string): void => {
+    const sitesRss = sitesPid === 0 ? 0 : residentBytes(sitesPid);
+    console.error(
+      JSON.stringify({
+        sites,
+        at,
+        s: Math.round((performance.now() - runStarted) / 1000),
+        coordinatorRssMiB: mib(process.memoryUsage.rss()),
+        sitesRssMiB: mib(sitesRss),
+      }),
+    );
+  };
+  const progressTimer = setInterval(() => progress("…"), 15_000);
   const handle = await startCoordinator(config, {
     logger,
     tls: { caPem: ca.certPem, certPem: coordinatorCert.certPem, keyPem: coordinatorCert.keyPem },
@@ -218,6 +233,8 @@ async function runOnce(
     sitesToStart: sites,
     rng: seededRng("bench-coordinator"),
     onEvent: (event) => {
+      if (event.type === "round_started") progress(`${event.kind} round`);
+      if (event.type === "stage_started") progress(event.stage);
       if (event.type === "round_started" && event.kind === "train") {
         roundStarted = performance.now();
         cpuAtStart = process.cpuUsage();
@@ -266,6 +283,7 @@ async function runOnce(
   const summary = await handle.done;
   const result = await childResult;
   clearInterval(sampler);
+  clearInterval(progressTimer);
   const coordinatorPeakRss = peakResidentBytes();
   await handle.stop();
   ckks?.dispose();
