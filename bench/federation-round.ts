@@ -1,16 +1,21 @@
 // Aggregation-only federation rounds (synthetic updates; real protocol, TLS and gRPC): time, bytes and memory per privacy mode.
 //
 // Usage: node --expose-gc bin/run-ts.mjs bench/federation-round.ts [--sites 10,50] [--dim 1048576] [--modes none,secagg,he]
+//        [--dropout 0.1 --deadline-ms 15000]
 //   [--cpu-profile DIR] (a V8 CPU profile of the coordinator's thread over the training round, per row:
 //   DIR/<mode>-<sites>.cpuprofile; the profiler's own cost is in that row's CPU figures)
 // The coordinator runs in this process (its peak RSS is what "coordinator memory" reports); the n site
-// clients run together in one child process, so they share that process's CPU: round times are
+// clients run together in one child process, so that the two processes' resident memory tells the
+// coordinator's from the sites' (simulationPeakRssMiB: both, sampled together), and they share that
+// process's CPU: round times are
 // wall times on this machine with every site's protect step serialized behind the others'.
 // To tell that apart from the protocol's own cost, each row also reports what it measures directly:
 // the wall time and coordinator CPU of every stage of the round (stageMs, stageCoordinatorCpuMs), the
 // sites' own protect time summed over the n sites and for the slowest one (sitesProtectMsTotal,
 // sitesProtectMsMaxSite: work that runs in parallel on n machines in a deployment), and the CPU time
 // of the site process during the round (sitesProcessCpuMs). Ratios compare rows of the same run.
+// With --dropout (secagg), that share of the sites (every k-th) vanishes after sharing its keys, as in
+// bench/scale-round.ts, and the masked-input stage waits --deadline-ms for them.
 // Coordinator CPU excludes this bench's own memory sampler (its RSS reads and forced collections run on the
 // coordinator's thread; their CPU is measured tick by tick and subtracted, and reported as benchSamplerCpuMs).
 import { fork } from "node:child_process";
@@ -24,42 +29,23 @@ import { startSiteClient } from "../client/node/site-client.ts";
 import { syntheticTrainer, type LocalTrainer } from "../client/node/trainer.ts";
 import { dialGrpc } from "../client/transport/grpc.ts";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
-import { describeAdapter, startCoordinator } from "../coordinator/server.ts";
+import { startCoordinator } from "../coordinator/server.ts";
 import { createCkksContext, loadSeal } from "../crypto/ckks/context.ts";
 import { seededRng } from "../crypto/rng.ts";
-import { parseLlamaConfig } from "../model/config.ts";
 import type { PrivacyMode } from "../proto/messages.ts";
 import type { TlsIdentity } from "../proto/transport.ts";
+import { adapterOfDimension, dropsOutAt } from "./bench-adapter.ts";
+import { mib, peakResidentBytes, resetPeakResident, residentBytes } from "./process-memory.ts";
 import { benchRoundConfig } from "./round-config.ts";
 
 const HASH = "cd".repeat(32);
-const LORA = {
-  r: 64,
-  alpha: 128,
-  dropout: 0,
-  targetModules: ["q_proj", "v_proj"],
-  mode: "ffa" as const,
-  seed: 1,
-};
-
-/** hidden 1024, 8 layers, r 64 on q_proj and v_proj: FFA-LoRA trains exactly 2^20 parameters (B only). */
-function modelForDimension(dim: number) {
-  const layers = Math.max(1, Math.round(dim / (2 * 1024 * 64)));
-  return parseLlamaConfig({
-    hidden_size: 1024,
-    intermediate_size: 2048,
-    num_hidden_layers: layers,
-    num_attention_heads: 16,
-    vocab_size: 256,
-  });
-}
-
 interface ChildInit {
   readonly address: string;
   readonly mode: PrivacyMode;
   readonly sites: readonly (TlsIdentity & { name: string })[];
   readonly dir: string;
   readonly dim: number;
+  readonly dropout: number;
 }
 
 interface ChildResult {
@@ -73,6 +59,9 @@ interface ChildResult {
   readonly decryptionShareMs: number[];
   /** CPU time of the site process (all n sites) from the first site's training step to the last submission. */
   readonly processCpuMs: number;
+  /** The site process's resident memory before any site was created, and its peak after. */
+  readonly baseRssBytes: number;
+  readonly peakRssBytes: number;
 }
 
 /** "Training" returns a Δ drawn before any site joins, so round times measure the protocol alone. */
@@ -90,6 +79,9 @@ async function precomputedTrainer(vectorLength: number, name: string): Promise<L
 /** Child process: every site client of one run. */
 async function runSites(init: ChildInit): Promise<void> {
   const logger = pino({ level: "silent" });
+  global.gc?.();
+  const baseRssBytes = process.memoryUsage.rss();
+  resetPeakResident();
   const ckks = init.mode === "he" ? createCkksContext(await loadSeal()) : undefined;
   const trainers = new Map<string, LocalTrainer>();
   for (const site of init.sites) trainers.set(site.name, await precomputedTrainer(init.dim, site.name));
@@ -97,7 +89,8 @@ async function runSites(init: ChildInit): Promise<void> {
   const decryptionShareMs = new Map<string, number>();
   let cpuAtFirstStep: NodeJS.CpuUsage | undefined;
   let processCpuMs = 0;
-  const clients = init.sites.map((site) =>
+  const submitting = init.sites.filter((_, i) => !dropsOutAt(i, init.dropout)).length;
+  const clients = init.sites.map((site, i) =>
     startSiteClient({
       coordinator: init.address,
       stateDir: join(init.dir, "sites", site.name),
@@ -109,12 +102,16 @@ async function runSites(init: ChildInit): Promise<void> {
       createTrainer: () => Promise.resolve(trainers.get(site.name) as LocalTrainer),
       ...(ckks === undefined ? {} : { ckks: () => Promise.resolve(ckks) }),
       pollWaitMs: 5_000,
+      faults: {
+        beforeStage: (stage) =>
+          stage === "masked_input" && dropsOutAt(i, init.dropout) ? "drop" : "continue",
+      },
       onEvent: (event) => {
         if (event.type === "stage" && event.stage === "train") cpuAtFirstStep ??= process.cpuUsage();
         if (event.type === "decryption-share") decryptionShareMs.set(site.name, event.protectMs);
         if (event.type === "submitted") {
           protectMs.set(site.name, event.protectMs);
-          if (protectMs.size === init.sites.length && cpuAtFirstStep !== undefined) {
+          if (protectMs.size === submitting && cpuAtFirstStep !== undefined) {
             const cpu = process.cpuUsage(cpuAtFirstStep);
             processCpuMs = (cpu.user + cpu.system) / 1000;
           }
@@ -130,6 +127,8 @@ async function runSites(init: ChildInit): Promise<void> {
     protectMs: init.sites.map((site) => protectMs.get(site.name) ?? 0),
     decryptionShareMs: init.sites.map((site) => decryptionShareMs.get(site.name) ?? 0),
     processCpuMs,
+    baseRssBytes,
+    peakRssBytes: peakResidentBytes(),
   };
   process.send?.(result);
   ckks?.dispose();
@@ -156,11 +155,17 @@ function coordinatorProfiler(dir: string | undefined, name: string) {
   };
 }
 
+interface RunOptions {
+  readonly dim: number;
+  readonly dropout: number;
+  readonly deadlineMs: number;
+  readonly profileDir: string | undefined;
+}
+
 async function runOnce(
   mode: PrivacyMode,
   sites: number,
-  dim: number,
-  profileDir?: string,
+  { dim, dropout, deadlineMs, profileDir }: RunOptions,
 ): Promise<Record<string, unknown>> {
   const profiler = coordinatorProfiler(profileDir, `${mode}-${sites}`);
   let profileWritten: Promise<void> = Promise.resolve();
@@ -175,20 +180,24 @@ async function runOnce(
       return { name, caPem: ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
     }),
   );
+  const { lora, adapter } = adapterOfDimension(dim, HASH);
   const config = benchRoundConfig({
     mode,
     sites,
-    lora: LORA,
+    lora,
     baseModelHash: HASH,
     listen: "127.0.0.1:0",
     dir,
+    ...(dropout > 0 ? { maskedInputDeadlineMs: deadlineMs } : {}),
   });
-  const model = modelForDimension(dim);
-  const adapter = describeAdapter(model, LORA, HASH, null);
   const ckks = mode === "he" ? createCkksContext(await loadSeal()) : undefined;
   global.gc?.();
-  const baselineRss = process.memoryUsage().rss;
-  let peakRss = baselineRss;
+  const baselineRss = process.memoryUsage.rss();
+  // Memory is measured over the whole run (joins included); CPU over the training round.
+  resetPeakResident();
+  let peakSimulationRss = baselineRss;
+  // The site process, once forked (0 before).
+  let sitesPid = 0;
   let roundMs = 0;
   let roundStarted = 0;
   let cpuAtStart = process.cpuUsage();
@@ -215,10 +224,11 @@ async function runOnce(
   let peakLive = 0;
   let ticks = 0;
   const sampler = setInterval(() => {
-    if (!sampling) return;
     const tickStarted = process.cpuUsage();
-    // memoryUsage.rss() reads the RSS alone (memoryUsage() also walks the heap spaces): 100 calls a second.
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    // memoryUsage.rss() reads the RSS alone (memoryUsage() also walks the heap spaces): 100 calls a second;
+    // the site process's from /proc at the same instant, so that the sum is the whole simulation's.
+    const sitesRss = sitesPid === 0 ? 0 : residentBytes(sitesPid);
+    peakSimulationRss = Math.max(peakSimulationRss, process.memoryUsage.rss() + sitesRss);
     if (global.gc !== undefined && ++ticks % 25 === 0) {
       global.gc();
       const usage = process.memoryUsage();
@@ -226,6 +236,21 @@ async function runOnce(
     }
     samplerCpuMs += cpuMsSince(tickStarted);
   }, 10);
+  // Progress on stderr (stdout stays JSON): where a long run is, and both processes' memory there.
+  const runStarted = performance.now();
+  const progress = (at: string): void => {
+    const sitesRss = sitesPid === 0 ? 0 : residentBytes(sitesPid);
+    console.error(
+      JSON.stringify({
+        sites,
+        at,
+        s: Math.round((performance.now() - runStarted) / 1000),
+        coordinatorRssMiB: mib(process.memoryUsage.rss()),
+        sitesRssMiB: mib(sitesRss),
+      }),
+    );
+  };
+  const progressTimer = setInterval(() => progress("…"), 15_000);
   const handle = await startCoordinator(config, {
     logger,
     tls: { caPem: ca.certPem, certPem: coordinatorCert.certPem, keyPem: coordinatorCert.keyPem },
@@ -235,6 +260,8 @@ async function runOnce(
     sitesToStart: sites,
     rng: seededRng("bench-coordinator"),
     onEvent: (event) => {
+      if (event.type === "round_started") progress(`${event.kind} round`);
+      if (event.type === "stage_started") progress(event.stage);
       if (event.type === "round_started" && event.kind === "train") {
         roundStarted = performance.now();
         cpuAtStart = process.cpuUsage();
@@ -267,6 +294,7 @@ async function runOnce(
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     },
   );
+  sitesPid = child.pid ?? 0;
   const childResult = new Promise<ChildResult>((resolve, reject) => {
     child.once("message", (message) => resolve(message as ChildResult));
     child.once("exit", (code) =>
@@ -279,15 +307,18 @@ async function runOnce(
     sites: siteCerts,
     dir,
     dim: adapter.vectorLength,
+    dropout,
   } satisfies ChildInit);
   const summary = await handle.done;
   const result = await childResult;
   await profileWritten;
   clearInterval(sampler);
+  clearInterval(progressTimer);
+  const coordinatorPeakRss = peakResidentBytes();
   await handle.stop();
   ckks?.dispose();
   rmSync(dir, { recursive: true, force: true });
-  // The real length: modelForDimension rounds --dim to whole layers of 2^17 parameters.
+  // The real length: adapterOfDimension may round --dim.
   const rawBytes = adapter.vectorLength * 4;
   const contributing = result.sentBytes.filter((_, i) => (result.roundsContributed[i] ?? 0) > 0);
   const meanSent = contributing.reduce((a, b) => a + b, 0) / Math.max(1, contributing.length);
@@ -296,6 +327,7 @@ async function runOnce(
     mode,
     sites,
     dim: adapter.vectorLength,
+    dropped: Array.from({ length: sites }, (_, i) => i).filter((i) => dropsOutAt(i, dropout)).length,
     outcome: summary.outcome,
     roundMs: Math.round(roundMs),
     coordinatorCpuMs: Math.round(coordinatorCpuMs),
@@ -318,9 +350,22 @@ async function runOnce(
     // Downloads over the run (ceremony, key material, global adapter, and for he key holders the decryption
     // input): the largest site's is a holder's in he mode.
     bytesReceivedPerSiteMaxOverRaw: Number((Math.max(0, ...result.receivedBytes) / rawBytes).toFixed(3)),
-    coordinatorPeakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
-    coordinatorRoundRssGrowthMiB: Number(((peakRss - baselineRss) / 2 ** 20).toFixed(1)),
-    ...(global.gc === undefined ? {} : { coordinatorPeakLiveMiB: Number((peakLive / 2 ** 20).toFixed(1)) }),
+    // Peaks over the whole run. The coordinator's is this process's (the kernel's VmHWM, from the
+    // baseline after a collection), which also holds the bench's own site certificates and results.
+    coordinatorPeakRssMiB: mib(coordinatorPeakRss),
+    coordinatorRssGrowthMiB: mib(coordinatorPeakRss - baselineRss),
+    coordinatorRssGrowthPerSiteMiB: Number(((coordinatorPeakRss - baselineRss) / 2 ** 20 / sites).toFixed(3)),
+    ...(global.gc === undefined ? {} : { coordinatorPeakLiveMiB: mib(peakLive) }),
+    // The site process: before any site existed (Node, the modules) and its peak.
+    sitesProcessBaseRssMiB: mib(result.baseRssBytes),
+    sitesProcessPeakRssMiB: mib(result.peakRssBytes),
+    sitesRssPerSiteMiB: Number(((result.peakRssBytes - result.baseRssBytes) / 2 ** 20 / sites).toFixed(3)),
+    // Both processes' RSS read together every 10 ms: the whole simulation's peak, and what it holds
+    // beyond the coordinator's peak per site.
+    simulationPeakRssMiB: mib(peakSimulationRss),
+    simulationMinusCoordinatorPerSiteMiB: Number(
+      ((peakSimulationRss - coordinatorPeakRss) / 2 ** 20 / sites).toFixed(3),
+    ),
   };
 }
 
@@ -341,14 +386,20 @@ if (process.argv.includes("--child")) {
   });
 } else {
   const siteCounts = listArg("sites", "10,50").map(Number);
-  const dim = Number(listArg("dim", String(2 ** 20))[0]);
+  const options: RunOptions = {
+    dim: Number(listArg("dim", String(2 ** 20))[0]),
+    dropout: Number(listArg("dropout", "0")[0]),
+    deadlineMs: Number(listArg("deadline-ms", "15000")[0]),
+    profileDir: process.argv.includes("--cpu-profile") ? listArg("cpu-profile", "")[0] : undefined,
+  };
   const modes = listArg("modes", "none,secagg,he") as PrivacyMode[];
-  const profileDir = process.argv.includes("--cpu-profile") ? listArg("cpu-profile", "")[0] : undefined;
+  const rowsOf = new Map<PrivacyMode, Record<string, unknown>[]>();
   for (const sites of siteCounts) {
     const rows: Record<string, unknown>[] = [];
     for (const mode of modes) {
-      const row = await runOnce(mode, sites, dim, profileDir);
+      const row = await runOnce(mode, sites, options);
       rows.push(row);
+      rowsOf.set(mode, [...(rowsOf.get(mode) ?? []), row]);
       console.log(JSON.stringify(row));
     }
     const none = rows.find((row) => row["mode"] === "none");
@@ -366,6 +417,25 @@ if (process.argv.includes("--child")) {
           coordinatorPeakRssOverNone: Number(
             ((row["coordinatorPeakRssMiB"] as number) / (none["coordinatorPeakRssMiB"] as number)).toFixed(2),
           ),
+        }),
+      );
+    }
+  }
+  // What each site added between consecutive site counts, per mode: the coordinator's peak and the whole simulation's.
+  for (const [mode, rows] of rowsOf) {
+    for (let i = 1; i < rows.length; i++) {
+      const [from, to] = [rows[i - 1], rows[i]] as [Record<string, unknown>, Record<string, unknown>];
+      const added = (to["sites"] as number) - (from["sites"] as number);
+      const perSite = (key: string): number =>
+        Number((((to[key] as number) - (from[key] as number)) / added).toFixed(3));
+      console.log(
+        JSON.stringify({
+          bench: "federation-round-memory-per-site",
+          mode,
+          fromSites: from["sites"],
+          toSites: to["sites"],
+          coordinatorPeakRssMiBPerSite: perSite("coordinatorPeakRssMiB"),
+          simulationPeakRssMiBPerSite: perSite("simulationPeakRssMiB"),
         }),
       );
     }

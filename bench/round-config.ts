@@ -1,7 +1,7 @@
 // The federation config of the aggregation-only round benchmarks: one round, SecAgg+ degree O(log n), 60% must survive.
 import { join } from "node:path";
 import { parseFederationConfig } from "../coordinator/config.ts";
-import type { FederationConfig, FederationConfigInput } from "../coordinator/config.ts";
+import type { FederationConfig } from "../coordinator/config.ts";
 import type { LoraConfig } from "../model/peft.ts";
 import type { PrivacyMode } from "../proto/messages.ts";
 
@@ -12,8 +12,12 @@ export function benchRoundConfig(options: {
   readonly baseModelHash: string;
   readonly listen: string;
   readonly dir: string;
-  /** Stage deadlines; generous by default, so that a slow machine never turns work into dropouts. */
-  readonly deadlines?: FederationConfigInput["deadlines"];
+  /**
+   * How long the masked-input stage waits for sites that vanished after sharing their keys (the
+   * `shareKeysMs` deadline); every other deadline is generous, so that a slow machine never turns work
+   * into dropouts.
+   */
+  readonly maskedInputDeadlineMs?: number;
 }): FederationConfig {
   const { sites } = options;
   return parseFederationConfig(
@@ -30,11 +34,11 @@ export function benchRoundConfig(options: {
       tls: { caCert: "unused", cert: "unused", key: "unused" },
       listen: options.listen,
       storageDir: join(options.dir, "coordinator"),
-      deadlines: options.deadlines ?? {
+      deadlines: {
         joinMs: 600_000,
         trainMs: 1_800_000,
         advertiseKeysMs: 600_000,
-        shareKeysMs: 600_000,
+        shareKeysMs: options.maskedInputDeadlineMs ?? 600_000,
         unmaskMs: 600_000,
         evalMs: 1_800_000,
         keyCeremonyMs: 600_000,

@@ -18,36 +18,14 @@ import { startSiteClient } from "../client/node/site-client.ts";
 import type { LocalTrainer } from "../client/node/trainer.ts";
 import { dialInMemory } from "../client/transport/in-memory.ts";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
-import { describeAdapter, startCoordinator } from "../coordinator/server.ts";
+import { startCoordinator } from "../coordinator/server.ts";
 import { serveInMemory } from "../coordinator/transport/in-memory.ts";
 import { seededRng } from "../crypto/rng.ts";
-import { parseLlamaConfig } from "../model/config.ts";
 import { createInMemoryNetwork } from "../proto/transport.ts";
+import { adapterOfDimension, dropsOutAt } from "./bench-adapter.ts";
 import { benchRoundConfig } from "./round-config.ts";
 
 const HASH = "ef".repeat(32);
-
-/** FFA-LoRA on q_proj and v_proj of one layer of width 1000 at rank 50 trains exactly 2·1000·50 = 100,000 B weights. */
-function adapterOfDimension(dim: number) {
-  const rank = 50;
-  const hidden = Math.max(8, Math.round(dim / (2 * rank) / 8) * 8);
-  const model = parseLlamaConfig({
-    hidden_size: hidden,
-    intermediate_size: 2 * hidden,
-    num_hidden_layers: 1,
-    num_attention_heads: 4,
-    vocab_size: 256,
-  });
-  const lora = {
-    r: rank,
-    alpha: 2 * rank,
-    dropout: 0,
-    targetModules: ["q_proj", "v_proj"],
-    mode: "ffa" as const,
-    seed: 1,
-  };
-  return { lora, adapter: describeAdapter(model, lora, HASH, null) };
-}
 
 function numberArg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -72,13 +50,12 @@ async function runOnce(
       return { caPem: ca.certPem, certPem: issued.certPem, keyPem: issued.keyPem };
     }),
   );
-  const { lora, adapter } = adapterOfDimension(dim);
+  const { lora, adapter } = adapterOfDimension(dim, HASH);
   const d = adapter.vectorLength;
   const rng = seededRng("scale-delta");
   const delta = new Float32Array(d);
   for (let i = 0; i < d; i++) delta[i] = (rng.nextFloat64() * 2 - 1) * 0.01;
-  const dropEvery = dropout > 0 ? Math.round(1 / dropout) : 0;
-  const drops = (index: number): boolean => dropEvery > 0 && index % dropEvery === dropEvery - 1;
+  const drops = (index: number): boolean => dropsOutAt(index, dropout);
   const dropped = names.filter((_, i) => drops(i)).length;
   const config = benchRoundConfig({
     mode: "secagg",
@@ -87,15 +64,7 @@ async function runOnce(
     baseModelHash: HASH,
     listen: "scale-bench:0",
     dir,
-    deadlines: {
-      joinMs: 600_000,
-      trainMs: 600_000,
-      advertiseKeysMs: 600_000,
-      shareKeysMs: deadlineMs,
-      unmaskMs: 600_000,
-      evalMs: 600_000,
-      keyCeremonyMs: 600_000,
-    },
+    maskedInputDeadlineMs: deadlineMs,
   });
   const network = createInMemoryNetwork();
   global.gc?.();

@@ -8,6 +8,7 @@ import type { KindCounts } from "../client/deid/spans.ts";
 import { externalTrainerFactory, type ExternalTrainerOptions } from "../client/external/external-trainer.ts";
 import type { TrainerCommand } from "../client/external/run-command.ts";
 import { engineTrainerFactory } from "../client/node/engine-trainer.ts";
+import { OptimizerFile } from "../client/node/optimizer-file.ts";
 import type { TrainerFactory } from "../client/node/trainer.ts";
 import { startSiteClient } from "../client/node/site-client.ts";
 import type { SiteEvent, SiteRunSummary, SiteStage } from "../client/node/site-client.ts";
@@ -208,7 +209,8 @@ export class SiteHost {
     const caPem = readFileSync(init.caCertFile, "utf8");
     if (init.he) this.ckks = loadSeal().then((seal) => createCkksContext(seal));
     for (const site of init.sites) {
-      const { train, validation, replaced, refusedRows } = await loadSiteRows(
+      // Loaded here for the de-identification report only: each round the site takes loads them again.
+      const { replaced, refusedRows } = await loadSiteRows(
         { train: site.trainFile, validationMcq: site.validationFile },
         base.tokenizer,
         init.seqLen,
@@ -216,24 +218,6 @@ export class SiteHost {
       );
       if (replaced !== null) this.send({ type: "deidentified", siteId: site.siteId, replaced, refusedRows });
       let evalRound = 0;
-      const engineTrainer = engineTrainerFactory({
-        model: base.model,
-        tokenizer: base.tokenizer,
-        train: train.examples,
-        validation: [],
-        logger: this.logger.child({ site: site.siteId }),
-        seedSalt: site.salt,
-        ...(site.slowMs > 0 ? { beforeTrain: () => delay(site.slowMs) } : {}),
-        evaluate: (lm, global) => {
-          // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
-          this.shareGlobal(evalRound - 1, global);
-          const figures = evaluateSet(lm, base.tokenizer, validation);
-          return {
-            numExamples: validation.rows.length,
-            metrics: { accuracy: figures.accuracy, loss: figures.loss },
-          };
-        },
-      });
       const handle = startSiteClient({
         coordinator: init.coordinator,
         stateDir: site.stateDir,
@@ -247,19 +231,9 @@ export class SiteHost {
         // Seeded so that a simulation replays exactly; a real site uses cryptoRng().
         rng: seededRng(`${init.seed}/site/${site.siteId}`),
         baseModelHash: base.hash,
-        createTrainer: site.externalTrainer
-          ? withExternalTraining(engineTrainer, {
-              trainer: site.externalTrainer,
-              baseModelDir: base.dir,
-              modelConfig: base.model.config,
-              tokenizer: base.tokenizer,
-              train: train.examples,
-              validation: [],
-              workDir: join(site.stateDir, "trainer-tasks"),
-              logger: this.logger.child({ site: site.siteId }),
-              seedSalt: site.salt,
-            })
-          : engineTrainer,
+        createTrainer: this.siteTrainer(site, init, base, () => evalRound),
+        // A site that is not picked holds its client (keys, connection, ledger) but no trainer or rows.
+        trainerPerRound: true,
         ...(this.ckks === undefined ? {} : { ckks: () => this.ckks as Promise<CkksContext> }),
         onEvent: (event) => {
           if (event.type === "stage" && event.stage === "eval") evalRound = event.ref.round;
@@ -293,6 +267,63 @@ export class SiteHost {
           }),
       );
     }
+  }
+
+  /**
+   * The site's trainer, built from its files for each round it takes (SiteClientOptions.trainerPerRound):
+   * its rows are read again, and its AdamW moments wait in its state folder between rounds.
+   */
+  private siteTrainer(
+    site: HostedSite,
+    init: SiteHostInit,
+    base: LoadedModel,
+    evalRound: () => number,
+  ): TrainerFactory {
+    const optimizer = new OptimizerFile(join(site.stateDir, "optimizer-state.bin"));
+    // A run starts from a fresh AdamW, as a trainer kept for the whole run does.
+    optimizer.clear();
+    return async (lora, vectorLength) => {
+      const { train, validation } = await loadSiteRows(
+        { train: site.trainFile, validationMcq: site.validationFile },
+        base.tokenizer,
+        init.seqLen,
+        site.deidSecretFile,
+      );
+      const logger = this.logger.child({ site: site.siteId });
+      const engine = engineTrainerFactory({
+        model: base.model,
+        tokenizer: base.tokenizer,
+        train: train.examples,
+        validation: [],
+        logger,
+        seedSalt: site.salt,
+        optimizerStore: optimizer,
+        ...(site.slowMs > 0 ? { beforeTrain: () => delay(site.slowMs) } : {}),
+        evaluate: (lm, global) => {
+          // An evaluation round right after training round v scores global version v (coordinator/round/plan.ts).
+          this.shareGlobal(evalRound() - 1, global);
+          const figures = evaluateSet(lm, base.tokenizer, validation);
+          return {
+            numExamples: validation.rows.length,
+            metrics: { accuracy: figures.accuracy, loss: figures.loss },
+          };
+        },
+      });
+      const factory = site.externalTrainer
+        ? withExternalTraining(engine, {
+            trainer: site.externalTrainer,
+            baseModelDir: base.dir,
+            modelConfig: base.model.config,
+            tokenizer: base.tokenizer,
+            train: train.examples,
+            validation: [],
+            workDir: join(site.stateDir, "trainer-tasks"),
+            logger,
+            seedSalt: site.salt,
+          })
+        : engine;
+      return factory(lora, vectorLength);
+    };
   }
 
   private shareGlobal(version: number, global: Float32Array): void {

@@ -10,6 +10,7 @@ import { evaluateMultipleChoice } from "../eval/multiple-choice.ts";
 import { evaluatePerplexity } from "../eval/perplexity.ts";
 import { OptimizerSlot } from "../training/train-model.ts";
 import { DEFAULT_LORA_TRAIN_SETTINGS, trainLora } from "../training/train-lora.ts";
+import type { OptimizerStore } from "./optimizer-file.ts";
 import { localStepsOf, type LocalTrainer, type LocalUpdate, type TrainerFactory } from "./trainer.ts";
 
 export interface EngineTrainerOptions {
@@ -27,6 +28,12 @@ export interface EngineTrainerOptions {
   readonly seedSalt?: number;
   /** Runs before each training round (the simulation delays slow sites here). */
   readonly beforeTrain?: () => Promise<void>;
+  /**
+   * Where the AdamW moments wait between rounds for a trainer built for each round
+   * (SiteClientOptions.trainerPerRound): loaded when the trainer is built, saved after each training round.
+   * Absent: they stay in this trainer's memory for its lifetime.
+   */
+  readonly optimizerStore?: OptimizerStore;
   /** Replaces the default scoring of `validation` (the simulation scores its own question sets). */
   readonly evaluate?: (lm: CausalLm, global: Float32Array) => LocalEvaluationFigures;
 }
@@ -101,7 +108,7 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
     const initial = adapter.flatten();
     const evalBatchSize = options.evalBatchSize ?? 8;
     // The site's AdamW moments carry over from round to round (they never leave the site).
-    const optimizerSlot = new OptimizerSlot();
+    const optimizerSlot = new OptimizerSlot(options.optimizerStore?.load());
     // Evaluation tokenizes at the length the last round trained with.
     let seqLen = DEFAULT_LORA_TRAIN_SETTINGS.seqLen;
     // Validation rows never change: split them once, not every evaluation round.
@@ -111,9 +118,12 @@ export function engineTrainerFactory(options: EngineTrainerOptions): TrainerFact
       vectorLength: adapter.flatLength,
       trainExamples: train.length,
       initialGlobal: () => Float32Array.from(initial),
-      train: (input) => {
+      train: async (input) => {
         seqLen = input.settings.maxSeqLen;
-        return trainRound(options, adapter, optimizerSlot, input);
+        const update = await trainRound(options, adapter, optimizerSlot, input);
+        if (optimizerSlot.optimizer !== undefined)
+          options.optimizerStore?.save(optimizerSlot.optimizer.state());
+        return update;
       },
       evaluate({ global }) {
         adapter.assign(global);

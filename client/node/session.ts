@@ -77,6 +77,13 @@ export interface SiteClientOptions {
   /** Hex SHA-256 of the local base model weights, checked against the federation's at Join. */
   readonly baseModelHash: string;
   readonly createTrainer: TrainerFactory;
+  /**
+   * Build the trainer for each round this site takes part in and release it after the round (default
+   * false: one trainer for the whole run). Many sites hosted on one machine (`fedtune sim`) then hold no
+   * adapter, optimizer or rows while not picked; the factory must keep what lasts between rounds (the
+   * optimizer's moments, EngineTrainerOptions.optimizerStore) outside the trainer.
+   */
+  readonly trainerPerRound?: boolean;
   /** he mode: the CKKS context (public parameters). */
   readonly ckks?: () => Promise<CkksContext>;
   /** The site's own ε cap; the federation's budget applies when it is smaller or this is unset. */
@@ -137,6 +144,8 @@ export class SiteSession {
   private readonly stopController = new AbortController();
   private joinedSiteId: SiteId | undefined;
   private joinedTrainer: LocalTrainer | undefined;
+  /** Builds the run's trainer (the federation's LoRA settings, from Join). */
+  private buildTrainer: (() => Promise<LocalTrainer>) | undefined;
   /** Protect time of the round in progress (see the "submitted" event). */
   private protectMs = 0;
   /** Revoked certificates as this site knows them; peers' keys are checked against them. */
@@ -161,10 +170,29 @@ export class SiteSession {
     return this.options.rng;
   }
 
-  /** Records what Join established: this site's name and its trainer. */
-  joined(siteId: SiteId, trainer: LocalTrainer): void {
+  /**
+   * Records what Join established: this site's name and its trainer, built by `build` (checked at Join,
+   * then kept, or with trainerPerRound released until a round needs it).
+   */
+  joined(siteId: SiteId, trainer: LocalTrainer, build: () => Promise<LocalTrainer>): void {
     this.joinedSiteId = siteId;
+    this.buildTrainer = build;
     this.joinedTrainer = trainer;
+    this.releaseRoundTrainer();
+  }
+
+  /** Before a round's work: the trainer, built again if it was released after the last round. */
+  async holdTrainer(): Promise<void> {
+    if (this.joinedTrainer !== undefined) return;
+    if (this.buildTrainer === undefined) throw new Error("not joined");
+    this.joinedTrainer = await this.buildTrainer();
+  }
+
+  /** After a round's work, with trainerPerRound: the trainer goes until the next round that needs one. */
+  releaseRoundTrainer(): void {
+    if (this.options.trainerPerRound !== true) return;
+    this.joinedTrainer?.dispose();
+    this.joinedTrainer = undefined;
   }
 
   /** From now on, peers' certificates are checked against `revocations` (acceptRevocationList at Join). */
@@ -200,6 +228,7 @@ export class SiteSession {
   leaveRun(): void {
     this.joinedTrainer?.dispose();
     this.joinedTrainer = undefined;
+    this.buildTrainer = undefined;
   }
 
   trainerIfJoined(): LocalTrainer | undefined {
@@ -207,7 +236,7 @@ export class SiteSession {
   }
 
   trainer(): LocalTrainer {
-    if (this.joinedTrainer === undefined) throw new Error("not joined");
+    if (this.joinedTrainer === undefined) throw new Error("no trainer: not joined, or outside a round");
     return this.joinedTrainer;
   }
 

@@ -21,7 +21,7 @@ import { evalOffer, policyRefusal, trainOffer, type TaskOffer } from "./run-poli
 import { LeaveRound, SiteSession, sleep, type SiteClientOptions } from "./session.ts";
 import { acceptRevocationList, LedgerFile, loadOrCreateSiteKeys } from "./site-state.ts";
 import { StepInbox } from "./steps.ts";
-import { TrainerFailure } from "./trainer.ts";
+import { TrainerFailure, type LocalTrainer } from "./trainer.ts";
 
 export type { SiteClientOptions, SiteEvent, SiteFaults, SiteStage } from "./session.ts";
 
@@ -207,13 +207,18 @@ export class SiteClient {
     session.trustRevocations(
       await acceptRevocationList(this.options.stateDir, tls.caPem, joined.revocationList),
     );
-    const trainer = await this.options.createTrainer(joined.lora, joined.vectorLength);
-    session.joined(joined.siteId, trainer);
-    if (trainer.vectorLength !== joined.vectorLength) {
-      throw new Error(
-        `the local adapter has ${trainer.vectorLength} trainable parameters, the federation ${joined.vectorLength}`,
-      );
-    }
+    const build = async (): Promise<LocalTrainer> => {
+      const trainer = await this.options.createTrainer(joined.lora, joined.vectorLength);
+      if (trainer.vectorLength !== joined.vectorLength) {
+        trainer.dispose();
+        throw new Error(
+          `the local adapter has ${trainer.vectorLength} trainable parameters, the federation ${joined.vectorLength}`,
+        );
+      }
+      return trainer;
+    };
+    // Built once here, so that a mismatched adapter stops the site at Join, before any round.
+    session.joined(joined.siteId, await build(), build);
     this.mode = createSiteMode(joined.privacyMode, { session, steps: this.steps });
     this.privacyMode = joined.privacyMode;
     session.logger.info(
@@ -263,6 +268,8 @@ export class SiteClient {
         return;
       }
       throw error;
+    } finally {
+      session.releaseRoundTrainer();
     }
   }
 
@@ -271,6 +278,7 @@ export class SiteClient {
     const { ref } = task;
     if (await this.declinedByPolicy(ref, trainOffer(task, this.options.baseModelHash))) return;
     await session.stage("train", ref);
+    await session.holdTrainer();
     const settings = retrySettings(task);
     let privatized: PrivatizedUpdate;
     if (this.lastUpdate?.settings === settings) {
@@ -365,6 +373,7 @@ export class SiteClient {
     const offer = evalOffer(task, this.privacyMode ?? "none", this.options.baseModelHash);
     if (await this.declinedByPolicy(task.ref, offer)) return;
     await session.stage("eval", task.ref);
+    await session.holdTrainer();
     const mode = this.modeOrFail();
     const global = await mode.globalAt(task.globalVersion, task.he);
     const result = await session.trainer().evaluate({ global, signal: session.signal });

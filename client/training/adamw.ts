@@ -9,6 +9,13 @@ export interface AdamWSettings {
   readonly weightDecay: number;
 }
 
+/** An AdamW's moments and step count, per variable in order: what carries it from one training call to the next. */
+export interface AdamWState {
+  readonly steps: number;
+  readonly m: readonly Float32Array[];
+  readonly v: readonly Float32Array[];
+}
+
 /**
  * Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019), Alg. 2, in the form
  * PyTorch's torch.optim.AdamW uses: decay first (w ← w·(1 − lr·λ)), then the bias-corrected Adam
@@ -19,13 +26,38 @@ export class AdamW {
   private readonly v: tf.Variable[];
   private stepCount = 0;
 
+  /** Starts from `state` (an earlier AdamW's over variables of the same shapes), or from zero moments. */
   constructor(
     private readonly variables: readonly tf.Variable[],
     private readonly settings: AdamWSettings,
+    state?: AdamWState,
   ) {
-    const zeros = (w: tf.Variable): tf.Variable => tf.tidy(() => tf.variable(tf.zerosLike(w), false));
-    this.m = variables.map(zeros);
-    this.v = variables.map(zeros);
+    const moments = (saved: readonly Float32Array[] | undefined) =>
+      variables.map((w, i) => {
+        const values = saved?.[i];
+        if (saved !== undefined && values?.length !== w.size)
+          throw new RangeError(
+            `AdamW state: variable ${i} has ${w.size} values, the state ${values?.length}`,
+          );
+        return tf.tidy(() =>
+          tf.variable(values === undefined ? tf.zerosLike(w) : tf.tensor(values, w.shape, "float32"), false),
+        );
+      });
+    if (state !== undefined && (state.m.length !== variables.length || state.v.length !== variables.length))
+      throw new RangeError(`AdamW state: ${state.m.length} moments for ${variables.length} variables`);
+    this.m = moments(state?.m);
+    this.v = moments(state?.v);
+    this.stepCount = state?.steps ?? 0;
+  }
+
+  /** A copy of the moments and step count, from which a new AdamW continues exactly. */
+  state(): AdamWState {
+    return {
+      steps: this.stepCount,
+      // Copies: a backend may hand out its own storage.
+      m: this.m.map((t) => new Float32Array(t.dataSync())),
+      v: this.v.map((t) => new Float32Array(t.dataSync())),
+    };
   }
 
   /** Optimizer steps taken so far. */

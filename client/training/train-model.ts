@@ -1,7 +1,7 @@
 // The generic training loop: AdamW, warm-up + decay, global-norm clipping, gradient accumulation, FedProx.
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { AdamW } from "./adamw.ts";
+import { AdamW, type AdamWState } from "./adamw.ts";
 import { addProximalGradient, clipByGlobalNorm, type ProximalTerm } from "./gradients.ts";
 import { learningRateAt, lrScheduleSettingsSchema } from "./schedule.ts";
 
@@ -94,6 +94,9 @@ interface TrainModelCommon<B> {
 export class OptimizerSlot {
   optimizer: AdamW | undefined;
 
+  /** @param initial where the first call's AdamW starts (a trainer re-created between rounds), else at zero */
+  constructor(readonly initial?: AdamWState) {}
+
   dispose(): void {
     this.optimizer?.dispose();
     this.optimizer = undefined;
@@ -164,7 +167,7 @@ export async function trainModel<B>(options: TrainModelOptions<B>): Promise<Trai
       ? options.gradientFn
       : (batch: B) => Promise.resolve(localGradients(variables, options.lossFn, options.tokensOf, batch));
   const slot = options.optimizerSlot;
-  const optimizer = slot?.optimizer ?? new AdamW(variables, settings);
+  const optimizer = slot?.optimizer ?? new AdamW(variables, settings, slot?.initial);
   if (slot !== undefined) slot.optimizer = optimizer;
   const lossHistory: number[] = [];
   let tokens = 0;
