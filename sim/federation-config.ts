@@ -26,7 +26,7 @@ export function sitesPerRoundOf(options: SimOptions): number {
 
 export function deadlinesOf(options: SimOptions): SimDeadlines {
   // A site trains localSteps steps of ~1 s per 4 examples while sharing the cores with the others (a
-  // lot of 64 takes ~16 times one of 4: the DP preset's steps cost that); slow sites add slowMs.
+  // lot of 64 takes ~16 times one of 4); slow sites add slowMs.
   const perStepMs = 1_500 * Math.max(1, options.batchSize / 4);
   const trainMs = Math.max(
     60_000,
