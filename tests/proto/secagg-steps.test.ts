@@ -9,7 +9,7 @@ import { seededRng } from "../../crypto/rng.ts";
 import { buildNeighbourGraph } from "../../crypto/secagg/graph.ts";
 import { prepareRound } from "../../crypto/secagg/round.ts";
 import { parseSiteId, type SiteId } from "../../crypto/site-id.ts";
-import type { RosterEntry, SecAggSettings } from "../../proto/messages.ts";
+import { pollResponseSchema, type RosterEntry, type SecAggSettings } from "../../proto/messages.ts";
 import {
   certifiedSecAggConfigOf,
   secAggConfigOf,
@@ -144,6 +144,15 @@ describe("secAggSettingsFor", () => {
         expect(entry.certificate.length > 0).toBe(used.has(entry.siteId));
         expect(entry.certificateKeySignature.length > 0).toBe(used.has(entry.siteId));
       }
+      // The wire takes the entries without certificates (proto/messages.ts rosterEntrySchema).
+      const task = {
+        ref: { round: 1, attempt: 1 },
+        globalVersion: 0,
+        deadlineMs: 1,
+        he: null,
+        secagg: tailored,
+      };
+      expect(pollResponseSchema.safeParse({ step: "eval", eval: task }).success).toBe(true);
       const config = certifiedSecAggConfigOf(tailored, trust, site);
       hashes.add(Buffer.from(prepareRound(config).configHash).toString("hex"));
     }
