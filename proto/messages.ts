@@ -145,7 +145,16 @@ const certifiedPeerSchema = z.object({
 });
 export type CertifiedPeer = z.output<typeof certifiedPeerSchema>;
 
-const rosterEntrySchema = certifiedPeerSchema;
+/**
+ * A SecAgg+ participant as one recipient sees it: its certificate and signature are carried only in the
+ * recipient's own entry and its neighbours' (the only keys it uses; proto/secagg-steps.ts
+ * secAggSettingsFor) and are empty elsewhere, so that a task costs O(n) bytes and a round O(n²) in
+ * small keys rather than certificates. Every entry's identity key stays: the round-config hash covers them all.
+ */
+const rosterEntrySchema = certifiedPeerSchema.extend({
+  certificate: certificateBytes.or(exactBytes(0)),
+  certificateKeySignature: certificateSignatureBytes.or(exactBytes(0)),
+});
 export type RosterEntry = z.output<typeof rosterEntrySchema>;
 
 const secAggSettingsSchema = z.object({

@@ -1,11 +1,12 @@
 // The one table between SecAgg+ messages (crypto/secagg) and the wire: Poll steps one way, stage RPCs the other.
 import type { ClientToServerMessage, ServerToClientMessage, SiteId } from "../crypto/secagg/messages.ts";
 import { verifyRelayedSiteKeys, type TrustAnchor } from "../crypto/pki/key-binding.ts";
-import { buildNeighbourGraph } from "../crypto/secagg/graph.ts";
+import { buildNeighbourGraph, type NeighbourGraph } from "../crypto/secagg/graph.ts";
 import type { SecAggConfig } from "../crypto/secagg/round.ts";
 import type {
   AdvertiseKeysRequest,
   PollResponse,
+  RosterEntry,
   RoundRef,
   SecAggSettings,
   ShareKeysRequest,
@@ -203,13 +204,53 @@ export function secAggConfigOf(settings: SecAggSettings): SecAggConfig {
   };
 }
 
+/** The roster entries site `siteId` uses: its own and its SecAgg+ neighbours' (SecAgg+ talks to neighbours only). */
+function usedBy(graph: NeighbourGraph, siteId: SiteId): ReadonlySet<SiteId> {
+  return new Set([siteId, ...graph.neighbours(siteId)]);
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Coordinator side: the roster with certificates and key signatures stripped, built once per try; each
+ * site's task then takes its own and its neighbours' entries whole ({@link secAggSettingsFor}).
+ */
+export function uncertifiedRoster(settings: SecAggSettings): readonly RosterEntry[] {
+  return settings.roster.map((entry) => ({
+    ...entry,
+    certificate: NO_BYTES,
+    certificateKeySignature: NO_BYTES,
+  }));
+}
+
+/**
+ * The settings as site `siteId` is handed them: every entry's id and keys (the round-config hash covers
+ * the whole roster's identity keys, so it stays identical at every site), certificates only where
+ * {@link certifiedSecAggConfigOf} checks them. A whole roster of certificates in every task made a round
+ * cost n² certificates on the wire, sent again on every poll until answered (1–2 MB a task at 1,000
+ * sites). `bare` is {@link uncertifiedRoster} of `settings`, so the n entries a task lists are shared.
+ */
+export function secAggSettingsFor(
+  settings: SecAggSettings,
+  bare: readonly RosterEntry[],
+  graph: NeighbourGraph,
+  siteId: SiteId,
+): SecAggSettings {
+  const used = usedBy(graph, siteId);
+  return {
+    ...settings,
+    roster: settings.roster.map((entry, i) => (used.has(entry.siteId) ? entry : (bare[i] as RosterEntry))),
+  };
+}
+
 /**
  * Site `siteId`'s view of the round: {@link secAggConfigOf} once the identity and envelope keys
  * relayed for it and for its neighbours verify against the consortium CA
  * (crypto/pki/key-binding.ts), so that no key the coordinator chose itself is ever used (issue 18
- * §1). A site uses no other peer's key (SecAgg+ talks to neighbours only) and every peer's
- * neighbours check that peer's, so checking the whole roster at every site would only make a round
- * cost O(n²) certificate checks. Throws PkiError naming the first entry that fails.
+ * §1). A site uses no other peer's key and every peer's neighbours check that peer's, so checking the
+ * whole roster at every site would only make a round cost O(n²) certificate checks; the coordinator
+ * relays certificates for these entries only ({@link secAggSettingsFor}), and an entry relayed without
+ * one fails here. Throws PkiError naming the first entry that fails.
  */
 export function certifiedSecAggConfigOf(
   settings: SecAggSettings,
@@ -217,8 +258,7 @@ export function certifiedSecAggConfigOf(
   siteId: SiteId,
 ): SecAggConfig {
   const config = secAggConfigOf(settings);
-  const graph = buildNeighbourGraph(config.roster, config.degree, config.sessionId);
-  const used = new Set([siteId, ...graph.neighbours(siteId)]);
+  const used = usedBy(buildNeighbourGraph(config.roster, config.degree, config.sessionId), siteId);
   verifyRelayedSiteKeys(
     settings.roster.filter((entry) => used.has(entry.siteId)),
     trust,

@@ -19,7 +19,9 @@ export function evaluationResult(sum: ArrayLike<number>): TryResult {
 /** Mode none: the reports arrive in the clear (TLS only) and are summed as they arrive. */
 class PlainEvaluationTry implements ModeTry {
   readonly kind = "evaluation";
-  readonly secagg = null;
+  secaggFor(): null {
+    return null;
+  }
   readonly he = null;
   readonly upload = undefined;
   private readonly sum = new Float64Array(EVAL_VECTOR_LENGTH);

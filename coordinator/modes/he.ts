@@ -42,7 +42,9 @@ import {
 /** One try: Σ Enc([w·Δ, w]) over the uploads, then a t-of-n decryption of the sum. */
 class HeTry implements ModeTry {
   readonly kind = "he";
-  readonly secagg = null;
+  secaggFor(): null {
+    return null;
+  }
   readonly upload = { stage: "collect_updates", encoding: "ciphertext", length: undefined } as const;
   private readonly accumulator: CiphertextSumAccumulator;
   /** The accepted uploads' c1s: a holder checks the aggregate's against them before it answers. */

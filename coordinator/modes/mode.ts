@@ -76,8 +76,8 @@ export interface UploadSpec {
 export interface ModeTry {
   /** Which implementation this is: the Attempt is a discriminated union through it. */
   readonly kind: "plain" | "secagg" | "he" | "evaluation";
-  /** What this try's train or eval task carries for the sites. */
-  readonly secagg: SecAggSettings | null;
+  /** The SecAgg+ settings site `site`'s train or eval task carries (tailored to it: proto/secagg-steps.ts). */
+  secaggFor(site: SiteId): SecAggSettings | null;
   readonly he: HeSettings | null;
   /** undefined when this try takes no uploads (evaluation). */
   readonly upload: UploadSpec | undefined;

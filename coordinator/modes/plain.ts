@@ -74,7 +74,9 @@ export function plainDriverBase(
 /** Plain updates: a running weighted sum (sum strategies) or the list of updates (robust rules). */
 class PlainTry implements ModeTry {
   readonly kind = "plain";
-  readonly secagg = null;
+  secaggFor(): null {
+    return null;
+  }
   readonly he = null;
   readonly upload;
   private sum: WeightedSum;

@@ -2,6 +2,7 @@
 import { createFixedPointCodec, type FixedPointCodec } from "../../crypto/codec.ts";
 import { protectedEntryRange } from "../../crypto/dp/distributed-noise.ts";
 import { CryptoError } from "../../crypto/errors.ts";
+import type { NeighbourGraph } from "../../crypto/secagg/graph.ts";
 import { prepareRound, type SecAggConfig } from "../../crypto/secagg/round.ts";
 import {
   createServer,
@@ -11,11 +12,19 @@ import {
 } from "../../crypto/secagg/server.ts";
 import { asUint32 } from "../../proto/chunks.ts";
 import { FederationError } from "../../proto/errors.ts";
-import type { HeSettings, PollResponse, SecAggSettings, UpdateHeader } from "../../proto/messages.ts";
+import type {
+  HeSettings,
+  PollResponse,
+  RosterEntry,
+  SecAggSettings,
+  UpdateHeader,
+} from "../../proto/messages.ts";
 import {
   clientMessageOf,
   pollStepOf,
   secAggConfigOf,
+  secAggSettingsFor,
+  uncertifiedRoster,
   type SecAggStageCall,
 } from "../../proto/secagg-steps.ts";
 import { EVAL_CLIP_RANGE, EVAL_VECTOR_LENGTH } from "../../strategies/eval-report.ts";
@@ -76,7 +85,8 @@ export function secAggSettings(
     maxSummands: participants.length,
     maxExamples: MAX_EXAMPLES,
     // Each participant's keys with its certificate and signature, as it sent them at Join: the sites
-    // verify them against the CA, so the coordinator cannot substitute a key of its own.
+    // verify them against the CA, so the coordinator cannot substitute a key of its own. Each site's
+    // task keeps the certificates of its own entry and its neighbours' only (SecAggTry.secaggFor).
     roster: participants.map((siteId) => {
       const record = host.record(siteId);
       if (record === undefined) throw new FederationError("internal", `no record of participant ${siteId}`);
@@ -96,10 +106,12 @@ export class SecAggTry implements ModeTry {
   readonly upload;
   private server: ServerState;
   private readonly config: SecAggConfig;
+  private readonly graph: NeighbourGraph;
+  private readonly bareRoster: readonly RosterEntry[];
   private readonly codec: FixedPointCodec;
 
   constructor(
-    readonly secagg: SecAggSettings,
+    private readonly secagg: SecAggSettings,
     /** he mode's evaluation: how the sites rebuild the global adapter they score. */
     readonly he: HeSettings | null,
     private readonly finishSum: (
@@ -110,9 +122,16 @@ export class SecAggTry implements ModeTry {
     ) => TryResult,
   ) {
     this.config = secAggConfigOf(secagg);
-    this.server = createServer(prepareRound(this.config));
+    const round = prepareRound(this.config);
+    this.graph = round.graph;
+    this.bareRoster = uncertifiedRoster(secagg);
+    this.server = createServer(round);
     this.codec = createFixedPointCodec({ clipRange: secagg.clipRange, maxSummands: secagg.roster.length });
     this.upload = { stage: "masked_input", encoding: "masked", length: secagg.vectorLength } as const;
+  }
+
+  secaggFor(site: SiteId): SecAggSettings {
+    return secAggSettingsFor(this.secagg, this.bareRoster, this.graph, site);
   }
 
   acceptUpload(site: SiteId, _header: UpdateHeader, bytes: Uint8Array): void {

@@ -79,8 +79,8 @@ function taskFor(round: RoundContext, attempt: Attempt, site: SiteId, deadlineMs
   if (handed?.step === "eval") return { step: "eval", eval: { ...handed.eval, deadlineMs } };
   const step: PollResponse =
     attempt.planned.kind === "eval"
-      ? { step: "eval", eval: evalTask(attempt, deadlineMs) }
-      : { step: "train", train: trainTask(round, attempt, deadlineMs) };
+      ? { step: "eval", eval: evalTask(attempt, site, deadlineMs) }
+      : { step: "train", train: trainTask(round, attempt, site, deadlineMs) };
   attempt.tasks.set(site, step);
   return step;
 }
@@ -102,7 +102,7 @@ function privacySettings(round: RoundContext, participants: number): PrivacySett
   };
 }
 
-function trainTask(round: RoundContext, attempt: Attempt, deadlineMs: number): TrainTask {
+function trainTask(round: RoundContext, attempt: Attempt, site: SiteId, deadlineMs: number): TrainTask {
   const { config } = round;
   return {
     ref: attempt.ref,
@@ -118,19 +118,19 @@ function trainTask(round: RoundContext, attempt: Attempt, deadlineMs: number): T
       seed: (attempt.ref.round * 7919 + attempt.ref.attempt) >>> 0,
     },
     privacy: privacySettings(round, attempt.participants.length),
-    secagg: attempt.work.secagg,
+    secagg: attempt.work.secaggFor(site),
     participants: attempt.participants.length,
     deadlineMs,
     he: attempt.work.he,
   };
 }
 
-function evalTask(attempt: Attempt, deadlineMs: number): EvalTask {
+function evalTask(attempt: Attempt, site: SiteId, deadlineMs: number): EvalTask {
   return {
     ref: attempt.ref,
     globalVersion: attempt.planned.baseVersion,
     deadlineMs,
     he: attempt.work.he,
-    secagg: attempt.work.secagg,
+    secagg: attempt.work.secaggFor(site),
   };
 }

@@ -19,7 +19,9 @@ export interface RosterEntry {
   'envelopePublicKey'?: (Buffer | Uint8Array | string);
   /**
    * The participant's certificate (DER) and its signature over both keys, exactly as sent at Join:
-   * each site verifies them against its own CA certificate before using the identity key.
+   * each site verifies them against its own CA certificate before using the identity key. Set only in
+   * the recipient's own entry and its SecAgg+ neighbours' (the keys it uses), empty elsewhere: a whole
+   * roster of certificates in every task would cost n² certificates a round.
    */
   'certificate'?: (Buffer | Uint8Array | string);
   'certificateKeySignature'?: (Buffer | Uint8Array | string);
@@ -43,7 +45,9 @@ export interface RosterEntry__Output {
   'envelopePublicKey': (Buffer);
   /**
    * The participant's certificate (DER) and its signature over both keys, exactly as sent at Join:
-   * each site verifies them against its own CA certificate before using the identity key.
+   * each site verifies them against its own CA certificate before using the identity key. Set only in
+   * the recipient's own entry and its SecAgg+ neighbours' (the keys it uses), empty elsewhere: a whole
+   * roster of certificates in every task would cost n² certificates a round.
    */
   'certificate': (Buffer);
   'certificateKeySignature': (Buffer);

@@ -3,7 +3,8 @@
 import type { RosterEntry as _fedtune_v1_RosterEntry, RosterEntry__Output as _fedtune_v1_RosterEntry__Output } from '../../fedtune/v1/RosterEntry.ts';
 
 /**
- * Public SecAgg+ parameters of a round try (crypto/secagg/round.ts SecAggConfig), identical at every site.
+ * Public SecAgg+ parameters of a round try (crypto/secagg/round.ts SecAggConfig), identical at every site
+ * but for the roster entries' certificates (RosterEntry).
  */
 export interface SecAggSettings {
   /**
@@ -45,7 +46,8 @@ export interface SecAggSettings {
 }
 
 /**
- * Public SecAgg+ parameters of a round try (crypto/secagg/round.ts SecAggConfig), identical at every site.
+ * Public SecAgg+ parameters of a round try (crypto/secagg/round.ts SecAggConfig), identical at every site
+ * but for the roster entries' certificates (RosterEntry).
  */
 export interface SecAggSettings__Output {
   /**
