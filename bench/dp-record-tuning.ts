@@ -13,7 +13,8 @@ import type { LocalTrainer } from "../client/node/trainer.ts";
 import { initBackend } from "../model/backend.ts";
 import { loadBaseModel } from "../model/load.ts";
 import { createLoraAdapter } from "../model/lora.ts";
-import { encodeWeightedUpdate } from "../strategies/weighted-update.ts";
+import { addWeighted, emptySum, weightedMean } from "../strategies/index.ts";
+import { updateWeight } from "../strategies/weighted-update.ts";
 import { loadRunDatasets } from "../sim/datasets.ts";
 import { evaluateSet } from "../sim/evaluate.ts";
 import { writeFederationData } from "../sim/hospitals.ts";
@@ -92,7 +93,7 @@ const scorer = createLoraAdapter(base.model, lora);
 let global = trainers[0]!.initialGlobal();
 const started = process.cpuUsage();
 for (let round = 1; round <= options.rounds; round++) {
-  const sum = new Float64Array(global.length + 1);
+  let sum = emptySum(global.length);
   const losses: number[] = [];
   for (const [k, trainer] of trainers.entries()) {
     const update = await trainer.train({
@@ -109,11 +110,10 @@ for (let round = 1; round <= options.rounds; round++) {
       signal: new AbortController().signal,
     });
     losses.push(update.trainLoss);
-    const weighted = encodeWeightedUpdate(update.delta, update.numExamples);
-    for (let i = 0; i < sum.length; i++) sum[i]! += weighted[i]!;
+    sum = addWeighted(sum, { delta: update.delta, weight: updateWeight(update.numExamples) });
   }
-  const weight = sum[global.length]!;
-  global = global.map((w, i) => w + sum[i]! / weight);
+  const mean = weightedMean(sum);
+  global = global.map((w, i) => w + mean[i]!);
   const cpu = process.cpuUsage(started);
   const record: Record<string, unknown> = {
     round,

@@ -12,15 +12,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { pino } from "pino";
 import { parseSimOptions } from "../sim/options.ts";
 import { runSimulation } from "../sim/runner.ts";
-
-function arg(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
 
 interface Reading {
   readonly heapBytes: number;
@@ -58,9 +54,16 @@ async function runOnce(
   return { sites, ...least };
 }
 
-const siteCounts = arg("sites", "20,200").split(",").map(Number);
-const participation = Number(arg("participation", "0.1"));
-const rounds = Number(arg("rounds", "1"));
+const { values } = parseArgs({
+  options: {
+    sites: { type: "string", default: "20,200" },
+    participation: { type: "string", default: "0.1" },
+    rounds: { type: "string", default: "1" },
+  },
+});
+const siteCounts = values.sites.split(",").map(Number);
+const participation = Number(values.participation);
+const rounds = Number(values.rounds);
 const rows = [];
 for (const sites of siteCounts) {
   const row = await runOnce(sites, participation, rounds);

@@ -227,8 +227,8 @@ export function uncertifiedRoster(settings: SecAggSettings): readonly RosterEntr
  * The settings as site `siteId` is handed them: every entry's id and keys (the round-config hash covers
  * the whole roster's identity keys, so it stays identical at every site), certificates only where
  * {@link certifiedSecAggConfigOf} checks them. A whole roster of certificates in every task made a round
- * cost n² certificates on the wire, sent again on every poll until answered (1–2 MB a task at 1,000
- * sites). `bare` is {@link uncertifiedRoster} of `settings`, so the n entries a task lists are shared.
+ * cost n² certificates on the wire, sent again on every poll until answered (about 0.65 MB a task
+ * at 1,000 sites). `bare` is {@link uncertifiedRoster} of `settings`, so the n entries a task lists are shared.
  */
 export function secAggSettingsFor(
   settings: SecAggSettings,

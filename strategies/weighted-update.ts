@@ -19,11 +19,16 @@ export function encodeWeightedUpdate(
   numExamples: number,
   maxExamples = MAX_EXAMPLES,
 ): Float32Array {
-  const weight = numExamples > 0 ? Math.min(numExamples, maxExamples) / maxExamples : 1;
+  const weight = updateWeight(numExamples, maxExamples);
   const out = new Float32Array(delta.length + 1);
   for (let i = 0; i < delta.length; i++) out[i] = weight * (delta[i] ?? 0);
   out[delta.length] = weight;
   return out;
+}
+
+/** A site's weight w in [w·Δ, w] (see encodeWeightedUpdate). */
+export function updateWeight(numExamples: number, maxExamples = MAX_EXAMPLES): number {
+  return numExamples > 0 ? Math.min(numExamples, maxExamples) / maxExamples : 1;
 }
 
 /** Σ w·Δ and Σ w from a decoded sum of protected vectors [Σw·Δ_1 … Σw·Δ_d, Σw]. */
