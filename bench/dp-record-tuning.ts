@@ -2,7 +2,7 @@
 // the real site trainer (engineTrainerFactory: trainLora, DP-SGD, AdamW moments kept per site) and the
 // accountant's σ, but without the protocol, secure aggregation, canaries or leakage probes.
 // Usage: node bin/run-ts.mjs bench/dp-record-tuning.ts [--examples-per-site 2000 --batch-size 64
-//   --rounds 5 --local-steps 6 --lr 0.02 --rank 4 --alpha 16 --clip 1 --target-epsilon 8 | --sigma s --eval-every 5]
+//   --rounds 5 --local-steps 6 --lr 0.02 --rank 4 --alpha 16 --clip 1 --target-epsilon 8 | --sigma s | --no-dp --eval-every 5]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     "target-epsilon": { type: "string", default: "8" },
     /** A fixed σ instead of the accountant's (0: clipping only). */
     sigma: { type: "string" },
+    /** The non-private path (shuffled batches, no clipping or noise), for the same settings side by side. */
+    "no-dp": { type: "boolean", default: false },
     "eval-every": { type: "string", default: "5" },
   },
 });
@@ -106,7 +108,7 @@ for (let round = 1; round <= options.rounds; round++) {
         fedproxMu: 0,
         seed: options.seed * 1000 + round * 10 + k,
       },
-      recordDp: { clipNorm: options.clipNorm, noiseMultiplier: sigma },
+      recordDp: values["no-dp"] ? undefined : { clipNorm: options.clipNorm, noiseMultiplier: sigma },
       signal: new AbortController().signal,
     });
     losses.push(update.trainLoss);

@@ -350,6 +350,10 @@ async function runOnce(
     // Downloads over the run (ceremony, key material, global adapter, and for he key holders the decryption
     // input): the largest site's is a holder's in he mode.
     bytesReceivedPerSiteMaxOverRaw: Number((Math.max(0, ...result.receivedBytes) / rawBytes).toFixed(3)),
+    // The coordinator's side of the same traffic over the run, all sites together: with bench/grpc-transport.ts's
+    // CPU per byte received and sent, the least CPU any coordinator moving these bytes can spend.
+    coordinatorBytesIn: result.sentBytes.reduce((a, b) => a + b, 0),
+    coordinatorBytesOut: result.receivedBytes.reduce((a, b) => a + b, 0),
     // Peaks over the whole run. The coordinator's is this process's (the kernel's VmHWM, from the
     // baseline after a collection), which also holds the bench's own site certificates and results.
     coordinatorPeakRssMiB: mib(coordinatorPeakRss),
