@@ -12,7 +12,7 @@ import type { PaddedBatch } from "../client/training/batches.ts";
 import { readFlat } from "../client/training/flat-values.ts";
 import { batchLoss } from "../client/training/loss.ts";
 import { clipL2 } from "../crypto/dp/clip.ts";
-import { dpSgdGradientFn } from "../client/training/dp-sgd.ts";
+import { dpSgdGradientFn, padLot } from "../client/training/dp-sgd.ts";
 import { seededRng } from "../crypto/rng.ts";
 import { initBackend } from "../model/backend.ts";
 import { loadBaseModel } from "../model/load.ts";
@@ -81,7 +81,7 @@ async function bestOf(run: () => Promise<void> | void): Promise<number> {
 
 /** Best wall time of `repeats` privatised-gradient computations, after one warm-up. */
 async function bestMs(hook: typeof plainHook, lotSize: number): Promise<number> {
-  const lot = padBatch(rows.slice(0, lotSize), base.tokenizer.padId);
+  const lot = padLot(rows.slice(0, lotSize), base.tokenizer.padId);
   const fn = dpSgdGradientFn(
     base.model,
     hook,

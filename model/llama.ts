@@ -11,7 +11,7 @@ import {
   projectionLayout,
   type LoraTargetModule,
 } from "./architecture.ts";
-import { batchMatMulByConv, frozenLinear, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
+import { batchedProductForBackend, frozenLinear, trainableLinear, weightOnlyLinear } from "./fast-matmul.ts";
 import { transposeMatrix } from "./matrix.ts";
 import { buildPositionTables, type PositionTables } from "./position-tables.ts";
 import { SeededStream } from "./prng.ts";
@@ -88,7 +88,7 @@ export class LlamaModel {
   private constructor(config: LlamaConfig, weights: TensorMap, options: LlamaModelOptions) {
     this.config = config;
     this.embeddingLookup = options.embeddingLookup ?? "auto";
-    this.batchMatMul = tf.getBackend() === "wasm" ? batchMatMulByConv : (a, b) => tf.matMul(a, b);
+    this.batchMatMul = batchedProductForBackend();
     const get = (key: string): NamedTensor => {
       const tensor = weights.get(key);
       if (tensor === undefined) throw new LlamaWeightsError(`missing weight ${key}`);

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LlamaConfig } from "./config.ts";
 import type { LoraTargetModule } from "./architecture.ts";
-import { frozenLinear, trainableLinear } from "./fast-matmul.ts";
+import { batchedProductForBackend, frozenLinear, trainableLinear } from "./fast-matmul.ts";
 import type { LoraHook } from "./llama.ts";
 import {
   LoraError,
@@ -142,6 +142,8 @@ class TfLoraAdapter implements LoraAdapter {
     }
     if (perExampleBT.length !== i)
       throw new LoraError(`${perExampleBT.length} per-example Bᵀs for ${i} modules`);
+    // tfjs-wasm multiplies batched matrices in a naive loop; its depthwise form is faster here too.
+    const batchedProduct = batchedProductForBackend();
     return {
       applyLora: (layer, module, input, base, training) => {
         const entry = byModule.get(`${layer}/${module}`);
@@ -158,8 +160,8 @@ class TfLoraAdapter implements LoraAdapter {
         const down = frozenLinear(x, entry.weights.aT, () => this.frozenTranspose(entry.weights.aT));
         const [n, r, out] = entry.bT.shape;
         // Rows are n sequences of equal length: [n·T, r] → [n, T, r] · [n, r, out] → [n·T, out].
-        const perSequence = tf.reshape(tf.mul(down, this.scaling), [n, input.shape[0] / n, r]);
-        return tf.add(base, tf.reshape(tf.matMul(perSequence, entry.bT), [input.shape[0], out]));
+        const perSequence = tf.reshape<tf.Rank.R3>(tf.mul(down, this.scaling), [n, input.shape[0] / n, r]);
+        return tf.add(base, tf.reshape(batchedProduct(perSequence, entry.bT), [input.shape[0], out]));
       },
     };
   }

@@ -87,6 +87,18 @@ describe("DP-SGD", () => {
     expect(new Set(sizes).size).toBeGreaterThan(3);
   });
 
+  it("pads each lot with its rows in length order, so that its chunks trim to their own longest row", () => {
+    const examples = Array.from({ length: 60 }, (_, i) => ({
+      ids: Array.from({ length: 2 + ((i * 7) % 13) }, (_, t) => t + 1),
+      lossMask: Array.from({ length: 2 + ((i * 7) % 13) }, (_, t) => (t === 0 ? 0 : 1)),
+    }));
+    for (const lot of poissonLots(examples, 0.5, 5, 0, seededRng(4))) {
+      const lengths = Array.from(lot.rowTokens);
+      expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+      expect(new Set(lengths).size).toBeGreaterThan(3);
+    }
+  });
+
   it("trains through trainLora and reports what the ledger must charge", async () => {
     const dp = { clipNorm: 1, noiseMultiplier: 0.8, rng: seededRng(9) };
     const fresh = createLoraAdapter(model, adapter.config);
