@@ -69,11 +69,12 @@ await rm(dataDir, { recursive: true });
 const records = datasets.sites.map((s) => s.train.length);
 const target = noiseForEpsilon(options, records, num("target-epsilon"));
 const sigma = values.sigma === undefined ? target.noiseMultiplier : Number(values.sigma);
+const accountantSigma = values.sigma === undefined && !values["no-dp"];
 emit({
   settings: values,
   records,
-  sigma,
-  siteEpsilons: values.sigma === undefined ? target.siteEpsilons : null,
+  sigma: values["no-dp"] ? null : sigma,
+  siteEpsilons: accountantSigma ? target.siteEpsilons : null,
 });
 
 const lora = loraConfigOf(options);

@@ -3,17 +3,19 @@
 // nothing done to the bytes. Its CPU per byte is the floor under any coordinator that moves those bytes:
 // multiplied by a mode's bytes per round (bench/federation-round.ts), it bounds that mode's coordinator
 // CPU from below whatever the aggregation code does.
-// Usage: node bin/run-ts.mjs bench/grpc-transport.ts [--mib 4] [--calls 24]
+// Payloads default to MAX_CHUNK_BYTES, the size of the chunks uploads and downloads stream in.
+// Usage: node bin/run-ts.mjs bench/grpc-transport.ts [--mib 2] [--calls 48]
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { createCa, issueCertificate } from "../coordinator/pki/index.ts";
+import { MAX_CHUNK_BYTES } from "../proto/limits.ts";
 
 const { values, positionals } = parseArgs({
   options: {
-    mib: { type: "string", default: "4" },
-    calls: { type: "string", default: "24" },
+    mib: { type: "string", default: String(MAX_CHUNK_BYTES / 2 ** 20) },
+    calls: { type: "string", default: "48" },
   },
   allowPositionals: true,
 });

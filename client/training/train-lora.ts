@@ -68,12 +68,13 @@ export interface TrainResult extends TrainModelResult {
 }
 
 /**
- * Tokenized rows by row array, tokenizer and seq-len: a site trains on the same rows every round, and
- * tokenizing thousands of them costs about 0.25 ms a row each time. Weak keys free an entry with its rows.
+ * Each row array's tokenization, with the tokenizer and seq-len it was made with: a site trains on the
+ * same rows every round, and tokenizing thousands of them costs about 0.25 ms a row each time. The weak
+ * key frees an entry with its rows.
  */
 const tokenizedRows = new WeakMap<
   readonly Example[],
-  WeakMap<PromptTokenizer, Map<number, TokenizedDataset>>
+  { readonly tokenizer: PromptTokenizer; readonly seqLen: number; readonly dataset: TokenizedDataset }
 >();
 
 function tokenizedOnce(
@@ -81,12 +82,10 @@ function tokenizedOnce(
   tokenizer: PromptTokenizer,
   seqLen: number,
 ): TokenizedDataset {
-  let byTokenizer = tokenizedRows.get(examples);
-  if (byTokenizer === undefined) tokenizedRows.set(examples, (byTokenizer = new WeakMap()));
-  let bySeqLen = byTokenizer.get(tokenizer);
-  if (bySeqLen === undefined) byTokenizer.set(tokenizer, (bySeqLen = new Map<number, TokenizedDataset>()));
-  let dataset = bySeqLen.get(seqLen);
-  if (dataset === undefined) bySeqLen.set(seqLen, (dataset = tokenizeExamples(examples, tokenizer, seqLen)));
+  const cached = tokenizedRows.get(examples);
+  if (cached?.tokenizer === tokenizer && cached.seqLen === seqLen) return cached.dataset;
+  const dataset = tokenizeExamples(examples, tokenizer, seqLen);
+  tokenizedRows.set(examples, { tokenizer, seqLen, dataset });
   return dataset;
 }
 
