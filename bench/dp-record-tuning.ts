@@ -2,7 +2,8 @@
 // the real site trainer (engineTrainerFactory: trainLora, DP-SGD, AdamW moments kept per site) and the
 // accountant's σ, but without the protocol, secure aggregation, canaries or leakage probes.
 // Usage: node bin/run-ts.mjs bench/dp-record-tuning.ts [--examples-per-site 2000 --batch-size 64
-//   --rounds 5 --local-steps 6 --lr 0.02 --rank 4 --alpha 16 --clip 1 --target-epsilon 8 | --sigma s | --no-dp --eval-every 5]
+//   --rounds 5 --local-steps 6 --lr 0.02 --rank 4 --alpha 16 --clip 1 --target-epsilon 8 | --sigma s | --no-dp --eval-every 5
+//   --train-format mcq|instruction --sites 8 --sites-per-round k --lot L]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +40,13 @@ const { values } = parseArgs({
     /** The non-private path (shuffled batches, no clipping or noise), for the same settings side by side. */
     "no-dp": { type: "boolean", default: false },
     "eval-every": { type: "string", default: "5" },
+    /** What the sites train on: multiple-choice rows (the evaluation's format) or instruction rows. */
+    "train-format": { type: "string", default: "mcq" },
+    /** Sites training each round, taken in turn (0: all). */
+    "sites-per-round": { type: "string", default: "0" },
+    sites: { type: "string", default: "8" },
+    /** The lot the accountant charges (default: --batch-size); training runs on --batch-size with σ scaled by batch ÷ lot, so σC/L per coordinate is the real lot's. */
+    lot: { type: "string" },
   },
 });
 const num = (key: keyof typeof values): number => Number(values[key]);
@@ -48,6 +56,7 @@ const emit = (record: Record<string, unknown>): void => {
 
 const options = parseSimOptions({
   seed: num("seed"),
+  sites: num("sites"),
   dp: "record",
   examplesPerSite: num("examples-per-site"),
   batchSize: num("batch-size"),
@@ -57,6 +66,7 @@ const options = parseSimOptions({
   loraRank: num("rank"),
   loraAlpha: num("alpha"),
   clipNorm: num("clip"),
+  trainFormat: values["train-format"] as "mcq" | "instruction",
   out: "unused",
 });
 const logger = pino({ level: "silent" });
@@ -67,12 +77,15 @@ const files = await writeFederationData(dataDir, generateSimData(options));
 const datasets = await loadRunDatasets(files, options.trainFormat, base.tokenizer, options.seqLen);
 await rm(dataDir, { recursive: true });
 const records = datasets.sites.map((s) => s.train.length);
-const target = noiseForEpsilon(options, records, num("target-epsilon"));
-const sigma = values.sigma === undefined ? target.noiseMultiplier : Number(values.sigma);
+const lot = values.lot === undefined ? options.batchSize : Number(values.lot);
+const target = noiseForEpsilon({ ...options, batchSize: lot }, records, num("target-epsilon"));
+const sigma =
+  values.sigma === undefined ? (target.noiseMultiplier * options.batchSize) / lot : Number(values.sigma);
 const accountantSigma = values.sigma === undefined && !values["no-dp"];
 emit({
   settings: values,
   records,
+  lot,
   sigma: values["no-dp"] ? null : sigma,
   siteEpsilons: accountantSigma ? target.siteEpsilons : null,
 });
@@ -94,11 +107,17 @@ for (const site of datasets.sites) {
 }
 const scorer = createLoraAdapter(base.model, lora);
 let global = trainers[0]!.initialGlobal();
+const sitesPerRound = num("sites-per-round") || trainers.length;
+/** Sites take part in turn: round 1 the first sitesPerRound, round 2 the next, wrapping around. */
+const takesPart = (site: number, round: number): boolean =>
+  (site - (((round - 1) * sitesPerRound) % trainers.length) + trainers.length) % trainers.length <
+  sitesPerRound;
 const started = process.cpuUsage();
 for (let round = 1; round <= options.rounds; round++) {
   let sum = emptySum(global.length);
   const losses: number[] = [];
   for (const [k, trainer] of trainers.entries()) {
+    if (!takesPart(k, round)) continue;
     const update = await trainer.train({
       global,
       settings: {
