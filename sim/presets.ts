@@ -4,9 +4,9 @@ import type { SimOptionsInput } from "./options.ts";
 /**
  * dp: record-level DP-SGD at the sites, the setting that fits hospitals (few sites, many records each),
  * with the noise multiplier picked by the accountant so that every site ends at ε ≤ 8, δ = 1e-5.
- * Measured (docs/differential-privacy.md): 32.7% for seed 1, short of the 60% target. Training needs
- * steps (30 per site stay at 22% even without noise), so the preset takes the most the 15-minute budget
- * allows, 8 × 12 on lots of 16; hospitals of 4 000–13 000 records keep q ≈ 0.001–0.004 and σ at 0.43
+ * Measured (docs/differential-privacy.md): 32.7% for seed 1, short of the 60% target; without noise the
+ * same settings reach 78–82%, so the noise of lots of 16 is the limit, and larger lots at these steps do
+ * not fit the 15-minute budget. The preset takes the most steps the budget allows, 8 × 12 on lots of 16; hospitals of 4 000–13 000 records keep q ≈ 0.001–0.004 and σ at 0.43
  * over those 96 steps. Canaries are planted, so the report shows what DP does to exposure and membership.
  */
 const DP_PRESET: Partial<SimOptionsInput> = {
